@@ -1,0 +1,43 @@
+"""The callguard web service: `create_app` wires configuration, database, jobs, platform and blueprints."""
+import logging
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from . import db, events, jobs
+from .config import from_env
+from .platform import make_platform
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(from_env(overrides))
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    jobs.init_app(app)
+    events.init_app(app)
+    app.extensions["platform"] = make_platform(app.config)
+
+    from .auth import login_manager
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from .api import bp as api_bp
+    from .ops import bp as ops_bp
+    from .pages import bp as pages_bp
+    from .twilio_hooks import bp as twilio_bp
+
+    csrf.exempt(twilio_bp)  # Twilio signs its requests instead
+    csrf.exempt(api_bp)  # bearer tokens; browser sessions are checked in api.before_request
+    app.register_blueprint(twilio_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(pages_bp)
+
+    from .cli import register_cli
+    register_cli(app)
+    return app

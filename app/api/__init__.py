@@ -1,0 +1,17 @@
+"""The staff JSON API under /api/v1 (CONTRACT "Staff API")."""
+from flask import Blueprint, request
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _csrf_for_browser_sessions():
+    """Bearer-token clients are exempt from CSRF; a signed-in browser must send X-CSRFToken."""
+    from .. import csrf
+    from ..auth import bearer_token
+
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer_token():
+        csrf.protect()
+
+
+from . import callbacks, callers, calls, cases, errors  # noqa: E402,F401

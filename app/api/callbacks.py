@@ -1,0 +1,17 @@
+"""The line manager's callback queue (T5, M1)."""
+from flask import jsonify
+
+from call_flows.callbacks import queue_for, task_json
+from call_flows.clock import utcnow
+
+from ..auth import current_staff, roles_required
+from ..db import db_session
+from . import bp
+
+
+@bp.get("/callbacks")
+@roles_required("line_manager")
+def list_callbacks():
+    now = utcnow()
+    tasks = queue_for(db_session(), current_staff(), now)
+    return jsonify({"callbacks": [task_json(t, now) for t in tasks]})

@@ -1,0 +1,21 @@
+"""GET /api/v1/callers/{phone}: a caller's flags as the role may see them."""
+from flask import current_app, jsonify
+
+from call_flows import settings as org_settings
+from call_flows.callers import flags_for
+from call_flows.clock import utcnow
+from call_flows.phone import to_e164
+
+from ..auth import current_staff, roles_required
+from ..db import db_session
+from . import bp
+
+
+@bp.get("/callers/<path:phone>")
+@roles_required()
+def caller_flags(phone):
+    e164 = to_e164(phone, current_app.config["DEFAULT_REGION"])
+    session = db_session()
+    result = flags_for(session, e164, current_staff(), utcnow(), org_settings.load(session))
+    session.commit()  # R9: the audit rows of this view
+    return jsonify(result)

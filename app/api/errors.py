@@ -1,0 +1,50 @@
+"""One error shape for the API: {"error": {"code", "message"}} with a 4xx status (CONTRACT)."""
+import logging
+
+from flask import jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from call_flows.errors import DomainError
+
+from ..db import db_session
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    db_session().rollback()
+    return error_response(exc.status, exc.code, exc.message)
+
+
+@bp.errorhandler(ValidationError)
+def validation_error(exc: ValidationError):
+    db_session().rollback()
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return error_response(400, "invalid_input", f"{where}: {first['msg']}")
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 invalid_input."""
+    from call_flows.errors import InvalidInput
+
+    data = request.get_json(silent=True)
+    if data is None and not request.data:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return data

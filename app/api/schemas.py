@@ -1,0 +1,47 @@
+"""Request bodies of the staff API, as pydantic models: one source for validation and /openapi.json."""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Reason = Literal["abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other"]
+Text = Field(default=None, max_length=4000)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TerminationNote(Body):
+    spoke_to: str | None = Text
+    query: str | None = Text
+    told_customer: str | None = Text
+    customer_said_or_did: str | None = Text
+
+
+class WarningIn(Body):
+    reason: Reason
+    detail: str | None = Text
+
+
+class NeedIn(Body):
+    need: str = Field(max_length=1000)
+
+
+class TerminationIn(Body):
+    reason: Reason
+    immediate_reason: Literal["threat_of_violence", "other_serious"] | None = None
+    immediate_detail: str | None = Text
+    case_reference: str | None = Field(default=None, max_length=64)
+    note: TerminationNote | None = None
+
+
+class CallbackNote(Body):
+    spoke_to: str | None = Text
+    query: str | None = Text
+    told_customer: str | None = Text
+    customer_said_or_did: str | None = Text
+
+
+class OutcomeIn(Body):
+    outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]
+    note: CallbackNote | None = None

@@ -1,0 +1,43 @@
+"""`flask --app wsgi demo setup`: a demo team for the embedded default (prints tokens and passwords)."""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from call_flows.models import User
+
+from ..db import db_session
+from .users_cmd import add_user
+
+DEMO = [  # username, role, manager, team, phone
+    ("manager", "line_manager", None, "Passports North", "+447700900001"),
+    ("handler", "call_handler", "manager", "Passports North", "+447700900002"),
+    ("supervisor", "supervisor", None, "Passports North", None),
+    ("panel", "panel_member", None, None, None),
+    ("admin", "admin", None, None, None),
+    ("other_manager", "line_manager", None, "Council South", "+447700900003"),
+    ("other_handler", "call_handler", "other_manager", "Council South", None),
+]
+DEMO_PASSWORD = "callguard-demo"
+
+
+@click.group("demo", help="Demo data for trying the service on one machine.")
+def group():
+    pass
+
+
+@group.command("setup")
+@with_appcontext
+def setup():
+    """Create the demo users once (a second run changes nothing) and print their API tokens."""
+    session = db_session()
+    if session.scalar(select(User).where(User.username == "manager")):
+        click.echo("demo users already exist (tokens are only shown when created)")
+        return
+    for username, role, manager, team, phone in DEMO:
+        user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"])
+        user.password_hash = generate_password_hash(DEMO_PASSWORD)
+        click.echo(f"{username:14} {role:13} token {token}")
+    session.commit()
+    click.echo(f"every demo user's password is {DEMO_PASSWORD!r}")

@@ -1,0 +1,44 @@
+"""SQLAlchemy engine and a session per request (flaskr's get/close pattern, on SQLAlchemy 2)."""
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    # Fail fast when PostgreSQL is unreachable, so ring time can still answer TwiML.
+    return create_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=False, pool_timeout=2,
+                         connect_args={"connect_timeout": 2, "options": "-c statement_timeout=5000"})
+
+
+def init_app(app) -> None:
+    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False)
+    app.teardown_appcontext(close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["engine"]
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["sessionmaker"]()
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

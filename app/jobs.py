@@ -1,0 +1,93 @@
+"""Hands outbox jobs to RQ after commit, or runs them in-process in the embedded default.
+
+A job is always in the database before anyone tries to run it; if Redis is down the row stays
+`pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back.
+"""
+import logging
+
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+from sqlalchemy import select
+
+import call_flows.effects  # noqa: F401  (registers the outbox tasks)
+from call_flows import outbox
+from call_flows.clock import utcnow
+from call_flows.models import OutboxJob
+
+log = logging.getLogger(__name__)
+RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+
+
+def init_app(app) -> None:
+    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_timeout=2,
+                                             socket_connect_timeout=2) if app.config["REDIS_URL"] else None
+    if app.config.get("REDIS_CONNECTION") is not None:  # tests hand in fakeredis or a prepared client
+        app.extensions["redis"] = app.config["REDIS_CONNECTION"]
+    app.extensions["queue"] = (Queue(app.config["RQ_QUEUE"], connection=app.extensions["redis"])
+                               if app.extensions["redis"] is not None else None)
+
+
+def dispatch(app, job_ids: list[int]) -> None:
+    """Call after the transaction that recorded the jobs has committed."""
+    if not job_ids:
+        return
+    queue = app.extensions["queue"]
+    if queue is None:
+        for job_id in job_ids:
+            run_inline(app, job_id)
+        return
+    enqueued = []
+    session = app.extensions["sessionmaker"]()
+    try:
+        now = utcnow()
+        for job in session.scalars(select(OutboxJob).where(OutboxJob.id.in_(job_ids))):
+            try:
+                if job.run_at > now:
+                    queue.enqueue_at(job.run_at, "workers.jobs.run_outbox_job", job.id,
+                                     job_id=f"outbox-{job.id}", retry=RETRY)
+                else:
+                    queue.enqueue("workers.jobs.run_outbox_job", job.id, job_id=f"outbox-{job.id}", retry=RETRY)
+                enqueued.append(job.id)
+            except Exception:  # Redis down: the row stays pending for the sweeper
+                log.warning("outbox job %s not enqueued; left pending", job.id, exc_info=True)
+                break
+        session.rollback()
+        outbox.mark_enqueued(session, enqueued)
+    finally:
+        session.close()
+
+
+def run_inline(app, job_id: int) -> str:
+    """Embedded default: run a due job now, in this process. Failures stay pending for the sweeper."""
+    session = app.extensions["sessionmaker"]()
+    try:
+        job = session.get(OutboxJob, job_id)
+        if job is None or job.run_at > utcnow():
+            return "scheduled"
+        session.rollback()
+        return outbox.run(session, job_id, app.extensions["platform"])
+    except Exception:
+        log.exception("outbox job %s failed in-process; it will be retried", job_id)
+        return "failed"
+    finally:
+        session.close()
+
+
+def commit_and_dispatch(session) -> None:
+    """Commit the request's work, then hand over the outbox jobs it recorded."""
+    session.commit()
+    new_ids = outbox.recorded_ids(session)
+    dispatch(current_app._get_current_object(), new_ids)
+
+
+def sweep(app, now=None) -> int:
+    """Hand over jobs that are due but not with RQ (Redis was down, or a scheduled retry came due)."""
+    session = app.extensions["sessionmaker"]()
+    try:
+        ids = outbox.due_for_redispatch(session, now or utcnow())
+    finally:
+        session.close()
+    if ids:
+        dispatch(app, ids)
+    return len(ids)

@@ -1,0 +1,6 @@
+"""Browser pages for staff (CONTRACT "Pages")."""
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+from . import login  # noqa: E402,F401

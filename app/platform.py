@@ -1,0 +1,20 @@
+"""Builds the call platform for this configuration: Twilio when credentials are set, else simulated."""
+from twilio.rest import Client
+
+from call_flows.platform import SimulatedPlatform, TwilioPlatform
+
+
+def make_platform(config: dict):
+    base = config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
+        client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+                        http_client=config.get("TWILIO_HTTP_CLIENT"))
+        # Only the Api domain (Calls, Conferences, Participants) moves to the stand-in (CONTRACT).
+        client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
+        return TwilioPlatform(client, config.get("TWILIO_CALLER_ID"), base)
+    return SimulatedPlatform(config.get("TWILIO_CALLER_ID"), base)
+
+
+def webhook_auth_token(config: dict) -> str:
+    """The token webhooks are signed with: Twilio's, or the simulated platform's local one."""
+    return config.get("TWILIO_AUTH_TOKEN") or config["SIMULATED_AUTH_TOKEN"]

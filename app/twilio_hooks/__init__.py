@@ -1,0 +1,6 @@
+"""Twilio webhooks under /twilio: signed, TwiML or 204, and never an application error to a caller."""
+from flask import Blueprint
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+from . import voice  # noqa: E402,F401

@@ -1,0 +1,86 @@
+"""Voice webhooks: ring time (inbound), call status, and conference events."""
+import logging
+
+from flask import Response, current_app, request
+
+from call_flows import ring, status, twiml
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+from call_flows.phone import classify_caller, mask
+
+from ..db import db_session, engine
+from ..events import publish
+from . import bp
+from .signature import twilio_signed
+
+log = logging.getLogger(__name__)
+CONFERENCE_EVENTS = "/twilio/voice/conference"
+
+
+def twiml_response(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+def _events_url() -> str:
+    return current_app.extensions["platform"].url(CONFERENCE_EVENTS)
+
+
+@bp.post("/voice/inbound")
+@twilio_signed
+def inbound():
+    """A call arrives (R1, R10, C3): record it, look up flags, and connect the caller to a handler.
+    Any fault inside answers TwiML that still connects the caller (DOMAIN principles)."""
+    call_sid = request.form.get("CallSid", "")[:64]
+    if not call_sid:
+        return twiml_response(twiml.for_ring("unknown", org_settings.cached_or_defaults(), None))
+    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
+    try:
+        now = utcnow()
+        with engine().begin() as conn:
+            settings = org_settings.load(conn)
+            flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
+            routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
+    except Exception:
+        log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
+        return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), _events_url()))
+    if flags.new_call:
+        publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
+                marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
+                at=now.isoformat())
+    return twiml_response(twiml.for_ring(call_sid, settings, _events_url(), routing))
+
+
+@bp.post("/voice/status")
+@twilio_signed
+def call_status():
+    """Call status callbacks keep each call's state and duration; duplicates change nothing."""
+    form = request.form
+    try:
+        changed = status.apply_call_status(
+            db_session(), form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
+            form.get("CallDuration"), form.get("SequenceNumber"),
+            request.headers.get("I-Twilio-Idempotency-Token"), utcnow())
+        db_session().commit()
+    except Exception:
+        db_session().rollback()
+        log.exception("status callback for %s failed", form.get("CallSid"))
+        return Response(status=500)  # Twilio retries status callbacks; nothing half-stored
+    if changed:
+        publish(current_app, "call_status", call_sid=changed.call_sid, status=changed.status)
+    return Response(status=204)
+
+
+@bp.post("/voice/conference")
+@twilio_signed
+def conference_event():
+    """Conference status callbacks: remember the conference's sid for each call."""
+    form = request.form
+    try:
+        status.apply_conference_event(db_session(), form.get("FriendlyName", "")[:100],
+                                      form.get("ConferenceSid", "")[:64], form.get("StatusCallbackEvent", "")[:32])
+        db_session().commit()
+    except Exception:
+        db_session().rollback()
+        log.exception("conference event failed")
+        return Response(status=500)
+    return Response(status=204)

@@ -1,0 +1,1 @@
+"""What happens on a call, as plain code: no Flask imports live under this package."""

@@ -1,0 +1,154 @@
+"""The handler's controls on a live call: accept, warn (T1), need noted (T2), terminate (T3-T5)."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import outbox
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
+from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
+from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
+
+NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+def get_call(session: Session, call_sid: str) -> Call:
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        raise NotFound(f"no call {call_sid}")
+    return call
+
+
+def _check_may_act(call: Call, user: User) -> None:
+    """The call's own handler, or a supervisor (CONTRACT staff API)."""
+    if user.role == "supervisor" or (call.handler_id == user.id):
+        return
+    raise Forbidden("only the call's handler or a supervisor may do this")
+
+
+def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
+    """The handler takes a ringing call; the platform rings them into the call's conference."""
+    call = get_call(session, call_sid)
+    if call.handler_id and call.handler_id != user.id:
+        raise Conflict("another handler has taken this call", code="already_accepted")
+    if call.status in ENDED:
+        raise Conflict("the call has ended", code="call_ended")
+    if call.handler_id == user.id:
+        return call
+    call.handler_id = user.id
+    call.team_id = user.team_id
+    call.status = "in-progress"
+    call.answered_at = call.answered_at or now
+    session.flush()
+    if user.phone:
+        outbox.record(session, f"connect-{call.id}-{user.id}", "connect_handler",
+                      {"call_id": call.id, "user_id": user.id}, now=now)
+    return call
+
+
+def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
+    """T2: the handler records that a disability or need may be involved; managers see it."""
+    call = get_call(session, call_sid)
+    _check_may_act(call, user)
+    call.needs_note = clean_text(text, "need", required=True, max_len=1000)
+    return call
+
+
+def _incident_for(session: Session, call: Call, now: datetime, serious: bool = False) -> Incident:
+    """I6: one incident record per warned or terminated call, opened the first time."""
+    incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
+    if incident is None:
+        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status="open",
+                            serious=serious, opened_at=now, details={})
+        session.add(incident)
+        session.flush()
+    elif serious:
+        incident.serious = True
+    return incident
+
+
+def warn(session: Session, call_sid: str, user: User, reason, detail, now: datetime) -> CallWarning:
+    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on."""
+    reason = choice(reason, "reason", WARNING_REASONS)
+    detail = clean_text(detail, "detail")
+    call = get_call(session, call_sid)
+    _check_may_act(call, user)
+    if call.status in ENDED:
+        raise Conflict("the call has ended", code="call_ended")
+    warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
+                          given_by_id=user.id, created_at=now, platform_status="pending")
+    session.add(warning)
+    session.flush()
+    _incident_for(session, call, now)
+    outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
+    return warning
+
+
+@dataclass
+class TerminationResult:
+    termination: Termination
+    created: bool
+
+
+def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
+              case_reference, note, now: datetime, callback_due_hours: int) -> TerminationResult:
+    """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
+    open the incident record and queue the line manager's callback. Repeating returns the same one."""
+    call = get_call(session, call_sid)
+    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    if existing:
+        return TerminationResult(existing, created=False)
+    reason = choice(reason, "reason", WARNING_REASONS)
+    immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
+    immediate_detail = clean_text(immediate_detail, "immediate_detail")
+    if immediate_reason == "other_serious" and not immediate_detail:
+        raise InvalidInput("immediate_reason other_serious needs immediate_detail")
+    case_reference = clean_text(case_reference, "case_reference", max_len=64) or f"CALL-{call.call_sid}"
+    fields = note_fields(note, NOTE_FIELDS)
+    _check_may_act(call, user)
+    warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
+                                    .order_by(CallWarning.created_at)))
+    if not warnings and not immediate_reason:  # T3: terminate only after a warning
+        raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
+    handler = session.get(User, call.handler_id) if call.handler_id else user
+
+    termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
+                              immediate_detail=immediate_detail, case_reference=case_reference,
+                              terminated_by_id=user.id, created_at=now, platform_status="pending")
+    try:
+        with session.begin_nested():
+            session.add(termination)
+            session.flush()
+    except IntegrityError:  # a concurrent repeat won the race: return its termination
+        return TerminationResult(session.scalar(select(Termination).where(Termination.call_id == call.id)), False)
+
+    note_row = CaseNote(  # T4: what the service knows, plus what the handler wrote
+        case_reference=case_reference, call_id=call.id, kind="termination", author_id=user.id,
+        known={
+            "caller": call.caller or call.caller_kind, "call_sid": call.call_sid,
+            "call_started_at": call.started_at.isoformat(), "terminated_at": now.isoformat(),
+            "handler": handler.username if handler else None, "terminated_by": user.username,
+            "warnings": [{"reason": w.reason, "detail": w.detail, "at": w.created_at.isoformat()} for w in warnings],
+            "termination_reason": reason, "immediate_reason": immediate_reason,
+            "immediate_detail": immediate_detail, "needs_note": call.needs_note,
+        },
+        fields=fields, created_at=now)
+    session.add(note_row)
+    # I7: a threat of violence makes the incident serious, for escalation to a senior officer.
+    incident = _incident_for(session, call, now, serious=immediate_reason == "threat_of_violence")
+    incident.case_reference = case_reference
+    manager_id = handler.manager_id if handler else None
+    task = CallbackTask(  # T5: the handler's line manager calls the customer back
+        case_reference=case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
+        team_id=call.team_id or (handler.team_id if handler else None), manager_id=manager_id,
+        handler_id=handler.id if handler else None, status="open", need_arose_at=now,
+        due_at=now + timedelta(hours=callback_due_hours), attempts=0)
+    session.add(task)
+    session.flush()
+    termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id
+    outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
+    outbox.record(session, f"callback-{task.id}", "notify_manager", {"task_id": task.id}, now=now)
+    return TerminationResult(termination, created=True)

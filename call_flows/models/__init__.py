@@ -1,0 +1,13 @@
+"""Typed SQLAlchemy models, one module per area. Import from here."""
+from .base import Base
+from .calls import Call, CallWarning, PlatformAction, Termination, WebhookReceipt
+from .cases import CallbackTask, CaseNote, Incident
+from .jobs import OutboxJob, Setting
+from .people import ROLES, Team, User
+from .register import AuditLog, Customer, CustomerPhone, RegisterEntry, Restriction
+
+__all__ = [
+    "AuditLog", "Base", "Call", "CallWarning", "CallbackTask", "CaseNote", "Customer",
+    "CustomerPhone", "Incident", "OutboxJob", "PlatformAction", "ROLES", "RegisterEntry",
+    "Restriction", "Setting", "Team", "Termination", "User", "WebhookReceipt",
+]

@@ -1,0 +1,33 @@
+"""Staff: teams and users with roles (DOMAIN "People")."""
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+ROLES = ("call_handler", "line_manager", "supervisor", "panel_member", "admin")
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    site: Mapped[str | None] = mapped_column(String(100))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    manager: Mapped["User | None"] = relationship(remote_side=[id], foreign_keys=[manager_id])

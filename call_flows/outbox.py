@@ -1,0 +1,108 @@
+"""Reliable side effects (DOMAIN principle "nothing is lost").
+
+`record()` adds an OutboxJob in the caller's transaction; after commit the app's dispatcher hands
+pending jobs to RQ (or runs them in-process in the embedded default). `run()` executes one job by
+id and is idempotent: a job already done is not done again, and each task checks its own business
+state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
+"""
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .clock import utcnow
+from .models import OutboxJob
+
+TASKS: dict[str, Callable] = {}
+MAX_ATTEMPTS = 8
+
+
+def task(name: str):
+    """Register a function `fn(session, platform, now, **args)` as an outbox task."""
+
+    def wrap(fn):
+        TASKS[name] = fn
+        return fn
+
+    return wrap
+
+
+def record(session: Session, key: str, task_name: str, args: dict, run_at: datetime | None = None,
+           now: datetime | None = None) -> OutboxJob:
+    """Add the job unless one with the same business key exists (then return that one)."""
+    if task_name not in TASKS:
+        raise KeyError(f"unknown outbox task {task_name}")
+    existing = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    if existing:
+        _note_for_dispatch(session, existing)
+        return existing
+    now = now or utcnow()
+    job = OutboxJob(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
+                    status="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    _note_for_dispatch(session, job)
+    return job
+
+
+def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
+    """Remember the job on the session so the app hands it over right after commit."""
+    if job.status == "pending":
+        session.info.setdefault("outbox_ids", []).append(job.id)
+
+
+def recorded_ids(session: Session) -> list[int]:
+    """The pending jobs this session recorded (and forgets them)."""
+    return sorted(set(session.info.pop("outbox_ids", [])))
+
+
+def run(session: Session, job_id: int, platform, now: datetime | None = None) -> str:
+    """Run one job and commit. Returns its final status. Raises on failure so RQ retries it."""
+    now = now or utcnow()
+    job = session.get(OutboxJob, job_id, with_for_update=session.bind.dialect.name == "postgresql")
+    if job is None or job.status == "done":
+        session.rollback()
+        return "done" if job else "missing"
+    job.attempts += 1
+    try:
+        TASKS[job.task](session, platform, now, **job.args)
+    except Exception as exc:  # recorded, then re-raised for RQ's retry
+        session.rollback()
+        _mark_failed(session, job_id, exc, now)
+        raise
+    job.status = "done"
+    job.done_at = now
+    job.last_error = None
+    session.commit()
+    return "done"
+
+
+def _mark_failed(session: Session, job_id: int, exc: Exception, now: datetime) -> None:
+    job = session.get(OutboxJob, job_id)
+    job.attempts += 1
+    job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    job.status = "failed" if job.attempts >= MAX_ATTEMPTS else "pending"
+    job.run_at = now + timedelta(seconds=min(3600, 15 * 2 ** job.attempts))
+    session.commit()
+
+
+def mark_enqueued(session: Session, job_ids: list[int]) -> None:
+    if job_ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == "pending")
+                        .values(status="enqueued"))
+        session.commit()
+
+
+def due_for_redispatch(session: Session, now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Jobs due but never handed over, or handed over so long ago that the hand-over was lost."""
+    return list(session.scalars(
+        select(OutboxJob.id).where(or_(
+            (OutboxJob.status == "pending") & (OutboxJob.run_at <= now),
+            (OutboxJob.status == "enqueued") & (OutboxJob.run_at <= now - stale_after),
+        )).order_by(OutboxJob.id).limit(500)
+    ))

@@ -1,0 +1,71 @@
+"""The call platform: real Twilio through the `twilio` library, or a simulated one for the
+embedded default that records what it was asked to do (what the caller would hear)."""
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from .clock import utcnow
+from .models import PlatformAction
+
+
+class TwilioPlatform:
+    """Twilio Programmable Voice over REST. `client` is a `twilio.rest.Client`."""
+
+    simulated = False
+
+    def __init__(self, client, caller_id: str | None, public_base_url: str):
+        self.client = client
+        self.caller_id = caller_id
+        self.public_base_url = public_base_url.rstrip("/")
+
+    def url(self, path: str) -> str:
+        """An absolute URL Twilio can reach for one of our webhooks."""
+        return self.public_base_url + path
+
+    def redirect_call(self, session: Session, call_sid: str, twiml: str, now: datetime | None = None) -> None:
+        """Replace what the caller's leg is doing (a warning or the final notice)."""
+        self.client.calls(call_sid).update(twiml=twiml)
+
+    def add_participant(self, session: Session, conference: str, to: str, from_: str,
+                        status_callback: str | None = None, now: datetime | None = None) -> str:
+        """Ring a member of staff into a call's conference; returns the new leg's CallSid."""
+        kwargs = {"from_": from_, "to": to, "end_conference_on_exit": True, "beep": "false"}
+        if status_callback:
+            kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
+        participant = self.client.conferences(conference).participants.create(**kwargs)
+        return participant.call_sid
+
+    def place_call(self, session: Session, to: str, from_: str, twiml: str,
+                   status_callback: str | None = None, now: datetime | None = None) -> str:
+        """Start an outbound call (a manager's callback) that runs `twiml` when answered."""
+        kwargs = {"to": to, "from_": from_, "twiml": twiml}
+        if status_callback:
+            kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
+        return self.client.calls.create(**kwargs).sid
+
+
+class SimulatedPlatform:
+    """Embedded default: records each request as a PlatformAction in the caller's transaction."""
+
+    simulated = True
+
+    def __init__(self, caller_id: str | None = None, public_base_url: str = "http://127.0.0.1:5000"):
+        self.caller_id = caller_id
+        self.public_base_url = public_base_url.rstrip("/")
+
+    def url(self, path: str) -> str:
+        return self.public_base_url + path
+
+    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict, now) -> None:
+        session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
+
+    def redirect_call(self, session, call_sid, twiml, now=None):
+        self._log(session, call_sid, "redirect", {"twiml": twiml}, now)
+
+    def add_participant(self, session, conference, to, from_, status_callback=None, now=None):
+        self._log(session, None, "add_participant", {"conference": conference, "to": to, "from": from_}, now)
+        return "CAsimulated"
+
+    def place_call(self, session, to, from_, twiml, status_callback=None, now=None):
+        self._log(session, None, "place_call", {"to": to, "from": from_, "twiml": twiml}, now)
+        return "CAsimulated"

@@ -1,0 +1,103 @@
+"""Ring time (R1, R10, C2, C3): record the call and find the caller's flags in one round trip.
+
+This is the hot path. On PostgreSQL one statement inserts the call (a data-modifying CTE) and reads
+every flag through indexed scalar subqueries; no ORM objects are loaded. SQLite, the embedded
+default, cannot put an INSERT in a CTE, so there it is one SELECT and one INSERT in a transaction.
+Either way "calls today" counts the calls before this one.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from .phone import Caller
+
+FLAGS_SELECT = """
+SELECT
+  (SELECT min(re.marker) FROM customer_phones cp
+     JOIN register_entries re ON re.customer_id = cp.customer_id
+    WHERE cp.phone = :caller AND re.status = 'in_force' AND re.expires_at > :now) AS marker,
+  (SELECT r.id FROM customer_phones cp
+     JOIN restrictions r ON r.customer_id = cp.customer_id
+    WHERE cp.phone = :caller AND r.status = 'active' ORDER BY r.id DESC LIMIT 1) AS restriction_id,
+  (SELECT count(*) FROM warnings w WHERE w.caller = :caller AND w.created_at > :since) AS warnings,
+  (SELECT count(*) FROM terminations t WHERE t.caller = :caller AND t.created_at > :since) AS terminations,
+  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at > :day_start) AS calls_today
+"""
+
+CALL_INSERT = """
+INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status, started_at)
+VALUES (:call_sid, 'inbound', :caller, :kind, :raw, :called, 'ringing', :now)
+ON CONFLICT (call_sid) DO NOTHING
+"""
+
+PG_RING = f"WITH ins AS ({CALL_INSERT} RETURNING id) {FLAGS_SELECT}, (SELECT count(*) FROM ins) AS inserted"
+
+
+@dataclass(frozen=True)
+class RingFlags:
+    """What ring time knows about a caller. Empty for withheld and unknown callers."""
+
+    marker: int | None = None
+    restriction_id: int | None = None
+    warnings: int = 0
+    terminations: int = 0
+    calls_today: int = 0
+    new_call: bool = True
+    signals: list[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.marker or self.restriction_id or self.signals)
+
+
+def repeat_signals(warnings: int, terminations: int, calls_today: int, settings: dict) -> list[str]:
+    """R10 and C2: automatic signals (not register markers); they inform, never block."""
+    signals = []
+    if warnings >= 2 or (warnings and terminations):
+        signals.append("repeat_warnings")
+    if terminations >= 1:
+        signals.append("previous_termination")
+    if calls_today + 1 > settings["calls_per_day_threshold"]:
+        signals.append("many_calls_today")
+    return signals
+
+
+def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
+                settings: dict) -> RingFlags:
+    """Insert the call (once per CallSid) and return the caller's flags. The caller commits."""
+    params = {
+        "call_sid": call_sid, "caller": caller.e164, "kind": caller.kind, "raw": caller.raw,
+        "called": (called or "")[:64], "now": now,
+        "since": now - timedelta(days=settings["repeat_window_days"]),
+        "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0),
+    }
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(text(PG_RING), params).one()
+        inserted = bool(row.inserted)
+    else:
+        row = conn.execute(text(FLAGS_SELECT), params).one()
+        inserted = conn.execute(text(CALL_INSERT), params).rowcount == 1
+    if not caller.is_number:
+        return RingFlags(new_call=inserted)
+    return RingFlags(
+        marker=row.marker, restriction_id=row.restriction_id, warnings=row.warnings,
+        terminations=row.terminations, calls_today=row.calls_today, new_call=inserted,
+        signals=repeat_signals(row.warnings, row.terminations, row.calls_today, settings),
+    )
+
+
+def restriction_routing(conn: Connection, restriction_id: int, now: datetime, settings: dict) -> dict | None:
+    """C3: how a restricted caller is routed. Rare, so it is a second query only when needed.
+
+    Returns {"kind", "message", "end_call", "officer_id"}; the caller always hears something and is
+    never silently dropped: outside permitted hours they are told when and how they may get in touch.
+    """
+    from .restrictions import routing_for  # the register area owns the wording
+
+    row = conn.execute(text("SELECT kind, detail, named_officer_id, hours FROM restrictions WHERE id = :id"),
+                       {"id": restriction_id}).one_or_none()
+    if row is None:
+        return None
+    return routing_for(row.kind, row.detail, row.named_officer_id, row.hours, now)

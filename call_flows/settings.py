@@ -1,0 +1,82 @@
+"""Organisation settings: the defaults DOMAIN.md gives, changed by an administrator without code.
+
+Stored in the `settings` table as text; read through a short-lived cache so ring time never waits
+on them.
+"""
+import json
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from .models import Setting
+
+DEFAULTS: dict[str, Any] = {
+    "greeting": "Thank you for calling. Please hold while we connect you.",
+    "warning_message": (
+        "Please be aware that this call will not continue unless your behaviour improves. "
+        "The adviser will now continue with your call."
+    ),
+    "termination_message": (
+        "You were warned earlier in this call about your behaviour. As it has not improved, "
+        "this call will now end. A manager will contact you about your query."
+    ),
+    "warning_recording_url": "",  # T1: a recording URL is played instead of <Say> when set
+    "termination_recording_url": "",
+    "say_voice": "Polly.Amy",
+    "say_language": "en-GB",
+    "callback_due_hours": 24,  # T5: when the line manager's callback is due
+    "callback_max_attempts": 3,
+    "claim_idle_minutes": 30,
+    "incident_escalation_hours": 24,  # I5
+    "repeat_window_days": 90,  # R10
+    "calls_per_day_threshold": 5,  # C2
+    "recovery_minutes": 5,
+}
+
+_CACHE_SECONDS = 30.0
+_lock = threading.Lock()
+_cache: dict[str, Any] = {"at": 0.0, "values": None}
+
+
+def load(session: Session | Connection, fresh: bool = False) -> dict[str, Any]:
+    """All settings (defaults overlaid with stored values), cached per process for 30 s.
+    Takes a Session or a Connection, so ring time can use the connection it already holds."""
+    now = time.monotonic()
+    with _lock:
+        if not fresh and _cache["values"] is not None and now - _cache["at"] < _CACHE_SECONDS:
+            return _cache["values"]
+    values = dict(DEFAULTS)
+    for row in session.execute(select(Setting.key, Setting.value)):
+        if row.key in DEFAULTS:
+            values[row.key] = json.loads(row.value)
+    with _lock:
+        _cache.update(at=now, values=values)
+    return values
+
+
+def cached_or_defaults() -> dict[str, Any]:
+    """For the ring-time fallback when the database is down: the last values seen, else defaults."""
+    return _cache["values"] or dict(DEFAULTS)
+
+
+def save(session: Session, key: str, value: Any) -> None:
+    """Store one setting; the caller commits. Unknown keys are refused."""
+    from .errors import InvalidInput
+
+    if key not in DEFAULTS:
+        raise InvalidInput(f"unknown setting {key!r}")
+    if not isinstance(value, type(DEFAULTS[key])):
+        raise InvalidInput(f"setting {key!r} must be a {type(DEFAULTS[key]).__name__}")
+    row = session.get(Setting, key) or Setting(key=key, value="")
+    row.value = json.dumps(value)
+    session.add(row)
+    invalidate()
+
+
+def invalidate() -> None:
+    with _lock:
+        _cache.update(at=0.0, values=None)

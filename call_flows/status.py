@@ -1,0 +1,57 @@
+"""Call status and conference callbacks: keep each call's state; a repeated delivery changes nothing."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .models import Call, WebhookReceipt
+
+FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+ORDER = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, **{s: 4 for s in FINAL}}
+
+
+@dataclass
+class StatusChange:
+    call_sid: str
+    status: str
+
+
+def first_delivery(session: Session, key: str, now: datetime) -> bool:
+    """Record a webhook's idempotency key; False when it was seen before."""
+    try:
+        with session.begin_nested():
+            session.add(WebhookReceipt(key=key[:200], received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def apply_call_status(session: Session, call_sid: str, call_status: str, duration, sequence,
+                      idempotency_token: str | None, now: datetime) -> StatusChange | None:
+    """Move the call forward (never backwards: callbacks can arrive out of order)."""
+    if call_status not in ORDER or not call_sid:
+        return None
+    key = f"idem:{idempotency_token}" if idempotency_token else f"status:{call_sid}:{call_status}:{sequence or ''}"
+    if not first_delivery(session, key, now):
+        return None
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in FINAL:
+        return None
+    call.status = call_status
+    if call_status == "in-progress":
+        call.answered_at = call.answered_at or now
+    if call_status in FINAL:
+        call.ended_at = now
+        if duration is not None and str(duration).isdigit():
+            call.duration_s = int(duration)
+    return StatusChange(call.call_sid, call.status)
+
+
+def apply_conference_event(session: Session, friendly_name: str, conference_sid: str, event: str) -> None:
+    if not friendly_name.startswith("cg-") or not conference_sid:
+        return
+    call = session.scalar(select(Call).where(Call.call_sid == friendly_name[3:]))
+    if call is not None and call.conference_sid is None:
+        call.conference_sid = conference_sid

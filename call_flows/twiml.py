@@ -1,0 +1,76 @@
+"""Pure TwiML builders. Everything the caller hears is built here with VoiceResponse, never strings."""
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+
+def conference_name(call_sid: str) -> str:
+    """One conference per call, so the service can speak to the caller alone and keep the handler."""
+    return f"cg-{call_sid}"
+
+
+def _speak(response: VoiceResponse, text: str, settings: dict, recording_url: str = "") -> None:
+    if recording_url:
+        response.play(recording_url)
+    else:
+        response.say(text, voice=settings["say_voice"], language=settings["say_language"])
+
+
+def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None) -> None:
+    dial = Dial()
+    kwargs = dict(
+        start_conference_on_enter=True,
+        # The caller leaving briefly to hear a warning must not end the handler's side.
+        end_conference_on_exit=False,
+        beep=False,
+    )
+    if events_url:
+        kwargs.update(status_callback=events_url, status_callback_event="start end join leave",
+                      status_callback_method="POST")
+    dial.conference(conference_name(call_sid), **kwargs)
+    response.append(dial)
+
+
+def for_ring(call_sid: str, settings: dict, events_url: str | None, restriction: dict | None = None) -> str:
+    """The caller is greeted and put into their call's conference to wait for a handler.
+
+    C3: a restricted caller is routed as the restriction says, never silently dropped.
+    """
+    response = VoiceResponse()
+    if restriction and restriction.get("message"):
+        _speak(response, restriction["message"], settings)
+        if restriction.get("end_call"):
+            response.hangup()
+            return str(response)
+    else:
+        _speak(response, settings["greeting"], settings)
+    _join_conference(response, call_sid, events_url)
+    return str(response)
+
+
+def warning(call_sid: str, settings: dict, events_url: str | None) -> str:
+    """T1: the caller hears the warning, then rejoins the handler in the same conference."""
+    response = VoiceResponse()
+    _speak(response, settings["warning_message"], settings, settings["warning_recording_url"])
+    _join_conference(response, call_sid, events_url)
+    return str(response)
+
+
+def termination(settings: dict) -> str:
+    """T3: the final notice, then the call ends."""
+    response = VoiceResponse()
+    _speak(response, settings["termination_message"], settings, settings["termination_recording_url"])
+    response.hangup()
+    return str(response)
+
+
+def callback_bridge(customer: str, caller_id: str, script: str, settings: dict) -> str:
+    """M1: played to the manager when they answer, then dials the customer from the organisation's number."""
+    response = VoiceResponse()
+    response.say(script, voice=settings["say_voice"], language=settings["say_language"])
+    dial = Dial(caller_id=caller_id)
+    dial.number(customer)
+    response.append(dial)
+    return str(response)
+
+
+def empty() -> str:
+    return str(VoiceResponse())

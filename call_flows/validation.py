@@ -1,0 +1,41 @@
+"""Checks on free text and enumerations shared by the services (hostile or oversized input)."""
+from .errors import InvalidInput
+
+WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
+IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")
+MAX_TEXT = 4000
+
+
+def clean_text(value, name: str, required: bool = False, max_len: int = MAX_TEXT) -> str | None:
+    """Free text as written (escaped when shown, never interpreted); NUL bytes refused, length capped."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text")
+    if "\x00" in value:
+        raise InvalidInput(f"{name} contains a NUL character")
+    if len(value) > max_len:
+        raise InvalidInput(f"{name} is longer than {max_len} characters")
+    return value.strip()
+
+
+def choice(value, name: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if value not in allowed:
+        raise InvalidInput(f"{name} must be one of: {', '.join(allowed)}")
+    return value
+
+
+def note_fields(note, allowed: tuple[str, ...]) -> dict:
+    """A case note's staff-written fields: only the named keys, each clean text."""
+    if note is None:
+        return {}
+    if not isinstance(note, dict):
+        raise InvalidInput("note must be an object")
+    unknown = set(note) - set(allowed)
+    if unknown:
+        raise InvalidInput(f"note has unknown fields: {', '.join(sorted(unknown))}")
+    return {k: v for k in allowed if (v := clean_text(note.get(k), f"note.{k}")) is not None}

@@ -1,0 +1,162 @@
+"""Fixtures: app -> client -> runner (flaskr), a real database, signed webhooks and a Twilio stand-in.
+
+Local runs use SQLite and fakeredis. With CI=true the suite uses the machine's PostgreSQL and Redis
+and fails (never skips) if either is missing.
+"""
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from app import create_app
+from app.cli.db_cmd import upgrade
+from app.cli.users_cmd import add_user
+from app.db import db_session
+from app.simulator import new_call_sid, signed_post
+from call_flows import settings as org_settings
+from tests.twilio_standin import RecordingHttpClient
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _use_postgres() -> bool:
+    return IN_CI or os.environ.get("TEST_DATABASE_URL") is not None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if _use_postgres():
+        engine = create_engine(PG_URL)
+        try:
+            with engine.begin() as conn:  # fails the suite (not a skip) when PostgreSQL is missing
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        finally:
+            engine.dispose()
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_connection():
+    """Real Redis in CI (must answer), fakeredis with Lua locally."""
+    if IN_CI or os.environ.get("TEST_REDIS_URL"):
+        from redis import Redis
+
+        conn = Redis.from_url(REDIS_URL)
+        conn.ping()
+        return conn
+    import fakeredis
+
+    return fakeredis.FakeRedis()
+
+
+def _clean(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA foreign_keys=OFF"))
+                for name in names:
+                    conn.execute(text(f"DELETE FROM {name}"))
+    finally:
+        engine.dispose()
+
+
+def make_app(database_url, **overrides):
+    config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "REDIS_URL": None,
+              "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "PUBLIC_BASE_URL": None,
+              "TESTING": True, "WTF_CSRF_ENABLED": False}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url):
+    """The embedded default: simulated platform, jobs in-process."""
+    org_settings.invalidate()
+    application = make_app(database_url)
+    yield application
+    application.extensions["engine"].dispose()
+    _clean(database_url)
+    org_settings.invalidate()
+
+
+@pytest.fixture
+def twilio_http():
+    return RecordingHttpClient()
+
+
+@pytest.fixture
+def twilio_app(database_url, twilio_http):
+    """Twilio credentials set; the REST client talks to the recording stand-in."""
+    org_settings.invalidate()
+    application = make_app(database_url, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="test-auth-token",
+                           TWILIO_HTTP_CLIENT=twilio_http, TWILIO_CALLER_ID="+441632960000",
+                           PUBLIC_BASE_URL="https://callguard.example.org")
+    yield application
+    application.extensions["engine"].dispose()
+    _clean(database_url)
+    org_settings.invalidate()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Staff:
+    """Creates users and signs requests for them."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def add(self, username, role, manager=None, team=None, phone=None):
+        with self.app.app_context():
+            session = db_session()
+            user, token = add_user(session, username, role, manager, team, phone, "GB")
+            session.commit()
+            return {"id": user.id, "username": username, "token": token,
+                    "headers": {"Authorization": f"Bearer {token}"}}
+
+
+@pytest.fixture
+def staff(app):
+    return Staff(app)
+
+
+@pytest.fixture
+def team(staff):
+    """A line manager with a handler, plus a supervisor, in one team."""
+    manager = staff.add("manager", "line_manager", team="Passports North", phone="+447700900001")
+    handler = staff.add("handler", "call_handler", manager="manager", team="Passports North",
+                        phone="+447700900002")
+    supervisor = staff.add("supervisor", "supervisor", team="Passports North")
+    return {"manager": manager, "handler": handler, "supervisor": supervisor}
+
+
+@pytest.fixture
+def ring(app, client):
+    """Place a signed inbound call; returns (CallSid, response)."""
+
+    def _ring(from_="+447700900123", call_sid=None, **extra):
+        sid = call_sid or new_call_sid()
+        params = {"CallSid": sid, "From": from_, "To": "+441632960000", "CallStatus": "ringing", **extra}
+        return sid, signed_post(app, client, "/twilio/voice/inbound", params)
+
+    return _ring
