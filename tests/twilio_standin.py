@@ -2,6 +2,7 @@
 same with their holodeck): the real `twilio` library builds and sends each request; this records
 it and answers like Twilio would, without any network."""
 import json
+import logging
 import secrets
 import threading
 from urllib.parse import parse_qs
@@ -12,7 +13,7 @@ from twilio.http.response import Response
 
 class RecordingHttpClient(HttpClient):
     def __init__(self):
-        super().__init__()
+        super().__init__(logging.getLogger("tests.twilio_standin"), is_async=False)
         self.requests: list[dict] = []
         self.fail_next = 0
         self._lock = threading.Lock()
