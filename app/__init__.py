@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import db, events, jobs
 from .config import from_env
+from .job_context import make_job_context
 from .platform import make_platform
 
 csrf = CSRFProtect()
@@ -21,6 +22,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     jobs.init_app(app)
     events.init_app(app)
     app.extensions["platform"] = make_platform(app.config)
+    app.extensions["job_context"] = make_job_context(app)
 
     from .auth import login_manager
     login_manager.init_app(app)

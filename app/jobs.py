@@ -10,7 +10,7 @@ from redis import Redis
 from rq import Queue, Retry
 from sqlalchemy import select
 
-import call_flows.effects  # noqa: F401  (registers the outbox tasks)
+import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows import outbox
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
@@ -66,7 +66,7 @@ def run_inline(app, job_id: int) -> str:
         if job is None or job.run_at > utcnow():
             return "scheduled"
         session.rollback()
-        return outbox.run(session, job_id, app.extensions["platform"])
+        return outbox.run(session, job_id, app.extensions["job_context"])
     except Exception:
         log.exception("outbox job %s failed in-process; it will be retried", job_id)
         return "failed"

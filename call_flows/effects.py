@@ -11,12 +11,13 @@ CONFERENCE_EVENTS = "/twilio/voice/conference"
 
 
 @task("play_warning")
-def play_warning(session: Session, platform, now, warning_id: int) -> None:
+def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler."""
     warning = session.get(CallWarning, warning_id)
     if warning.platform_status == "played":
         return
     call = session.get(Call, warning.call_id)
+    platform = ctx.platform
     values = org_settings.load(session)
     platform.redirect_call(session, call.call_sid,
                            twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
@@ -24,29 +25,29 @@ def play_warning(session: Session, platform, now, warning_id: int) -> None:
 
 
 @task("end_call")
-def end_call(session: Session, platform, now, termination_id: int) -> None:
+def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice and the call ends."""
     termination = session.get(Termination, termination_id)
     if termination.platform_status == "played":
         return
     call = session.get(Call, termination.call_id)
-    platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
+    ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
     termination.platform_status = "played"
 
 
 @task("connect_handler")
-def connect_handler(session: Session, platform, now, call_id: int, user_id: int) -> None:
+def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> None:
     """Ring the handler's own phone (or client) into the caller's conference."""
     call = session.get(Call, call_id)
     user = session.get(User, user_id)
     if call.status in ("completed", "canceled", "failed") or not user.phone:
         return
-    platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
-                             platform.caller_id or call.called or user.phone, now=now)
+    ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
+                                 ctx.platform.caller_id or call.called or user.phone, now=now)
 
 
 @task("notify_manager")
-def notify_manager(session: Session, platform, now, task_id: int) -> None:
+def notify_manager(session: Session, ctx, now, task_id: int) -> None:
     """T5: the line manager learns of a new callback task. The queue itself is the durable record;
     this hook is where e-mail or desktop notices are sent (issue: callback queue)."""
     session.get(CallbackTask, task_id)

@@ -20,7 +20,9 @@ MAX_ATTEMPTS = 8
 
 
 def task(name: str):
-    """Register a function `fn(session, platform, now, **args)` as an outbox task."""
+    """Register a function `fn(session, ctx, now, **args)` as an outbox task.
+
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask."""
 
     def wrap(fn):
         TASKS[name] = fn
@@ -61,7 +63,7 @@ def recorded_ids(session: Session) -> list[int]:
     return sorted(set(session.info.pop("outbox_ids", [])))
 
 
-def run(session: Session, job_id: int, platform, now: datetime | None = None) -> str:
+def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     """Run one job and commit. Returns its final status. Raises on failure so RQ retries it."""
     now = now or utcnow()
     job = session.get(OutboxJob, job_id, with_for_update=session.bind.dialect.name == "postgresql")
@@ -70,7 +72,7 @@ def run(session: Session, job_id: int, platform, now: datetime | None = None) ->
         return "done" if job else "missing"
     job.attempts += 1
     try:
-        TASKS[job.task](session, platform, now, **job.args)
+        TASKS[job.task](session, ctx, now, **job.args)
     except Exception as exc:  # recorded, then re-raised for RQ's retry
         session.rollback()
         _mark_failed(session, job_id, exc, now)

@@ -1,23 +1,17 @@
 """RQ job functions. Each is a few lines: build the context, call one service."""
-import call_flows.effects  # noqa: F401  (registers the outbox tasks)
+import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows import outbox
 
 from .context import worker_app
 
-PERIODIC = []  # functions fn(app, now) run by `tick`, registered by each area (deadlines, expiry, ...)
-
-
-def periodic(fn):
-    PERIODIC.append(fn)
-    return fn
-
+from .schedules import PERIODIC
 
 def run_outbox_job(job_id: int) -> str:
     """Run one outbox job by id (idempotent; raises on failure so RQ's Retry runs it again)."""
     app = worker_app()
     session = app.extensions["sessionmaker"]()
     try:
-        return outbox.run(session, job_id, app.extensions["platform"])
+        return outbox.run(session, job_id, app.extensions["job_context"])
     finally:
         session.close()
 
@@ -26,6 +20,8 @@ def tick(now=None) -> dict:
     """Every minute (`rq cron workers/cron_config.py`): hand over due outbox jobs and run deadline checks."""
     from app.jobs import sweep
     from call_flows.clock import utcnow
+
+    import workers.periodic_all  # noqa: F401  (registers each area's periodic checks)
 
     app = worker_app()
     now = now or utcnow()
