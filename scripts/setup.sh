@@ -13,3 +13,17 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.requirements-*
   touch "$stamp"
 fi
+# Node tools for the tests (Stoplight Prism serving Twilio's OpenAPI spec), pinned by package-lock.json.
+# Reinstalled when node_modules is missing or the lock changed; skipped where npm is not installed
+# (tests/test_twilio_prism.py then fails with a message saying so).
+if [ -f package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    node_stamp=node_modules/.callguard-lock-$(sha256sum package-lock.json | cut -c1-16)
+    if [ ! -f "$node_stamp" ]; then
+      npm ci --no-audit --no-fund --loglevel=error
+      touch "$node_stamp"
+    fi
+  else
+    echo "setup: npm not found; Node test tools (Prism) not installed" >&2
+  fi
+fi
