@@ -1,9 +1,17 @@
 """One Flask app per worker process, built from the same environment as the web service."""
-from functools import lru_cache
+_app = None
 
 
-@lru_cache(maxsize=1)
+def use_app(app) -> None:
+    """Run jobs against an app that already exists (tests, or a process that embeds a worker)."""
+    global _app
+    _app = app
+
+
 def worker_app():
-    from app import create_app
+    global _app
+    if _app is None:
+        from app import create_app
 
-    return create_app()
+        _app = create_app()
+    return _app

@@ -1,0 +1,106 @@
+"""Nothing is lost (DOMAIN principles): faults inside never reach the caller, and side effects
+recorded in the outbox run once Redis is back."""
+from xml.etree import ElementTree
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from app.db import db_session
+from app.jobs import sweep
+from app.simulator import new_call_sid, signed_post
+from call_flows.models import OutboxJob, PlatformAction, Termination
+from tests.conftest import Staff, make_app
+from workers.context import use_app
+
+DEAD_DB = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def test_database_down_at_ring_still_connects_the_caller(database_url, caplog):
+    app = make_app(DEAD_DB)
+    response = signed_post(app, app.test_client(), "/twilio/voice/inbound",
+                           {"CallSid": new_call_sid(), "From": "+447700900123"})
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert ElementTree.fromstring(response.data).find("./Dial/Conference") is not None
+    assert "ring-time lookup failed" in caplog.text
+
+
+def test_redis_down_at_ring_still_connects_and_records_the_call(database_url, app):
+    broken = make_app(database_url, REDIS_URL=DEAD_REDIS)
+    sid = new_call_sid()
+    response = signed_post(broken, broken.test_client(), "/twilio/voice/inbound", {"CallSid": sid, "From": "+447700900123"})
+    assert response.status_code == 200 and b"<Conference" in response.data
+    assert broken.test_client().get("/readyz").status_code == 503
+    broken.extensions["engine"].dispose()
+
+
+def _warned_call(app):
+    staff = Staff(app)
+    staff.add("manager", "line_manager", team="T")
+    handler = staff.add("handler", "call_handler", manager="manager", team="T")
+    client = app.test_client()
+    sid = new_call_sid()
+    signed_post(app, client, "/twilio/voice/inbound", {"CallSid": sid, "From": "+447700900123"})
+    client.post(f"/api/v1/calls/{sid}/accept", headers=handler["headers"])
+    client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"], json={"reason": "abuse"})
+    return client, handler, sid
+
+
+def _jobs(app):
+    with app.app_context():
+        return {j.task: j.status for j in db_session().scalars(select(OutboxJob))}
+
+
+def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(database_url, app, redis_connection):
+    broken = make_app(database_url, REDIS_URL=DEAD_REDIS)
+    client, handler, sid = _warned_call(broken)
+    response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
+    assert response.status_code == 201  # accepted and stored although Redis is down
+    assert _jobs(broken) == {"play_warning": "pending", "end_call": "pending", "notify_manager": "pending"}
+
+    # Redis is back: the sweeper hands the pending jobs to RQ and a worker runs them, once.
+    redis_connection.flushdb()
+    broken.extensions["queue"] = Queue(broken.config["RQ_QUEUE"], connection=redis_connection)
+    use_app(broken)
+    try:
+        assert sweep(broken) == 3
+        assert _jobs(broken) == {"play_warning": "enqueued", "end_call": "enqueued", "notify_manager": "enqueued"}
+        SimpleWorker([broken.extensions["queue"]], connection=redis_connection).work(burst=True)
+        assert _jobs(broken) == {"play_warning": "done", "end_call": "done", "notify_manager": "done"}
+        assert sweep(broken) == 0  # nothing left to hand over; running again does not repeat
+        with broken.app_context():
+            actions = db_session().scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)).all()
+            assert [a.payload["twiml"].count("<Hangup") for a in actions] == [0, 1]
+            assert db_session().scalar(select(Termination)).platform_status == "played"
+    finally:
+        use_app(None)
+        broken.extensions["engine"].dispose()
+
+
+def test_rq_retries_a_failed_platform_call_without_repeating_done_work(database_url, app, redis_connection, twilio_http):
+    app = make_app(database_url, REDIS_CONNECTION=redis_connection, REDIS_URL="redis://configured-by-test",
+                   TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_HTTP_CLIENT=twilio_http)
+    redis_connection.flushdb()
+    use_app(app)
+    try:
+        twilio_http.fail_next = 1  # Twilio answers 503 once
+        client, handler, sid = _warned_call(app)
+        worker = SimpleWorker([app.extensions["queue"]], connection=redis_connection)
+        worker.work(burst=True)
+        assert _jobs(app) == {"play_warning": "pending"}  # failed once, recorded, left for retry
+        with app.app_context():
+            job = db_session().scalar(select(OutboxJob))
+            assert job.attempts == 1 and "503" in job.last_error
+            job.run_at = job.created_at  # the retry comes due
+            db_session().commit()
+        sweep(app)
+        worker.work(burst=True)
+        assert _jobs(app) == {"play_warning": "done"}
+        assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 2  # one failed, one succeeded
+        sweep(app)
+        worker.work(burst=True)
+        assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 2  # done work is not repeated
+    finally:
+        use_app(None)
+        app.extensions["engine"].dispose()
