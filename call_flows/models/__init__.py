@@ -3,11 +3,14 @@ from .base import Base
 from .calls import Call, CallWarning, PlatformAction, Termination, WebhookReceipt
 from .cases import CallbackTask, CaseNote, Incident
 from .jobs import OutboxJob, Setting
+from .panel import (ConcernNotice, PanelDecision, RegisterAppeal, RegisterCount, RegisterLetter, RegisterReminder,
+                    RegisterReview)
 from .people import ROLES, Team, User
+from .recovery import RecoveryPeriod
 from .register import AuditLog, Customer, CustomerPhone, RegisterEntry, Restriction
 
 __all__ = [
     "AuditLog", "Base", "Call", "CallWarning", "CallbackTask", "CaseNote", "Customer",
     "CustomerPhone", "Incident", "OutboxJob", "PlatformAction", "ROLES", "RegisterEntry",
-    "Restriction", "Setting", "Team", "Termination", "User", "WebhookReceipt",
+    "RecoveryPeriod", "Restriction", "Setting", "Team", "Termination", "User", "WebhookReceipt",
 ]
