@@ -12,5 +12,6 @@ from .register import AuditLog, Customer, CustomerPhone, RegisterEntry, Restrict
 __all__ = [
     "AuditLog", "Base", "Call", "CallWarning", "CallbackTask", "CaseNote", "Customer",
     "CustomerPhone", "Incident", "OutboxJob", "PlatformAction", "ROLES", "RegisterEntry",
-    "RecoveryPeriod", "Restriction", "Setting", "Team", "Termination", "User", "WebhookReceipt",
+    "RecoveryPeriod", "Restriction", "Setting", "ConcernNotice", "PanelDecision", "RegisterAppeal",
+    "RegisterCount", "RegisterLetter", "RegisterReminder", "RegisterReview", "Team", "Termination", "User", "WebhookReceipt",
 ]

@@ -19,6 +19,7 @@ class Customer(Base):
     address: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    case_references: Mapped[list | None] = mapped_column(JSON)  # application or case references (R4)
 
 
 class CustomerPhone(Base):
@@ -48,6 +49,12 @@ class RegisterEntry(Base):
     last_reviewed_on: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # R3 panel workflow (0003): who proposed it from which incident, and when the panel must meet by.
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[str | None] = mapped_column(Text)  # the incident as the letter describes it (R5)
+    meet_by: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]  # expired, removed on review or appeal (R6, R8)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class Restriction(Base):
