@@ -57,3 +57,5 @@ operation("post", "/calls/{CallSid}/termination", "End the call after a warning 
 operation("get", "/callers/{phone}", "A caller's flags as the role may see them", "staff")
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
+operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
+operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")

@@ -122,3 +122,19 @@ def test_openapi_describes_the_contract_endpoints(client):
         assert path in doc["paths"], path
     reasons = doc["components"]["schemas"]["WarningIn"]["properties"]["reason"]["enum"]
     assert "acoustic_shock" in reasons
+
+
+def test_t1_warning_wording_is_configurable_by_an_admin(app, client, ring, team, staff):
+    admin = staff.add("admin", "admin")
+    assert client.put("/api/v1/settings/warning_message", headers=team["handler"]["headers"],
+                      json={"value": "x"}).status_code == 403
+    assert client.put("/api/v1/settings/warning_message", headers=admin["headers"], json={"value": 5}).status_code == 400
+    assert client.put("/api/v1/settings/no_such", headers=admin["headers"], json={"value": "x"}).status_code == 400
+    changed = client.put("/api/v1/settings/warning_message", headers=admin["headers"],
+                         json={"value": "Please moderate your language."})
+    assert changed.status_code == 200
+    sid, _ = ring()
+    client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])
+    client.post(f"/api/v1/calls/{sid}/warnings", headers=team["handler"]["headers"], json={"reason": "abuse"})
+    heard = app.test_cli_runner().invoke(args=["sim", "hear", sid]).output
+    assert "Please moderate your language." in heard

@@ -14,4 +14,4 @@ def _csrf_for_browser_sessions():
         csrf.protect()
 
 
-from . import callbacks, callers, calls, cases, errors  # noqa: E402,F401
+from . import admin, callbacks, callers, calls, cases, errors  # noqa: E402,F401

@@ -16,3 +16,21 @@ def group():
 def sweep_cmd():
     """Hand over due jobs that are not yet with a worker."""
     click.echo(f"handed over {sweep(current_app._get_current_object())} job(s)")
+
+
+@group.command("tick")
+@click.option("--every", type=int, default=0, help="Repeat every N seconds (0: once).")
+@with_appcontext
+def tick_cmd(every):
+    """Run the periodic checks (outbox sweep, deadlines) once, or every N seconds in the embedded default."""
+    import time
+
+    from workers.context import use_app
+    from workers.jobs import tick
+
+    use_app(current_app._get_current_object())
+    while True:
+        click.echo(f"tick: {tick()}")
+        if not every:
+            return
+        time.sleep(every)

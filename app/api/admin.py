@@ -1,0 +1,25 @@
+"""Organisation settings (DOMAIN "configurable"): administrators change wording and windows without code."""
+from flask import jsonify
+
+from call_flows import settings as org_settings
+
+from ..auth import roles_required
+from ..db import db_session
+from . import bp
+from .errors import json_body
+
+
+@bp.get("/settings")
+@roles_required("admin")
+def get_settings():
+    return jsonify(org_settings.load(db_session(), fresh=True))
+
+
+@bp.put("/settings/<key>")
+@roles_required("admin")
+def put_setting(key):
+    body = json_body()
+    session = db_session()
+    org_settings.save(session, key, body.get("value"))
+    session.commit()
+    return jsonify({"key": key, "value": org_settings.load(session, fresh=True)[key]})
