@@ -52,3 +52,56 @@ def publish(app, kind: str, **payload) -> None:
         app.extensions["events"].publish({"kind": kind, **payload})
     except Exception:
         log.warning("live event %s not published", kind, exc_info=True)
+
+
+class _LocalSubscription:
+    def __init__(self, broadcaster: LocalBroadcaster):
+        self._broadcaster = broadcaster
+        self._queue = broadcaster.subscribe()
+
+    def get(self, timeout: float) -> dict | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._broadcaster.unsubscribe(self._queue)
+
+
+class _RedisSubscription:
+    """Redis pub/sub on CHANNEL; waits for the subscription to be confirmed, so no event published
+    after `subscription()` returns is missed."""
+
+    def __init__(self, redis):
+        self._pubsub = redis.pubsub()
+        self._pubsub.subscribe(CHANNEL)
+        for _ in range(50):
+            message = self._pubsub.get_message(timeout=0.1)
+            if message and message["type"] == "subscribe":
+                break
+
+    def get(self, timeout: float) -> dict | None:
+        message = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        if not message or message.get("type") != "message":
+            return None
+        data = message["data"]
+        try:
+            return json.loads(data.decode() if isinstance(data, bytes) else data)
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        try:
+            self._pubsub.close()
+        except Exception:
+            log.debug("pubsub close failed", exc_info=True)
+
+
+def subscription(app):
+    """A live-event subscription with `get(timeout) -> dict | None` and `close()`: Redis pub/sub
+    when the app has Redis (so every web process sees every event), else the in-process broadcaster."""
+    events = app.extensions["events"]
+    if isinstance(events, RedisBroadcaster):
+        return _RedisSubscription(events.redis)
+    return _LocalSubscription(events)

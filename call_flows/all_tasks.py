@@ -1,3 +1,4 @@
 """Imports every module that registers outbox tasks, so any process can run any recorded job.
 Each area adds its own module here."""
 from . import effects  # noqa: F401
+from . import recovery  # noqa: F401

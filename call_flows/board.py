@@ -1,0 +1,111 @@
+"""The supervisor's live board (issue 6; R1, R10, T1-T3, I7): a full snapshot that the page fetches
+on every (re)connect and after every live event, so a lost event or a restart never leaves the
+board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
+recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from . import recovery
+from .clock import as_utc
+from .models import Call, CallWarning, Incident, Team, Termination, User
+from .phone import mask
+from .ring import FLAGS_SELECT, repeat_signals
+
+RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
+RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
+MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
+LIVE = ("ringing", "queued", "in-progress")
+
+
+def caller_flags(session: Session, call: Call, now: datetime, settings: dict) -> dict:
+    """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
+    empty = {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
+             "flagged": False}
+    if not call.caller:
+        return empty
+    params = {"caller": call.caller, "now": now, "since": now - timedelta(days=settings["repeat_window_days"]),
+              "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0)}
+    row = session.execute(text(FLAGS_SELECT), params).one()
+    calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
+    marker = row.marker or call.ring_marker
+    signals = repeat_signals(row.warnings, row.terminations, calls_before, settings)
+    return {"marker": marker, "marker_label": MARKERS.get(marker), "restricted": bool(row.restriction_id),
+            "restriction_id": row.restriction_id, "signals": signals,
+            "flagged": bool(marker or row.restriction_id or signals)}
+
+
+def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
+    """A supervisor with a team watches that team; one without a team watches every team (None)."""
+    return [viewer.team_id] if viewer.team_id else None
+
+
+def call_card(session: Session, call: Call, now: datetime, settings: dict, teams: dict[int, Team],
+              names: dict[int, str]) -> dict:
+    """One call as the board and console show it; the number masked to its last 4 digits (CONTRACT)."""
+    warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
+                                    .order_by(CallWarning.created_at)))
+    termination = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    team = teams.get(call.team_id) if call.team_id else None
+    card = {
+        "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
+        else call.caller_kind, "caller_kind": call.caller_kind, "started_at": as_utc(call.started_at).isoformat(),
+        "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
+        "handler": names.get(call.handler_id) if call.handler_id else None, "team_id": call.team_id,
+        "team": team.name if team else None, "site": team.site if team else None,
+        "need_noted": bool(call.needs_note),
+        "warnings": [{"reason": w.reason, "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
+                     for w in warnings],
+        "termination": None, "serious": False,
+    }
+    card.update(caller_flags(session, call, now, settings))
+    if termination is not None:
+        serious = termination.immediate_reason == "threat_of_violence"  # I7
+        card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
+                               "at": as_utc(termination.created_at).isoformat(),
+                               "platform_status": termination.platform_status}
+        card["serious"] = serious
+    return card
+
+
+def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team_id: int | None = None,
+             site: str | None = None) -> dict:
+    """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
+    everyone's until someone takes them, so they are always shown (CONTRACT /board)."""
+    team_ids = visible_team_ids(session, viewer)
+    teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
+    watched = [t for t in teams.values() if team_ids is None or t.id in team_ids]
+    chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
+    names = dict(session.execute(select(User.id, User.username)).all())
+
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                      Call.started_at > now - RING_STALE)
+                                   .order_by(Call.started_at)))
+    ended_recently = select(Termination.call_id).where(Termination.created_at > now - RECENT_END)
+    team_calls = list(session.scalars(
+        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None),
+                           or_(Call.status.in_(LIVE), Call.id.in_(ended_recently)))
+        .order_by(Call.answered_at.desc())))
+    cards = [call_card(session, c, now, settings, teams, names) for c in team_calls]
+    cards.sort(key=lambda c: (not c["serious"], c["termination"] is None and not c["warnings"]))
+
+    serious = session.execute(
+        select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
+        .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
+        .order_by(Incident.opened_at.desc())).all()
+    ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
+    return {
+        "at": now.isoformat(),
+        "filters": {"team_id": team_id, "site": site},
+        "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in watched],
+        "sites": sorted({t.site for t in watched if t.site}),
+        "serious_incidents": [{"id": i.id, "opened_at": as_utc(i.opened_at).isoformat(),
+                               "team": teams[i.team_id].name if i.team_id in teams else None,
+                               "handler": names.get(i.staff_id), "caller": mask(c.caller) if c else None,
+                               "case_reference": i.case_reference} for i, c in serious],
+        "ringing": ringing_cards,
+        "calls": cards,
+        "recovering": [r.as_dict() for r in recovery.recovering(session, now, chosen)],
+    }

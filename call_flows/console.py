@@ -1,0 +1,85 @@
+"""What the handler's console shows (issue 6; R1, R9, T1-T4): the call connected to them with its
+flags before they speak, the calls ringing that they could take, what the caller will hear on a
+warning or termination, the case-note fields the service can fill (T4), and their recovery time."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from . import recovery
+from .board import RECENT_END, RING_STALE, call_card
+from .clock import as_utc
+from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+
+ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
+SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
+
+
+def current_call(session: Session, user: User, now: datetime) -> Call | None:
+    """The handler's live call, or the call they ended for behaviour in the last few minutes."""
+    just_ended = select(Termination.call_id).where(Termination.created_at > now - SHOW_ENDED)
+    live = Call.status.not_in(ENDED) & Call.id.not_in(select(Termination.call_id))
+    return session.scalar(select(Call).where(Call.handler_id == user.id, Call.started_at > now - timedelta(hours=8),
+                                             or_(live, Call.id.in_(just_ended)))
+                          .order_by(Call.answered_at.desc(), Call.id.desc()).limit(1))
+
+
+def register_detail(session: Session, e164: str | None, now: datetime) -> dict:
+    """R9: a handler sees the marker's precautions and the restriction's terms, nothing more."""
+    if not e164:
+        return {"precautions": None, "restriction": None}
+    customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
+    if customer_id is None:
+        return {"precautions": None, "restriction": None}
+    entry = session.scalar(select(RegisterEntry).where(
+        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+        RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
+    active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
+                                                      Restriction.status == "active")
+                            .order_by(Restriction.id.desc()).limit(1))
+    return {"precautions": entry.precautions if entry else None,
+            "restriction": {"kind": active.kind, "detail": active.detail} if active else None}
+
+
+def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict:
+    """T4: what the service knows, so the handler only completes the rest."""
+    told = [f"{as_utc(w.created_at):%H:%M} warned that the call would not continue unless their behaviour "
+            f"improved ({w.reason.replace('_', ' ')})" for w in warnings]
+    told.append(f"Told the call would now end: \"{termination_message}\"")
+    said = [w.detail for w in warnings if w.detail]
+    return {"case_reference": f"CALL-{call.call_sid}", "spoke_to": "", "query": "",
+            "told_customer": "; ".join(told), "customer_said_or_did": "; ".join(said),
+            "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
+                      "handler": handler.username, "warnings": len(warnings)}}
+
+
+def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
+    """The console's full state; fetched on load, on every live event and on (re)connect."""
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    names = dict(session.execute(select(User.id, User.username)).all())
+    call = current_call(session, user, now)
+    card = None
+    if call is not None:
+        card = call_card(session, call, now, settings, teams, names)
+        card["caller_full"] = call.caller  # the handler's own call: the full number, for the case
+        card["needs_note"] = call.needs_note  # T2
+        warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
+                                        .order_by(CallWarning.created_at)))
+        card["warnings"] = [{"reason": w.reason, "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
+                             "platform_status": w.platform_status} for w in warnings]
+        card.update(register_detail(session, call.caller, now))
+        card["note"] = note_prefill(call, warnings, user, settings["termination_message"])
+    ringing = session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                 Call.started_at > now - RING_STALE).order_by(Call.started_at))
+    period = recovery.current(session, user.id, now)
+    return {
+        "at": now.isoformat(),
+        "call": card,
+        "ringing": [call_card(session, c, now, settings, teams, names) for c in ringing],
+        "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
+                     "minutes": settings["recovery_minutes"]} if period else None,
+        "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],
+                     "warning_recording": bool(settings["warning_recording_url"]),
+                     "termination_recording": bool(settings["termination_recording_url"])},
+        "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
+    }
