@@ -11,7 +11,9 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class TerminationNote(Body):
+class NoteFields(Body):
+    """T4/M1 case-note fields written by staff (the service adds what it knows)."""
+
     spoke_to: str | None = Text
     query: str | None = Text
     told_customer: str | None = Text
@@ -32,16 +34,9 @@ class TerminationIn(Body):
     immediate_reason: Literal["threat_of_violence", "other_serious"] | None = None
     immediate_detail: str | None = Text
     case_reference: str | None = Field(default=None, max_length=64)
-    note: TerminationNote | None = None
-
-
-class CallbackNote(Body):
-    spoke_to: str | None = Text
-    query: str | None = Text
-    told_customer: str | None = Text
-    customer_said_or_did: str | None = Text
+    note: NoteFields | None = None
 
 
 class OutcomeIn(Body):
     outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]
-    note: CallbackNote | None = None
+    note: NoteFields | None = None
