@@ -1,0 +1,185 @@
+"""The caution register's JSON API (R3-R9): proposals, panel decisions, letters, reviews and appeals.
+
+Views are thin: parse the body with its pydantic model, call one service, commit (which also keeps
+the R9 audit rows of a read) and answer JSON. Customers, restrictions and signals are in
+register_customers.py.
+"""
+from flask import current_app, jsonify, request
+
+from call_flows import register_letters, register_panel, register_privacy, register_reviews
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+
+from ..auth import current_staff, roles_required
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .errors import json_body
+from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
+                               RegisterReviewIn, ReviewIn, TemplateIn, utc)
+
+PANEL = ("panel_member",)
+READERS = ("panel_member", "line_manager", "supervisor", "admin")
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _entry_out(session, entry_id: int, status: int = 200):
+    view = register_privacy.entry_view(session, entry_id, current_staff(), utcnow())
+    commit_and_dispatch(session)
+    return jsonify(view), status
+
+
+@bp.post("/register/proposals")
+@roles_required("line_manager", "admin")
+def propose_entry():
+    body = ProposalIn.model_validate(json_body())
+    session = db_session()
+    now = utcnow()
+    entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
+                                   org_settings.load(session), current_app.config["DEFAULT_REGION"])
+    commit_and_dispatch(session)
+    return jsonify({"id": entry.id, "status": entry.status, "customer_id": entry.customer_id,
+                    "meet_by": _iso(entry.meet_by)}), 201
+
+
+@bp.get("/register/proposals")
+@roles_required("panel_member", "admin")
+def list_proposals():
+    session = db_session()
+    rows = register_panel.proposals(session, utcnow())
+    return jsonify({"proposals": rows})
+
+
+@bp.get("/register/entries")
+@roles_required(*READERS)
+def list_entries():
+    session = db_session()
+    rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
+    commit_and_dispatch(session)
+    return jsonify({"entries": rows})
+
+
+@bp.get("/register/entries/<int:entry_id>")
+@roles_required(*READERS)
+def get_entry(entry_id):
+    return _entry_out(db_session(), entry_id)
+
+
+@bp.post("/register/entries/<int:entry_id>/decision")
+@roles_required(*PANEL)
+def decide_entry(entry_id):
+    body = DecisionIn.model_validate(json_body())
+    session = db_session()
+    register_panel.decide(session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
+                          utcnow(), org_settings.load(session))
+    return _entry_out(session, entry_id, 201)
+
+
+@bp.get("/register/entries/<int:entry_id>/letter")
+@roles_required("panel_member", "admin")
+def get_letter(entry_id):
+    session = db_session()
+    letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
+    commit_and_dispatch(session)
+    return jsonify({**letter, "due_at": _iso(letter["due_at"]), "sent_at": _iso(letter["sent_at"]),
+                    "print_url": f"/register/entries/{entry_id}/letter"})
+
+
+@bp.post("/register/entries/<int:entry_id>/letter/sent")
+@roles_required(*PANEL)
+def letter_sent(entry_id):
+    body = LetterSentIn.model_validate(json_body())
+    session = db_session()
+    register_letters.record_sent(session, entry_id, current_staff(), utcnow(), org_settings.load(session),
+                                 utc(body.sent_at))
+    return _entry_out(session, entry_id)
+
+
+@bp.post("/register/entries/<int:entry_id>/letter/exemption")
+@roles_required(*PANEL)
+def letter_exemption(entry_id):
+    body = ExemptionIn.model_validate(json_body())
+    session = db_session()
+    register_letters.record_exemption(session, entry_id, current_staff(), body.reason, body.justification, utcnow())
+    return _entry_out(session, entry_id)
+
+
+@bp.get("/register/letter-template")
+@roles_required("panel_member", "admin")
+def get_template():
+    settings = org_settings.load(db_session(), fresh=True)
+    return jsonify({"template": register_letters.template_text(settings),
+                    "required_placeholders": register_letters.REQUIRED,
+                    "optional_placeholders": list(register_letters.OPTIONAL)})
+
+
+@bp.put("/register/letter-template")
+@roles_required("panel_member", "admin")
+def put_template():
+    body = TemplateIn.model_validate(json_body())
+    session = db_session()
+    text = register_letters.validate_template(body.template)
+    org_settings.save(session, "register_letter_template", text)
+    from call_flows.callers import audit
+    audit(session, current_staff(), "update", "letter_template", None, utcnow())
+    commit_and_dispatch(session)
+    return jsonify({"template": text})
+
+
+@bp.post("/register/entries/<int:entry_id>/reviews")
+@roles_required(*PANEL)
+def review_entry(entry_id):
+    body = ReviewIn.model_validate(json_body())
+    session = db_session()
+    register_reviews.review_entry(session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
+    return _entry_out(session, entry_id, 201)
+
+
+@bp.get("/register/reviews/due")
+@roles_required("panel_member", "admin")
+def reviews_due():
+    session = db_session()
+    now = utcnow()
+    return jsonify({"entries": register_reviews.reviews_due(session, now),
+                    "register_review_due": _iso(register_reviews.register_review_due(session, now)),
+                    "last_register_review": _iso(register_reviews.last_register_review(session))})
+
+
+@bp.post("/register/reviews")
+@roles_required(*PANEL)
+def review_register():
+    body = RegisterReviewIn.model_validate(json_body())
+    session = db_session()
+    review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
+    commit_and_dispatch(session)
+    return jsonify({"id": review.id, "reviewed_at": _iso(review.reviewed_at)}), 201
+
+
+@bp.post("/register/entries/<int:entry_id>/appeals")
+@roles_required("panel_member", "admin")
+def record_appeal(entry_id):
+    body = AppealIn.model_validate(json_body())
+    session = db_session()
+    now = utcnow()
+    appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
+                                            body.summary, now, org_settings.load(session))
+    commit_and_dispatch(session)
+    return jsonify(_appeal_out(appeal)), 201
+
+
+@bp.post("/register/appeals/<int:appeal_id>/outcome")
+@roles_required(*PANEL)
+def appeal_outcome(appeal_id):
+    body = AppealOutcomeIn.model_validate(json_body())
+    session = db_session()
+    appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
+    commit_and_dispatch(session)
+    return jsonify(_appeal_out(appeal))
+
+
+def _appeal_out(appeal) -> dict:
+    return {"id": appeal.id, "entry_id": appeal.entry_id, "received_at": _iso(appeal.received_at),
+            "due_at": _iso(appeal.due_at), "outcome": appeal.outcome, "decided_at": _iso(appeal.decided_at)}

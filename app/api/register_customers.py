@@ -1,0 +1,107 @@
+"""Customers on the register: numbers (R4), subject-access export (R9), concerns and restrictions (C1),
+repeat-caller signals (R10, C2) and the anonymised counts left by the retention purge."""
+from flask import current_app, jsonify
+
+from call_flows import contact_restrictions, register_privacy, signals
+from call_flows import settings as org_settings
+from call_flows.callers import audit
+from call_flows.clock import utcnow
+from call_flows.errors import NotFound
+from call_flows.models import Customer
+from call_flows.register_panel import attach_phones, phones_e164
+
+from ..auth import current_staff, roles_required
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .errors import json_body
+from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
+
+MANAGERS = ("line_manager", "admin")
+SIGNAL_READERS = ("line_manager", "supervisor", "panel_member", "admin")
+
+
+def _restriction_out(r) -> dict:
+    return {"id": r.id, "customer_id": r.customer_id, "kind": r.kind, "detail": r.detail,
+            "named_officer_id": r.named_officer_id, "hours": r.hours, "status": r.status,
+            "customer_told_at": r.customer_told_at.isoformat() if r.customer_told_at else None}
+
+
+@bp.post("/register/customers/<int:customer_id>/phones")
+@roles_required("panel_member", "line_manager", "admin")
+def add_phone(customer_id):
+    """R4: another number for the same customer; ring time finds the entry from any of them."""
+    body = PhoneIn.model_validate(json_body())
+    session = db_session()
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    numbers = phones_e164([body.phone], current_app.config["DEFAULT_REGION"])
+    added = attach_phones(session, customer, numbers)
+    audit(session, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=added)
+    commit_and_dispatch(session)
+    return jsonify({"customer_id": customer_id, "phone": numbers[0], "added": bool(added)}), 201 if added else 200
+
+
+@bp.get("/register/customers/<int:customer_id>/export")
+@roles_required("panel_member", "admin")
+def subject_access(customer_id):
+    """R9: everything held about the customer (the export itself is audited)."""
+    session = db_session()
+    export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
+    commit_and_dispatch(session)
+    response = jsonify(export)
+    response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer_id}-subject-access.json"'
+    return response
+
+
+@bp.post("/register/customers/<int:customer_id>/concerns")
+@roles_required(*MANAGERS)
+def record_concern(customer_id):
+    body = ConcernIn.model_validate(json_body())
+    session = db_session()
+    now = utcnow()
+    notice = contact_restrictions.record_concern(session, customer_id, current_staff(), utc(body.told_at) or now,
+                                                 body.channel, body.note, now)
+    commit_and_dispatch(session)
+    return jsonify({"id": notice.id, "customer_id": customer_id, "told_at": notice.told_at.isoformat(),
+                    "channel": notice.channel}), 201
+
+
+@bp.post("/register/customers/<int:customer_id>/restrictions")
+@roles_required(*MANAGERS)
+def add_restriction(customer_id):
+    """C1: refused with 409 customer_not_told until a concern notice is recorded."""
+    body = RestrictionIn.model_validate(json_body())
+    session = db_session()
+    restriction = contact_restrictions.add_restriction(
+        session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,
+        body.hours.model_dump() if body.hours else None, utcnow())
+    commit_and_dispatch(session)
+    return jsonify(_restriction_out(restriction)), 201
+
+
+@bp.post("/register/restrictions/<int:restriction_id>/end")
+@roles_required(*MANAGERS)
+def end_restriction(restriction_id):
+    session = db_session()
+    restriction = contact_restrictions.end_restriction(session, restriction_id, current_staff(), utcnow())
+    commit_and_dispatch(session)
+    return jsonify(_restriction_out(restriction))
+
+
+@bp.get("/register/signals")
+@roles_required(*SIGNAL_READERS)
+def repeat_callers():
+    """R10/C2: callers with repeat-caller or contact-volume signals; signals inform, never block."""
+    session = db_session()
+    settings = org_settings.load(session)
+    return jsonify({"thresholds": signals.thresholds(settings),
+                    "callers": signals.repeat_callers(session, utcnow(), settings)})
+
+
+@bp.get("/register/counts")
+@roles_required(*SIGNAL_READERS)
+def anonymised_counts():
+    """R9/I8: what the retention purge left behind, for trends."""
+    return jsonify({"counts": register_privacy.counts(db_session())})

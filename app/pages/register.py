@@ -1,0 +1,223 @@
+"""The caution register's pages for the review panel and managers (R3, R5, R6, R8).
+
+Forms post back here (CSRF token in each), each view calls one service, then redirects with a
+message (post/redirect/get); a refused action (quorum, missing justification...) says why. The
+JSON API (app/api/register.py) does the same through the same services.
+"""
+from datetime import datetime, time, timezone
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from call_flows import register_letters, register_panel, register_privacy, register_reviews
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError, InvalidInput
+from call_flows.models import Incident, User
+
+from ..auth import current_staff
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .live import page_roles
+
+READERS = ("panel_member", "line_manager", "supervisor", "admin")
+PANEL = ("panel_member",)
+
+
+def form_date(name: str, now: datetime) -> datetime:
+    """A date field (blank = now); midday UTC of that date, never later than now."""
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return now
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        raise InvalidInput(f"{name.replace('_', ' ')} must be a date") from None
+    return min(datetime.combine(day, time(12), tzinfo=timezone.utc), now)
+
+
+def form_lines(name: str) -> list[str]:
+    return [line.strip() for line in request.form.get(name, "").replace(",", "\n").splitlines() if line.strip()]
+
+
+def attempt(action, success: str, back: str):
+    """Run a service call; commit and confirm, or roll back and say why it was refused."""
+    session = db_session()
+    try:
+        result = action(session)
+        commit_and_dispatch(session)
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    flash(success.format(result=result), "ok")
+    return redirect(back)
+
+
+@bp.get("/register")
+@page_roles(*READERS)
+def register_home():
+    session = db_session()
+    viewer, now = current_staff(), utcnow()
+    panel = viewer.role in ("panel_member", "admin")
+    data = {
+        "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
+        "proposals": register_panel.proposals(session, now) if panel else [],
+        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, "awaiting_notice")] if panel else [],
+        "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
+        "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
+        "last_register_review": register_reviews.last_register_review(session) if panel else None,
+        "appeals": register_reviews.appeals_open(session) if panel else [],
+        "reminders": register_reviews.open_reminders(session, 10) if panel else [],
+    }
+    commit_and_dispatch(session)  # R9: the listing is audited
+    return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
+                           viewer=viewer, **data)
+
+
+@bp.route("/register/propose", methods=["GET", "POST"])
+@page_roles("line_manager", "admin")
+def register_propose():
+    session = db_session()
+    if request.method == "POST":
+        form = request.form
+        incident = form.get("incident_id", "").strip()
+
+        def action(s):
+            if incident and not incident.isdigit():
+                raise InvalidInput("incident number must be a number")
+            proposal = register_panel.Proposal(
+                incident_id=int(incident) if incident else None, name=form.get("name", ""),
+                summary=form.get("summary", ""), phones=form_lines("phones"), address=form.get("address"),
+                email=form.get("email"), case_references=form_lines("case_references"),
+                key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
+                source=form.get("source", "own"))
+            return register_panel.propose(s, current_staff(), proposal, utcnow(), org_settings.load(s),
+                                          current_app.config["DEFAULT_REGION"])
+
+        try:
+            entry = action(session)
+            commit_and_dispatch(session)
+        except DomainError as exc:
+            session.rollback()
+            return render_template("register/propose.html", error=exc.message, form=form, incidents=_incidents()), 400
+        flash(f"Proposal {entry.id} sent to the review panel; it must meet by "
+              f"{entry.meet_by:%d %B %Y}.", "ok")
+        return redirect(url_for("pages.register_home"))
+    return render_template("register/propose.html", error=None, form={}, incidents=_incidents(),
+                           incident_id=request.args.get("incident", ""))
+
+
+def _incidents():
+    return list(db_session().scalars(select(Incident).order_by(Incident.opened_at.desc()).limit(50)))
+
+
+@bp.get("/register/entries/<int:entry_id>")
+@page_roles(*READERS)
+def register_entry(entry_id):
+    session = db_session()
+    viewer = current_staff()
+    try:
+        entry = register_privacy.entry_view(session, entry_id, viewer, utcnow())
+    except DomainError as exc:
+        session.rollback()
+        return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
+    commit_and_dispatch(session)
+    members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
+                                   .order_by(User.username)))
+    names = {u.id: u.username for u in session.scalars(select(User))}
+    return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
+                           panel=viewer.role in ("panel_member", "admin"), markers=register_panel.MARKERS,
+                           exemptions=register_letters.EXEMPTIONS)
+
+
+def _back(entry_id: int) -> str:
+    return url_for("pages.register_entry", entry_id=entry_id)
+
+
+@bp.post("/register/entries/<int:entry_id>/decision")
+@page_roles(*PANEL)
+def register_decide(entry_id):
+    form = request.form
+
+    def action(s):
+        marker = form.get("marker", "")
+        chair = form.get("chair_id", "")
+        decision = register_panel.Decision(
+            outcome=form.get("outcome", ""), member_ids=[int(m) for m in form.getlist("member_ids") if m.isdigit()],
+            chair_id=int(chair) if chair.isdigit() else 0, justification=form.get("justification", ""),
+            marker=int(marker) if marker.isdigit() else None, precautions=form.get("precautions"),
+            share=form.get("share") == "yes", share_with=form.get("share_with"),
+            share_justification=form.get("share_justification"), signatory_name=form.get("signatory_name"),
+            signatory_title=form.get("signatory_title"))
+        return register_panel.decide(s, entry_id, decision, current_staff(), utcnow(), org_settings.load(s))
+
+    return attempt(action, "Decision recorded: the entry is {result.status}.", _back(entry_id))
+
+
+@bp.post("/register/entries/<int:entry_id>/letter/sent")
+@page_roles(*PANEL)
+def register_letter_sent(entry_id):
+    def action(s):
+        now = utcnow()
+        return register_letters.record_sent(s, entry_id, current_staff(), now, org_settings.load(s),
+                                            form_date("sent_on", now))
+
+    return attempt(action, "Letter recorded as sent: the entry is now in force.", _back(entry_id))
+
+
+@bp.post("/register/entries/<int:entry_id>/letter/exemption")
+@page_roles(*PANEL)
+def register_letter_exemption(entry_id):
+    def action(s):
+        return register_letters.record_exemption(s, entry_id, current_staff(), request.form.get("reason"),
+                                                 request.form.get("justification", ""), utcnow())
+
+    return attempt(action, "Exemption recorded: the entry is now in force.", _back(entry_id))
+
+
+@bp.post("/register/entries/<int:entry_id>/reviews")
+@page_roles(*PANEL)
+def register_review_entry(entry_id):
+    def action(s):
+        return register_reviews.review_entry(s, entry_id, current_staff(), request.form.get("outcome"),
+                                             request.form.get("notes"), utcnow())
+
+    return attempt(action, "Review recorded ({result.outcome}).", _back(entry_id))
+
+
+@bp.post("/register/entries/<int:entry_id>/appeals")
+@page_roles("panel_member", "admin")
+def register_appeal(entry_id):
+    def action(s):
+        now = utcnow()
+        return register_reviews.record_appeal(s, entry_id, current_staff(), form_date("received_on", now),
+                                              request.form.get("summary"), now, org_settings.load(s))
+
+    return attempt(action, "Appeal recorded; answer due by {result.due_at:%d %B %Y}.", _back(entry_id))
+
+
+@bp.post("/register/appeals/<int:appeal_id>/outcome")
+@page_roles(*PANEL)
+def register_appeal_outcome(appeal_id):
+    entry_id = request.form.get("entry_id", "")
+
+    def action(s):
+        return register_reviews.decide_appeal(s, appeal_id, current_staff(), request.form.get("outcome"),
+                                              request.form.get("notes"), utcnow())
+
+    back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
+    return attempt(action, "Appeal {result.outcome}.", back)
+
+
+@bp.post("/register/review")
+@page_roles(*PANEL)
+def register_review_all():
+    def action(s):
+        return register_reviews.review_register(s, current_staff(), request.form.get("notes"), utcnow())
+
+    return attempt(action, "Register review recorded.", url_for("pages.register_home"))
+
+
+from . import register_manage  # noqa: E402,F401

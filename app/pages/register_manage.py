@@ -1,0 +1,163 @@
+"""Register pages around a customer and the organisation: the printable letter (R5) and its template,
+a customer's numbers, concerns and restrictions (R4, C1), the subject-access export (R9) and the
+repeat-caller signals (R10, C2)."""
+import json
+
+from flask import Response, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from call_flows import contact_restrictions, register_letters, register_privacy, signals
+from call_flows import settings as org_settings
+from call_flows.callers import audit
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError, InvalidInput, NotFound
+from call_flows.models import Customer, CustomerPhone, RegisterEntry, User
+from call_flows.register_panel import attach_phones, phones_e164
+
+from ..auth import current_staff
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .live import page_roles
+from .register import attempt, form_date
+
+MANAGERS = ("line_manager", "admin")
+READERS = ("panel_member", "line_manager", "supervisor", "admin")
+
+
+@bp.get("/register/entries/<int:entry_id>/letter")
+@page_roles("panel_member", "admin")
+def register_letter(entry_id):
+    """R5: the letter as print-ready HTML (print stylesheet in the template); viewing it is audited."""
+    session = db_session()
+    try:
+        letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
+    except DomainError as exc:
+        session.rollback()
+        return render_template("console/forbidden.html", roles=("panel_member",), message=exc.message), exc.status
+    commit_and_dispatch(session)
+    return render_template("register/letter.html", letter=letter)
+
+
+@bp.route("/register/letter-template", methods=["GET", "POST"])
+@page_roles("panel_member", "admin")
+def register_letter_template():
+    session = db_session()
+    error = None
+    text = register_letters.template_text(org_settings.load(session, fresh=True))
+    if request.method == "POST":
+        text = request.form.get("template", "")
+        try:
+            org_settings.save(session, "register_letter_template", register_letters.validate_template(text))
+            audit(session, current_staff(), "update", "letter_template", None, utcnow())
+            commit_and_dispatch(session)
+            return redirect(url_for("pages.register_letter_template", saved=1))
+        except DomainError as exc:
+            session.rollback()
+            error = exc.message
+    return render_template("register/template.html", text=text, error=error, required=register_letters.REQUIRED,
+                           optional=register_letters.OPTIONAL, saved=request.args.get("saved"),
+                           viewer=current_staff()), 400 if error else 200
+
+
+@bp.get("/register/customers/<int:customer_id>")
+@page_roles(*READERS)
+def register_customer(customer_id):
+    session = db_session()
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return render_template("console/forbidden.html", roles=READERS, message="No such customer."), 404
+    viewer = current_staff()
+    phones = list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer_id)))
+    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)
+                                   .order_by(RegisterEntry.id.desc())))
+    held = contact_restrictions.for_customer(session, customer_id)
+    audit(session, viewer, "view", "customer", customer_id, utcnow())
+    commit_and_dispatch(session)
+    officers = list(session.scalars(select(User).where(User.active, User.role != "admin").order_by(User.username)))
+    return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
+                           viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
+
+
+def _back(customer_id: int) -> str:
+    return url_for("pages.register_customer", customer_id=customer_id)
+
+
+@bp.post("/register/customers/<int:customer_id>/phones")
+@page_roles("panel_member", "line_manager", "admin")
+def register_add_phone(customer_id):
+    def action(s):
+        customer = s.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        numbers = phones_e164([request.form.get("phone", "")], current_app.config["DEFAULT_REGION"])
+        attach_phones(s, customer, numbers)
+        audit(s, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=numbers)
+        return numbers[0]
+
+    return attempt(action, "Number {result} added.", _back(customer_id))
+
+
+@bp.post("/register/customers/<int:customer_id>/concerns")
+@page_roles(*MANAGERS)
+def register_concern(customer_id):
+    def action(s):
+        now = utcnow()
+        return contact_restrictions.record_concern(s, customer_id, current_staff(), form_date("told_on", now),
+                                                   request.form.get("channel"), request.form.get("note"), now)
+
+    return attempt(action, "Recorded that the customer was told their conduct is a concern.", _back(customer_id))
+
+
+@bp.post("/register/customers/<int:customer_id>/restrictions")
+@page_roles(*MANAGERS)
+def register_restrict(customer_id):
+    form = request.form
+
+    def action(s):
+        kind = form.get("kind")
+        officer = form.get("named_officer_id", "")
+        hours = None
+        if kind == "set_hours":
+            days = [int(d) for d in form.getlist("days") if d.isdigit()]
+            hours = {"days": days, "start": form.get("start", ""), "end": form.get("end", "")}
+        if officer and not officer.isdigit():
+            raise InvalidInput("choose a named officer from the list")
+        return contact_restrictions.add_restriction(s, customer_id, current_staff(), kind, form.get("detail"),
+                                                    int(officer) if officer else None, hours, utcnow())
+
+    return attempt(action, "Restriction recorded: calls will be routed as it says.", _back(customer_id))
+
+
+@bp.post("/register/restrictions/<int:restriction_id>/end")
+@page_roles(*MANAGERS)
+def register_end_restriction(restriction_id):
+    customer_id = request.form.get("customer_id", "")
+    back = _back(int(customer_id)) if customer_id.isdigit() else url_for("pages.register_home")
+    return attempt(lambda s: contact_restrictions.end_restriction(s, restriction_id, current_staff(), utcnow()),
+                   "Restriction ended.", back)
+
+
+@bp.get("/register/customers/<int:customer_id>/export.json")
+@page_roles("panel_member", "admin")
+def register_subject_access(customer_id):
+    """R9: the subject-access export as a download (audited)."""
+    session = db_session()
+    try:
+        export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
+    except DomainError as exc:
+        session.rollback()
+        return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
+    commit_and_dispatch(session)
+    return Response(json.dumps(export, indent=2, default=str), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="customer-{customer_id}-subject-access.json"'})
+
+
+@bp.get("/register/signals")
+@page_roles(*READERS)
+def register_signals():
+    """R10/C2: repeat-caller and contact-volume signals (informing, never blocking)."""
+    session = db_session()
+    settings = org_settings.load(session)
+    return render_template("register/signals.html", callers=signals.repeat_callers(session, utcnow(), settings),
+                           thresholds=signals.thresholds(settings), viewer=current_staff())

@@ -1,0 +1,177 @@
+"""Reviews and expiry (R6) and appeals (R8) of caution-register entries.
+
+Each entry is reviewed 6 months after it was added or last reviewed; the register as a whole every
+6 months; an entry stops flagging at `expires_at` (register_rules) whatever the reviews said. The
+periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` with its own clock.
+"""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import register_rules
+from .callers import audit
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
+from .validation import choice, clean_text
+from .working_days import add_working_days
+
+
+def _entry(session: Session, entry_id: int) -> RegisterEntry:
+    entry = session.get(RegisterEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no register entry {entry_id}")
+    return entry
+
+
+def end_entry(session: Session, entry: RegisterEntry, status: str, reason: str, actor: User | None,
+              now: datetime) -> None:
+    """Take an entry off the register (it stops flagging at once) and log why (R9)."""
+    entry.status, entry.ended_at, entry.end_reason = status, now, reason
+    audit(session, actor, "end", "register_entry", entry.id, now, status=status, reason=reason)
+
+
+def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, notes: str | None,
+                 now: datetime) -> RegisterReview:
+    """R6: the panel reviews an entry in force: keep it (review clock restarts) or remove it."""
+    entry = _entry(session, entry_id)
+    if entry.status != "in_force":
+        raise Conflict(f"entry {entry_id} is {entry.status}, not in force", code="not_in_force")
+    outcome = choice(outcome, "outcome", ("keep", "remove"))
+    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=clean_text(notes, "notes"),
+                            reviewed_by_id=reviewer.id, reviewed_at=now)
+    session.add(review)
+    entry.last_reviewed_on = now
+    if outcome == "remove":
+        end_entry(session, entry, "removed", "review", reviewer, now)
+    else:
+        audit(session, reviewer, "review", "register_entry", entry.id, now, outcome=outcome)
+    session.flush()
+    return review
+
+
+def review_register(session: Session, reviewer: User, notes: str | None, now: datetime) -> RegisterReview:
+    """R6: the six-monthly documented review of the whole register (HDC 8.4)."""
+    review = RegisterReview(entry_id=None, outcome="completed", notes=clean_text(notes, "notes", required=True),
+                            reviewed_by_id=reviewer.id, reviewed_at=now)
+    session.add(review)
+    session.flush()
+    audit(session, reviewer, "review", "register", None, now, review_id=review.id)
+    return review
+
+
+def last_register_review(session: Session) -> datetime | None:
+    return session.scalar(select(RegisterReview.reviewed_at).where(RegisterReview.entry_id.is_(None))
+                          .order_by(RegisterReview.reviewed_at.desc()).limit(1))
+
+
+def register_review_due(session: Session, now: datetime) -> datetime:
+    """R6: six months after the last whole-register review; due now if there never was one."""
+    last = last_register_review(session)
+    return register_rules.review_due(last, None) if last else now
+
+
+def reviews_due(session: Session, now: datetime) -> list[dict]:
+    """R6: entries in force whose review date has come, the most overdue first."""
+    rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
+                           .where(RegisterEntry.status == "in_force")).all()
+    due = []
+    for entry, name in rows:
+        when = register_rules.review_due(entry.added_on, entry.last_reviewed_on)
+        if when <= now:
+            due.append({"id": entry.id, "customer": name, "marker": entry.marker, "review_due": when.isoformat(),
+                        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None})
+    return sorted(due, key=lambda d: d["review_due"])
+
+
+def expire_due(session: Session, now: datetime) -> list[int]:
+    """R6: entries past `expires_at` stop being in force (ring time already ignores them)."""
+    ids = []
+    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == "in_force",
+                                                             RegisterEntry.expires_at <= now)):
+        end_entry(session, entry, "expired", "expiry", None, now)
+        ids.append(entry.id)
+    return ids
+
+
+def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime, now: datetime) -> bool:
+    """One reminder per thing and due date, so the minute-by-minute job never repeats itself."""
+    if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(RegisterReminder(key=key, kind=kind, entry_id=entry_id, due_at=due_at, created_at=now))
+    except IntegrityError:  # another worker got there first
+        return False
+    return True
+
+
+def remind_panel(session: Session, now: datetime) -> list[dict]:
+    """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
+    made = []
+    for item in reviews_due(session, now):
+        if _remind(session, f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
+                   datetime.fromisoformat(item["review_due"]), now):
+            made.append({"kind": "review_due", "entry_id": item["id"]})
+    due = register_review_due(session, now)
+    if due <= now and _remind(session, f"register-review-{due.date().isoformat()}", "register_review_due",
+                              None, due, now):
+        made.append({"kind": "register_review_due", "entry_id": None})
+    letters = session.execute(select(RegisterLetter.entry_id, RegisterLetter.due_at).join(RegisterEntry)
+                              .where(RegisterEntry.status == "awaiting_notice", RegisterLetter.due_at < now)).all()
+    for entry_id, due_at in letters:
+        if _remind(session, f"letter-{entry_id}", "letter_overdue", entry_id, due_at, now):
+            made.append({"kind": "letter_overdue", "entry_id": entry_id})
+    meetings = session.execute(select(RegisterEntry.id, RegisterEntry.meet_by)
+                               .where(RegisterEntry.status == "proposed", RegisterEntry.meet_by < now)).all()
+    for entry_id, meet_by in meetings:
+        if _remind(session, f"meeting-{entry_id}", "meeting_overdue", entry_id, meet_by, now):
+            made.append({"kind": "meeting_overdue", "entry_id": entry_id})
+    return made
+
+
+def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
+    return list(session.scalars(select(RegisterReminder).order_by(RegisterReminder.due_at.desc()).limit(limit)))
+
+
+def record_appeal(session: Session, entry_id: int, user: User, received_at: datetime, summary: str | None,
+                  now: datetime, settings: dict) -> RegisterAppeal:
+    """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
+    entry = _entry(session, entry_id)
+    if entry.status not in ("awaiting_notice", "in_force"):
+        raise Conflict(f"entry {entry_id} is {entry.status}; there is nothing to appeal", code="not_appealable")
+    if received_at > now:
+        raise InvalidInput("received_at cannot be in the future")
+    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=clean_text(summary, "summary"),
+                            due_at=add_working_days(received_at, settings["appeal_working_days"]),
+                            recorded_by_id=user.id)
+    session.add(appeal)
+    session.flush()
+    audit(session, user, "appeal", "register_entry", entry.id, now, appeal_id=appeal.id)
+    return appeal
+
+
+def decide_appeal(session: Session, appeal_id: int, user: User, outcome: str, notes: str | None,
+                  now: datetime) -> RegisterAppeal:
+    """R8: the appeal's outcome; an upheld appeal removes the entry at once."""
+    appeal = session.get(RegisterAppeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    if appeal.outcome is not None:
+        raise Conflict(f"appeal {appeal_id} was already {appeal.outcome}", code="already_decided")
+    appeal.outcome = choice(outcome, "outcome", ("upheld", "dismissed"))
+    appeal.outcome_notes = clean_text(notes, "notes", required=True)
+    appeal.decided_at = now
+    entry = _entry(session, appeal.entry_id)
+    if appeal.outcome == "upheld" and entry.status in ("awaiting_notice", "in_force"):
+        end_entry(session, entry, "removed", "appeal_upheld", user, now)
+    else:
+        audit(session, user, "appeal_decided", "register_entry", entry.id, now, outcome=appeal.outcome)
+    session.flush()
+    return appeal
+
+
+def appeals_open(session: Session) -> list[RegisterAppeal]:
+    return list(session.scalars(select(RegisterAppeal).where(RegisterAppeal.outcome.is_(None))
+                                .order_by(RegisterAppeal.due_at)))

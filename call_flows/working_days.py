@@ -1,0 +1,34 @@
+"""Working days in England (R5: letter within 2 working days; R8: appeal answered within 20).
+
+Weekends and England's bank holidays (the `holidays` package, subdivision ENG) are not working days.
+Deadlines fall at the end of the working day, 17:00 London time, so a letter due "in 2 working days"
+from a Friday decision is due on Tuesday evening.
+"""
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LONDON = ZoneInfo("Europe/London")
+END_OF_DAY = time(17, 0)
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.UK(subdiv="ENG", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The end (17:00 London) of the `days`-th working day after `start`'s London date, in UTC."""
+    day = start.astimezone(LONDON).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return datetime.combine(day, END_OF_DAY, tzinfo=LONDON).astimezone(timezone.utc)

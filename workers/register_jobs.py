@@ -1,0 +1,44 @@
+"""Periodic checks for the caution register (R6, R3, R5, R9), run every minute by `workers.jobs.tick`.
+
+Each is idempotent (a reminder is made once per thing and due date; an expired entry is expired
+once), takes `now` from the caller so tests control the clock, and commits its own work.
+"""
+import logging
+
+from call_flows import register_privacy, register_reviews
+from call_flows import settings as org_settings
+
+from .schedules import periodic
+
+log = logging.getLogger(__name__)
+
+
+@periodic
+def register_deadlines(app, now) -> dict:
+    """R6: expire entries past their date and remind the panel of reviews, letters and meetings due."""
+    session = app.extensions["sessionmaker"]()
+    try:
+        expired = register_reviews.expire_due(session, now)
+        reminders = register_reviews.remind_panel(session, now)
+        session.commit()
+    finally:
+        session.close()
+    for item in reminders:
+        app.extensions["job_context"].publish("register_reminder", **item)
+    if expired or reminders:
+        log.info("event=register_deadlines rule=R6 expired=%s reminders=%s", len(expired), len(reminders))
+    return {"expired": expired, "reminders": reminders}
+
+
+@periodic
+def register_retention(app, now) -> dict:
+    """R9: purge personal data past retention, leaving anonymised counts."""
+    session = app.extensions["sessionmaker"]()
+    try:
+        result = register_privacy.purge_expired(session, now, org_settings.load(session))
+        session.commit()
+    finally:
+        session.close()
+    if result["entries"]:
+        log.info("event=register_retention rule=R9 purged=%s customers=%s", result["entries"], result["customers"])
+    return result
