@@ -22,6 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     jobs.init_app(app)
     events.init_app(app)
     app.extensions["platform"] = make_platform(app.config)
+    from .mailer import make_mailer
+    app.extensions["mailer"] = make_mailer(app.config)
     app.extensions["job_context"] = make_job_context(app)
 
     from .auth import login_manager

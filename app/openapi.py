@@ -2,7 +2,7 @@
 also validate the requests, so the document cannot drift from what the API accepts."""
 from pydantic import BaseModel
 
-from .api import schemas
+from .api import callback_schemas, schemas
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 OPERATIONS: list[tuple[str, str, str, str, type[BaseModel] | None, dict[str, str]]] = []
@@ -59,3 +59,26 @@ operation("get", "/callbacks", "The line manager's queue, most urgent first", "l
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
 operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
+operation("post", "/callbacks/{id}/claim", "Claim an open callback task (exactly one of concurrent claims wins)",
+          "line_manager", None, {"200": "the task", "409": "already_claimed", "404": "not in your teams"})
+operation("post", "/callbacks/{id}/release", "Hand a claimed task back to the queue, in its old place",
+          "the claimant, admin")
+operation("post", "/callbacks/{id}/dial", "Call the customer back: the manager's phone first, then the customer (M1)",
+          "the claimant", None, {"202": "the task, the callback's call_sid and the M1 script"})
+operation("post", "/callbacks/{id}/outcome", "Record the outcome and its case note (M1, M2; no_answer retries)",
+          "the claimant", schemas.OutcomeIn)
+operation("post", "/callbacks/{id}/cancel", "Cancel one task with a reason", "line_manager, admin",
+          callback_schemas.CancelIn)
+operation("post", "/callbacks/{id}/reassign", "Give a task to another line manager", "admin",
+          callback_schemas.ReassignIn)
+operation("put", "/callbacks/deputy", "Hand your queue to a deputy while away (null takes it back)", "line_manager",
+          callback_schemas.DeputyIn)
+operation("get", "/incidents", "Incident records you work on, and those awaiting your acknowledgement", "staff")
+operation("get", "/incidents/{id}", "One incident record with its email deliveries", "staff who may see it")
+operation("put", "/incidents/{id}", "Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)",
+          "staff who may see it", callback_schemas.IncidentIn)
+operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", "line_manager")
+operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the record (I3)",
+          "the staff member")
+operation("post", "/incidents/{id}/police-decision", "Record the senior officer's decision about the police (I7)",
+          "supervisor, admin", callback_schemas.PoliceDecisionIn)

@@ -3,3 +3,4 @@ Each area adds its own module here."""
 from . import effects  # noqa: F401
 from . import recovery  # noqa: F401
 from . import register_import_run  # noqa: F401  (register import from the admin page)
+from . import callback_calls, mail  # noqa: F401  (callback dial, outcome; emails)

@@ -31,6 +31,17 @@ DEFAULTS: dict[str, Any] = {
     "callback_due_hours": 24,  # T5: when the line manager's callback is due
     "callback_max_attempts": 3,
     "claim_idle_minutes": 30,
+    "callback_retry_minutes": 120,  # M1: after no_answer, the next attempt is due this much later
+    "organisation_name": "the customer contact centre",  # M1: "where they are calling from"
+    # I4: where a completed incident record goes (a comma separates several addresses)
+    "recipient_hr_service_centre": "hr.servicecentre@example.org",
+    "recipient_equality_diversity": "equality.diversity@example.org",
+    "recipient_union_hs_reps": "union.hs.reps@example.org",
+    "recipient_security_desk": "security.helpdesk@example.org",  # only when there was a breach
+    "recipient_area_manager": "area.manager@example.org",  # I5
+    "recipient_senior_officer": "senior.officer@example.org",  # I7 (HMPO: SEO)
+    "recipient_senior_officer_next_level": "grade7@example.org",  # I7: informed of the police decision
+    "staff_email_format": "{username}@example.org",  # how a member of staff is emailed (overdue notices)
     "incident_escalation_hours": 24,  # I5
     "repeat_window_days": 90,  # R10
     "calls_per_day_threshold": 5,  # C2

@@ -15,3 +15,4 @@ def _csrf_for_browser_sessions():
 
 
 from . import admin, callbacks, callers, calls, cases, errors  # noqa: E402,F401
+from . import callback_work, incidents  # noqa: E402,F401

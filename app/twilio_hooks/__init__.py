@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 from . import voice  # noqa: E402,F401
+from . import callback_legs  # noqa: E402,F401

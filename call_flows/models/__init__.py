@@ -2,6 +2,7 @@
 from .base import Base
 from .calls import Call, CallWarning, PlatformAction, Termination, WebhookReceipt
 from .cases import CallbackTask, CaseNote, Incident
+from .incidents_extra import EmailDelivery
 from .jobs import OutboxJob, Setting
 from .panel import (ConcernNotice, PanelDecision, RegisterAppeal, RegisterCount, RegisterLetter, RegisterReminder,
                     RegisterReview)
@@ -11,7 +12,7 @@ from .register import AuditLog, Customer, CustomerPhone, RegisterEntry, Restrict
 
 __all__ = [
     "AuditLog", "Base", "Call", "CallWarning", "CallbackTask", "CaseNote", "Customer",
-    "CustomerPhone", "Incident", "OutboxJob", "PlatformAction", "ROLES", "RegisterEntry",
+    "CustomerPhone", "EmailDelivery", "Incident", "OutboxJob", "PlatformAction", "ROLES", "RegisterEntry",
     "RecoveryPeriod", "Restriction", "Setting", "ConcernNotice", "PanelDecision", "RegisterAppeal",
     "RegisterCount", "RegisterLetter", "RegisterReminder", "RegisterReview", "Team", "Termination", "User", "WebhookReceipt",
 ]

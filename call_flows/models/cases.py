@@ -38,6 +38,14 @@ class Incident(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # I1 fields, filled by the manager
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    picked_up_at: Mapped[datetime | None]  # I5: a manager claimed the callback or worked the record
+    acknowledged_at: Mapped[datetime | None]  # I3: the staff member read and signed, in their own session
+    escalated_at: Mapped[datetime | None]  # I5: sent to the area manager and union H&S reps
+    serious_escalated_at: Mapped[datetime | None]  # I7: sent to the senior officer
+    police_decision: Mapped[str | None] = mapped_column(String(32))  # I7: police_informed | police_not_needed
+    police_decision_note: Mapped[str | None] = mapped_column(Text)
+    police_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    police_decided_at: Mapped[datetime | None]
 
 
 class CallbackTask(Base):
@@ -63,3 +71,8 @@ class CallbackTask(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]
+    claim_active_at: Mapped[datetime | None]  # last activity under the claim; idle claims expire
+    retry_at: Mapped[datetime | None]  # no_answer: the next attempt is due from here
+    overdue_notified_at: Mapped[datetime | None]  # the supervisor was told the task is overdue
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    dial_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))  # M1: the callback under way

@@ -1,0 +1,82 @@
+"""Incident records (I1-I7): read, fill in, complete (distributes, I4), acknowledge (I3), police decision (I7).
+There is no way to delete one (I6)."""
+from flask import jsonify
+
+from call_flows import deadlines, incident_records
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+from call_flows.mail import deliveries_for
+from call_flows.models.incidents_extra import IncidentNotDeletable
+
+from ..auth import current_staff, roles_required
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .callback_schemas import IncidentIn, PoliceDecisionIn
+from .errors import json_body
+
+
+def _one(incident):
+    return jsonify({**incident_records.incident_json(incident), "deliveries": deliveries_for(db_session(), incident.id)})
+
+
+@bp.get("/incidents")
+@roles_required()
+def list_incidents():
+    user = current_staff()
+    session = db_session()
+    return jsonify({"incidents": [incident_records.incident_json(i) for i in incident_records.visible(session, user)],
+                    "to_acknowledge": [i.id for i in incident_records.to_acknowledge(session, user)]})
+
+
+@bp.get("/incidents/<int:incident_id>")
+@roles_required()
+def get_incident(incident_id):
+    return _one(incident_records.get(db_session(), incident_id, current_staff()))
+
+
+@bp.put("/incidents/<int:incident_id>")
+@roles_required()
+def save_incident(incident_id):
+    body = IncidentIn.model_validate(json_body())
+    session = db_session()
+    incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
+                                     utcnow())
+    session.commit()
+    return _one(incident)
+
+
+@bp.post("/incidents/<int:incident_id>/complete")
+@roles_required("line_manager")
+def complete_incident(incident_id):
+    session = db_session()
+    incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
+    commit_and_dispatch(session)
+    session.refresh(incident)
+    return _one(incident)
+
+
+@bp.post("/incidents/<int:incident_id>/acknowledge")
+@roles_required()
+def acknowledge_incident(incident_id):
+    session = db_session()
+    incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
+    session.commit()
+    return _one(incident)
+
+
+@bp.post("/incidents/<int:incident_id>/police-decision")
+@roles_required("supervisor", "admin")
+def police_decision(incident_id):
+    body = PoliceDecisionIn.model_validate(json_body())
+    session = db_session()
+    incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
+                                                utcnow(), org_settings.load(session))
+    commit_and_dispatch(session)
+    return _one(incident)
+
+
+@bp.delete("/incidents/<int:incident_id>")
+@roles_required()
+def delete_incident(incident_id):
+    raise IncidentNotDeletable("I6: incident records are never deleted; complete the record instead")

@@ -1,0 +1,54 @@
+"""Twilio callbacks for the manager's callback call (M1, M2): the customer's leg reports here, so
+the Call row carries the customer's own CallSid (warn and terminate act on that leg alone)."""
+import logging
+
+from flask import request
+from sqlalchemy import select
+
+from call_flows import callback_twiml, status
+from call_flows.clock import utcnow
+from call_flows.models import Call, Termination
+
+from ..db import db_session
+from . import bp
+from .signature import twilio_signed
+from .voice import twiml_response
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/voice/callback/<int:call_id>/leg")
+@twilio_signed
+def callback_leg(call_id):
+    """The customer's leg of a callback: record its CallSid and move its status forward."""
+    session = db_session()
+    call = session.get(Call, call_id)
+    leg_sid = request.form.get("CallSid", "")[:64]
+    if call is None or call.direction != "callback" or not leg_sid:
+        return "", 204
+    now = utcnow()
+    if call.call_sid.startswith("CB"):
+        call.call_sid = leg_sid
+        session.flush()
+    if call.call_sid == leg_sid:
+        status.apply_call_status(session, leg_sid, request.form.get("CallStatus", ""), request.form.get("CallDuration"),
+                                 request.form.get("SequenceNumber"), request.headers.get("I-Twilio-Idempotency-Token"),
+                                 now)
+    session.commit()
+    log.info("event=callback_leg call_id=%s status=%s", call_id, call.status)
+    return "", 204
+
+
+@bp.post("/voice/callback/<int:call_id>/after")
+@twilio_signed
+def callback_after(call_id):
+    """The manager's leg once the customer's leg left the bridge: rejoin after a warning (M2), else end."""
+    try:
+        session = db_session()
+        call = session.get(Call, call_id)
+        ended = call is None or call.status in status.FINAL or session.scalar(
+            select(Termination.id).where(Termination.call_id == call.id)) is not None
+        return twiml_response(callback_twiml.after_bridge(call.call_sid if call else None, rejoin=not ended))
+    except Exception:  # never an application error on a call
+        log.exception("callback after-dial failed for call %s", call_id)
+        return twiml_response(callback_twiml.after_bridge(None, rejoin=False))

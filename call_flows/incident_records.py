@@ -1,0 +1,163 @@
+"""Incident records (I1-I4, I6): fields, welfare steps, the staff member's acknowledgement,
+completion and distribution. Records are never deleted (I6: see models/incidents_extra.py)."""
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .callbacks import scope
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .mail import addresses, queue_email
+from .models import Call, Incident, User
+from .validation import clean_text
+
+TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
+               "reported_to", "comments", "welfare_note")  # I1 (+ I3's note)
+FLAGS = ("riddor_reportable", "security_breach", "welfare_spoke_with_staff", "welfare_support_offered",
+         "welfare_time_given")
+REQUIRED_TO_COMPLETE = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved")
+WELFARE = ("welfare_spoke_with_staff", "welfare_support_offered", "welfare_time_given")  # I3
+DISTRIBUTION = (("hr_service_centre", "recipient_hr_service_centre"),
+                ("equality_diversity", "recipient_equality_diversity"),
+                ("union_hs_reps", "recipient_union_hs_reps"))  # I4
+LABELS = {"incident_date": "Date", "incident_time": "Time", "location": "Location", "details": "Details of the incident",
+          "action_taken": "Action taken (including support for the staff member)", "staff_involved": "Staff involved",
+          "reported_to": "Reported to", "comments": "Comments", "welfare_note": "Welfare note",
+          "riddor_reportable": "RIDDOR-reportable", "security_breach": "Security or data breach",
+          "welfare_spoke_with_staff": "Spoke with the staff member",
+          "welfare_support_offered": "Reminded them of support (EAP, union, staff contact officers)",
+          "welfare_time_given": "Gave them time"}
+
+
+def _may_see(session: Session, user: User, incident: Incident) -> bool:
+    if user.role == "admin" or incident.staff_id == user.id:
+        return True
+    if user.role == "line_manager":
+        teams, _ = scope(session, user)
+        return incident.team_id in teams
+    return user.role == "supervisor" and (incident.team_id == user.team_id or incident.serious)
+
+
+def get(session: Session, incident_id: int, user: User) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None or not _may_see(session, user, incident):
+        raise NotFound(f"no incident {incident_id} you may see")
+    return incident
+
+
+def visible(session: Session, user: User) -> list[Incident]:
+    """The records a person works on: their teams' (managers), their team's and every serious one
+    (supervisors), their own (staff: to read and acknowledge)."""
+    query = select(Incident).order_by(Incident.status.desc(), Incident.opened_at.desc(), Incident.id.desc())
+    if user.role == "line_manager":
+        teams, _ = scope(session, user)
+        query = query.where(or_(Incident.team_id.in_(teams), Incident.staff_id == user.id))
+    elif user.role == "supervisor":
+        query = query.where(or_(Incident.team_id == user.team_id, Incident.serious.is_(True)))
+    elif user.role != "admin":
+        query = query.where(Incident.staff_id == user.id)
+    return list(session.scalars(query.limit(500)))
+
+
+def to_acknowledge(session: Session, user: User) -> list[Incident]:
+    """I3: records about this member of staff that they have not yet read and signed."""
+    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id,
+                                                       Incident.acknowledged_at.is_(None)).order_by(Incident.id)))
+
+
+def save(session: Session, incident_id: int, user: User, values: dict, now: datetime) -> Incident:
+    """I2: any member of staff who may see the record fills it in while details are fresh."""
+    incident = get(session, incident_id, user)
+    if incident.status == "completed":
+        raise Conflict("the record was completed and distributed; it can no longer change", code="incident_completed")
+    unknown = set(values) - set(TEXT_FIELDS) - set(FLAGS)
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+    details = dict(incident.details or {})
+    for name in TEXT_FIELDS:
+        if name in values:
+            details[name] = clean_text(values[name], name)
+    for name in FLAGS:
+        if name in values:
+            if not isinstance(values[name], bool):
+                raise InvalidInput(f"{name} must be true or false")
+            details[name] = values[name]
+    incident.details = details
+    if user.role == "line_manager":
+        incident.picked_up_at = incident.picked_up_at or now  # I5
+    return incident
+
+
+def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict) -> Incident:
+    """The manager completes and submits the record; it goes to the configured recipients (I4).
+    Completing again changes nothing and sends nothing again."""
+    incident = get(session, incident_id, user)
+    if user.role != "line_manager":
+        raise Forbidden("the line manager completes and submits the record (I2)")
+    if incident.status == "completed":
+        return incident
+    details = incident.details or {}
+    missing = [LABELS[n] for n in REQUIRED_TO_COMPLETE if not details.get(n)]
+    missing += [LABELS[n] for n in WELFARE if details.get(n) is not True]
+    if missing:
+        raise InvalidInput("to complete the record, fill in: " + "; ".join(missing))
+    incident.status, incident.completed_at, incident.completed_by_id = "completed", now, user.id
+    incident.picked_up_at = incident.picked_up_at or now
+    distribute(session, incident, now, settings)
+    return incident
+
+
+def distribute(session: Session, incident: Incident, now: datetime, settings: dict) -> None:
+    """I4: HR service centre, Equality and Diversity, union H&S reps, and the security help desk
+    when there was a security or data breach. One email per address, keyed so it is sent once."""
+    recipients = list(DISTRIBUTION)
+    if (incident.details or {}).get("security_breach"):
+        recipients.append(("security_desk", "recipient_security_desk"))
+    subject = f"Incident record {incident.id} ({incident.case_reference or 'no case reference'})"
+    body = summary(session, incident)
+    for recipient, setting in recipients:
+        for address in addresses(settings[setting]):
+            queue_email(session, f"incident-{incident.id}-to-{address}", "distribution", recipient, address,
+                        subject, body, now, incident_id=incident.id)
+
+
+def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -> Incident:
+    """I3: the staff member reads and signs the record, in their own session."""
+    incident = get(session, incident_id, user)
+    if incident.staff_id != user.id:
+        raise Forbidden("only the member of staff the record is about can acknowledge it")
+    incident.acknowledged_at = incident.acknowledged_at or now
+    return incident
+
+
+def summary(session: Session, incident: Incident) -> str:
+    """The record as plain text, for the emails."""
+    staff = session.get(User, incident.staff_id) if incident.staff_id else None
+    call = session.get(Call, incident.call_id) if incident.call_id else None
+    details = incident.details or {}
+    lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
+             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.username if staff else '-'}",
+             f"Caller: {call.caller or call.caller_kind if call else '-'}",
+             f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
+    for name in (*TEXT_FIELDS, *FLAGS):
+        value = details.get(name)
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        lines.append(f"{LABELS[name]}: {value or '-'}")
+    for entry in details.get("callbacks", []):
+        lines.append(f"Callback attempt {entry['attempt']}: {entry['outcome']} ({entry['by']}, {entry['at']})")
+    lines.append(f"Acknowledged by the staff member: "
+                 f"{incident.acknowledged_at.strftime('%Y-%m-%d %H:%M') + ' UTC' if incident.acknowledged_at else 'not yet'}")
+    return "\n".join(lines) + "\n"
+
+
+def incident_json(incident: Incident) -> dict:
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
+            "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,
+            "serious": incident.serious, "opened_at": iso(incident.opened_at), "details": incident.details or {},
+            "completed_at": iso(incident.completed_at), "completed_by_id": incident.completed_by_id,
+            "picked_up_at": iso(incident.picked_up_at), "acknowledged_at": iso(incident.acknowledged_at),
+            "escalated_at": iso(incident.escalated_at), "serious_escalated_at": iso(incident.serious_escalated_at),
+            "police_decision": incident.police_decision, "police_decision_note": incident.police_decision_note,
+            "police_decided_at": iso(incident.police_decided_at)}
