@@ -43,7 +43,7 @@ def register_detail(session: Session, e164: str | None, now: datetime) -> dict:
 
 def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict:
     """T4: what the service knows, so the handler only completes the rest."""
-    told = [f"{as_utc(w.created_at):%H:%M} warned that the call would not continue unless their behaviour "
+    told = [f"{as_utc(w.created_at):%H:%M} UTC: warned that the call would not continue unless their behaviour "
             f"improved ({w.reason.replace('_', ' ')})" for w in warnings]
     told.append(f"Told the call would now end: \"{termination_message}\"")
     said = [w.detail for w in warnings if w.detail]

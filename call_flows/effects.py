@@ -22,6 +22,7 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     platform.redirect_call(session, call.call_sid,
                            twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
     warning.platform_status = "played"
+    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
 
 
 @task("end_call")
@@ -33,6 +34,7 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
     call = session.get(Call, termination.call_id)
     ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
     termination.platform_status = "played"
+    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
 
 
 @task("connect_handler")

@@ -1,7 +1,7 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
 from flask import current_app, jsonify
 
-from call_flows import control
+from call_flows import control, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 
@@ -63,6 +63,8 @@ def terminate_call(call_sid):
         session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
         body.case_reference, body.note.model_dump(exclude_none=True) if body.note else None, utcnow(),
         settings["callback_due_hours"])
+    if result.created:  # issue 6: recovery time for the handler; their team lead is alerted
+        recovery.offer(session, result.termination, utcnow(), settings["recovery_minutes"])
     commit_and_dispatch(session)
     session.refresh(result.termination)
     if result.created:

@@ -1,0 +1,41 @@
+"""The supervisor's ring-time board (CONTRACT /board; R1, I7): the page, its JSON snapshot and its
+live event stream."""
+from flask import jsonify, render_template, request
+
+from call_flows import board
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+
+from ..auth import current_staff
+from ..db import db_session
+from . import bp
+from .live import page_roles, sse_response
+
+
+def _filters() -> tuple[int | None, str | None]:
+    team = request.args.get("team", "")
+    site = request.args.get("site", "")[:100] or None
+    return (int(team) if team.isdigit() else None), site
+
+
+@bp.get("/board")
+@page_roles("supervisor")
+def board_page():
+    session = db_session()
+    team_id, site = _filters()
+    snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
+    return render_template("board/board.html", snap=snap, team_id=team_id, site=site)
+
+
+@bp.get("/board/state")
+@page_roles("supervisor")
+def board_state():
+    session = db_session()
+    team_id, site = _filters()
+    return jsonify(board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site))
+
+
+@bp.get("/board/events")
+@page_roles("supervisor")
+def board_events():
+    return sse_response()

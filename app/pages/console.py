@@ -1,0 +1,45 @@
+"""The handler's console (CONTRACT /console; T1-T4, R1): the page, its JSON state, its live event
+stream and the end of a recovery period. Warn, terminate, accept and need use the staff API."""
+from flask import jsonify, render_template
+
+from call_flows import console, recovery
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+
+from ..auth import current_staff
+from ..db import db_session
+from . import bp
+from .live import page_roles, sse_response
+
+
+@bp.get("/console")
+@page_roles("call_handler")
+def console_page():
+    session = db_session()
+    settings = org_settings.load(session)
+    return render_template("console/console.html", reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+                           settings=settings)
+
+
+@bp.get("/console/state")
+@page_roles("call_handler")
+def console_state():
+    session = db_session()
+    return jsonify(console.state(session, current_staff(), utcnow(), org_settings.load(session)))
+
+
+@bp.get("/console/events")
+@page_roles("call_handler")
+def console_events():
+    return sse_response()
+
+
+@bp.post("/console/recovery/end")
+@page_roles("call_handler")
+def end_recovery():
+    """The handler is ready for the next call before their recovery time is up."""
+    session = db_session()
+    period = recovery.end_early(session, current_staff().id, utcnow())
+    session.commit()
+    return jsonify({"ended": period is not None})

@@ -1,0 +1,76 @@
+"""Shared by the console and board pages: role checks that answer pages (not JSON), and the
+server-sent event stream. The stream is only a nudge: each page refetches its full snapshot on
+(re)connect and after each event, so a dropped connection or a restart heals by itself."""
+import json
+import logging
+import time
+from functools import wraps
+
+from flask import Response, current_app, redirect, render_template, request, url_for
+
+from call_flows.errors import DomainError
+
+from .. import events
+from ..auth import current_staff
+
+log = logging.getLogger(__name__)
+LIFETIME_S = 300  # each stream ends after 5 minutes; EventSource reconnects (frees workers, picks up deploys)
+HEARTBEAT_S = 15
+RETRY_MS = 2000
+# Only these keys of an event reach the browser (numbers are already masked by the publishers).
+PUBLIC_KEYS = ("kind", "call_sid", "caller", "caller_kind", "marker", "signals", "restricted", "at", "status",
+               "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at")
+
+
+def page_roles(*roles: str):
+    """Signed-out visitors go to /login; a signed-in member of staff without the role gets a 403 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                user = current_staff()
+            except DomainError:
+                return redirect(url_for("pages.login", next=request.path))
+            if user.role not in roles:
+                return render_template("console/forbidden.html", roles=roles), 403
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S):
+    """A generator of SSE text. Subscribes before returning, so nothing published afterwards is missed."""
+    subscription = events.subscription(app)
+
+    def generate():
+        started = quiet_since = time.monotonic()
+        try:
+            yield f"retry: {RETRY_MS}\n: connected\n\n"
+            while time.monotonic() - started < lifetime:
+                event = subscription.get(timeout=min(1.0, lifetime))
+                now = time.monotonic()
+                if event is None:
+                    if now - quiet_since >= heartbeat:
+                        quiet_since = now
+                        yield ": keepalive\n\n"
+                    continue
+                quiet_since = now
+                public = {k: event[k] for k in PUBLIC_KEYS if k in event}
+                yield f"data: {json.dumps(public, default=str)}\n\n"
+        finally:
+            subscription.close()
+
+    return generate()
+
+
+def sse_response() -> Response:
+    try:
+        stream = stream_events(current_app._get_current_object())
+    except Exception:
+        log.warning("live events unavailable", exc_info=True)
+        return Response("live events unavailable\n", status=503, mimetype="text/plain")
+    return Response(stream, mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,62 @@
+"""Trends (CONTRACT /trends; I8): charts a person can read at a glance, each with its data table and
+a CSV download."""
+import csv
+import io
+
+from flask import Response, abort, render_template, request
+
+from call_flows import settings as org_settings
+from call_flows import trends
+from call_flows.clock import utcnow
+
+from ..db import db_session
+from . import bp, charts
+from .live import page_roles
+
+ROLES = ("supervisor", "line_manager", "admin")
+WEEK_CHOICES = (4, 12, 26, 52)
+
+
+def _params() -> dict:
+    weeks = request.args.get("weeks", "12")
+    team = request.args.get("team", "")
+    return {"weeks": int(weeks) if weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12,
+            "team_id": int(team) if team.isdigit() else None, "site": request.args.get("site", "")[:100] or None}
+
+
+def _report(params: dict) -> dict:
+    session = db_session()
+    return trends.report(session, utcnow(), org_settings.load(session), **params)
+
+
+@bp.get("/trends")
+@page_roles(*ROLES)
+def trends_page():
+    params = _params()
+    data = _report(params)
+    kinds = trends.KINDS
+    short_week = lambda iso: iso[8:10] + "/" + iso[5:7]  # noqa: E731  (dd/mm of the week's Monday)
+    figures = {
+        "weekly": charts.columns(data["weekly"], "week", kinds, label=short_week),
+        "by_team": charts.stacked(data["by_team"], "team", kinds),
+        "by_site": charts.stacked(data["by_site"], "site", kinds),
+        "by_reason": charts.stacked(data["by_reason"], "reason", kinds),
+        "repeat_callers": charts.stacked(data["repeat_callers"], "caller", ("warnings", "terminations")),
+        "deadlines": charts.stacked(data["deadlines"], "record", ("on_time", "late", "open_in_time", "open_overdue")),
+    }
+    query = request.query_string.decode()
+    return render_template("trends/trends.html", data=data, figures=figures, params=params,
+                           week_choices=WEEK_CHOICES, columns=trends.CSV_COLUMNS, query=query)
+
+
+@bp.get("/trends/<name>.csv")
+@page_roles(*ROLES)
+def trends_csv(name):
+    if name not in trends.CSV_COLUMNS:
+        abort(404)
+    params = _params()
+    out = io.StringIO()
+    csv.writer(out).writerows(trends.csv_rows(_report(params), name))
+    filename = f"callguard-{name.replace('_', '-')}-{params['weeks']}w.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

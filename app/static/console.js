@@ -1,0 +1,192 @@
+/* The handler's console (CONTRACT /console; T1-T4). State comes from /console/state; actions go to
+   the staff API with the session's CSRF token. Text is only ever set with textContent. */
+(function () {
+  "use strict";
+  var L = window.callguardLive;
+  var root = document.getElementById("console");
+  var $ = function (id) { return document.getElementById(id); };
+  var state = null;
+  var live = null;
+
+  function feedback(text, kind) {
+    var f = $("feedback");
+    f.textContent = text;
+    f.className = "feedback" + (kind ? " " + kind : "");
+  }
+
+  function apiError(res) {
+    var e = res.data && res.data.error;
+    return e ? e.message : "The request failed (" + res.status + ").";
+  }
+
+  function renderCall(c) {
+    $("no-call").hidden = !!c;
+    $("call-detail").hidden = !c;
+    if (!c) { return; }
+    $("call-caller").textContent = c.caller_full || c.caller;
+    $("call-status").textContent = c.termination ? "ended" : c.status.replace("-", " ");
+    var flags = L.flagItems(c);
+    if (c.precautions) { flags.push(L.el("li", { className: "flag precautions", text: "Precautions: " + c.precautions })); }
+    if (c.restriction) {
+      flags.push(L.el("li", { className: "flag restricted", text: "Restriction: " + c.restriction.kind.replace(/_/g, " ") +
+        (c.restriction.detail ? " (" + c.restriction.detail + ")" : "") }));
+    }
+    L.replace($("call-flags"), flags.length ? flags : [L.el("li", { className: "flag none", text: "No flags" })]);
+    $("call-need").hidden = !c.needs_note;
+    $("call-need").textContent = c.needs_note ? "A disability or need may be involved: " + c.needs_note : "";
+    L.replace($("call-warnings"), c.warnings.length ? c.warnings.map(function (w) {
+      return L.el("li", { text: L.time(w.at) + ": " + w.reason.replace(/_/g, " ") + (w.detail ? " (" + w.detail + ")" : "") +
+        (w.platform_status === "played" ? ", the caller heard it" : ", waiting for the platform") });
+    }) : [L.el("li", { text: "None yet." })]);
+    var ended = !!c.termination;
+    $("call-ended").hidden = !ended;
+    if (ended) {
+      $("call-ended").textContent = "Ended for behaviour at " + L.time(c.termination.at) +
+        (c.termination.platform_status === "played" ? ": the caller heard the final notice and the call ended." : ": waiting for the platform.");
+    }
+    $("warn").disabled = ended;
+    $("terminate").disabled = ended || c.warnings.length === 0;  // T3: terminate only after a warning
+    $("immediate").disabled = ended;
+    $("need").disabled = ended;
+  }
+
+  function renderRinging(list) {
+    L.replace($("ringing"), list.length ? list.map(function (c, i) {
+      var button = L.el("button", { type: "button", className: "accept", text: "Accept" + (i === 0 ? " (A)" : "") });
+      button.addEventListener("click", function () { accept(c.call_sid); });
+      return L.el("li", { className: "card" + (c.marker ? " marker-card marker-card-" + c.marker : c.flagged ? " flagged-card" : "") }, [
+        L.el("p", { className: "caller-line" }, [L.el("strong", { text: c.caller }),
+          L.el("span", { className: "tag", text: "ringing since " + L.time(c.started_at) })]),
+        L.el("ul", { className: "flags", "aria-label": "Flags" }, c.flagged ? L.flagItems(c) : [L.el("li", { className: "flag none", text: "No flags" })]),
+        button
+      ]);
+    }) : [L.el("li", { className: "empty", text: "No calls ringing." })]);
+  }
+
+  function render(data) {
+    state = data;
+    $("recovery").hidden = !data.recovery;
+    if (data.recovery) { $("recovery-until").textContent = L.time(data.recovery.ends_at); }
+    renderCall(data.call);
+    renderRinging(data.ringing);
+  }
+
+  function accept(sid) {
+    L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/accept").then(function (res) {
+      feedback(res.ok ? "Call accepted. Its flags are shown above." : apiError(res), res.ok ? "ok" : "bad");
+      live.refresh();
+    });
+  }
+
+  function open(id) {
+    var d = $(id);
+    if (typeof d.showModal === "function") { d.showModal(); } else { d.setAttribute("open", ""); }
+    var first = d.querySelector("select, textarea, input");
+    if (first) { first.focus(); }
+  }
+
+  function close(id) { var d = $(id); if (d.open) { d.close(); } }
+
+  function openEnd(immediate) {
+    var c = state && state.call;
+    if (!c || c.termination) { return; }
+    if (!immediate && c.warnings.length === 0) {
+      feedback("Warn the caller first (T3), or use Immediate termination for a threat of violence.", "bad");
+      return;
+    }
+    $("immediate-fields").hidden = !immediate;
+    $("end-immediate").required = !!immediate;
+    var n = c.note;
+    $("note-known").textContent = "caller " + n.known.caller + ", call started " + L.time(n.known.call_started_at) +
+      ", handler " + n.known.handler + ", warnings " + n.known.warnings + ", and the end time.";
+    $("end-ref").value = n.case_reference;
+    $("end-told").value = n.told_customer;
+    $("end-said").value = n.customer_said_or_did;
+    $("end-form").dataset.immediate = immediate ? "1" : "";
+    if (c.warnings.length) { $("end-reason").value = c.warnings[c.warnings.length - 1].reason; }
+    open("end-dialog");
+  }
+
+  $("warn").addEventListener("click", function () { if (state && state.call && !state.call.termination) { open("warn-dialog"); } });
+  $("terminate").addEventListener("click", function () { openEnd(false); });
+  $("immediate").addEventListener("click", function () { openEnd(true); });
+  $("need").addEventListener("click", function () { if (state && state.call) { open("need-dialog"); } });
+  Array.prototype.forEach.call(document.querySelectorAll("dialog .cancel"), function (b) {
+    b.addEventListener("click", function () { b.closest("dialog").close(); });
+  });
+
+  $("warn-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var sid = state.call.call_sid;
+    feedback("Sending the warning…");
+    L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/warnings",
+           { reason: $("warn-reason").value, detail: $("warn-detail").value || null }).then(function (res) {
+      close("warn-dialog");
+      if (!res.ok) { feedback(apiError(res), "bad"); return; }
+      $("warn-detail").value = "";
+      feedback(res.data.platform_status === "played" ? "Warning given: the caller has heard it. The conversation continues."
+        : "Warning recorded: waiting for the platform to play it…", "ok");
+      live.refresh();
+      $("terminate").focus();
+    });
+  });
+
+  $("end-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var sid = state.call.call_sid;
+    var immediate = $("end-form").dataset.immediate === "1";
+    var body = {
+      reason: $("end-reason").value, case_reference: $("end-ref").value || null,
+      immediate_reason: immediate ? $("end-immediate").value : null,
+      immediate_detail: immediate ? ($("end-immediate-detail").value || null) : null,
+      note: { spoke_to: $("end-spoke").value || null, query: $("end-query").value || null,
+              told_customer: $("end-told").value || null, customer_said_or_did: $("end-said").value || null }
+    };
+    feedback("Ending the call…");
+    L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/termination", body).then(function (res) {
+      close("end-dialog");
+      if (!res.ok) { feedback(apiError(res), "bad"); return; }
+      feedback((res.data.platform_status === "played" ? "Call ended: the caller heard the final notice."
+        : "Termination recorded: waiting for the platform to end the call…") +
+        " Case note, incident record and a callback task for your line manager were created.", "ok");
+      live.refresh();
+    });
+  });
+
+  $("need-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    L.post("/api/v1/calls/" + encodeURIComponent(state.call.call_sid) + "/need", { need: $("need-text").value }).then(function (res) {
+      close("need-dialog");
+      feedback(res.ok ? "Noted: your manager will see it." : apiError(res), res.ok ? "ok" : "bad");
+      live.refresh();
+    });
+  });
+
+  $("ready").addEventListener("click", function () {
+    L.post(root.dataset.recoveryEnd).then(function () { feedback("Recovery time ended. Ready for the next call.", "ok"); live.refresh(); });
+  });
+
+  function onEvent(event) {
+    var c = state && state.call;
+    if (!c || event.call_sid !== c.call_sid) { return; }
+    if (event.kind === "warning_played") { feedback("The caller has heard the warning. The conversation continues.", "ok"); }
+    if (event.kind === "termination_played") { feedback("The caller heard the final notice and the call ended.", "ok"); }
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (L.typing(e)) { return; }
+    var key = e.key.toLowerCase();
+    var actions = {
+      a: function () { if (state && state.ringing.length) { accept(state.ringing[0].call_sid); } },
+      w: function () { if (!$("warn").disabled && state && state.call) { $("warn").click(); } },
+      t: function () { openEnd(false); },
+      i: function () { if (!$("immediate").disabled) { openEnd(true); } },
+      n: function () { if (!$("need").disabled) { $("need").click(); } },
+      r: function () { if (!$("recovery").hidden) { $("ready").click(); } }
+    };
+    if (actions[key]) { e.preventDefault(); actions[key](); }
+  });
+
+  live = L.connect({ stateUrl: root.dataset.state, eventsUrl: root.dataset.events, render: render, onEvent: onEvent });
+  live.refresh();
+})();

@@ -1,0 +1,111 @@
+/* Shared by the console and the board. Builds DOM with textContent only (never innerHTML: caller
+   and note text is hostile until proven otherwise), and keeps a live connection that heals itself:
+   EventSource reconnects on its own; on every (re)connect and every event the page refetches its
+   full snapshot, so nothing missed while offline stays missing. */
+(function () {
+  "use strict";
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") { node.textContent = attrs[key]; }
+      else if (key === "className") { node.className = attrs[key]; }
+      else { node.setAttribute(key, attrs[key]); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  function replace(container, nodes) {
+    while (container.firstChild) { container.removeChild(container.firstChild); }
+    nodes.forEach(function (n) { container.appendChild(n); });
+  }
+
+  function time(iso) {
+    if (!iso) { return ""; }
+    return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  }
+
+  var SIGNALS = { repeat_warnings: "Repeat warnings", previous_termination: "Previously terminated",
+                  many_calls_today: "Many calls today" };
+  var MARKERS = { 1: "Marker 1: violent", 2: "Marker 2: potentially violent", 3: "Marker 3: abusive" };
+
+  function flagItems(card) {
+    var items = [];
+    if (card.marker) {
+      items.push(el("li", { className: "flag marker-" + card.marker, text: MARKERS[card.marker] || ("Marker " + card.marker) }));
+    }
+    (card.signals || []).forEach(function (s) { items.push(el("li", { className: "flag signal", text: SIGNALS[s] || s })); });
+    if (card.restricted) { items.push(el("li", { className: "flag restricted", text: "Contact restricted" })); }
+    if (card.need_noted) { items.push(el("li", { className: "flag need", text: "Disability or need noted" })); }
+    return items;
+  }
+
+  function connect(opts) {
+    var status = document.getElementById("live-status");
+    var timer = null;
+    var source = null;
+
+    function say(text) { if (status) { status.textContent = text; } }
+
+    function refresh() {
+      if (timer) { return; }
+      timer = setTimeout(function () {
+        timer = null;
+        fetch(opts.stateUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (r) {
+            if (r.redirected || r.status === 401) { window.location.assign("/login"); return null; }
+            if (!r.ok) { throw new Error("HTTP " + r.status); }
+            return r.json();
+          })
+          .then(function (data) { if (data) { opts.render(data); } })
+          .catch(function () { say("Offline: retrying…"); });
+      }, 30);
+    }
+
+    function open() {
+      source = new EventSource(opts.eventsUrl);
+      source.onopen = function () { say("Live"); refresh(); };
+      source.onmessage = function (m) {
+        var event = null;
+        try { event = JSON.parse(m.data); } catch (e) { event = null; }
+        if (opts.onEvent && event) { opts.onEvent(event); }
+        refresh();
+      };
+      source.onerror = function () {
+        say("Reconnecting…");
+        if (source.readyState === EventSource.CLOSED) { setTimeout(open, 3000); }
+      };
+    }
+
+    open();
+    setInterval(refresh, 30000);  // belt and braces: a full refresh every 30 s even when quiet
+    return { refresh: refresh };
+  }
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+    });
+  }
+
+  function typing(event) {
+    /* A shortcut never fires while the person types, holds a modifier or has a dialog open. */
+    var t = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey) { return true; }
+    if (document.querySelector("dialog[open]")) { return true; }
+    return !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  window.callguardLive = { el: el, replace: replace, time: time, flagItems: flagItems, connect: connect,
+                           post: post, typing: typing, SIGNALS: SIGNALS, MARKERS: MARKERS };
+})();
