@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import outbox
+from . import settings as org_settings
 from .clock import as_utc
+from .mail import queue_email
 from .models import Call, RecoveryPeriod, Team, Termination, User
 from .outbox import task
 
@@ -84,7 +86,7 @@ def recovering(session: Session, now: datetime, team_ids: list[int] | None = Non
 @task("alert_team_lead")
 def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
     """Tell the handler's team lead that a call of theirs was terminated, so they check on them.
-    Sent as a live event (`team_lead_alert`) that the board and desktops show."""
+    Sent as a live event (`team_lead_alert`) that the board and desktops show, and as an email."""
     period = session.get(RecoveryPeriod, recovery_id)
     if period is None or period.lead_alerted_at is not None:
         return
@@ -93,4 +95,11 @@ def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
     ctx.publish("team_lead_alert", user_id=handler.id, username=handler.username, team_id=handler.team_id,
                 lead_id=lead.id if lead else None, lead=lead.username if lead else None,
                 ends_at=as_utc(period.ends_at).isoformat())
+    if lead is not None:
+        address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
+        queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", "line_manager", address,
+                    "A call was ended for behaviour: please check on your colleague",
+                    f"{handler.username} has just ended a call because of the caller's behaviour and is taking "
+                    "recovery time. Please speak with them and remind them of the support available "
+                    "(Employee Assistance Programme, union, staff contact officers).", now)
     period.lead_alerted_at = now

@@ -7,7 +7,7 @@ from app.db import db_session
 from call_flows import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.models import RecoveryPeriod, User
+from call_flows.models import EmailDelivery, RecoveryPeriod, User
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in
 
 
@@ -68,6 +68,8 @@ def test_recovery_period_is_offered_after_a_termination_and_the_team_lead_alerte
         period = db_session().scalar(select(RecoveryPeriod))
         assert period.user_id == team["handler"]["id"] and period.lead_alerted_at is not None
         minutes = (period.ends_at - period.started_at).total_seconds() / 60
+        mail = db_session().scalar(select(EmailDelivery).where(EmailDelivery.purpose == "team_lead_alert"))
+        assert mail.to_address == "manager@example.org" and "check on your colleague" in mail.subject
     assert minutes == org_settings.DEFAULTS["recovery_minutes"]
     kinds = []
     while not events.empty():
