@@ -25,3 +25,24 @@ def terminated_call(app, client, handler, from_="+447700900123", case_reference=
 
 def post(client, path, who, body=None):
     return client.post(f"/api/v1{path}", headers=who["headers"], json=body if body is not None else {})
+
+
+def run_due(app, now):
+    """Run the outbox jobs due at `now`, as a worker would when the clock gets there."""
+    from call_flows import outbox
+
+    session = app.extensions["sessionmaker"]()
+    try:
+        for job_id in outbox.due_for_redispatch(session, now, stale_after=__import__("datetime").timedelta(0)):
+            outbox.run(session, job_id, app.extensions["job_context"], now=now)
+    finally:
+        session.close()
+
+
+def tick(app, now):
+    """The periodic deadline check at `now`, then the emails it queued, as the worker runs them."""
+    from workers.deadlines import check_deadlines
+
+    result = check_deadlines(app, now)
+    run_due(app, now)
+    return result

@@ -1,0 +1,145 @@
+"""Incident records (I1-I4, I6): fill in, complete and distribute, acknowledge in one's own session."""
+from email import message_from_bytes
+
+import pytest
+from sqlalchemy import select
+
+from app.db import db_session
+from call_flows.models import Incident
+from call_flows.models.incidents_extra import IncidentNotDeletable
+from tests.callback_helpers import post, terminated_call
+from tests.conftest import Staff, _clean, make_app
+
+FIELDS = {"incident_date": "2026-11-25", "incident_time": "10:40", "location": "Contact centre, Durham",
+          "details": "Caller shouted and swore after a warning", "action_taken": "Call ended; EAP details given",
+          "staff_involved": "handler", "reported_to": "line manager", "riddor_reportable": False,
+          "welfare_spoke_with_staff": True, "welfare_support_offered": True, "welfare_time_given": True}
+
+
+@pytest.fixture
+def mail_app(database_url, tmp_path):
+    from call_flows import settings as org_settings
+
+    org_settings.invalidate()
+    application = make_app(database_url, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
+    yield application
+    application.extensions["engine"].dispose()
+    _clean(database_url)
+    org_settings.invalidate()
+
+
+@pytest.fixture
+def people(mail_app):
+    staff = Staff(mail_app)
+    return {"manager": staff.add("manager", "line_manager", team="North", phone="+447700900001"),
+            "handler": staff.add("handler", "call_handler", manager="manager", team="North"),
+            "other": staff.add("other", "call_handler", team="South")}
+
+
+def test_i1_i3_i4_complete_distributes_to_the_configured_recipients_once(mail_app, people, tmp_path):
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    iid = t["incident_id"]
+    refused = post(client, f"/incidents/{iid}/complete", people["manager"])
+    assert refused.status_code == 400 and "Location" in refused.get_json()["error"]["message"]
+    saved = client.put(f"/api/v1/incidents/{iid}", headers=people["manager"]["headers"],
+                       json={**FIELDS, "security_breach": True, "riddor_reportable": True})
+    assert saved.status_code == 200 and saved.get_json()["details"]["riddor_reportable"] is True
+    done = post(client, f"/incidents/{iid}/complete", people["manager"])
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["status"] == "completed"
+    sent = {d["recipient"]: d for d in body["deliveries"]}
+    assert set(sent) == {"hr_service_centre", "equality_diversity", "union_hs_reps", "security_desk"}
+    assert all(d["status"] == "sent" for d in sent.values())
+    again = post(client, f"/incidents/{iid}/complete", people["manager"])
+    assert len(again.get_json()["deliveries"]) == 4
+    files = sorted((tmp_path / "outbox").glob("incident-*.eml"))
+    assert len(files) == 4
+    message = message_from_bytes(files[0].read_bytes())
+    assert message["Subject"].startswith(f"Incident record {iid}")
+    assert "RIDDOR-reportable: yes" in message.get_payload()
+    changed = client.put(f"/api/v1/incidents/{iid}", headers=people["manager"]["headers"], json={"comments": "x"})
+    assert changed.status_code == 409
+
+
+def test_i4_security_desk_only_when_there_was_a_breach(mail_app, people):
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    client.put(f"/api/v1/incidents/{t['incident_id']}", headers=people["manager"]["headers"], json=FIELDS)
+    body = post(client, f"/incidents/{t['incident_id']}/complete", people["manager"]).get_json()
+    assert "security_desk" not in {d["recipient"] for d in body["deliveries"]}
+
+
+def test_i4_a_failed_email_is_retried_and_sent_once(mail_app, people, tmp_path):
+    from call_flows import outbox
+    from call_flows.clock import utcnow
+    from datetime import timedelta
+
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    client.put(f"/api/v1/incidents/{t['incident_id']}", headers=people["manager"]["headers"], json=FIELDS)
+    mailer = mail_app.extensions["mailer"]
+    real_send, calls = mailer.send, []
+
+    def flaky(key, *args):
+        if not key.startswith("incident-"):
+            return real_send(key, *args)
+        calls.append(key)
+        if len(calls) <= 3:
+            raise OSError("SMTP server unreachable")
+        return real_send(key, *args)
+
+    mailer.send = flaky
+    body = post(client, f"/incidents/{t['incident_id']}/complete", people["manager"]).get_json()
+    assert [d["status"] for d in body["deliveries"]] == ["pending"] * 3
+    assert "SMTP server unreachable" in body["deliveries"][0]["last_error"]
+    later = utcnow() + timedelta(hours=1)  # the retry comes due: run what a worker would run
+    session = mail_app.extensions["sessionmaker"]()
+    for job_id in outbox.due_for_redispatch(session, later):
+        outbox.run(session, job_id, mail_app.extensions["job_context"], now=later)
+    for job_id in outbox.due_for_redispatch(session, later):  # nothing left: each was sent once
+        outbox.run(session, job_id, mail_app.extensions["job_context"], now=later)
+    session.close()
+    body = client.get(f"/api/v1/incidents/{t['incident_id']}", headers=people["manager"]["headers"]).get_json()
+    assert [d["status"] for d in body["deliveries"]] == ["sent"] * 3
+    assert len(list((tmp_path / "outbox").glob("incident-*.eml"))) == 3 and len(calls) == 6
+
+
+def test_i3_only_the_staff_member_acknowledges_in_their_own_session(mail_app, people):
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    iid = t["incident_id"]
+    listed = client.get("/api/v1/incidents", headers=people["handler"]["headers"]).get_json()
+    assert listed["to_acknowledge"] == [iid]
+    assert post(client, f"/incidents/{iid}/acknowledge", people["manager"]).status_code == 403
+    assert post(client, f"/incidents/{iid}/acknowledge", people["other"]).status_code == 404
+    signed = post(client, f"/incidents/{iid}/acknowledge", people["handler"])
+    assert signed.status_code == 200 and signed.get_json()["acknowledged_at"]
+    assert client.get("/api/v1/incidents", headers=people["handler"]["headers"]).get_json()["to_acknowledge"] == []
+
+
+def test_i2_handler_may_fill_in_but_only_the_manager_completes(mail_app, people):
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    saved = client.put(f"/api/v1/incidents/{t['incident_id']}", headers=people["handler"]["headers"], json=FIELDS)
+    assert saved.status_code == 200
+    assert post(client, f"/incidents/{t['incident_id']}/complete", people["handler"]).status_code == 403
+    bad = client.put(f"/api/v1/incidents/{t['incident_id']}", headers=people["handler"]["headers"],
+                     json={"riddor_reportable": "maybe"})
+    assert bad.status_code == 400
+
+
+def test_i6_incident_records_cannot_be_deleted(mail_app, people):
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    response = client.delete(f"/api/v1/incidents/{t['incident_id']}", headers=people["manager"]["headers"])
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "incident_not_deletable"
+    with mail_app.app_context():
+        session = db_session()
+        incident = session.get(Incident, t["incident_id"])
+        session.delete(incident)
+        with pytest.raises(IncidentNotDeletable):
+            session.flush()
+        session.rollback()
+        assert session.scalar(select(Incident.id).where(Incident.id == t["incident_id"])) == t["incident_id"]
