@@ -10,11 +10,12 @@ import csv
 from datetime import datetime
 from typing import IO, Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from .register_import import COLUMNS, FORMULA_START
+from .register_store import bulk_insert
 
 LOOKUP_CHUNK = 500
 
@@ -58,7 +59,7 @@ def _day(value: datetime | None) -> str:
 def audit_export(session: Session, entry_ids: list[int], now: datetime, actor_id: int | None) -> None:
     """R9: who viewed an entry is logged; an export views them all."""
     for start in range(0, len(entry_ids), 1000):
-        session.execute(insert(AuditLog.__table__), [
+        bulk_insert(session, AuditLog.__table__, [
             {"at": now, "actor_id": actor_id, "action": "view", "entity": "register_entry", "entity_id": eid,
              "detail": {"via": "export"}} for eid in entry_ids[start:start + 1000]])
 

@@ -1,14 +1,15 @@
 """Storing a checked spreadsheet register in one transaction (CONTRACT `register import`, R4, R6, R9).
 
-Why Core bulk inserts: a 10,000-row register must load in seconds, so rows go in as a few
-multi-row INSERT statements (RETURNING the new ids) rather than one ORM flush per row. The caller
+Why bulk inserts: a 10,000-row register must load in seconds, so rows go in as a few multi-row
+INSERT statements (SQLite) or COPY (PostgreSQL) rather than one ORM flush per row. The caller
 owns the transaction: it commits only when `store` returns, so a file is stored whole or not at all.
 """
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,44 @@ def _midnight(day: date | None) -> datetime | None:
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def bulk_insert(session: Session, table, rows: list[dict], with_ids: bool = False) -> list[int]:
+    """INSERT many rows in the session's transaction; with `with_ids`, their new ids in the rows' order.
+
+    SQLite: 1,000-row INSERT statements. Asking SQLAlchemy to keep RETURNING in order there makes it
+    insert one row per statement, but SQLite hands out rowids in ascending order under the
+    transaction's write lock, so sorting the returned ids restores the order.
+    PostgreSQL: COPY, with ids taken from the table's sequence first (psycopg spends seconds
+    parsing multi-row INSERTs of this size).
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_rows(session, table, rows, with_ids)
+    if with_ids:
+        return sorted(session.execute(insert(table).returning(table.c.id), rows).scalars().all())
+    session.execute(insert(table), rows)
+    return []
+
+
+def _copy_rows(session: Session, table, rows: list[dict], with_ids: bool) -> list[int]:
+    conn = session.connection()
+    ids: list[int] = []
+    if with_ids:
+        ids = list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                {"t": table.name, "n": len(rows)}).scalars())
+        rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows)]
+    columns = list(rows[0])
+    as_json = {c.name for c in table.c if isinstance(c.type, JSON)}
+    try:
+        with conn.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+    except conn.dialect.dbapi.IntegrityError as exc:  # the driver's own error: give it SQLAlchemy's type
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    return ids
 
 
 def _known_numbers(session: Session, numbers: list[str]) -> dict[str, int]:
@@ -117,16 +156,15 @@ def _write(session: Session, plan: list, now: datetime, actor_id: int | None,
     new = [item for item in plan if item[0] is None]
     ids: list[int] = []
     for chunk in _chunks(new, CHUNK):
-        ids += session.execute(insert(Customer.__table__).returning(Customer.__table__.c.id,
-                                                                    sort_by_parameter_order=True),
-                               [{"name": person.name, "created_at": now} for _, person, _, _ in chunk]).scalars().all()
+        ids += bulk_insert(session, Customer.__table__,
+                     [{"name": person.name, "created_at": now} for _, person, _, _ in chunk], with_ids=True)
     new_ids = iter(ids)
     resolved = [(cid if cid is not None else next(new_ids), numbers, entries) for cid, _, numbers, entries in plan]
     phones = [{"customer_id": cid, "phone": n} for cid, numbers, _ in resolved for n in numbers]
     entries = [(cid, e) for cid, _, es in resolved for e in es]
     total, done = len(phones) + len(entries), 0
     for chunk in _chunks(phones, CHUNK):
-        session.execute(insert(CustomerPhone.__table__), chunk)
+        bulk_insert(session, CustomerPhone.__table__, chunk)
         done += len(chunk)
         if progress:
             progress(done, total)
@@ -135,10 +173,9 @@ def _write(session: Session, plan: list, now: datetime, actor_id: int | None,
                  "source": e.source, "notified": e.notified, "added_on": _midnight(e.added_on),
                  "last_reviewed_on": _midnight(e.last_reviewed_on),
                  "expires_at": e.expires_at, "created_at": now} for cid, e in chunk]
-        entry_ids = session.execute(insert(RegisterEntry.__table__).returning(
-            RegisterEntry.__table__.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        entry_ids = bulk_insert(session, RegisterEntry.__table__, rows, with_ids=True)
         # R9: every entry created is in the audit log (as callers.audit writes it, in bulk).
-        session.execute(insert(AuditLog.__table__), [
+        bulk_insert(session, AuditLog.__table__, [
             {"at": now, "actor_id": actor_id, "action": "create", "entity": "register_entry", "entity_id": eid,
              "detail": {"via": "import", "lines": e.lines, **detail}} for eid, (_, e) in zip(entry_ids, chunk)])
         done += len(chunk)

@@ -277,3 +277,50 @@ def test_r1_an_imported_number_flags_at_ring_time(app, runner, tmp_path, ring, s
                                              ("\tx", "'\tx"), ("plain", "plain"), ("", ""), ("a=b", "a=b")])
 def test_guard_prefixes_only_cells_a_spreadsheet_would_evaluate(value, expected):
     assert guard(value) == expected
+
+
+def big_register(rows: int) -> tuple[str, int, int]:
+    """A spreadsheet-sized register in mixed formats; every 50th row shares a number with the row
+    before (a merge). Returns (text, entries expected, numbers expected)."""
+    lines, numbers, entries = [HEADER], 0, 0
+    for i in range(rows):
+        number = 7400000000 + i
+        national = f"0{number}"
+        formats = (f"{national[:5]} {national[5:]}", f"+44 {str(number)[:4]} {str(number)[4:]}", f"0044{number}")
+        phones = formats[i % 3]
+        numbers += 1
+        if i % 10 == 0:
+            phones += f"; 0{7500000000 + i}"
+            numbers += 1
+        added = TODAY - timedelta(days=1 + i % 300)
+        day = added.isoformat() if i % 2 else added.strftime("%d/%m/%Y")
+        if i % 50 == 49:  # shares the previous row's number, same decision: merges into one entry
+            prev = 7400000000 + i - 1
+            phones += f"; +44{prev}"
+            added, day = TODAY - timedelta(days=1 + (i - 1) % 300), lines[-1].split(",")[4]
+            marker, source = lines[-1].split(",")[2], lines[-1].split(",")[6]
+        else:
+            entries += 1
+            marker, source = str(1 + i % 3), ("own", "partner")[i % 4 == 0]
+        lines.append(f"Customer {i},{phones},{marker},precaution {i % 7},{day},,{source},{('yes', 'no')[i % 5 == 0]}\n")
+    return "".join(lines), entries, numbers
+
+
+def test_ten_thousand_rows_import_and_export_in_seconds(app, runner, tmp_path):
+    import time
+
+    text, entries, numbers = big_register(10_000)
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    result = run_import(runner, path)
+    took = time.perf_counter() - started
+    assert result.exit_code == 0, result.stderr[:2000]
+    assert result.stdout.splitlines()[-1] == f"stored {entries} entries and {numbers} numbers ({entries} new customers)"
+    out = tmp_path / "export.csv"
+    started = time.perf_counter()
+    assert runner.invoke(args=["register", "export", str(out)]).exit_code == 0
+    exported = time.perf_counter() - started
+    print(f"\n10,000-row register on {app.extensions['engine'].dialect.name}: import {took:.2f} s "
+          f"({entries} entries, {numbers} numbers), export {exported:.2f} s")
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == entries + 1
+    assert counts(app)["audit"] == 2 * entries  # R9: created, then viewed by the export
