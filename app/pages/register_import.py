@@ -1,0 +1,113 @@
+"""Admin pages for importing the caution register from CSV and exporting it (CONTRACT `register import`).
+
+Why a run page that polls: a long file is checked and stored by an outbox job (in an RQ worker when
+Redis is configured), so the upload answers at once and the page follows the run's progress; every
+bad row is listed as `line N: reason` and nothing is stored until the whole file is good.
+"""
+from functools import wraps
+
+from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from call_flows import register_import_run
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError, InvalidInput
+from call_flows.models.imports import RegisterImportRun
+from call_flows.register_export import audit_export, csv_lines, in_force_rows
+from call_flows.register_import import COLUMNS
+
+from ..auth import current_staff
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+
+IMPORT_ROLES = ("admin",)
+EXPORT_ROLES = ("admin", "panel_member")  # the panel keeps the register (R3)
+
+
+def staff_with(*roles: str):
+    """Signed-out visitors go to the sign-in page; other roles get a 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                user = current_staff()
+            except DomainError:
+                return redirect(url_for("pages.login", next=request.path))
+            if user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _upload_page(error: str | None = None, status: int = 200):
+    runs = db_session().scalars(select(RegisterImportRun).order_by(RegisterImportRun.id.desc()).limit(10)).all()
+    return render_template("register_import/upload.html", error=error, runs=runs, columns=COLUMNS,
+                           max_mb=register_import_run.MAX_BYTES // (1024 * 1024)), status
+
+
+@bp.get("/admin/register/import")
+@staff_with(*IMPORT_ROLES)
+def register_import_form():
+    return _upload_page()
+
+
+@bp.post("/admin/register/import")
+@staff_with(*IMPORT_ROLES)
+def register_import_upload():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _upload_page("Choose a CSV file to import.", 400)
+    data = upload.stream.read(register_import_run.MAX_BYTES + 1)
+    session = db_session()
+    try:
+        run = register_import_run.start(session, upload.filename, data, current_staff().id,
+                                        current_app.config["DEFAULT_REGION"], utcnow(),
+                                        dry_run=request.form.get("dry_run") == "yes")
+    except InvalidInput as exc:
+        session.rollback()
+        return _upload_page(exc.message[:1].upper() + exc.message[1:] + ".", 400)
+    commit_and_dispatch(session)  # embedded default: the import runs now, in this process
+    return redirect(url_for("pages.register_import_run_page", run_id=run.id), 303)
+
+
+def _run(run_id: int) -> RegisterImportRun:
+    run = db_session().get(RegisterImportRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.get("/admin/register/import/<int:run_id>")
+@staff_with(*IMPORT_ROLES)
+def register_import_run_page(run_id: int):
+    run = _run(run_id)
+    return render_template("register_import/run.html", run=run, state=register_import_run.progress(run))
+
+
+@bp.get("/admin/register/import/<int:run_id>/progress")
+@staff_with(*IMPORT_ROLES)
+def register_import_progress(run_id: int):
+    response = jsonify(register_import_run.progress(_run(run_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/admin/register/export.csv")
+@staff_with(*EXPORT_ROLES)
+def register_export():
+    """The entries in force, in the import's columns; each entry's export is audited (R9)."""
+    session = db_session()
+    now = utcnow()
+    rows, ids = in_force_rows(session, now)
+    audit_export(session, ids, now, current_staff().id)
+    session.commit()
+    body = "\ufeff" + "".join(csv_lines(rows))  # the BOM lets Excel read UTF-8
+    filename = f"callguard-register-{now.date().isoformat()}.csv"
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
