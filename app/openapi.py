@@ -59,6 +59,53 @@ operation("get", "/callbacks", "The line manager's queue, most urgent first", "l
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
 operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
+
+# Caution register (issue 5: R3-R9, R10, C1-C3)
+from .api import register_schemas as rs  # noqa: E402
+
+operation("post", "/register/proposals", "Propose a register entry from an incident record (R3)", "line_manager, admin",
+          rs.ProposalIn, {"201": "the proposed entry, with the panel's meeting deadline"})
+operation("get", "/register/proposals", "Proposals awaiting the panel, nearest deadline first (R3)",
+          "panel_member, admin")
+operation("get", "/register/entries", "The register (?status=), audited (R9)", "panel_member, line_manager, "
+          "supervisor, admin")
+operation("get", "/register/entries/{id}", "One entry as the role may see it, audited (R9)",
+          "panel_member, line_manager, supervisor, admin")
+operation("post", "/register/entries/{id}/decision", "The panel's decision: at least 3 members present with the "
+          "chair (R3), marker (R2), precautions, justification, sharing (R7)", "panel_member", rs.DecisionIn,
+          {"201": "the entry, awaiting its letter"})
+operation("get", "/register/entries/{id}/letter", "The customer's letter (R5); print_url is print-ready HTML",
+          "panel_member, admin")
+operation("post", "/register/entries/{id}/letter/sent", "The letter was sent: the entry takes effect (R5, R6)",
+          "panel_member", rs.LetterSentIn)
+operation("post", "/register/entries/{id}/letter/exemption", "Documented exemption from the letter (R5): the "
+          "entry takes effect", "panel_member", rs.ExemptionIn)
+operation("get", "/register/letter-template", "The letter template and its placeholders (R5)", "panel_member, admin")
+operation("put", "/register/letter-template", "Change the letter template; every R5 element must stay (R5)",
+          "panel_member, admin", rs.TemplateIn)
+operation("post", "/register/entries/{id}/reviews", "Review an entry: keep or remove (R6)", "panel_member",
+          rs.ReviewIn, {"201": "the entry after review"})
+operation("get", "/register/reviews/due", "Entries due for review and the register review date (R6)",
+          "panel_member, admin")
+operation("post", "/register/reviews", "Record the six-monthly review of the whole register (R6)", "panel_member",
+          rs.RegisterReviewIn, {"201": "the review"})
+operation("post", "/register/entries/{id}/appeals", "Record an appeal, due in 20 working days (R8)",
+          "panel_member, admin", rs.AppealIn, {"201": "the appeal"})
+operation("post", "/register/appeals/{id}/outcome", "An appeal's outcome; upheld removes the entry (R8)",
+          "panel_member", rs.AppealOutcomeIn)
+operation("post", "/register/customers/{id}/phones", "Add a number to a customer (R4)",
+          "panel_member, line_manager, admin", rs.PhoneIn, {"201": "added", "200": "already the customer's"})
+operation("get", "/register/customers/{id}/export", "Subject-access export: everything held (R9)",
+          "panel_member, admin")
+operation("post", "/register/customers/{id}/concerns", "The customer was told their conduct is a concern (C1)",
+          "line_manager, admin", rs.ConcernIn, {"201": "the notice"})
+operation("post", "/register/customers/{id}/restrictions", "Restrict contact; 409 customer_not_told without a "
+          "concern notice (C1, C3)", "line_manager, admin", rs.RestrictionIn, {"201": "the restriction"})
+operation("post", "/register/restrictions/{id}/end", "End a contact restriction (C1)", "line_manager, admin")
+operation("get", "/register/signals", "Repeat-caller (R10) and contact-volume (C2) signals with thresholds",
+          "line_manager, supervisor, panel_member, admin")
+operation("get", "/register/counts", "Anonymised counts left by the retention purge (R9)",
+          "line_manager, supervisor, panel_member, admin")
 operation("post", "/callbacks/{id}/claim", "Claim an open callback task (exactly one of concurrent claims wins)",
           "line_manager", None, {"200": "the task", "409": "already_claimed", "404": "not in your teams"})
 operation("post", "/callbacks/{id}/release", "Hand a claimed task back to the queue, in its old place",

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Termination, User
 from .ring import repeat_signals
+from .signals import volume_signals
 
 MANAGER_ROLES = ("line_manager", "supervisor", "admin", "panel_member")
 
@@ -56,7 +57,8 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
         "signals": {
             "warnings": warnings, "terminations": terminations, "window_days": settings["repeat_window_days"],
             "calls_today": calls_today, "call_seconds_today": int(seconds_today),
-            "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings),
+            "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
+            + volume_signals(0, int(seconds_today), 0, settings),  # C2 call time (call_flows/signals.py)
         },
         "recent_calls": [{"call_sid": r.call_sid, "started_at": _iso(r.started_at), "status": r.status,
                           "duration_s": r.duration_s} for r in recent],

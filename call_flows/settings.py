@@ -46,6 +46,21 @@ DEFAULTS: dict[str, Any] = {
     "repeat_window_days": 90,  # R10
     "calls_per_day_threshold": 5,  # C2
     "recovery_minutes": 5,
+    # Caution register (R3, R5, R8, R9) and repeat-caller signals (R10, C2); see register_letters.py, signals.py
+    "panel_quorum": 3,  # R3: at least 3 members present, one of them the chair (never below 3)
+    "panel_meet_within_days": 5,  # R3
+    "letter_due_working_days": 2,  # R5
+    "appeal_working_days": 20,  # R8
+    "register_retention_days": 365,  # R9: personal data kept this long after an entry ends
+    "repeat_warnings_threshold": 2,  # R10: warnings in the window that make a repeat-caller signal
+    "repeat_terminations_threshold": 1,  # R10
+    "call_seconds_per_day_threshold": 3600,  # C2: total call time in a day
+    "long_call_seconds": 1800,  # C2: one very long call
+    "register_letter_template": "",  # R5: empty = the built-in template (register_letters.DEFAULT_TEMPLATE)
+    "letter_new_issues_contact": ("You may still contact us about new issues or to request a service, in writing "
+                                  "or by telephone; existing issues will not be revisited."),
+    "letter_appeal_route": ("You have a right to appeal against this decision through our Corporate Complaints "
+                            "Procedure (stage 2). We will answer your appeal within 20 working days."),
 }
 
 _CACHE_SECONDS = 30.0

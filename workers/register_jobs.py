@@ -24,7 +24,7 @@ def register_deadlines(app, now) -> dict:
     finally:
         session.close()
     for item in reminders:
-        app.extensions["job_context"].publish("register_reminder", **item)
+        app.extensions["job_context"].publish("register_reminder", reminder=item["kind"], entry_id=item["entry_id"])
     if expired or reminders:
         log.info("event=register_deadlines rule=R6 expired=%s reminders=%s", len(expired), len(reminders))
     return {"expired": expired, "reminders": reminders}

@@ -15,4 +15,5 @@ def _csrf_for_browser_sessions():
 
 
 from . import admin, callbacks, callers, calls, cases, errors  # noqa: E402,F401
+from . import register, register_customers  # noqa: E402,F401  (caution register, issue 5)
 from . import callback_work, incidents  # noqa: E402,F401

@@ -46,7 +46,7 @@ def inbound():
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
                 marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
-                at=now.isoformat())
+                at=now.isoformat(), named_officer_id=routing.get("officer_id") if routing else None)  # C3
     return twiml_response(twiml.for_ring(call_sid, settings, _events_url(), routing))
 
 
