@@ -54,10 +54,10 @@ class RingFlags:
 
 def repeat_signals(warnings: int, terminations: int, calls_today: int, settings: dict) -> list[str]:
     """R10 and C2: automatic signals (not register markers); they inform, never block."""
-    signals = []
-    if warnings >= 2 or (warnings and terminations):
+    signals = []  # thresholds are organisation settings (register area: call_flows/signals.py)
+    if warnings >= settings.get("repeat_warnings_threshold", 2):
         signals.append("repeat_warnings")
-    if terminations >= 1:
+    if terminations >= settings.get("repeat_terminations_threshold", 1):
         signals.append("previous_termination")
     if calls_today + 1 > settings["calls_per_day_threshold"]:
         signals.append("many_calls_today")
