@@ -7,3 +7,4 @@ from . import login  # noqa: E402,F401
 from . import board, console, trends  # noqa: E402,F401  (issue 6)
 from . import register_import  # noqa: E402,F401  (caution register CSV import and export, issue 5)
 from . import register  # noqa: E402,F401  (caution register panel and manager pages, issue 5)
+from . import callbacks, incidents  # noqa: E402,F401  (issue 4)

@@ -1,0 +1,127 @@
+"""/callbacks: the line manager's queue (M1, M2) as plain server-rendered forms with CSRF tokens.
+Each action calls the same service as the JSON API, then returns to the task on the page."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from call_flows import callback_calls, callback_view, callback_work, control
+from call_flows import settings as org_settings
+from call_flows.callbacks import deputising_for
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError
+from call_flows.models import User
+from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+
+from ..auth import current_staff
+from ..db import db_session
+from ..events import publish
+from ..jobs import commit_and_dispatch
+from . import bp
+from .live import page_roles
+
+NOTE_FIELDS = callback_calls.NOTE_FIELDS
+
+
+@bp.get("/callbacks")
+@page_roles("line_manager")
+def callbacks():
+    session = db_session()
+    user = current_staff()
+    settings = org_settings.load(session)
+    covering = [m.username for m in deputising_for(session, user)]
+    deputy = session.get(User, user.deputy_id) if user.deputy_id else None
+    return render_template(
+        "callbacks/queue.html", rows=callback_view.queue_view(session, user, utcnow(), settings["organisation_name"]),
+        closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
+        deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+        max_attempts=settings["callback_max_attempts"])
+
+
+def _act(task_id, action, message):
+    """Run one service call; a refusal is shown on the page, never a 500."""
+    session = db_session()
+    try:
+        action(session, current_staff(), utcnow())
+        commit_and_dispatch(session)
+        flash(message, "ok")
+        publish(current_app, "callback_changed", task_id=task_id)
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
+
+
+def _note() -> dict:
+    return {k: request.form.get(k, "") for k in NOTE_FIELDS if request.form.get(k, "").strip()}
+
+
+@bp.post("/callbacks/<int:task_id>/claim")
+@page_roles("line_manager")
+def claim_page(task_id):
+    idle = org_settings.load(db_session())["claim_idle_minutes"]
+    return _act(task_id, lambda s, u, now: callback_work.claim(s, task_id, u, now, idle), "Task claimed.")
+
+
+@bp.post("/callbacks/<int:task_id>/release")
+@page_roles("line_manager")
+def release_page(task_id):
+    return _act(task_id, lambda s, u, now: callback_work.release(s, task_id, u, now), "Task released to the queue.")
+
+
+@bp.post("/callbacks/<int:task_id>/dial")
+@page_roles("line_manager")
+def dial_page(task_id):
+    return _act(task_id, lambda s, u, now: callback_calls.dial(s, task_id, u, now),
+                "Calling your phone now; when you answer you are connected to the customer.")
+
+
+@bp.post("/callbacks/<int:task_id>/outcome")
+@page_roles("line_manager")
+def outcome_page(task_id):
+    outcome = request.form.get("outcome")
+    return _act(task_id, lambda s, u, now: callback_calls.record_outcome(
+        s, task_id, u, outcome, _note(), now, org_settings.load(s)), f"Outcome recorded: {outcome}.")
+
+
+@bp.post("/callbacks/<int:task_id>/cancel")
+@page_roles("line_manager")
+def cancel_page(task_id):
+    reason = request.form.get("reason")
+    return _act(task_id, lambda s, u, now: callback_work.cancel(s, task_id, u, reason, now), "Task cancelled.")
+
+
+def _callback_call(session, task_id, user):
+    task = callback_work.task_for(session, task_id, user)
+    callback_work.claimed_by_me(task, user)
+    call = callback_calls.current_call(session, task)
+    if call is None:
+        raise DomainError("there is no callback under way on this task", code="no_callback")
+    return task, call
+
+
+@bp.post("/callbacks/<int:task_id>/warn")
+@page_roles("line_manager")
+def warn_page(task_id):
+    """M2: the handler's warn control, on the callback call."""
+    def act(session, user, now):
+        _, call = _callback_call(session, task_id, user)
+        control.warn(session, call.call_sid, user, request.form.get("reason"), request.form.get("detail"), now)
+    return _act(task_id, act, "Warning played to the customer.")
+
+
+@bp.post("/callbacks/<int:task_id>/terminate")
+@page_roles("line_manager")
+def terminate_page(task_id):
+    """M2: the handler's terminate control (T3: only after a warning, or an immediate reason)."""
+    def act(session, user, now):
+        task, call = _callback_call(session, task_id, user)
+        control.terminate(session, call.call_sid, user, request.form.get("reason"),
+                          request.form.get("immediate_reason") or None, request.form.get("immediate_detail"),
+                          task.case_reference, _note(), now, org_settings.load(session)["callback_due_hours"])
+    return _act(task_id, act, "The call was ended. Record the outcome below.")
+
+
+@bp.post("/callbacks/deputy")
+@page_roles("line_manager")
+def deputy_page():
+    deputy = request.form.get("deputy") or None
+    return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, deputy),
+                f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")

@@ -1,0 +1,93 @@
+"""/incidents and /incidents/<id>: fill in and complete the record (I1-I4), the staff member's
+acknowledgement in their own session (I3), the senior officer's police decision (I7), and the
+status of each email sent about it. There is no delete (I6)."""
+from flask import flash, redirect, render_template, request, url_for
+
+from call_flows import deadlines, incident_records
+from call_flows import settings as org_settings
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError
+from call_flows.mail import deliveries_for
+from call_flows.models import ROLES, Call, User
+
+from ..auth import current_staff
+from ..db import db_session
+from ..jobs import commit_and_dispatch
+from . import bp
+from .live import page_roles
+
+
+@bp.get("/incidents")
+@page_roles(*ROLES)
+def incidents_page():
+    session = db_session()
+    user = current_staff()
+    return render_template("callbacks/incidents.html", incidents=incident_records.visible(session, user),
+                           to_acknowledge=incident_records.to_acknowledge(session, user))
+
+
+@bp.get("/incidents/<int:incident_id>")
+@page_roles(*ROLES)
+def incident_page(incident_id):
+    session = db_session()
+    user = current_staff()
+    try:
+        incident = incident_records.get(session, incident_id, user)
+    except DomainError as exc:
+        return render_template("callbacks/incidents.html", incidents=[], to_acknowledge=[], missing=exc.message), 404
+    staff = session.get(User, incident.staff_id) if incident.staff_id else None
+    call = session.get(Call, incident.call_id) if incident.call_id else None
+    return render_template("callbacks/incident.html", incident=incident, user=user, staff=staff, call=call,
+                           details=incident.details or {}, labels=incident_records.LABELS,
+                           text_fields=incident_records.TEXT_FIELDS, deliveries=deliveries_for(session, incident.id))
+
+
+def _act(incident_id, action, message):
+    session = db_session()
+    try:
+        action(session, current_staff(), utcnow())
+        commit_and_dispatch(session)
+        flash(message, "ok")
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("pages.incident_page", incident_id=incident_id))
+
+
+def _form_values() -> dict:
+    values = {name: request.form.get(name, "") for name in incident_records.TEXT_FIELDS}
+    values.update({name: request.form.get(name) == "yes" for name in incident_records.FLAGS})
+    return values
+
+
+@bp.post("/incidents/<int:incident_id>")
+@page_roles(*ROLES)
+def save_incident_page(incident_id):
+    values = _form_values()
+    return _act(incident_id, lambda s, u, now: incident_records.save(s, incident_id, u, values, now), "Record saved.")
+
+
+@bp.post("/incidents/<int:incident_id>/complete")
+@page_roles("line_manager")
+def complete_incident_page(incident_id):
+    values = _form_values()
+
+    def act(session, user, now):
+        incident_records.save(session, incident_id, user, values, now)
+        incident_records.complete(session, incident_id, user, now, org_settings.load(session))
+    return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
+
+
+@bp.post("/incidents/<int:incident_id>/acknowledge")
+@page_roles(*ROLES)
+def acknowledge_incident_page(incident_id):
+    return _act(incident_id, lambda s, u, now: incident_records.acknowledge(s, incident_id, u, now),
+                "Thank you: you have read and signed the record.")
+
+
+@bp.post("/incidents/<int:incident_id>/police-decision")
+@page_roles("supervisor", "admin")
+def police_decision_page(incident_id):
+    decision, note = request.form.get("decision"), request.form.get("note")
+    return _act(incident_id, lambda s, u, now: deadlines.record_police_decision(
+        s, incident_id, u, decision, note, now, org_settings.load(s)), "Decision about the police recorded.")
