@@ -2,69 +2,16 @@
 deadlines, the page's charts and the CSV downloads."""
 import csv
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 
 from app.db import db_session
 from call_flows import settings as org_settings
 from call_flows import trends
 from call_flows.clock import utcnow
-from call_flows.models import Call, CallbackTask, CallWarning, Incident, Team, Termination
-from tests.page_helpers import HOSTILE, sign_in
+from call_flows.models import Team
+from tests.page_helpers import HOSTILE, MONDAY, History, seed, sign_in
 
-# The page reads the clock, so the history is written relative to this week's Monday.
 NOW = utcnow()
-MONDAY = datetime.combine(trends.week_of(NOW), time(0, 30), tzinfo=timezone.utc)
-
-
-class History:
-    """Writes calls, warnings, terminations, incidents and callbacks at chosen times."""
-
-    def __init__(self, session, handler_id):
-        self.session, self.handler_id, self.n = session, handler_id, 0
-
-    def call(self, team, caller, at, warn=None, end=None, serious=False, incident_done=None, callback=None):
-        self.n += 1
-        call = Call(call_sid=f"CA{self.n:032d}", caller=caller, caller_kind="number", caller_raw=caller,
-                    status="completed", started_at=at, handler_id=self.handler_id, team_id=team.id)
-        self.session.add(call)
-        self.session.flush()
-        if warn:
-            self.session.add(CallWarning(call_id=call.id, caller=caller, reason=warn, given_by_id=self.handler_id,
-                                         created_at=at + timedelta(minutes=1)))
-        incident = Incident(call_id=call.id, team_id=team.id, staff_id=self.handler_id, serious=serious, opened_at=at,
-                            details={}, status="completed" if incident_done else "open",
-                            completed_at=at + incident_done if incident_done else None)
-        self.session.add(incident)
-        self.session.flush()
-        if end:
-            self.session.add(Termination(call_id=call.id, caller=caller, reason=end, case_reference="X",
-                                         immediate_reason="threat_of_violence" if serious else None,
-                                         terminated_by_id=self.handler_id, created_at=at + timedelta(minutes=2),
-                                         incident_id=incident.id))
-        if callback is not None:
-            self.session.add(CallbackTask(case_reference="X", caller=caller, call_id=call.id, team_id=team.id,
-                                          status="closed" if callback else "open", need_arose_at=at,
-                                          due_at=at + timedelta(hours=24),
-                                          closed_at=at + callback if callback else None))
-
-
-def seed(app, team):
-    with app.app_context():
-        session = db_session()
-        north = session.query(Team).filter_by(name="Passports North").one()
-        north.site = "Durham"
-        south = Team(name="Benefits South", site="Leeds")
-        session.add(south)
-        session.flush()
-        h = History(session, team["handler"]["id"])
-        h.call(north, "+447700900001", MONDAY, warn="abuse", end="abuse", incident_done=timedelta(hours=3),
-               callback=timedelta(hours=2))
-        h.call(north, "+447700900001", MONDAY - timedelta(weeks=1), warn="abuse", callback=timedelta(hours=30))
-        h.call(south, "+447700900002", MONDAY - timedelta(weeks=2), warn="discrimination", end="threats",
-               serious=True, callback=False)
-        h.call(south, "+447700900003", MONDAY - timedelta(weeks=20), warn="abuse")  # outside 12 weeks
-        session.commit()
-        return south.id
 
 
 def report(app, **kw):
