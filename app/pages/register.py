@@ -51,7 +51,7 @@ def attempt(action, success: str, back: str):
         session.rollback()
         flash(exc.message, "error")
         return redirect(back)
-    flash(success.format(result=result), "ok")
+    flash(success(result) if callable(success) else success.format(result=result), "ok")
     return redirect(back)
 
 
@@ -153,7 +153,9 @@ def register_decide(entry_id):
             signatory_title=form.get("signatory_title"))
         return register_panel.decide(s, entry_id, decision, current_staff(), utcnow(), org_settings.load(s))
 
-    return attempt(action, "Decision recorded: the entry is {result.status}.", _back(entry_id))
+    return attempt(action, lambda entry: "Decision recorded: " + (
+        "the entry is awaiting notice: send the letter or record an exemption." if entry.status == "awaiting_notice"
+        else "the customer is not added to the register."), _back(entry_id))
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
