@@ -244,3 +244,33 @@ def test_deputy_sees_the_absent_managers_queue_and_admin_reassigns(app, client, 
     assert moved.get_json()["status"] == "open"
     queue = client.get("/api/v1/callbacks", headers=deputy["headers"]).get_json()["callbacks"]
     assert [c["id"] for c in queue] == [tid] and queue[0]["need_arose_at"] == t["created_at"]
+
+
+def test_dial_job_retried_after_a_twilio_outage_places_exactly_one_call(twilio_app, twilio_http):
+    """Every Twilio request is made by a job that can be retried without calling twice."""
+    from datetime import timedelta
+
+    from call_flows import outbox
+    from call_flows.models import OutboxJob
+    from tests.conftest import Staff
+
+    client = twilio_app.test_client()
+    staff = Staff(twilio_app)
+    manager = staff.add("manager", "line_manager", team="T", phone="+447700900001")
+    handler = staff.add("handler", "call_handler", manager="manager", team="T")
+    t = terminated_call(twilio_app, client, handler)
+    post(client, f"/callbacks/{t['callback_task_id']}/claim", manager)
+    twilio_http.fail_next = 1
+    assert post(client, f"/callbacks/{t['callback_task_id']}/dial", manager).status_code == 202
+    session = twilio_app.extensions["sessionmaker"]()
+    try:
+        job = session.scalar(select(OutboxJob).where(OutboxJob.task == "place_callback"))
+        assert job.status == "pending" and "stand-in outage" in job.last_error
+        later = utcnow() + timedelta(hours=1)
+        for _ in range(3):  # the retry, then duplicate hand-overs
+            outbox.run(session, job.id, twilio_app.extensions["job_context"], now=later)
+        outbox.TASKS["place_callback"](session, twilio_app.extensions["job_context"], later, **job.args)
+    finally:
+        session.close()
+    attempts = twilio_http.posts_to("/Calls.json")
+    assert len(attempts) == 2  # one refused by the outage, one placed; never a second real call
