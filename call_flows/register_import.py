@@ -143,7 +143,9 @@ def _phones(value: str, region: str, reasons: list[str]) -> list[str]:
         try:
             number = to_e164(unescape(piece), region)
         except InvalidPhone as exc:
-            reasons.append(f"phones: '{_show(piece)}' is not a phone number ({exc.message})")
+            hint = (" (separate numbers with ;)" if any(c in piece for c in ",/|")
+                    else " (wrong number of digits)" if "possible" in exc.message else "")
+            reasons.append(f"phones: '{_show(piece)}' is not a phone number{hint}")
             continue
         if number not in found:
             found.append(number)

@@ -134,3 +134,30 @@ def test_export_download_for_admin_and_panel_is_guarded_and_audited(app, client,
     with app.app_context():
         views = db_session().scalars(select(AuditLog).where(AuditLog.action == "view")).all()
     assert sorted(v.actor_id for v in views) == sorted([panel["id"]] * 2 + [admin["id"]] * 2)
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(client, staff, monkeypatch):
+    admin = staff.add("admin", "admin")
+    monkeypatch.setattr(register_import_run, "MAX_BYTES", 1000)
+    response = upload(client, admin["headers"], HEADER + "x" * 70_000)
+    assert response.status_code == 413 and b"The file is larger than" in response.data
+
+
+def test_progress_is_visible_to_other_connections_while_the_import_is_open(app):
+    """PostgreSQL: progress is written on its own connection, outside the import's open transaction.
+    SQLite allows one writer at a time, so there progress is recorded only when the run ends."""
+    with app.app_context():
+        s = db_session()
+        run = register_import_run.start(s, "x.csv", GOOD.encode(), None, "GB", datetime.now(timezone.utc))
+        s.commit()
+        run_id = run.id
+        s.execute(select(RegisterImportRun.id)).all()  # the import's session, mid-transaction
+        register_import_run._progress_writer(s, run_id)("storing", 75)
+        with app.extensions["engine"].connect() as other:
+            seen = other.execute(select(RegisterImportRun.status, RegisterImportRun.percent)
+                                 .where(RegisterImportRun.id == run_id)).one()
+        s.rollback()
+    if app.extensions["engine"].dialect.name == "postgresql":
+        assert tuple(seen) == ("storing", 75)
+    else:
+        assert tuple(seen) == ("queued", 0)

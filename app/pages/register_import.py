@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from call_flows import register_import_run
 from call_flows.clock import utcnow
@@ -59,7 +60,12 @@ def register_import_form():
 @bp.post("/admin/register/import")
 @staff_with(*IMPORT_ROLES)
 def register_import_upload():
-    upload = request.files.get("file")
+    request.max_content_length = register_import_run.MAX_BYTES + 64 * 1024  # the file plus the form around it
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _upload_page(f"The file is larger than {register_import_run.MAX_BYTES // (1024 * 1024)} MB: "
+                            "split it and import each part.", 413)
     if upload is None or not upload.filename:
         return _upload_page("Choose a CSV file to import.", 400)
     data = upload.stream.read(register_import_run.MAX_BYTES + 1)
