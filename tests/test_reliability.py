@@ -57,17 +57,18 @@ def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(da
     client, handler, sid = _warned_call(broken)
     response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
     assert response.status_code == 201  # accepted and stored although Redis is down
-    assert _jobs(broken) == {"play_warning": "pending", "end_call": "pending", "notify_manager": "pending"}
+    jobs = _jobs(broken)
+    assert {"play_warning", "end_call", "notify_manager"} <= set(jobs) and set(jobs.values()) == {"pending"}
 
     # Redis is back: the sweeper hands the pending jobs to RQ and a worker runs them, once.
     redis_connection.flushdb()
     broken.extensions["queue"] = Queue(broken.config["RQ_QUEUE"], connection=redis_connection)
     use_app(broken)
     try:
-        assert sweep(broken) == 3
-        assert _jobs(broken) == {"play_warning": "enqueued", "end_call": "enqueued", "notify_manager": "enqueued"}
+        assert sweep(broken) == len(jobs)
+        assert set(_jobs(broken).values()) == {"enqueued"}
         SimpleWorker([broken.extensions["queue"]], connection=redis_connection).work(burst=True)
-        assert _jobs(broken) == {"play_warning": "done", "end_call": "done", "notify_manager": "done"}
+        assert _jobs(broken) == {task: "done" for task in jobs}
         assert sweep(broken) == 0  # nothing left to hand over; running again does not repeat
         with broken.app_context():
             actions = db_session().scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)).all()
