@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
-from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from .callers import audit
+from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -24,8 +25,10 @@ def current_call(session: Session, user: User, now: datetime) -> Call | None:
                           .order_by(Call.answered_at.desc(), Call.id.desc()).limit(1))
 
 
-def register_detail(session: Session, e164: str | None, now: datetime) -> dict:
-    """R9: a handler sees the marker's precautions and the restriction's terms, nothing more."""
+def register_detail(session: Session, e164: str | None, now: datetime, viewer: User | None = None,
+                    since: datetime | None = None) -> dict:
+    """R9: a handler sees the marker's precautions and the restriction's terms, nothing more; the view
+    is logged once per call (`since` = the call's start), however often the console refreshes."""
     if not e164:
         return {"precautions": None, "restriction": None}
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
@@ -37,6 +40,10 @@ def register_detail(session: Session, e164: str | None, now: datetime) -> dict:
     active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                       Restriction.status == "active")
                             .order_by(Restriction.id.desc()).limit(1))
+    if entry is not None and viewer is not None and since is not None and session.scalar(
+            select(AuditLog.id).where(AuditLog.actor_id == viewer.id, AuditLog.entity == "register_entry",
+                                      AuditLog.entity_id == entry.id, AuditLog.at >= since).limit(1)) is None:
+        audit(session, viewer, "view", "register_entry", entry.id, now, via="console")
     return {"precautions": entry.precautions if entry else None,
             "restriction": {"kind": active.kind, "detail": active.detail} if active else None}
 
@@ -67,7 +74,7 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
                                         .order_by(CallWarning.created_at)))
         card["warnings"] = [{"reason": w.reason, "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                              "platform_status": w.platform_status} for w in warnings]
-        card.update(register_detail(session, call.caller, now))
+        card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
         card["note"] = note_prefill(call, warnings, user, settings["termination_message"])
     ringing = session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
                                                  Call.started_at > now - RING_STALE).order_by(Call.started_at))

@@ -7,7 +7,7 @@ from app.db import db_session
 from call_flows import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.models import EmailDelivery, RecoveryPeriod, User
+from call_flows.models import AuditLog, EmailDelivery, RecoveryPeriod, User
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in
 
 
@@ -44,6 +44,18 @@ def test_r9_connected_call_shows_precautions_warnings_need_and_t4_prefill(app, c
     assert note["case_reference"] == f"CALL-{sid}" and note["customer_said_or_did"] == "swore at me"
     assert "would not continue" in note["told_customer"] and data["ringing"] == []
     assert data["messages"]["warning"] == org_settings.DEFAULTS["warning_message"]
+
+
+def test_r9_the_console_logs_a_view_of_the_register_entry_once_per_call(app, client, ring, team):
+    add_marker(app, "+447700900555", marker=1)
+    sid, _ = ring("+447700900555")
+    accept(client, sid, team["handler"])
+    sign_in(app, client, "handler")
+    for _ in range(3):
+        assert client.get("/console/state").get_json()["call"]["precautions"] == "Two officers"
+    with app.app_context():
+        views = db_session().scalars(select(AuditLog).where(AuditLog.entity == "register_entry")).all()
+        assert [(v.actor_id, v.action, v.detail["via"]) for v in views] == [(team["handler"]["id"], "view", "console")]
 
 
 def test_t3_terminated_call_stays_on_the_console_briefly_for_feedback(app, client, ring, team):

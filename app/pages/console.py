@@ -26,7 +26,9 @@ def console_page():
 @page_roles("call_handler")
 def console_state():
     session = db_session()
-    return jsonify(console.state(session, current_staff(), utcnow(), org_settings.load(session)))
+    data = console.state(session, current_staff(), utcnow(), org_settings.load(session))
+    session.commit()  # R9: the audit row of a first view of the caller's register entry
+    return jsonify(data)
 
 
 @bp.get("/console/events")
