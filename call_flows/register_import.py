@@ -22,7 +22,6 @@ MAX_NAME = 200  # customers.name
 MAX_PRECAUTIONS = 2000
 MAX_PHONES_TEXT = 500
 MAX_PHONES = 20
-MAX_FIELD = 100_000  # csv's own limit, so a runaway quote is one clear error, not a crash
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula (OWASP CSV injection)
 YES = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
 UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -199,8 +198,7 @@ def check_row(line: int, cells: dict[str, str], region: str, today: date) -> tup
 def read_rows(text: str, region: str, today: date,
               progress: Callable[[int], None] | None = None) -> tuple[list[Row], list[RowError], int]:
     """Check every row; returns (rows, errors, number of data rows). Blank rows are skipped."""
-    csv.field_size_limit(MAX_FIELD)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))  # csv's field limit turns a runaway quote into one error
     rows: list[Row] = []
     errors: list[RowError] = []
     try:
@@ -210,6 +208,8 @@ def read_rows(text: str, region: str, today: date,
     if header is None:
         return [], [RowError(1, "the file is empty (expected a header row: " + ",".join(COLUMNS) + ")")], 0
     names = [h.strip().lower() for h in header]
+    while names and not names[-1]:  # spreadsheets often save empty trailing columns
+        names.pop()
     missing = [c for c in COLUMNS if c not in names]
     unknown = [h for h in names if h not in COLUMNS]
     dupes = sorted({h for h in names if names.count(h) > 1})
@@ -233,6 +233,8 @@ def read_rows(text: str, region: str, today: date,
         count += 1
         if progress and count % 500 == 0:
             progress(count)
+        if len(record) > len(names) and not any(cell.strip() for cell in record[len(names):]):
+            record = record[:len(names)]
         if len(record) != len(names):
             errors.append(RowError(line, f"expected {len(names)} fields, found {len(record)}"))
             continue

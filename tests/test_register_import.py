@@ -324,3 +324,11 @@ def test_ten_thousand_rows_import_and_export_in_seconds(app, runner, tmp_path):
           f"({entries} entries, {numbers} numbers), export {exported:.2f} s")
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == entries + 1
     assert counts(app)["audit"] == 2 * entries  # R9: created, then viewed by the export
+
+
+def test_empty_trailing_columns_from_a_spreadsheet_are_ignored(app, runner, tmp_path):
+    text = (HEADER.strip() + ",,\n" + f"Trailing,07700901101,3,,{RECENT},,own,yes,,\n"
+            + f"Exact,07700901102,3,,{RECENT},,own,yes\n" + f"Extra,07700901103,3,,{RECENT},,own,yes,surprise\n")
+    result = run_import(runner, write(tmp_path, text))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["line 4: expected 8 fields, found 9", "nothing stored: 1 bad row(s) in 3 rows"]
