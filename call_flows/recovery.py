@@ -46,6 +46,15 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
     session.add(period)
     session.flush()
     outbox.record(session, f"recovery-alert-{period.id}", "alert_team_lead", {"recovery_id": period.id}, now=now)
+    handler = session.get(User, call.handler_id)
+    lead = session.get(User, handler.manager_id) if handler.manager_id else None
+    if lead is not None:  # the team lead checks on the handler (HMPO)
+        address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
+        queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", "line_manager", address,
+                    "A call was ended for behaviour: please check on your colleague",
+                    f"{handler.username} has just ended a call because of the caller's behaviour and is taking "
+                    "recovery time. Please speak with them and remind them of the support available "
+                    "(Employee Assistance Programme, union, staff contact officers).", now)
     return period
 
 
@@ -86,7 +95,8 @@ def recovering(session: Session, now: datetime, team_ids: list[int] | None = Non
 @task("alert_team_lead")
 def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
     """Tell the handler's team lead that a call of theirs was terminated, so they check on them.
-    Sent as a live event (`team_lead_alert`) that the board and desktops show, and as an email."""
+    Sent as a live event (`team_lead_alert`) that the board and desktops show; the email is queued
+    with the termination itself (see `offer`)."""
     period = session.get(RecoveryPeriod, recovery_id)
     if period is None or period.lead_alerted_at is not None:
         return
@@ -95,11 +105,4 @@ def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
     ctx.publish("team_lead_alert", user_id=handler.id, username=handler.username, team_id=handler.team_id,
                 lead_id=lead.id if lead else None, lead=lead.username if lead else None,
                 ends_at=as_utc(period.ends_at).isoformat())
-    if lead is not None:
-        address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
-        queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", "line_manager", address,
-                    "A call was ended for behaviour: please check on your colleague",
-                    f"{handler.username} has just ended a call because of the caller's behaviour and is taking "
-                    "recovery time. Please speak with them and remind them of the support available "
-                    "(Employee Assistance Programme, union, staff contact officers).", now)
     period.lead_alerted_at = now
