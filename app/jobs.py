@@ -66,7 +66,9 @@ def run_inline(app, job_id: int) -> str:
         if job is None or job.run_at > utcnow():
             return "scheduled"
         session.rollback()
-        return outbox.run(session, job_id, app.extensions["job_context"])
+        status = outbox.run(session, job_id, app.extensions["job_context"])
+        dispatch(app, outbox.recorded_ids(session))  # jobs the task itself recorded
+        return status
     except Exception:
         log.exception("outbox job %s failed in-process; it will be retried", job_id)
         return "failed"

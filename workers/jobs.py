@@ -2,6 +2,8 @@
 import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows import outbox
 
+from app.jobs import dispatch
+
 from .context import worker_app
 
 from .schedules import PERIODIC
@@ -11,7 +13,9 @@ def run_outbox_job(job_id: int) -> str:
     app = worker_app()
     session = app.extensions["sessionmaker"]()
     try:
-        return outbox.run(session, job_id, app.extensions["job_context"])
+        status = outbox.run(session, job_id, app.extensions["job_context"])
+        dispatch(app, outbox.recorded_ids(session))  # jobs the task itself recorded
+        return status
     finally:
         session.close()
 
