@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "repeat_terminations_threshold": 1,  # R10
     "call_seconds_per_day_threshold": 3600,  # C2: total call time in a day
     "long_call_seconds": 1800,  # C2: one very long call
+    "recipient_review_panel": "review.panel@example.org",  # R6/R5/R3 reminders (a comma separates several)
     "register_letter_template": "",  # R5: empty = the built-in template (register_letters.DEFAULT_TEMPLATE)
     "letter_new_issues_contact": ("You may still contact us about new issues or to request a service, in writing "
                                   "or by telephone; existing issues will not be revisited."),

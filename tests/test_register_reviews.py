@@ -7,7 +7,7 @@ from app.db import db_session
 from call_flows import register_letters, register_panel, register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.models import RegisterEntry, RegisterReminder, User
+from call_flows.models import EmailDelivery, RegisterEntry, RegisterReminder, User
 from tests.register_helpers import CALLER, at, in_force, panel
 from workers.register_jobs import register_deadlines
 
@@ -48,7 +48,12 @@ def test_r6_review_due_after_6_months_and_the_panel_is_reminded_once(app, staff)
     again = register_deadlines(app, at(2026, 7, 6, 9, 1))
     assert again["reminders"] == [] and again["expired"] == []
     with app.app_context():
-        assert db_session().scalar(select(func.count()).select_from(RegisterReminder)) == 2
+        s = db_session()
+        assert s.scalar(select(func.count()).select_from(RegisterReminder)) == 2
+        emails = s.execute(select(EmailDelivery.to_address, EmailDelivery.subject, EmailDelivery.status)
+                           .order_by(EmailDelivery.id)).all()
+    assert [(to, status) for to, _, status in emails] == [("review.panel@example.org", "sent")] * 2
+    assert "six-monthly review" in emails[0][1]
 
 
 def test_r6_a_kept_entry_is_next_due_6_months_after_its_review(app, staff):

@@ -5,7 +5,8 @@ once), takes `now` from the caller so tests control the clock, and commits its o
 """
 import logging
 
-from call_flows import register_privacy, register_reviews
+from app.jobs import dispatch
+from call_flows import outbox, register_privacy, register_reviews
 from call_flows import settings as org_settings
 
 from .schedules import periodic
@@ -19,10 +20,12 @@ def register_deadlines(app, now) -> dict:
     session = app.extensions["sessionmaker"]()
     try:
         expired = register_reviews.expire_due(session, now)
-        reminders = register_reviews.remind_panel(session, now)
+        reminders = register_reviews.remind_panel(session, now, org_settings.load(session))
         session.commit()
+        job_ids = outbox.recorded_ids(session)
     finally:
         session.close()
+    dispatch(app, job_ids)  # the reminder emails (R6), sent once each through the outbox
     for item in reminders:
         app.extensions["job_context"].publish("register_reminder", reminder=item["kind"], entry_id=item["entry_id"])
     if expired or reminders:
