@@ -5,6 +5,7 @@ R5 element has a placeholder the template must keep, so an edited template canno
 letter is shown as print-ready HTML (escaped; see templates/register/letter.html). The entry goes
 in force only when the letter is recorded as sent or a documented exemption is recorded.
 """
+import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from .models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
 from .validation import choice, clean_text
 from sqlalchemy import select
 
+log = logging.getLogger(__name__)
 EXEMPTIONS = ("risk_of_violence", "address_unknown")  # R5: the only two exceptions
 
 # R5 element -> the placeholder that carries it.
@@ -64,7 +66,14 @@ Yours sincerely
 
 
 def template_text(settings: dict) -> str:
-    return settings.get("register_letter_template") or DEFAULT_TEMPLATE
+    """The organisation's template; one saved another way (the generic settings API) that drops an R5
+    element or breaks a placeholder is not used: the built-in template is, so no letter lacks an element."""
+    text = settings.get("register_letter_template") or DEFAULT_TEMPLATE
+    try:
+        return validate_template(text)
+    except InvalidInput:
+        log.warning("event=letter_template_invalid rule=R5 outcome=default_template_used")
+        return DEFAULT_TEMPLATE
 
 
 def validate_template(text: str) -> str:

@@ -140,3 +140,15 @@ def test_r5_validate_template_service_refuses_missing_signatory():
     else:
         raise AssertionError("a template without the signatory was accepted")
     assert register_letters.validate_template(register_letters.DEFAULT_TEMPLATE)
+
+
+def test_r5_a_template_saved_through_the_generic_settings_cannot_drop_an_element(app, client, ring, team, staff):
+    members = panel(staff)
+    entry_id = _decided(client, ring, team, members)
+    with app.app_context():
+        s = db_session()
+        org_settings.save(s, "register_letter_template", "Dear {customer_name}, you are on the register.")
+        s.commit()
+    org_settings.invalidate()
+    body = client.get(f"/api/v1/register/entries/{entry_id}/letter", headers=members[0]["headers"]).get_json()["body"]
+    assert "right to appeal" in body and "Pat Chair" in body
