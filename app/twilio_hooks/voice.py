@@ -8,7 +8,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.phone import classify_caller, mask
 
-from ..db import db_session, engine
+from ..db import db_session, ring_connection
 from ..events import publish
 from . import bp
 from .signature import twilio_signed
@@ -36,7 +36,7 @@ def inbound():
     caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
     try:
         now = utcnow()
-        with engine().begin() as conn:
+        with ring_connection() as conn:
             settings = org_settings.load(conn)
             flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
             routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
