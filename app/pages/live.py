@@ -68,7 +68,8 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
 
 def sse_response() -> Response:
     try:
-        stream = stream_events(current_app._get_current_object())
+        app = current_app._get_current_object()
+        stream = stream_events(app, lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S))
     except Exception:
         log.warning("live events unavailable", exc_info=True)
         return Response("live events unavailable\n", status=503, mimetype="text/plain")

@@ -48,6 +48,8 @@
 
     function say(text) { if (status) { status.textContent = text; } }
 
+    var failures = 0;
+
     function refresh() {
       if (timer) { return; }
       timer = setTimeout(function () {
@@ -58,8 +60,18 @@
             if (!r.ok) { throw new Error("HTTP " + r.status); }
             return r.json();
           })
-          .then(function (data) { if (data) { opts.render(data); } })
-          .catch(function () { say("Offline: retrying…"); });
+          .then(function (data) {
+            if (!data) { return; }
+            failures = 0;
+            opts.render(data);
+            if (source && source.readyState === EventSource.OPEN) { say("Live"); }
+          })
+          .catch(function () {
+            // A failed refresh is retried (2 s, 4 s, ... up to 30 s) until one succeeds.
+            failures += 1;
+            say("Offline: retrying…");
+            setTimeout(refresh, Math.min(30000, 1000 * Math.pow(2, failures)));
+          });
       }, 30);
     }
 
@@ -79,6 +91,10 @@
     }
 
     open();
+    window.addEventListener("online", function () {
+      if (source && source.readyState === EventSource.CLOSED) { open(); }
+      refresh();
+    });
     setInterval(refresh, 30000);  // belt and braces: a full refresh every 30 s even when quiet
     return { refresh: refresh };
   }

@@ -149,7 +149,21 @@ def test_board_recovers_after_a_dropped_connection(page, live, live_staff):
     page.context.set_offline(True)
     sid = ring_live(live, "+447700900888")  # happens while the board is offline
     page.context.set_offline(False)
-    expect(page.locator(f'#ringing li[data-call="{sid}"]')).to_be_visible(timeout=15000)
+    expect(page.locator(f'#ringing li[data-call="{sid}"]')).to_be_visible(timeout=5000)
+    expect(page.locator("#live-status")).to_have_text("Live")
+
+
+def test_board_reconnects_when_the_server_ends_its_streams(page, live, live_staff):
+    """Like a restart or a proxy cutting idle connections: each stream ends after 1 s here, and the
+    board reconnects, refetches its snapshot and keeps showing new calls."""
+    people(live_staff)
+    live.app.config["SSE_LIFETIME_S"] = 1
+    sign_in(page, live, "supervisor")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    for _ in range(2):  # the stream ends and the browser opens a new one, twice
+        page.wait_for_event("request", predicate=lambda r: r.url.endswith("/board/events"), timeout=10000)
+    sid = ring_live(live, "+447700900889")
+    expect(page.locator(f'#ringing li[data-call="{sid}"]')).to_be_visible(timeout=5000)
 
 
 def test_hostile_text_is_shown_as_text_everywhere(page, browser, live, live_staff):
