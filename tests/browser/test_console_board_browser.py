@@ -3,6 +3,7 @@ the supervisor board within a second with its flag; the handler warns (T1) then 
 the keyboard alone and the stand-in Twilio receives the call updates; the board shows the
 termination; the trends page draws its charts; axe finds no serious violations; hostile text stays
 text. One screenshot of each page goes to docs/img/ for the README."""
+import re
 import time
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -239,3 +240,20 @@ def test_console_is_usable_on_a_small_screen(page, live, live_staff):
     expect(page.get_by_role("button", name="Warn")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert axe_serious(page) == []
+
+
+def test_board_filters_work_with_the_keyboard_alone(page, live, live_staff):
+    people(live_staff)
+    live_staff.add("head", "supervisor")
+    live_staff.add("south", "call_handler", team="Benefits South")
+    sign_in(page, live, "head")
+    expect(page.locator("#live-status")).to_have_text("Live")
+    page.keyboard.press("f")  # documented shortcut: jump to the filters
+    expect(page.locator("#team")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the first team
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Filter")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/board\?team=\d+&site="))
+    expect(page.locator("#team option:checked")).to_have_text("Benefits South")
