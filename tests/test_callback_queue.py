@@ -163,6 +163,8 @@ def test_m1_dial_through_twilio_rest_and_the_customer_leg_is_recorded(twilio_app
     leg = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/leg",
                       {"CallSid": "CA" + "c" * 32, "CallStatus": "in-progress"})
     assert leg.status_code == 204
+    before = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/after", {"CallSid": "CAparent"})
+    assert b"<Hangup" in before.data  # an ordinary end of the bridge ends the manager's leg
     warned = client.post(f"/api/v1/calls/{'CA' + 'c' * 32}/warnings", headers=manager["headers"],
                          json={"reason": "abuse"})
     assert warned.status_code == 201

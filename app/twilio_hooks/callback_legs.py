@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from call_flows import callback_twiml, status
 from call_flows.clock import utcnow
-from call_flows.models import Call, Termination
+from call_flows.models import Call, CallWarning, Termination
 
 from ..db import db_session
 from . import bp
@@ -48,7 +48,10 @@ def callback_after(call_id):
         call = session.get(Call, call_id)
         ended = call is None or call.status in status.FINAL or session.scalar(
             select(Termination.id).where(Termination.call_id == call.id)) is not None
-        return twiml_response(callback_twiml.after_bridge(call.call_sid if call else None, rejoin=not ended))
+        # Only a warning takes the customer out of the bridge and back into a conference; after an
+        # ordinary hang-up (whose status callback may come later) the manager's leg just ends.
+        warned = not ended and session.scalar(select(CallWarning.id).where(CallWarning.call_id == call.id)) is not None
+        return twiml_response(callback_twiml.after_bridge(call.call_sid if call else None, rejoin=warned))
     except Exception:  # never an application error on a call
         log.exception("callback after-dial failed for call %s", call_id)
         return twiml_response(callback_twiml.after_bridge(None, rejoin=False))
