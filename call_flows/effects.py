@@ -50,6 +50,19 @@ def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> N
 
 @task("notify_manager")
 def notify_manager(session: Session, ctx, now, task_id: int) -> None:
-    """T5: the line manager learns of a new callback task. The queue itself is the durable record;
-    this hook is where e-mail or desktop notices are sent (issue: callback queue)."""
-    session.get(CallbackTask, task_id)
+    """T5: the line manager is told of a new callback task (the queue itself is the durable record).
+    The e-mail is its own outbox job, keyed by the task, so it is sent once however often this runs."""
+    from .mail import queue_email
+
+    callback = session.get(CallbackTask, task_id)
+    manager = session.get(User, callback.manager_id) if callback.manager_id else None
+    if manager is None:
+        return
+    values = org_settings.load(session)
+    address = values["staff_email_format"].format(username=manager.username)
+    queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", "line_manager", address,
+                f"New callback task: case {callback.case_reference}",
+                f"A call was ended for the caller's behaviour (case {callback.case_reference}).\n"
+                f"Please call the customer back by {callback.due_at:%d %B %Y %H:%M} UTC (T5, M1).\n"
+                "Open your callback queue in callguard to claim the task.", now, task_id=callback.id)
+    ctx.publish("callback_created", task_id=callback.id, manager_id=manager.id, team_id=callback.team_id)

@@ -56,3 +56,18 @@ def test_t3_terminate_without_warning_is_refused(client, ring, team):
                            json={"reason": "abuse"})
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "warning_required"
+
+
+def test_t5_the_line_manager_is_emailed_once_about_a_new_callback(app, client, ring, team):
+    from call_flows.models import EmailDelivery
+
+    sid, _ = ring()
+    client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])
+    client.post(f"/api/v1/calls/{sid}/warnings", headers=team["handler"]["headers"], json={"reason": "abuse"})
+    for _ in range(2):  # the same termination repeated: one task, one e-mail
+        client.post(f"/api/v1/calls/{sid}/termination", headers=team["handler"]["headers"],
+                    json={"reason": "abuse", "case_reference": "T5-1"})
+    with app.app_context():
+        mails = db_session().scalars(select(EmailDelivery).where(EmailDelivery.purpose == "new_callback")).all()
+        assert [(m.to_address, m.status) for m in mails] == [("manager@example.org", "sent")]
+        assert "T5-1" in mails[0].subject
