@@ -22,6 +22,7 @@ Traffic goes to 127.0.0.1 only.
 import argparse
 import os
 import random
+import resource
 import re
 import shutil
 import signal
@@ -328,15 +329,81 @@ def run_wrk(args, script: Path, prefix: Path, port: int, seconds: float) -> dict
     return result
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CPU_PARTS = ("app", "db", "redis", "wrk")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(ppid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == ppid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+class CpuMeter:
+    """CPU used per request, which the load other programs put on the machine hardly changes (unlike
+    requests/s): the endpoint's gunicorn processes, the PostgreSQL backends serving the bench database,
+    Redis (INFO used_cpu_*), and wrk itself."""
+
+    def __init__(self, args, server: "Server"):
+        self.args, self.server = args, server
+
+    def snapshot(self) -> dict:
+        pids = [self.server.proc.pid, *_children(self.server.proc.pid)]
+        snap = {"app": sum(_proc_cpu(p) for p in pids), "db": 0.0, "redis": 0.0,
+                "wrk": resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+                + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}
+        if self.server.name == "callguard":
+            with psycopg.connect(admin_conninfo(self.args), autocommit=True) as conn:
+                backends = [r[0] for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self.args.db,))]
+            snap["db_pids"] = {p: _proc_cpu(p) for p in backends}
+            from redis import Redis
+
+            info = Redis.from_url(self.args.redis_url).info("cpu")
+            snap["redis"] = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+        return snap
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict:
+        used = {k: after[k] - before[k] for k in ("app", "redis", "wrk")}
+        old = before.get("db_pids", {})
+        used["db"] = sum(cpu - old.get(pid, 0.0) for pid, cpu in after.get("db_pids", {}).items())
+        return used
+
+
 class Totals:
-    """One endpoint's measured rounds merged: requests, time, and the latency histogram (µs)."""
+    """One endpoint's measured rounds merged: requests, time, the latency histogram (µs), CPU used."""
 
     def __init__(self):
         self.requests = self.duration_us = self.errors = self.wrapped = 0
         self.hist: Counter = Counter()
         self.rounds: list[float] = []
+        self.cpu = dict.fromkeys(CPU_PARTS, 0.0)
+
+    def cpu_ms(self, part: str | None = None) -> float:
+        """CPU milliseconds per request, of one part or all."""
+        used = self.cpu[part] if part else sum(self.cpu.values())
+        return 1000 * used / max(1, self.requests)
 
     def add(self, r: dict) -> None:
+        for part in CPU_PARTS:
+            self.cpu[part] += r["cpu"][part]
         self.requests += r["requests"]
         self.duration_us += r["duration_us"]
         self.errors += r["errors"]
@@ -379,11 +446,11 @@ class Server:
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "wb")
         cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), *gunicorn_args(args), "-b", f"127.0.0.1:{port}",
-               "--chdir", str(ROOT), "--graceful-timeout", "5", wsgi_target]
+               "--chdir", str(ROOT), "--graceful-timeout", "5", "--no-control-socket", wsgi_target]
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
                                      start_new_session=True)
 
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+    def wait_ready(self, path: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -492,8 +559,11 @@ def main() -> int:
             servers[name].wait_ready("/healthz" if name == "callguard" else "/twilio/voice/inbound")
         before_id = max_call_id(args)
         before_pub = redis_publishes(args.redis_url)
+        meters = {name: CpuMeter(args, servers[name]) for name in names}
         for name, phase, seconds in schedule:
+            before = meters[name].snapshot()
             result = run_wrk(args, script, work / f"{name}-{phase}", ports[name], seconds)
+            result["cpu"] = CpuMeter.delta(before, meters[name].snapshot())
             if name == "callguard":
                 sent += int(result["requests"])
             if phase != "warm":
@@ -530,12 +600,17 @@ def main() -> int:
     for name, t in totals.items():
         print(f"  {name:10s} {t.rps:8.0f} {t.percentile(50):8.2f} {t.percentile(90):8.2f} {t.percentile(99):8.2f} "
               f"{t.percentile(100):8.1f} {int(t.requests):9,d}  {' '.join(f'{x:.0f}' for x in t.rounds)}")
+    print(f"  CPU per request (ms; {os.cpu_count()} CPUs): " + "; ".join(
+        f"{name} {t.cpu_ms():.2f} = " + " + ".join(f"{part} {t.cpu_ms(part):.2f}" for part in CPU_PARTS)
+        for name, t in totals.items()))
     verdict = explain_ok and not problems
     if len(totals) == 2:
         ratio = totals["callguard"].rps / totals["bare"].rps
         p99 = totals["callguard"].percentile(99)
         print(f"  ratio callguard/bare (requests/s): {ratio:.2f}  (target >= 0.60: {'met' if ratio >= 0.6 else 'NOT met'})")
         print(f"  callguard p99 {p99:.2f} ms  (target < 20 ms: {'met' if p99 < 20 else 'NOT met'})")
+        print(f"  CPU per request, bare/callguard: {totals['bare'].cpu_ms() / totals['callguard'].cpu_ms():.2f} "
+              "(what the requests/s ratio tends to when the CPUs are the limit)")
         verdict = verdict and ratio >= 0.6 and p99 < 20
     print(f"  ring statement plan: {'index scans only' if explain_ok else 'HAS A SEQUENTIAL SCAN'}")
     for problem in problems:
