@@ -244,41 +244,56 @@ def calls_since(args, after_id: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # EXPLAIN of the ring statement
 
-def explain_ring(args) -> bool:
-    """EXPLAIN (ANALYZE, BUFFERS) of the exact statement ring time runs, rolled back afterwards."""
-    from sqlalchemy import create_engine, text
+def _explain_rows(conn, sql: str, params: dict, generic: bool) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of `sql` (psycopg %(name)s style) in a transaction that is rolled back.
+    generic=True explains the plan a prepared statement settles on (plan_cache_mode=force_generic_plan),
+    which is what ring time runs once psycopg has prepared the statement on a connection."""
+    with conn.transaction(force_rollback=True):
+        if not generic:
+            return [r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)]
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+        numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql).replace("%%", "%")
+        conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE bench_ring AS {numbered}")
+        try:
+            cursor = psycopg.ClientCursor(conn)
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_ring(" + ", ".join(["%s"] * len(names)) + ")",
+                           [params[n] for n in names])
+            return [r[0] for r in cursor]
+        finally:
+            conn.execute("DEALLOCATE bench_ring")
 
+
+def explain_ring(args) -> bool:
+    """EXPLAIN (ANALYZE, BUFFERS) of the exact statement ring time sends (ring.PG_RING_DRIVER), with the
+    parameters' own plan and with the generic plan of the prepared statement; rolled back afterwards."""
     from call_flows import ring
     from call_flows import settings as org_settings
     from call_flows.phone import classify_caller
 
-    engine = create_engine(sqlalchemy_url(args))
     ok = True
-    print("\nEXPLAIN (ANALYZE, BUFFERS) of the ring statement (call_flows/ring.py, one round trip):")
-    try:
+    print("\nEXPLAIN (ANALYZE, BUFFERS) of the ring statement (call_flows/ring.py: one statement, one round trip):")
+    with psycopg.connect(bench_conninfo(args)) as conn:
         for label, number in (("flagged", "+447510000050"), ("past", "+447520000123"), ("new", "+447539999999")):
-            caller = classify_caller(number, "GB")
-            params = ring.ring_params("CA" + uuid.uuid4().hex, caller, CALLED, datetime.now(timezone.utc),
-                                      dict(org_settings.DEFAULTS))
-            with engine.connect() as conn:
-                trans = conn.begin()
-                rows = [r[0] for r in conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + ring.PG_RING), params)]
-                trans.rollback()
-            seq = [r.strip() for r in rows if "Seq Scan" in r]
-            scans = [re.sub(r"\s+\(.*$", "", r.strip().lstrip("-> ").strip()) for r in rows
-                     if "Index" in r and "Scan" in r and "Cond" not in r]
-            timing = [r.strip() for r in rows if r.startswith(("Planning Time", "Execution Time"))]
-            buffers = next((r.strip() for r in rows if r.strip().startswith("Buffers:")), "Buffers: none")
-            print(f"  {label:8s} {number}: {'NO seq scan' if not seq else 'SEQ SCAN: ' + '; '.join(seq)}; "
-                  f"{len(scans)} index scans; {'; '.join(timing)}; {buffers}")
-            ok = ok and not seq
-            if args.explain_full or seq:
-                print("\n".join("      " + r for r in rows))
-            elif label == "flagged":
-                for s in sorted(set(scans)):
-                    print(f"      {s}")
-    finally:
-        engine.dispose()
+            for generic in (False, True):
+                caller = classify_caller(number, "GB")
+                params = ring.ring_params("CA" + uuid.uuid4().hex, caller, CALLED, datetime.now(timezone.utc),
+                                          dict(org_settings.DEFAULTS))
+                rows = _explain_rows(conn, ring.PG_RING_DRIVER, params, generic)
+                seq = [r.strip() for r in rows if "Seq Scan" in r]
+                scans = [re.sub(r"\s+\(.*$", "", r.strip().lstrip("-> ").strip()) for r in rows
+                         if "Index" in r and "Scan" in r and "Cond" not in r]
+                timing = [r.strip() for r in rows if r.startswith(("Planning Time", "Execution Time"))]
+                buffers = next((r.strip() for r in rows if r.strip().startswith("Buffers:")), "Buffers: none")
+                plan = "prepared/generic" if generic else "custom"
+                print(f"  {label:7s} {number} {plan:16s}: {'no seq scan' if not seq else 'SEQ SCAN: ' + '; '.join(seq)}; "
+                      f"{len(scans)} index scans; {'; '.join(timing)}; {buffers}")
+                ok = ok and not seq
+                if args.explain_full or seq:
+                    print("\n".join("      " + r for r in rows))
+                elif label == "flagged" and generic:
+                    for scan in sorted(set(scans)):
+                        print(f"      {scan}")
     return ok
 
 
@@ -512,6 +527,8 @@ def main() -> int:
     parser.add_argument("--reseed", action="store_true", help="drop and re-seed the bench database")
     parser.add_argument("--explain-full", action="store_true", help="print the whole EXPLAIN plans")
     parser.add_argument("--only", choices=("callguard", "bare"), help="measure one endpoint only")
+    parser.add_argument("--callguard-app", default="wsgi:app",
+                        help="the WSGI app gunicorn serves as callguard (wsgi:app; for profiling variants)")
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -553,7 +570,7 @@ def main() -> int:
     sent = 0
     try:
         for name in names:
-            target = "wsgi:app" if name == "callguard" else "bench.bare_app:app"
+            target = args.callguard_app if name == "callguard" else "bench.bare_app:app"
             servers[name] = Server(name, target, ports[name], server_env(args, ports[name]), args, work)
         for name in names:
             servers[name].wait_ready("/healthz" if name == "callguard" else "/twilio/voice/inbound")
