@@ -16,4 +16,5 @@ __all__ = [
     "RecoveryPeriod", "Restriction", "Setting", "ConcernNotice", "PanelDecision", "RegisterAppeal",
     "RegisterCount", "RegisterLetter", "RegisterReminder", "RegisterReview", "Team", "Termination", "User", "WebhookReceipt",
 ]
+
 from .imports import RegisterImportRun  # noqa: E402,F401  (register import runs, issue 5 item 9)
