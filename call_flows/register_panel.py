@@ -187,10 +187,11 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
     return entry
 
 
-def proposals(session: Session, now: datetime) -> list[dict]:
-    """R3: what the panel has to decide, the nearest meeting deadline first."""
+def proposals(session: Session, viewer: User, now: datetime) -> list[dict]:
+    """R3: what the panel has to decide, the nearest meeting deadline first. The listing is audited (R9)."""
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
                            .where(RegisterEntry.status == "proposed").order_by(RegisterEntry.meet_by)).all()
+    audit(session, viewer, "view", "register", None, now, status="proposed", count=len(rows))
     return [{"id": e.id, "customer": name, "incident_id": e.incident_id, "summary": e.summary,
              "proposed_at": e.created_at.isoformat(), "meet_by": e.meet_by.isoformat() if e.meet_by else None,
              "overdue": bool(e.meet_by and now > e.meet_by)} for e, name in rows]

@@ -49,7 +49,8 @@ def propose_entry():
 @roles_required("panel_member", "admin")
 def list_proposals():
     session = db_session()
-    rows = register_panel.proposals(session, utcnow())
+    rows = register_panel.proposals(session, current_staff(), utcnow())
+    commit_and_dispatch(session)  # R9: the listing is audited
     return jsonify({"proposals": rows})
 
 

@@ -63,7 +63,7 @@ def register_home():
     panel = viewer.role in ("panel_member", "admin")
     data = {
         "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
-        "proposals": register_panel.proposals(session, now) if panel else [],
+        "proposals": register_panel.proposals(session, viewer, now) if panel else [],
         "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, "awaiting_notice")] if panel else [],
         "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
         "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
