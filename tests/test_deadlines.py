@@ -9,19 +9,9 @@ from app.db import db_session
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import CallbackTask, EmailDelivery, Incident
-from tests.callback_helpers import post, terminated_call, tick
-from tests.conftest import Staff, _clean, make_app
+from tests.callback_helpers import mail_app, post, terminated_call, tick  # noqa: F401  (mail_app is a fixture)
+from tests.conftest import Staff
 from workers.deadlines import check_deadlines
-
-
-@pytest.fixture
-def mail_app(database_url, tmp_path):
-    org_settings.invalidate()
-    application = make_app(database_url, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
-    org_settings.invalidate()
 
 
 @pytest.fixture

@@ -7,25 +7,13 @@ from sqlalchemy import select
 from app.db import db_session
 from call_flows.models import Incident
 from call_flows.models.incidents_extra import IncidentNotDeletable
-from tests.callback_helpers import post, terminated_call
-from tests.conftest import Staff, _clean, make_app
+from tests.callback_helpers import mail_app, post, terminated_call  # noqa: F401  (mail_app is a fixture)
+from tests.conftest import Staff
 
 FIELDS = {"incident_date": "2026-11-25", "incident_time": "10:40", "location": "Contact centre, Durham",
           "details": "Caller shouted and swore after a warning", "action_taken": "Call ended; EAP details given",
           "staff_involved": "handler", "reported_to": "line manager", "riddor_reportable": False,
           "welfare_spoke_with_staff": True, "welfare_support_offered": True, "welfare_time_given": True}
-
-
-@pytest.fixture
-def mail_app(database_url, tmp_path):
-    from call_flows import settings as org_settings
-
-    org_settings.invalidate()
-    application = make_app(database_url, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
-    org_settings.invalidate()
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ Why a run page that polls: a long file is checked and stored by an outbox job (i
 Redis is configured), so the upload answers at once and the page follows the run's progress; every
 bad row is listed as `line N: reason` and nothing is stored until the whole file is good.
 """
-from functools import wraps
-
 from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from call_flows import register_import_run
 from call_flows.clock import utcnow
-from call_flows.errors import DomainError, InvalidInput
+from call_flows.errors import InvalidInput
 from call_flows.models.imports import RegisterImportRun
 from call_flows.register_export import audit_export, csv_lines, in_force_rows
 from call_flows.register_import import COLUMNS
@@ -21,28 +19,10 @@ from ..auth import current_staff
 from ..db import db_session
 from ..jobs import commit_and_dispatch
 from . import bp
+from .live import page_roles
 
 IMPORT_ROLES = ("admin",)
 EXPORT_ROLES = ("admin", "panel_member")  # the panel keeps the register (R3)
-
-
-def staff_with(*roles: str):
-    """Signed-out visitors go to the sign-in page; other roles get a 403."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            try:
-                user = current_staff()
-            except DomainError:
-                return redirect(url_for("pages.login", next=request.path))
-            if user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _upload_page(error: str | None = None, status: int = 200):
@@ -52,13 +32,13 @@ def _upload_page(error: str | None = None, status: int = 200):
 
 
 @bp.get("/admin/register/import")
-@staff_with(*IMPORT_ROLES)
+@page_roles(*IMPORT_ROLES)
 def register_import_form():
     return _upload_page()
 
 
 @bp.post("/admin/register/import")
-@staff_with(*IMPORT_ROLES)
+@page_roles(*IMPORT_ROLES)
 def register_import_upload():
     request.max_content_length = register_import_run.MAX_BYTES + 64 * 1024  # the file plus the form around it
     try:
@@ -89,14 +69,14 @@ def _run(run_id: int) -> RegisterImportRun:
 
 
 @bp.get("/admin/register/import/<int:run_id>")
-@staff_with(*IMPORT_ROLES)
+@page_roles(*IMPORT_ROLES)
 def register_import_run_page(run_id: int):
     run = _run(run_id)
     return render_template("register_import/run.html", run=run, state=register_import_run.progress(run))
 
 
 @bp.get("/admin/register/import/<int:run_id>/progress")
-@staff_with(*IMPORT_ROLES)
+@page_roles(*IMPORT_ROLES)
 def register_import_progress(run_id: int):
     response = jsonify(register_import_run.progress(_run(run_id)))
     response.headers["Cache-Control"] = "no-store"
@@ -104,7 +84,7 @@ def register_import_progress(run_id: int):
 
 
 @bp.get("/admin/register/export.csv")
-@staff_with(*EXPORT_ROLES)
+@page_roles(*EXPORT_ROLES)
 def register_export():
     """The entries in force, in the import's columns; each entry's export is audited (R9)."""
     session = db_session()
