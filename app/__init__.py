@@ -15,7 +15,6 @@ csrf = CSRFProtect()
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(from_env(overrides))
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     db.init_app(app)
@@ -28,7 +27,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .auth import login_manager
     login_manager.init_app(app)
-    csrf.init_app(app)
 
     from .api import bp as api_bp
     from .ops import bp as ops_bp
@@ -41,6 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(pages_bp)
+    from . import web_security
+    web_security.init_app(app)  # headers, size limits, sign-in throttle (issue 10); before CSRF reads forms
+    csrf.init_app(app)
 
     from .cli import register_cli
     register_cli(app)

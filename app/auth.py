@@ -1,12 +1,12 @@
-"""Staff authentication: API tokens (stored hashed) and browser sessions (Flask-Login), with role checks."""
-import hashlib
-import secrets
+"""Staff authentication: API tokens (stored hashed) and browser sessions (Flask-Login over a server-side
+session record, issue 10.8), with role checks."""
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request, session
 from flask_login import LoginManager, current_user
-from sqlalchemy import select
 
+from call_flows import accounts
+from call_flows.clock import utcnow
 from call_flows.errors import DomainError, Forbidden
 from call_flows.models import User
 
@@ -34,20 +34,51 @@ class SessionUser:
         return str(self.user.id)
 
 
+SESSION_KEY = "sid"  # the browser session's secret in the signed cookie; its hash names the server record
+
+
+def session_timeouts() -> accounts.Timeouts:
+    config = current_app.config
+    return accounts.Timeouts(idle=config["SESSION_IDLE_TIMEOUT"], absolute=config["PERMANENT_SESSION_LIFETIME"])
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    """A cookie signs someone in only while its server-side session record is live (not signed out,
+    revoked, idle or too old). Checked in a session of its own, so it never commits a view's work."""
+    if not user_id.isdigit():
+        return None
+    with current_app.extensions["sessionmaker"]() as check:
+        live = accounts.check_session(check, session.get(SESSION_KEY), int(user_id), utcnow(), session_timeouts())
+        check.commit()
+    if not live:
+        session.clear()
+        return None
+    user = db_session().get(User, int(user_id))
     return SessionUser(user) if user and user.active else None
 
 
-def hash_token(token: str) -> str:
-    """Tokens are 256-bit random values, so a plain SHA-256 is enough to store them safely."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def sign_in(user: User) -> None:
+    """Start a new browser session for `user` (a fresh cookie and server record: no session fixation)."""
+    from flask_login import login_user
+
+    session.clear()
+    db = db_session()
+    session[SESSION_KEY] = accounts.open_session(db, user.id, utcnow())
+    db.commit()
+    session.permanent = True  # the cookie expires with the absolute timeout
+    login_user(SessionUser(user))
 
 
-def new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
+def sign_out() -> None:
+    """End this browser session: its server record is revoked, so a copied cookie stops working."""
+    from flask_login import logout_user
+
+    db = db_session()
+    accounts.end_session(db, session.get(SESSION_KEY), utcnow())
+    db.commit()
+    logout_user()
+    session.clear()
 
 
 def bearer_token() -> str | None:
@@ -64,7 +95,7 @@ def current_staff() -> User:
     token = bearer_token()
     user = None
     if token:
-        user = db_session().scalar(select(User).where(User.token_hash == hash_token(token), User.active))
+        user = accounts.user_for_token(db_session(), token, utcnow())
     elif current_user.is_authenticated:
         user = db_session().get(User, current_user.user.id)
     if user is None:

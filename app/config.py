@@ -1,6 +1,9 @@
 """Configuration from the environment (CONTRACT "Configuration"); a `.env` file may supply it."""
+import hashlib
+import hmac
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -29,6 +32,7 @@ def from_env(overrides: dict | None = None) -> dict:
         "SMTP_URL": env.get("SMTP_URL") or None,
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
+        **_security_settings(env),
     }
     config.update(overrides or {})
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
@@ -36,10 +40,49 @@ def from_env(overrides: dict | None = None) -> dict:
         if not config["DEVELOPMENT"]:
             raise RuntimeError("SECRET_KEY is required outside development (CONTRACT)")
         config["SECRET_KEY"] = _development_secret()
+    if not config["DEVELOPMENT"]:
+        _refuse_unsafe_production(config)
     if not config["TWILIO_AUTH_TOKEN"]:
-        # Simulated platform: webhooks are still signed and checked, with a local token.
-        config["SIMULATED_AUTH_TOKEN"] = "simulated-" + config["SECRET_KEY"][:16]
+        # Simulated platform: webhooks are still signed and checked, with a local token derived from
+        # SECRET_KEY by HMAC (it reveals nothing of the key itself).
+        config["SIMULATED_AUTH_TOKEN"] = hmac.new(config["SECRET_KEY"].encode(), b"callguard simulated webhooks",
+                                                  hashlib.sha256).hexdigest()
     return config
+
+
+MIN_SECRET_KEY = 32
+
+
+def _refuse_unsafe_production(config: dict) -> None:
+    """12: production refuses a short SECRET_KEY and a simulated platform nobody asked for."""
+    if len(config["SECRET_KEY"]) < MIN_SECRET_KEY:
+        raise RuntimeError(f"SECRET_KEY must have at least {MIN_SECRET_KEY} characters in production "
+                           "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    simulated = config.get("CALLGUARD_PLATFORM") == "simulated"
+    if not simulated and not (config["TWILIO_AUTH_TOKEN"] and config["TWILIO_ACCOUNT_SID"]):
+        raise RuntimeError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in production "
+                           "(set CALLGUARD_PLATFORM=simulated to run the simulator on purpose)")
+
+
+def _security_settings(env) -> dict:
+    """Sessions, sign-in throttle and request sizes (issue 10); README "Security and privacy"."""
+    from call_flows.register_import_run import MAX_BYTES as IMPORT_BYTES
+
+    max_hours = float(env.get("SESSION_MAX_HOURS") or 12)
+    return {
+        "CALLGUARD_PLATFORM": env.get("CALLGUARD_PLATFORM") or None,
+        "SESSION_IDLE_TIMEOUT": timedelta(minutes=float(env.get("SESSION_IDLE_MINUTES") or 30)),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=max_hours),
+        # A CSRF token is tied to its browser session and never outlives the session's absolute limit.
+        "WTF_CSRF_TIME_LIMIT": int(max_hours * 3600),
+        "LOGIN_LIMIT_ACCOUNT": env.get("LOGIN_LIMIT_ACCOUNT") or "10 per 15 minutes",
+        "LOGIN_LIMIT_ADDRESS": env.get("LOGIN_LIMIT_ADDRESS") or "50 per 15 minutes",
+        "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS") or 0),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_BYTES") or 64 * 1024),  # webhooks, API, forms
+        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        "MAX_FORM_PARTS": 200,
+        "REGISTER_IMPORT_MAX_REQUEST": IMPORT_BYTES + 64 * 1024,  # the CSV file plus the form around it
+    }
 
 
 def _development_secret() -> str:
@@ -47,5 +90,13 @@ def _development_secret() -> str:
     INSTANCE.mkdir(exist_ok=True)
     path = INSTANCE / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        # 12: readable by its owner only, from the moment it exists.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    os.chmod(path, 0o600)  # a file left by an older version is made private too
     return path.read_text().strip()

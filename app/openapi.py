@@ -58,6 +58,7 @@ operation("get", "/callers/{phone}", "A caller's flags as the role may see them"
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
+operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", "admin")
 operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
 
 # Caution register (issue 5: R3-R9, R10, C1-C3)

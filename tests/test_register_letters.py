@@ -8,6 +8,7 @@ from call_flows import settings as org_settings
 from call_flows.errors import InvalidInput
 from call_flows.models import RegisterEntry, RegisterLetter, User
 from call_flows.working_days import add_working_days
+from tests.page_helpers import sign_in
 from tests.register_helpers import at, decide, incident_from_call, panel, propose
 
 
@@ -121,9 +122,7 @@ def test_r5_no_letter_without_a_decision_to_add(app, client, ring, team, staff):
 def test_r5_printable_letter_escapes_the_customers_details(app, client, ring, team, staff):
     members = panel(staff)
     entry_id = _decided(client, ring, team, members, name="<script>alert(1)</script> Smith")
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(members[0]["id"])
-        sess["_fresh"] = True
+    sign_in(client.application, client, members[0]["username"])  # a real sign-in: sessions are server-side (10.8)
     page = client.get(f"/register/entries/{entry_id}/letter")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -3,13 +3,12 @@ from sqlalchemy import select
 
 from app.db import db_session
 from call_flows.models import Customer, RegisterEntry
+from tests.page_helpers import sign_in
 from tests.register_helpers import CALLER, in_force, incident_from_call, panel, propose
 
 
 def _sign_in(client, who):
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(who["id"])
-        sess["_fresh"] = True
+    sign_in(client.application, client, who["username"])  # a real sign-in: sessions are server-side (10.8)
 
 
 def test_manager_proposes_through_the_form_and_panel_sees_it_with_its_deadline(app, client, ring, team, staff):

@@ -23,3 +23,17 @@ def put_setting(key):
     org_settings.save(session, key, body.get("value"))
     session.commit()
     return jsonify({"key": key, "value": org_settings.load(session, fresh=True)[key]})
+
+
+@bp.delete("/users/<username>/sessions")
+@roles_required("admin")
+def revoke_user_sessions(username):
+    """10.8: an administrator ends every browser session of a user at once (they sign in again)."""
+    from call_flows import accounts
+    from call_flows.clock import utcnow
+
+    session = db_session()
+    user = accounts.find_user(session, username)
+    ended = accounts.revoke_sessions(session, user.id, utcnow())
+    session.commit()
+    return jsonify({"username": user.username, "sessions_ended": ended})

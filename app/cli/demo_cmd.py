@@ -3,9 +3,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from call_flows.models import User
+from call_flows.passwords import hash_password
 
 from ..db import db_session
 from .users_cmd import add_user
@@ -30,14 +30,18 @@ def group():
 @group.command("setup")
 @with_appcontext
 def setup():
-    """Create the demo users once (a second run changes nothing) and print their API tokens."""
+    """Create the demo users once (a second run changes nothing) and print their API tokens.
+    Refused in production: the demo password is published."""
+    if not current_app.config["DEVELOPMENT"]:
+        raise click.ClickException("demo setup is refused in production (CALLGUARD_ENV=production): "
+                                   "the demo password is published. Create users with `users add`.")
     session = db_session()
     if session.scalar(select(User).where(User.username == "manager")):
         click.echo("demo users already exist (tokens are only shown when created)")
         return
     for username, role, manager, team, phone in DEMO:
         user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"])
-        user.password_hash = generate_password_hash(DEMO_PASSWORD)
+        user.password_hash = hash_password(DEMO_PASSWORD)
         click.echo(f"{username:14} {role:13} token {token}")
     session.commit()
     click.echo(f"every demo user's password is {DEMO_PASSWORD!r}")

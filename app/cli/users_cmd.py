@@ -1,17 +1,19 @@
-"""`flask --app wsgi users add|set-password`."""
+"""`flask --app wsgi users add|set-password|token|list|deactivate` (CONTRACT "Command line")."""
 import sys
+from datetime import timedelta
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
-from call_flows.errors import InvalidPhone
+from call_flows import accounts, passwords
+from call_flows.accounts import new_secret
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError, InvalidPhone
 from call_flows.models import ROLES, Team, User
 from call_flows.phone import to_e164
 
-from ..auth import new_token
 from ..db import db_session
 
 
@@ -42,7 +44,7 @@ def add_user(session, username: str, role: str, manager: str | None, team: str |
             phone = to_e164(phone, region)
         except InvalidPhone as exc:
             raise click.BadParameter(exc.message) from None
-    token, token_hash = new_token()
+    token, token_hash = new_secret()
     user = User(username=username, role=role, manager_id=manager_row.id if manager_row else None,
                 team_id=team_row.id if team_row else (manager_row.team_id if manager_row else None),
                 phone=phone, token_hash=token_hash, active=True)
@@ -67,18 +69,79 @@ def add(username, role, manager, team, phone):
     click.echo(token)
 
 
+def _user(session, username: str) -> User:
+    try:
+        return accounts.find_user(session, username)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @group.command("set-password")
 @click.argument("username")
 @with_appcontext
 def set_password(username):
-    """Set a password, read from standard input."""
+    """Set a password, read from standard input (first line). At least 12 characters and not a common
+    or easily guessed password (call_flows.passwords)."""
     session = db_session()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.BadParameter(f"no user {username}")
-    password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        raise click.BadParameter("a password needs at least 8 characters")
-    user.password_hash = generate_password_hash(password)
+    user = _user(session, username)
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        passwords.check_policy(password, username)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    user.password_hash = passwords.hash_password(password)
     session.commit()
     click.echo(f"password set for {username}")
+
+
+@group.command("token")
+@click.argument("username")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="the token stops working after this many days")
+@with_appcontext
+def token(username, expires_in_days):
+    """Issue a new API token, printed as the last line; the previous token stops working at once."""
+    session = db_session()
+    user = _user(session, username)
+    if not user.active:
+        raise click.ClickException(f"{username} is deactivated")
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    new = accounts.rotate_token(user, expires_at)
+    session.commit()
+    click.echo(f"new token for {username}" + (f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""))
+    click.echo(new)
+
+
+@group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate(username):
+    """End every browser session and API token of USERNAME; they can no longer sign in."""
+    session = db_session()
+    user = _user(session, username)
+    ended = accounts.deactivate(session, user, utcnow())
+    session.commit()
+    click.echo(f"deactivated {username}: token revoked, {ended} session(s) ended")
+
+
+@group.command("list")
+@with_appcontext
+def list_users():
+    """One line per user: username, role, team, active or not, token state, live browser sessions."""
+    from ..auth import session_timeouts
+
+    session = db_session()
+    now, timeouts = utcnow(), session_timeouts()
+    click.echo(f"{'username':20} {'role':13} {'team':20} {'status':11} {'token':22} sessions")
+    for user in session.scalars(select(User).order_by(User.username)):
+        if not user.token_hash:
+            token_state = "none"
+        elif user.token_expires_at is None:
+            token_state = "no expiry"
+        elif user.token_expires_at <= now:
+            token_state = "expired"
+        else:
+            token_state = f"until {user.token_expires_at:%Y-%m-%d}"
+        status = "active" if user.active else "deactivated"
+        team = user.team.name if user.team else "-"
+        live = accounts.live_sessions(session, user.id, now, timeouts)
+        click.echo(f"{user.username:20} {user.role:13} {team:20} {status:11} {token_state:22} {live}")

@@ -1,17 +1,21 @@
-"""Sign in and out with a local account; each role lands on its own home page."""
-from flask import redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
-from sqlalchemy import select
-from werkzeug.security import check_password_hash
+"""Sign in and out with a local account; each role lands on its own home page.
 
+Sign-in attempts are throttled per account and per address (`app.web_security`, issue 10.7) and every
+attempt checks a password hash, known user or not, so neither answers nor timing tell who exists.
+"""
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from call_flows import passwords
 from call_flows.models import User
 
-from ..auth import SessionUser, current_staff
+from ..auth import current_staff, sign_in, sign_out
 from ..db import db_session
 from . import bp
 
 HOME = {"call_handler": "/console", "line_manager": "/callbacks", "supervisor": "/board",
         "panel_member": "/register", "admin": "/trends"}
+FAILED = 401  # the status of a failed attempt: the per-address throttle counts these
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -20,16 +24,16 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "")[:80]
         user = db_session().scalar(select(User).where(User.username == username, User.active))
-        if user and user.password_hash and check_password_hash(user.password_hash, request.form.get("password", "")):
-            login_user(SessionUser(user))
+        if passwords.verify(user.password_hash if user else None, request.form.get("password", "")):
+            sign_in(user)
             return redirect(HOME.get(user.role, "/"))
         error = "Unknown username or wrong password."
-    return render_template("login.html", error=error), 401 if error else 200
+    return render_template("login.html", error=error), FAILED if error else 200
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    sign_out()
     return redirect(url_for("pages.login"))
 
 

@@ -18,3 +18,4 @@ __all__ = [
 ]
 
 from .imports import RegisterImportRun  # noqa: E402,F401  (register import runs, issue 5 item 9)
+from .sessions import StaffSession  # noqa: E402,F401  (server-side browser sessions, issue 10)

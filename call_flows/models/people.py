@@ -1,4 +1,6 @@
 """Staff: teams and users with roles (DOMAIN "People")."""
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +29,7 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None]  # null = the token does not expire (issue 10.9)
     active: Mapped[bool] = mapped_column(default=True)
 
     team: Mapped[Team | None] = relationship(lazy="joined")
