@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Every page: only our own scripts, styles, images and connections; never framed.
 CSP = {"default-src": "'self'", "frame-ancestors": "'none'", "object-src": "'none'", "base-uri": "'self'"}
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 LARGE_UPLOADS = {"pages.register_import_upload": "REGISTER_IMPORT_MAX_REQUEST"}  # endpoint -> config key
 
 
@@ -36,8 +37,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _upload_limit():
         key = LARGE_UPLOADS.get(request.endpoint or "")
-        if key:
-            request.max_content_length = app.config[key]
+        if key:  # werkzeug's multipart parser also buffers up to max_form_memory_size
+            request.max_content_length = request.max_form_memory_size = app.config[key]
+        elif request.mimetype in FORMS:
+            request.form  # noqa: B018  parse (or refuse with 413) here, before any hook could swallow the error
 
     app.register_error_handler(413, _too_large)
     app.register_error_handler(429, _too_many)
