@@ -88,6 +88,10 @@ def browser():
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # 10.10: Chromium reports each Content-Security-Policy violation on the console; none may occur.
+    csp_violations = []
+    page.on("console", lambda msg: csp_violations.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text else None)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
@@ -95,6 +99,7 @@ def page(browser, request):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
+    assert csp_violations == [], f"the page broke its Content-Security-Policy: {csp_violations}"
 
 
 def sign_in(page, live, username, password=PASSWORD):
