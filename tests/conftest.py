@@ -93,6 +93,22 @@ def app(database_url):
 
 
 @pytest.fixture
+def configured_app(database_url):
+    """Make apps with extra configuration (`configured_app(KEY=value)`); cleaned up afterwards."""
+    made = []
+
+    def _make(**overrides):
+        application = make_app(database_url, **overrides)
+        made.append(application)
+        return application
+
+    yield _make
+    for application in made:
+        application.extensions["engine"].dispose()
+    _clean(database_url)
+
+
+@pytest.fixture
 def twilio_http():
     return RecordingHttpClient()
 

@@ -16,7 +16,7 @@ from call_flows import passwords
 from call_flows.clock import utcnow
 from call_flows.models import Call, User
 from call_flows.models.imports import RegisterImportRun
-from tests.conftest import _clean, make_app
+from tests.conftest import make_app
 
 RIGHT = "pw-for-tests-ok"
 PROD = {"DEVELOPMENT": False, "SECRET_KEY": "k" * 40, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
@@ -57,8 +57,8 @@ def test_10_7_the_account_throttle_lifts_after_its_window(app, client):
         assert attempt(client, "amy", RIGHT).status_code == 302
 
 
-def test_10_7_one_address_trying_many_accounts_is_throttled(database_url, make):
-    application = make(LOGIN_LIMIT_ADDRESS="5 per 15 minutes")
+def test_10_7_one_address_trying_many_accounts_is_throttled(database_url, configured_app):
+    application = configured_app(LOGIN_LIMIT_ADDRESS="5 per 15 minutes")
     client = application.test_client()
     with_password(application, "amy")
     for n in range(5):
@@ -67,8 +67,8 @@ def test_10_7_one_address_trying_many_accounts_is_throttled(database_url, make):
     assert attempt(client, "amy", RIGHT, address="203.0.113.10").status_code == 302  # another address
 
 
-def test_10_7_successful_sign_ins_do_not_use_up_the_address_allowance(database_url, make):
-    application = make(LOGIN_LIMIT_ADDRESS="3 per 15 minutes")
+def test_10_7_successful_sign_ins_do_not_use_up_the_address_allowance(database_url, configured_app):
+    application = configured_app(LOGIN_LIMIT_ADDRESS="3 per 15 minutes")
     for name in ("a1", "a2", "a3", "a4", "a5"):
         with_password(application, name)
     client = application.test_client()
@@ -123,8 +123,8 @@ def test_10_10_static_files_may_be_cached(client):
     response.close()
 
 
-def test_10_10_production_sends_hsts_and_secure_samesite_cookies(make):
-    application = make(**PROD)
+def test_10_10_production_sends_hsts_and_secure_samesite_cookies(configured_app):
+    application = configured_app(**PROD)
     with_password(application, "amy")
     client = application.test_client()
     page = client.get("/login", base_url="https://callguard.example.org")
@@ -198,17 +198,17 @@ def test_10_12_production_refuses_a_short_secret_key(database_url):
         make_app(database_url, **{**PROD, "SECRET_KEY": "x"})
 
 
-def test_10_12_production_refuses_to_start_without_twilio_unless_simulator_is_asked_for(make, database_url):
+def test_10_12_production_refuses_to_start_without_twilio_unless_simulator_is_asked_for(configured_app, database_url):
     with pytest.raises(RuntimeError, match="TWILIO_AUTH_TOKEN"):
         make_app(database_url, **{**PROD, "TWILIO_AUTH_TOKEN": None})
-    simulated = make(**{**PROD, "TWILIO_AUTH_TOKEN": None, "TWILIO_ACCOUNT_SID": None,
+    simulated = configured_app(**{**PROD, "TWILIO_AUTH_TOKEN": None, "TWILIO_ACCOUNT_SID": None,
                         "CALLGUARD_PLATFORM": "simulated"})
     token = simulated.config["SIMULATED_AUTH_TOKEN"]
     assert "k" * 8 not in token and len(token) == 64  # derived by HMAC: reveals nothing of SECRET_KEY
 
 
-def test_10_12_demo_setup_is_refused_in_production(make):
-    application = make(**PROD)
+def test_10_12_demo_setup_is_refused_in_production(configured_app):
+    application = configured_app(**PROD)
     result = application.test_cli_runner().invoke(args=["demo", "setup"])
     assert result.exit_code != 0 and "refused in production" in result.output
     with application.app_context():
@@ -224,18 +224,3 @@ def test_10_12_the_development_secret_file_is_private(tmp_path, monkeypatch):
     assert app_config._development_secret() == first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
-
-@pytest.fixture
-def make(database_url):
-    """Apps with extra configuration, cleaned up afterwards."""
-    made = []
-
-    def _make(**overrides):
-        application = make_app(database_url, **overrides)
-        made.append(application)
-        return application
-
-    yield _make
-    for application in made:
-        application.extensions["engine"].dispose()
-    _clean(database_url)

@@ -11,7 +11,6 @@ from call_flows import passwords
 from call_flows.clock import utcnow
 from call_flows.errors import InvalidInput
 from call_flows.models import StaffSession, User
-from tests.conftest import _clean, make_app
 from tests.page_helpers import sign_in
 
 CALLERS = "/api/v1/callers/+447700900999"
@@ -51,8 +50,8 @@ def test_10_8_session_ends_after_the_idle_timeout_and_activity_keeps_it(app, cli
         assert not signed_in(client)
 
 
-def test_10_8_idle_timeout_is_configurable(database_url, staff_free_app):
-    application = staff_free_app(SESSION_IDLE_TIMEOUT=timedelta(minutes=5))
+def test_10_8_idle_timeout_is_configurable(database_url, configured_app):
+    application = configured_app(SESSION_IDLE_TIMEOUT=timedelta(minutes=5))
     client = application.test_client()
     _add_handler(application)
     with time_machine.travel(utcnow(), tick=False) as clock:
@@ -96,8 +95,8 @@ def test_10_8_signing_in_starts_a_new_session_record(app, client, staff):
         assert len(rows) == 2 and all(len(r.secret_hash) == 64 for r in rows)
 
 
-def test_10_8_csrf_tokens_expire_with_the_session_limit(staff_free_app):
-    application = staff_free_app(WTF_CSRF_ENABLED=True)
+def test_10_8_csrf_tokens_expire_with_the_session_limit(configured_app):
+    application = configured_app(WTF_CSRF_ENABLED=True)
     client = application.test_client()
     _add_handler(application)
     with time_machine.travel(utcnow(), tick=False) as clock:
@@ -189,18 +188,3 @@ def _csrf(client) -> str:
     page = client.get("/login").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
-
-@pytest.fixture
-def staff_free_app(database_url):
-    """An app with extra configuration, cleaned up afterwards."""
-    made = []
-
-    def _make(**overrides):
-        application = make_app(database_url, **overrides)
-        made.append(application)
-        return application
-
-    yield _make
-    for application in made:
-        application.extensions["engine"].dispose()
-    _clean(database_url)
