@@ -8,13 +8,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
 from .models import StaffSession, User
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
+KEEP_RECORDS = timedelta(days=30)  # a user's old session records are deleted when they next sign in
 
 
 def hash_secret(secret: str) -> str:
@@ -37,7 +38,10 @@ class Timeouts:
 
 
 def open_session(session: Session, user_id: int, now: datetime) -> str:
-    """Record a new browser session for `user_id`; returns the secret the cookie carries."""
+    """Record a new browser session for `user_id`; returns the secret the cookie carries. The user's
+    session records older than `KEEP_RECORDS` (long past any timeout) are deleted."""
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id,
+                                               StaffSession.created_at < now - KEEP_RECORDS))
     secret, secret_hash = new_secret()
     session.add(StaffSession(user_id=user_id, secret_hash=secret_hash, created_at=now, last_seen_at=now))
     return secret

@@ -67,6 +67,19 @@ def test_10_7_one_address_trying_many_accounts_is_throttled(database_url, config
     assert attempt(client, "amy", RIGHT, address="203.0.113.10").status_code == 302  # another address
 
 
+def test_10_7_behind_a_trusted_proxy_the_client_address_is_throttled(configured_app):
+    application = configured_app(LOGIN_LIMIT_ADDRESS="2 per 15 minutes", TRUSTED_PROXY_HOPS=1)
+    with_password(application, "amy")
+    client = application.test_client()
+
+    def via_proxy(client_address, password):
+        return client.post("/login", data={"username": "amy", "password": password},
+                           headers={"X-Forwarded-For": client_address}, environ_overrides={"REMOTE_ADDR": "10.0.0.1"})
+
+    assert [via_proxy("198.51.100.7", "wrong").status_code for _ in range(3)] == [401, 401, 429]
+    assert via_proxy("198.51.100.8", RIGHT).status_code == 302  # same proxy, another client
+
+
 def test_10_7_successful_sign_ins_do_not_use_up_the_address_allowance(database_url, configured_app):
     application = configured_app(LOGIN_LIMIT_ADDRESS="3 per 15 minutes")
     for name in ("a1", "a2", "a3", "a4", "a5"):

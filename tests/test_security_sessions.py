@@ -111,6 +111,16 @@ def test_10_8_csrf_tokens_expire_with_the_session_limit(configured_app):
         assert fresh.status_code == 302
 
 
+def test_10_8_old_session_records_are_deleted_at_the_next_sign_in(app, client, staff):
+    staff.add("amy", "call_handler")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        sign_in(app, client, "amy")
+        clock.shift(timedelta(days=31))
+        sign_in(app, client, "amy")
+    with app.app_context():
+        assert len(db_session().scalars(select(StaffSession)).all()) == 1
+
+
 def test_10_9_users_token_rotates_and_the_old_token_stops_at_once(app, runner, client, staff):
     old = staff.add("amy", "call_handler")
     result = runner.invoke(args=["users", "token", "amy"])
