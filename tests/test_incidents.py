@@ -98,6 +98,8 @@ def test_i3_only_the_staff_member_acknowledges_in_their_own_session(mail_app, pe
     client = mail_app.test_client()
     t = terminated_call(mail_app, client, people["handler"])
     iid = t["incident_id"]
+    client.put(f"/api/v1/incidents/{iid}", headers=people["manager"]["headers"], json=FIELDS)
+    assert post(client, f"/incidents/{iid}/complete", people["manager"]).status_code == 200
     listed = client.get("/api/v1/incidents", headers=people["handler"]["headers"]).get_json()
     assert listed["to_acknowledge"] == [iid]
     assert post(client, f"/incidents/{iid}/acknowledge", people["manager"]).status_code == 403
