@@ -186,3 +186,18 @@ def test_twilio_21220_on_a_redirect_is_call_not_in_progress(twilio_app, twilio_h
         platform.redirect_call(s, sid, "<Response><Hangup/></Response>")
         with pytest.raises(CallNotInProgress):
             platform.redirect_call(s, sid, "<Response><Say>late</Say></Response>")
+
+
+def test_m2_callback_page_immediate_termination_keeps_its_detail(app, client, team):
+    """T3/I7 on the callback page: the immediate reason's detail has a field and reaches the record."""
+    tid, leg = _callback_under_way(app, client, team)
+    sign_in(app, client, "manager")
+    assert 'name="immediate_detail"' in client.get("/callbacks").get_data(as_text=True)
+    ended = client.post(f"/callbacks/{tid}/terminate", data={
+        "reason": "threats", "immediate_reason": "other_serious", "immediate_detail": "threatened to follow staff"})
+    assert ended.status_code == 302
+    with app.app_context():
+        s = db_session()
+        call_id = s.scalar(select(Call.id).where(Call.call_sid == leg))
+        termination = s.scalar(select(Termination).where(Termination.call_id == call_id))
+        assert termination.immediate_detail == "threatened to follow staff"
