@@ -20,6 +20,8 @@ SHOWN_THOUGH_HIDDEN = """() => Array.from(document.querySelectorAll('[hidden]'))
 
 
 def _accept(page, live, caller):
+    """The handler signed in on the console and the call from `caller` connected to them."""
+    sign_in(page, live, "handler")
     sid = ring_live(live, caller)
     expect(page.locator("#ringing")).to_contain_text(caller[-4:])
     page.keyboard.press("a")
@@ -39,7 +41,6 @@ def _accept_and_warn(page, live, caller):
 def test_t3_terminate_after_a_warning_has_no_hidden_immediate_box_and_immediate_reaches_i7(page, live, live_staff,
                                                                                            stand_in_twilio):
     people(live_staff)
-    sign_in(page, live, "handler")
     sid = _accept_and_warn(page, live, "+447700900321")
 
     page.keyboard.press("t")  # ordinary Terminate, after the warning
@@ -74,7 +75,6 @@ def test_t3_terminate_after_a_warning_has_no_hidden_immediate_box_and_immediate_
 
 def test_t3_a_refused_termination_keeps_the_dialog_and_what_was_typed(page, live, live_staff):
     people(live_staff)
-    sign_in(page, live, "handler")
     sid = _accept(page, live, "+447700900322")
     page.keyboard.press("i")
     page.locator("#end-immediate").select_option("other_serious")  # needs a detail: left out on purpose
@@ -96,13 +96,12 @@ def test_t3_a_refused_termination_keeps_the_dialog_and_what_was_typed(page, live
     with live.app.app_context():
         termination = db_session().scalar(select(Termination))
         assert termination.immediate_detail == "Said he would smash the windows"
-        assert sid
+        assert termination.case_reference == f"CALL-{sid}"  # the pre-filled reference, kept
 
 
 def test_t3_immediate_termination_previews_its_own_notice_or_says_it_is_a_recording(page, live, live_staff,
                                                                                     stand_in_twilio):
     people(live_staff)
-    sign_in(page, live, "handler")
     sid = _accept(page, live, "+447700900323")
     page.keyboard.press("i")
     expect(page.locator("#end-notice-intro")).to_have_text("The caller will hear:")
