@@ -14,6 +14,7 @@ from .control import heard_a_warning
 from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from .status import FINAL as ENDED
 from .twiml import final_notice
+
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
 
 

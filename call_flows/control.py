@@ -130,8 +130,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
     open the incident record and queue the line manager's callback.
 
-    Repeating the same act (same reasons, detail, case reference and note) returns the same
-    termination (created=False). Raises CallEnded when the call is over, or when it was already
+    A repeat whose every stated part agrees with the stored termination (parts left out agree)
+    returns the same termination (created=False). Raises CallEnded when the call is over, or when it was already
     terminated by a different act (what this request says would otherwise be dropped unseen);
     WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields."""
     call = get_call(session, call_sid)
