@@ -46,14 +46,17 @@ def document() -> dict:
     }
 
 
-operation("post", "/calls/{CallSid}/accept", "Take a ringing call", "call_handler, line_manager")
+CALL_ENDED = "call_ended: the call has ended or was terminated"
+operation("post", "/calls/{CallSid}/accept", "Take a ringing call", "call_handler, line_manager",
+          responses={"200": "the call", "409": f"{CALL_ENDED}; already_accepted by another handler"})
 operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", "the call's handler, supervisor",
-          schemas.WarningIn, {"201": "the warning"})
+          schemas.WarningIn, {"201": "the warning", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/need", "Record that a disability or need may be involved (T2)",
-          "the call's handler, supervisor", schemas.NeedIn)
+          "the call's handler, supervisor", schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/termination", "End the call after a warning (T3-T5)",
           "the call's handler, supervisor", schemas.TerminationIn,
-          {"201": "the termination", "200": "the same termination, repeated"})
+          {"201": "the termination", "200": "the same termination, repeated",
+           "409": f"warning_required (T3); {CALL_ENDED} (or already terminated with other details)"})
 operation("get", "/callers/{phone}", "A caller's flags as the role may see them", "staff")
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
@@ -126,7 +129,7 @@ operation("get", "/incidents/{id}", "One incident record with its email deliveri
 operation("put", "/incidents/{id}", "Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)",
           "staff who may see it", callback_schemas.IncidentIn)
 operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", "line_manager")
-operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the record (I3)",
-          "the staff member")
+operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the completed record (I3)",
+          "the staff member", responses={"200": "the record", "409": "incident_not_completed: still open"})
 operation("post", "/incidents/{id}/police-decision", "Record the senior officer's decision about the police (I7)",
           "supervisor, admin", callback_schemas.PoliceDecisionIn)

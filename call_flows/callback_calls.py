@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session
 from . import outbox
 from . import settings as org_settings
 from .callback_work import claimed_by_me, task_for
+from .control import heard_a_warning
 from .errors import Conflict, InvalidInput
 from .models import Call, CallbackTask, CaseNote, Incident, Termination, User
+from .platform import CallNotInProgress
+from .status import FINAL
 from .validation import choice, note_fields
 
 OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
 
@@ -129,7 +131,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
         task.dial_call_id = None
         if outcome == "behaviour_not_improved":
             _close_follow_up_tasks(session, task, call, now)
-        if call.status not in ENDED:
+        if call.status not in FINAL:
             outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
                           {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
     return task
@@ -162,10 +164,14 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
     from . import twiml
 
     call = session.get(Call, call_id)
-    if call.status in ENDED:
+    if call.status in FINAL:
         return
     terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id))
     if end_for_behaviour and not terminated and not call.call_sid.startswith("CB"):
-        ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
+        notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, call.id))
+        try:
+            ctx.platform.redirect_call(session, call.call_sid, notice, now=now)
+        except CallNotInProgress:  # the customer had already hung up: nothing to play
+            pass
     if getattr(ctx.platform, "simulated", False):
         call.status, call.ended_at = "completed", now

@@ -9,6 +9,7 @@ from .callback_calls import script
 from .callbacks import queue_for, scope
 from .cases import notes_for
 from .models import Call, CallbackTask, CallWarning, Incident, User
+from .status import why_ended
 
 
 def _names(session: Session, ids: set) -> dict:
@@ -34,6 +35,8 @@ def queue_view(session: Session, user: User, now: datetime, organisation: str) -
             "marker": call.ring_marker if call else None, "needs_note": call.needs_note if call else None,
             "incident": incident, "warnings": warnings, "notes": notes_for(session, task.case_reference),
             "dial_call": dial_call, "script": script(user, organisation),
+            # no warn or terminate controls once the callback call is over (CONTRACT call_ended)
+            "dial_call_over": why_ended(session, dial_call) if dial_call else None,
             "retry_pending": bool(task.retry_at and task.retry_at > now),
         })
     return rows

@@ -10,9 +10,11 @@ from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
 from .callers import audit
+from .control import heard_a_warning
 from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from .status import FINAL as ENDED
+from .twiml import final_notice
 
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
 
 
@@ -75,7 +77,10 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
         card["warnings"] = [{"reason": w.reason, "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                              "platform_status": w.platform_status} for w in warnings]
         card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
-        card["note"] = note_prefill(call, warnings, user, settings["termination_message"])
+        # T3: the final notice the caller will really hear (after a warning they heard, or the immediate one)
+        text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
+        card["final_notice"] = {"text": text, "recording": bool(recording_url)}
+        card["note"] = note_prefill(call, warnings, user, text)
     ringing = session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
                                                  Call.started_at > now - RING_STALE).order_by(Call.started_at))
     period = recovery.current(session, user.id, now)
@@ -87,6 +92,8 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
                      "minutes": settings["recovery_minutes"]} if period else None,
         "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],
                      "warning_recording": bool(settings["warning_recording_url"]),
-                     "termination_recording": bool(settings["termination_recording_url"])},
+                     "termination_recording": bool(settings["termination_recording_url"]),
+                     "immediate_termination": settings["immediate_termination_message"],
+                     "immediate_termination_recording": bool(settings["immediate_termination_recording_url"])},
         "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
     }

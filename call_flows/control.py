@@ -7,12 +7,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import outbox
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
+from .errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
+from .status import why_ended
 from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
-ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
 def get_call(session: Session, call_sid: str) -> Call:
@@ -22,6 +22,13 @@ def get_call(session: Session, call_sid: str) -> Call:
     return call
 
 
+def heard_a_warning(session: Session, call_id: int) -> bool:
+    """T3: whether the caller has heard a warning on this call, which decides the final notice
+    (twiml.final_notice): "you were warned" only when a warning was really played."""
+    return session.scalar(select(CallWarning.id).where(CallWarning.call_id == call_id,
+                                                       CallWarning.platform_status == "played").limit(1)) is not None
+
+
 def _check_may_act(call: Call, user: User) -> None:
     """The call's own handler, or a supervisor (CONTRACT staff API)."""
     if user.role == "supervisor" or (call.handler_id == user.id):
@@ -29,13 +36,21 @@ def _check_may_act(call: Call, user: User) -> None:
     raise Forbidden("only the call's handler or a supervisor may do this")
 
 
+def check_live(session: Session, call: Call) -> None:
+    """Every act on a call (accept, warn, need, terminate) is refused once it has ended or was
+    terminated: CallEnded (409 `call_ended`, CONTRACT), so nothing is recorded as said or heard."""
+    reason = why_ended(session, call)
+    if reason:
+        raise CallEnded(f"{reason}: nothing more can be done on this call")
+
+
 def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
-    """The handler takes a ringing call; the platform rings them into the call's conference."""
+    """The handler takes a ringing call; the platform rings them into the call's conference.
+    Raises CallEnded on a call that is over, Conflict `already_accepted` if another handler has it."""
     call = get_call(session, call_sid)
+    check_live(session, call)
     if call.handler_id and call.handler_id != user.id:
         raise Conflict("another handler has taken this call", code="already_accepted")
-    if call.status in ENDED:
-        raise Conflict("the call has ended", code="call_ended")
     if call.handler_id == user.id:
         return call
     call.handler_id = user.id
@@ -50,9 +65,11 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
 
 
 def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
-    """T2: the handler records that a disability or need may be involved; managers see it."""
+    """T2: the handler records that a disability or need may be involved; managers see it.
+    Raises CallEnded once the call is over (the need is then part of the case note, T4)."""
     call = get_call(session, call_sid)
     _check_may_act(call, user)
+    check_live(session, call)
     call.needs_note = clean_text(text, "need", required=True, max_len=1000)
     return call
 
@@ -71,13 +88,13 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
 
 
 def warn(session: Session, call_sid: str, user: User, reason, detail, now: datetime) -> CallWarning:
-    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on."""
+    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on.
+    Raises CallEnded on a call that has ended or was terminated: no warning is stored or played."""
     reason = choice(reason, "reason", WARNING_REASONS)
     detail = clean_text(detail, "detail")
     call = get_call(session, call_sid)
     _check_may_act(call, user)
-    if call.status in ENDED:
-        raise Conflict("the call has ended", code="call_ended")
+    check_live(session, call)
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
                           given_by_id=user.id, created_at=now, platform_status="pending")
     session.add(warning)
@@ -85,6 +102,21 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     _incident_for(session, call, now)
     outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
     return warning
+
+
+def _same_act(session: Session, existing: Termination, act: dict) -> Termination:
+    """CONTRACT: repeating a termination returns the same termination. A repeat may leave optional
+    parts out, but anything it does say must agree with what was stored: a different request on a
+    terminated call (another reason, an immediate reason added, other note text) is refused, not
+    silently answered with the old one."""
+    note = session.get(CaseNote, existing.case_note_id) if existing.case_note_id else None
+    stored = {"reason": existing.reason, "immediate_reason": existing.immediate_reason,
+              "immediate_detail": existing.immediate_detail, "case_reference": existing.case_reference,
+              **(note.fields if note else {})}
+    if any(value is not None and stored.get(key) != value for key, value in act.items()):
+        raise CallEnded(f"the call was already ended for behaviour (termination {existing.id}) with other "
+                        "details; nothing was changed. Add anything further to the case note or incident record")
+    return existing
 
 
 @dataclass
@@ -96,19 +128,31 @@ class TerminationResult:
 def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
               case_reference, note, now: datetime, callback_due_hours: int) -> TerminationResult:
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
-    open the incident record and queue the line manager's callback. Repeating returns the same one."""
+    open the incident record and queue the line manager's callback.
+
+    A repeat whose every stated part agrees with the stored termination (parts left out agree)
+    returns the same termination (created=False). Raises CallEnded when the call is over, or when it was already
+    terminated by a different act (what this request says would otherwise be dropped unseen);
+    WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields."""
     call = get_call(session, call_sid)
-    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
-    if existing:
-        return TerminationResult(existing, created=False)
     reason = choice(reason, "reason", WARNING_REASONS)
     immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
     immediate_detail = clean_text(immediate_detail, "immediate_detail")
+    if immediate_detail and not immediate_reason:
+        raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
+                           "(T3) or leave the detail out")
     if immediate_reason == "other_serious" and not immediate_detail:
         raise InvalidInput("immediate_reason other_serious needs immediate_detail")
-    case_reference = clean_text(case_reference, "case_reference", max_len=64) or f"CALL-{call.call_sid}"
+    given_reference = clean_text(case_reference, "case_reference", max_len=64)
+    case_reference = given_reference or f"CALL-{call.call_sid}"
     fields = note_fields(note, NOTE_FIELDS)
     _check_may_act(call, user)
+    act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
+           "case_reference": given_reference, **fields}
+    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    if existing:
+        return TerminationResult(_same_act(session, existing, act), created=False)
+    check_live(session, call)
     warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                     .order_by(CallWarning.created_at)))
     if not warnings and not immediate_reason:  # T3: terminate only after a warning
@@ -122,8 +166,9 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
         with session.begin_nested():
             session.add(termination)
             session.flush()
-    except IntegrityError:  # a concurrent repeat won the race: return its termination
-        return TerminationResult(session.scalar(select(Termination).where(Termination.call_id == call.id)), False)
+    except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
+        winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
+        return TerminationResult(_same_act(session, winner, act), False)
 
     note_row = CaseNote(  # T4: what the service knows, plus what the handler wrote
         case_reference=case_reference, call_id=call.id, kind="termination", author_id=user.id,

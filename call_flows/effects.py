@@ -1,38 +1,60 @@
 """Outbox tasks that touch the call platform or notify people. Each is idempotent: it checks the
 business state first, so a retry or a duplicate hand-over does no harm."""
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import settings as org_settings
 from . import twiml
+from .control import heard_a_warning
 from .models import Call, CallbackTask, CallWarning, Termination, User
 from .outbox import task
+from .platform import CallNotInProgress
+from .status import FINAL
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 
 
 @task("play_warning")
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
-    """T1: the caller leaves the conference, hears the warning and rejoins the handler."""
+    """T1: the caller leaves the conference, hears the warning and rejoins the handler.
+    A warning stored while the call was live but run only after the call was over (hung up, or the
+    final notice already sent, e.g. jobs delayed by an outage) plays nothing: it is marked
+    `caller_left` and never recorded as heard."""
     warning = session.get(CallWarning, warning_id)
-    if warning.platform_status == "played":
+    if warning.platform_status in ("played", "caller_left"):
         return
     call = session.get(Call, warning.call_id)
+    notice_sent = session.scalar(select(Termination.id).where(
+        Termination.call_id == call.id, Termination.platform_status.in_(("played", "caller_left"))))
+    if call.status in FINAL or call.ended_at is not None or notice_sent is not None:
+        warning.platform_status = "caller_left"
+        return
     platform = ctx.platform
     values = org_settings.load(session)
-    platform.redirect_call(session, call.call_sid,
-                           twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
+    try:
+        platform.redirect_call(session, call.call_sid,
+                               twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
+    except CallNotInProgress:  # Twilio 21220: the caller hung up meanwhile
+        warning.platform_status = "caller_left"
+        return
     warning.platform_status = "played"
     ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
 
 
 @task("end_call")
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
-    """T3: the caller hears the final notice and the call ends."""
+    """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
+    they heard no warning) and the call ends; `caller_left` when they had already hung up."""
     termination = session.get(Termination, termination_id)
-    if termination.platform_status == "played":
+    if termination.platform_status in ("played", "caller_left"):
         return
     call = session.get(Call, termination.call_id)
-    ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
+    notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, call.id))
+    try:
+        ctx.platform.redirect_call(session, call.call_sid, notice, now=now)
+    except CallNotInProgress:
+        termination.platform_status = "caller_left"
+        return
     termination.platform_status = "played"
     ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
 

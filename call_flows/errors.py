@@ -45,5 +45,11 @@ class WarningRequired(Conflict):
     code = "warning_required"
 
 
+class CallEnded(Conflict):
+    """CONTRACT: any act (accept, warn, need, terminate) on a call that has ended or was terminated."""
+
+    code = "call_ended"
+
+
 class AlreadyClaimed(Conflict):
     code = "already_claimed"

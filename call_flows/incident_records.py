@@ -60,8 +60,8 @@ def visible(session: Session, user: User) -> list[Incident]:
 
 
 def to_acknowledge(session: Session, user: User) -> list[Incident]:
-    """I3: records about this member of staff that they have not yet read and signed."""
-    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id,
+    """I3: completed records about this member of staff that they have not yet read and signed."""
+    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id, Incident.status == "completed",
                                                        Incident.acknowledged_at.is_(None)).order_by(Incident.id)))
 
 
@@ -122,10 +122,15 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
 
 
 def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -> Incident:
-    """I3: the staff member reads and signs the record, in their own session."""
+    """I3: the staff member reads and signs the completed record, in their own session.
+    Raises Forbidden for anyone else, Conflict `incident_not_completed` (409) while the record is
+    still open: there is nothing final to sign until the manager has completed it."""
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
         raise Forbidden("only the member of staff the record is about can acknowledge it")
+    if incident.status != "completed":
+        raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
+                       "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now
     return incident
 

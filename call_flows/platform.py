@@ -2,10 +2,20 @@
 embedded default that records what it was asked to do (what the caller would hear)."""
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioRestException
 
 from .clock import utcnow
-from .models import PlatformAction
+from .models import Call, PlatformAction
+from .status import FINAL
+
+NOT_IN_PROGRESS = 21220  # Twilio: "Calls that have completed cannot be recorded or redirected."
+
+
+class CallNotInProgress(Exception):
+    """The platform refused to redirect a call that is no longer in progress (Twilio error 21220):
+    the caller has gone, so nothing was played."""
 
 
 class TwilioPlatform:
@@ -23,8 +33,14 @@ class TwilioPlatform:
         return self.public_base_url + path
 
     def redirect_call(self, session: Session, call_sid: str, twiml: str, now: datetime | None = None) -> None:
-        """Replace what the caller's leg is doing (a warning or the final notice)."""
-        self.client.calls(call_sid).update(twiml=twiml)
+        """Replace what the caller's leg is doing (a warning or the final notice).
+        Raises CallNotInProgress when Twilio answers 21220 (the call has completed)."""
+        try:
+            self.client.calls(call_sid).update(twiml=twiml)
+        except TwilioRestException as exc:
+            if exc.code == NOT_IN_PROGRESS:
+                raise CallNotInProgress(exc.msg) from exc
+            raise
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:
@@ -45,7 +61,11 @@ class TwilioPlatform:
 
 
 class SimulatedPlatform:
-    """Embedded default: records each request as a PlatformAction in the caller's transaction."""
+    """Embedded default: records each request as a PlatformAction in the caller's transaction.
+
+    After <Hangup/>: once a call's TwiML has ended it (the final notice) or its status is final,
+    a further redirect is refused with CallNotInProgress, as Twilio refuses it (error 21220), and
+    nothing is logged: `flask sim hear` lists only what the caller could really have heard."""
 
     simulated = True
 
@@ -60,7 +80,17 @@ class SimulatedPlatform:
         session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
 
     def redirect_call(self, session, call_sid, twiml, now=None):
+        if self._hung_up(session, call_sid):
+            raise CallNotInProgress(f"{call_sid} is not in progress (simulated Twilio error {NOT_IN_PROGRESS})")
         self._log(session, call_sid, "redirect", {"twiml": twiml}, now)
+
+    @staticmethod
+    def _hung_up(session: Session, call_sid: str) -> bool:
+        if session.scalar(select(Call.id).where(Call.call_sid == call_sid, Call.status.in_(FINAL))) is not None:
+            return True
+        sent = session.scalars(select(PlatformAction.payload).where(PlatformAction.call_sid == call_sid,
+                                                                    PlatformAction.action == "redirect"))
+        return any("<Hangup" in (payload or {}).get("twiml", "") for payload in sent)
 
     def add_participant(self, session, conference, to, from_, status_callback=None, now=None):
         self._log(session, None, "add_participant", {"conference": conference, "to": to, "from": from_}, now)

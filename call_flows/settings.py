@@ -24,8 +24,14 @@ DEFAULTS: dict[str, Any] = {
         "You were warned earlier in this call about your behaviour. As it has not improved, "
         "this call will now end. A manager will contact you about your query."
     ),
+    # T3's exception: the final notice of an immediate termination, when the caller heard no warning
+    "immediate_termination_message": (
+        "Because of what has been said on this call, this call will now end. "
+        "A manager will contact you about your query."
+    ),
     "warning_recording_url": "",  # T1: a recording URL is played instead of <Say> when set
     "termination_recording_url": "",
+    "immediate_termination_recording_url": "",
     "say_voice": "Polly.Amy",
     "say_language": "en-GB",
     "callback_due_hours": 24,  # T5: when the line manager's callback is due

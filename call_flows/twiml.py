@@ -54,10 +54,20 @@ def warning(call_sid: str, settings: dict, events_url: str | None) -> str:
     return str(response)
 
 
-def termination(settings: dict) -> str:
-    """T3: the final notice, then the call ends."""
+def final_notice(settings: dict, warned: bool) -> tuple[str, str]:
+    """T3: the final notice's words and its recording URL ("" = spoken with <Say>). After a warning the
+    caller is told they were warned (`termination_message`); an immediate termination, where the caller
+    heard no warning (T3's exception), has its own notice (`immediate_termination_message`)."""
+    if warned:
+        return settings["termination_message"], settings["termination_recording_url"]
+    return settings["immediate_termination_message"], settings["immediate_termination_recording_url"]
+
+
+def termination(settings: dict, warned: bool) -> str:
+    """T3: the final notice (see final_notice), then the call ends."""
     response = VoiceResponse()
-    _speak(response, settings["termination_message"], settings, settings["termination_recording_url"])
+    text, recording_url = final_notice(settings, warned)
+    _speak(response, text, settings, recording_url)
     response.hangup()
     return str(response)
 

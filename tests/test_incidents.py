@@ -9,6 +9,7 @@ from call_flows.models import Incident
 from call_flows.models.incidents_extra import IncidentNotDeletable
 from tests.callback_helpers import mail_app, post, terminated_call  # noqa: F401  (mail_app is a fixture)
 from tests.conftest import Staff
+from tests.page_helpers import sign_in
 
 FIELDS = {"incident_date": "2026-11-25", "incident_time": "10:40", "location": "Contact centre, Durham",
           "details": "Caller shouted and swore after a warning", "action_taken": "Call ended; EAP details given",
@@ -98,6 +99,8 @@ def test_i3_only_the_staff_member_acknowledges_in_their_own_session(mail_app, pe
     client = mail_app.test_client()
     t = terminated_call(mail_app, client, people["handler"])
     iid = t["incident_id"]
+    client.put(f"/api/v1/incidents/{iid}", headers=people["manager"]["headers"], json=FIELDS)
+    assert post(client, f"/incidents/{iid}/complete", people["manager"]).status_code == 200
     listed = client.get("/api/v1/incidents", headers=people["handler"]["headers"]).get_json()
     assert listed["to_acknowledge"] == [iid]
     assert post(client, f"/incidents/{iid}/acknowledge", people["manager"]).status_code == 403
@@ -131,3 +134,46 @@ def test_i6_incident_records_cannot_be_deleted(mail_app, people):
             session.flush()
         session.rollback()
         assert session.scalar(select(Incident.id).where(Incident.id == t["incident_id"])) == t["incident_id"]
+
+
+def test_i3_a_blank_open_record_cannot_be_signed_409_through_api_and_page(mail_app, people):
+    """I3: the staff member signs the completed record; a blank or still-open one is a 409."""
+    client = mail_app.test_client()
+    t = terminated_call(mail_app, client, people["handler"])
+    iid = t["incident_id"]
+    assert client.get("/api/v1/incidents", headers=people["handler"]["headers"]).get_json()["to_acknowledge"] == []
+    refused = post(client, f"/incidents/{iid}/acknowledge", people["handler"])
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "incident_not_completed"
+    assert "completed" in refused.get_json()["error"]["message"]
+    client.put(f"/api/v1/incidents/{iid}", headers=people["handler"]["headers"], json={"details": "Shouted"})
+    assert post(client, f"/incidents/{iid}/acknowledge", people["handler"]).status_code == 409  # filled, still open
+
+    sign_in(mail_app, client, "handler")
+    page = client.get(f"/incidents/{iid}").get_data(as_text=True)
+    assert "I have read this record: sign it" not in page and "once your line manager" in page
+    refused_page = client.post(f"/incidents/{iid}/acknowledge")
+    assert refused_page.status_code == 409 and "once your line manager has completed it" in refused_page.get_data(
+        as_text=True)
+    with mail_app.app_context():
+        assert db_session().get(Incident, iid).acknowledged_at is None
+
+    client.put(f"/api/v1/incidents/{iid}", headers=people["manager"]["headers"], json=FIELDS)
+    assert post(client, f"/incidents/{iid}/complete", people["manager"]).status_code == 200
+    assert "I have read this record: sign it" in client.get(f"/incidents/{iid}").get_data(as_text=True)
+    assert client.post(f"/incidents/{iid}/acknowledge").status_code == 302
+    with mail_app.app_context():
+        assert db_session().get(Incident, iid).acknowledged_at is not None
+
+
+def test_i2_a_refused_completion_keeps_what_the_manager_typed(mail_app, people):
+    """A form never silently discards what a person entered: completing an unfinished record on the
+    page saves the fields typed and says what is missing."""
+    client = mail_app.test_client()
+    iid = terminated_call(mail_app, client, people["handler"])["incident_id"]
+    sign_in(mail_app, client, "manager")
+    refused = client.post(f"/incidents/{iid}/complete", data={"details": "Caller swore", "location": "Durham"})
+    assert refused.status_code == 400 and "to complete the record, fill in" in refused.get_data(as_text=True)
+    with mail_app.app_context():
+        incident = db_session().get(Incident, iid)
+        assert incident.status == "open"
+        assert incident.details["details"] == "Caller swore" and incident.details["location"] == "Durham"

@@ -16,6 +16,7 @@ class RecordingHttpClient(HttpClient):
         super().__init__(logging.getLogger("tests.twilio_standin"), is_async=False)
         self.requests: list[dict] = []
         self.fail_next = 0
+        self.hung_up: set[str] = set()  # calls whose TwiML reached <Hangup/>: no longer in progress
         self._lock = threading.Lock()
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
@@ -26,6 +27,13 @@ class RecordingHttpClient(HttpClient):
             if self.fail_next:
                 self.fail_next -= 1
                 return Response(503, json.dumps({"code": 20500, "message": "stand-in outage", "status": 503}))
+            call = url.rsplit("/Calls/", 1)[-1].removesuffix(".json") if "/Calls/CA" in url else None
+            if method == "POST" and call:
+                if call in self.hung_up:  # Twilio: a completed call cannot be redirected (error 21220)
+                    return Response(400, json.dumps({"code": 21220, "status": 400,
+                                                     "message": "Call is not in-progress. Cannot redirect."}))
+                if "<Hangup" in str((data or {}).get("Twiml", "")):
+                    self.hung_up.add(call)
         sid = "CA" + secrets.token_hex(16)
         body = {"sid": sid, "call_sid": sid, "account_sid": "AC" + "0" * 32, "status": "queued"}
         return Response(201 if method == "POST" and url.endswith("s.json") else 200, json.dumps(body))

@@ -23,6 +23,10 @@ NOTE_FIELDS = callback_calls.NOTE_FIELDS
 @bp.get("/callbacks")
 @page_roles("line_manager")
 def callbacks():
+    return _queue_page()
+
+
+def _queue_page(status=200):
     session = db_session()
     user = current_staff()
     settings = org_settings.load(session)
@@ -32,11 +36,12 @@ def callbacks():
         "callbacks/queue.html", rows=callback_view.queue_view(session, user, utcnow(), settings["organisation_name"]),
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
         deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
-        max_attempts=settings["callback_max_attempts"])
+        max_attempts=settings["callback_max_attempts"]), status
 
 
 def _act(task_id, action, message):
-    """Run one service call; a refusal is shown on the page, never a 500."""
+    """Run one service call; a refusal is shown on the queue page with the error's own status (e.g.
+    409 `call_ended`), never a 500."""
     session = db_session()
     try:
         action(session, current_staff(), utcnow())
@@ -46,6 +51,7 @@ def _act(task_id, action, message):
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
+        return _queue_page(status=exc.status)
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 

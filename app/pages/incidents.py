@@ -29,6 +29,10 @@ def incidents_page():
 @bp.get("/incidents/<int:incident_id>")
 @page_roles(*ROLES)
 def incident_page(incident_id):
+    return _record_page(incident_id)
+
+
+def _record_page(incident_id, status=200):
     session = db_session()
     user = current_staff()
     try:
@@ -39,10 +43,13 @@ def incident_page(incident_id):
     call = session.get(Call, incident.call_id) if incident.call_id else None
     return render_template("callbacks/incident.html", incident=incident, user=user, staff=staff, call=call,
                            details=incident.details or {}, labels=incident_records.LABELS,
-                           text_fields=incident_records.TEXT_FIELDS, deliveries=deliveries_for(session, incident.id))
+                           text_fields=incident_records.TEXT_FIELDS,
+                           deliveries=deliveries_for(session, incident.id)), status
 
 
 def _act(incident_id, action, message):
+    """Run one service call, then back to the record; a refusal is shown on the record's page with
+    the error's own status (e.g. 409), never a 500 and never a silent redirect."""
     session = db_session()
     try:
         action(session, current_staff(), utcnow())
@@ -51,6 +58,7 @@ def _act(incident_id, action, message):
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
+        return _record_page(incident_id, status=exc.status)
     return redirect(url_for("pages.incident_page", incident_id=incident_id))
 
 
@@ -74,6 +82,7 @@ def complete_incident_page(incident_id):
 
     def act(session, user, now):
         incident_records.save(session, incident_id, user, values, now)
+        session.commit()  # what the manager typed is kept even when the record cannot be completed yet
         incident_records.complete(session, incident_id, user, now, org_settings.load(session))
     return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
 

@@ -78,10 +78,35 @@
     });
   }
 
+  /* A form never silently drops what the handler typed: its fields belong to one call (reset when
+     the call changes), pre-filled text never overwrites the handler's own, hidden parts are also
+     disabled (nothing can be typed there), and a refusal keeps the dialog open with the reason. */
+  function forCall(form, sid) {
+    if (form.dataset.call !== sid) {
+      form.reset();
+      Array.prototype.forEach.call(form.elements, function (el) { delete el.dataset.prefill; });
+      form.dataset.call = sid;
+    }
+    showError(form, "");
+  }
+
+  function prefill(el, value) {
+    if (el.value === "" || el.value === el.dataset.prefill) { el.value = value; }
+    el.dataset.prefill = value;
+  }
+
+  function showError(form, message) {
+    var p = form.querySelector("[data-error]");
+    p.textContent = message;
+    p.hidden = !message;
+  }
+
   function open(id) {
     var d = $(id);
     if (typeof d.showModal === "function") { d.showModal(); } else { d.setAttribute("open", ""); }
-    var first = d.querySelector("select, textarea, input");
+    var first = Array.prototype.find.call(d.querySelectorAll("select, textarea, input"), function (el) {
+      return !el.disabled && el.getClientRects().length > 0;  // the first control the handler can see
+    });
     if (first) { first.focus(); }
   }
 
@@ -94,23 +119,34 @@
       feedback("Warn the caller first (T3), or use Immediate termination for a threat of violence.", "bad");
       return;
     }
+    forCall($("end-form"), c.call_sid);
     $("immediate-fields").hidden = !immediate;
+    $("immediate-fields").disabled = !immediate;  // hidden and disabled: nothing typed there is lost
     $("end-immediate").required = !!immediate;
+    $("end-title").textContent = immediate ? "Immediate termination" : "End the call";
+    var notice = c.final_notice;  // T3: the words the caller will really hear
+    $("end-notice-intro").textContent = notice.recording
+      ? "The caller will hear the recorded notice your administrator set up (its wording may differ from this text):"
+      : "The caller will hear:";
+    $("end-notice").textContent = notice.text;
     var n = c.note;
     $("note-known").textContent = "caller " + n.known.caller + ", call started " + L.time(n.known.call_started_at) +
       ", handler " + n.known.handler + ", warnings " + n.known.warnings + ", and the end time.";
-    $("end-ref").value = n.case_reference;
-    $("end-told").value = n.told_customer;
-    $("end-said").value = n.customer_said_or_did;
-    $("end-form").dataset.immediate = immediate ? "1" : "";
-    if (c.warnings.length) { $("end-reason").value = c.warnings[c.warnings.length - 1].reason; }
+    prefill($("end-ref"), n.case_reference);
+    prefill($("end-told"), n.told_customer);
+    prefill($("end-said"), n.customer_said_or_did);
+    if (c.warnings.length) { prefill($("end-reason"), c.warnings[c.warnings.length - 1].reason); }
     open("end-dialog");
   }
 
-  $("warn").addEventListener("click", function () { if (state && state.call && !state.call.termination) { open("warn-dialog"); } });
+  $("warn").addEventListener("click", function () {
+    if (state && state.call && !state.call.termination) { forCall($("warn-form"), state.call.call_sid); open("warn-dialog"); }
+  });
   $("terminate").addEventListener("click", function () { openEnd(false); });
   $("immediate").addEventListener("click", function () { openEnd(true); });
-  $("need").addEventListener("click", function () { if (state && state.call) { open("need-dialog"); } });
+  $("need").addEventListener("click", function () {
+    if (state && state.call) { forCall($("need-form"), state.call.call_sid); open("need-dialog"); }
+  });
   Array.prototype.forEach.call(document.querySelectorAll("dialog .cancel"), function (b) {
     b.addEventListener("click", function () { b.closest("dialog").close(); });
   });
@@ -121,8 +157,8 @@
     feedback("Sending the warning…");
     L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/warnings",
            { reason: $("warn-reason").value, detail: $("warn-detail").value || null }).then(function (res) {
+      if (!res.ok) { showError($("warn-form"), apiError(res)); feedback(apiError(res), "bad"); live.refresh(); return; }
       close("warn-dialog");
-      if (!res.ok) { feedback(apiError(res), "bad"); return; }
       $("warn-detail").value = "";
       feedback(res.data.platform_status === "played" ? "Warning given: the caller has heard it. The conversation continues."
         : "Warning recorded: waiting for the platform to play it…", "ok");
@@ -134,7 +170,7 @@
   $("end-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var sid = state.call.call_sid;
-    var immediate = $("end-form").dataset.immediate === "1";
+    var immediate = !$("immediate-fields").disabled;  // what the handler can see is what is sent
     var body = {
       reason: $("end-reason").value, case_reference: $("end-ref").value || null,
       immediate_reason: immediate ? $("end-immediate").value : null,
@@ -144,8 +180,8 @@
     };
     feedback("Ending the call…");
     L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/termination", body).then(function (res) {
+      if (!res.ok) { showError($("end-form"), apiError(res)); feedback(apiError(res), "bad"); live.refresh(); return; }
       close("end-dialog");
-      if (!res.ok) { feedback(apiError(res), "bad"); return; }
       feedback((res.data.platform_status === "played" ? "Call ended: the caller heard the final notice."
         : "Termination recorded: waiting for the platform to end the call…") +
         " Case note, incident record and a callback task for your line manager were created.", "ok");
@@ -156,8 +192,9 @@
   $("need-form").addEventListener("submit", function (e) {
     e.preventDefault();
     L.post("/api/v1/calls/" + encodeURIComponent(state.call.call_sid) + "/need", { need: $("need-text").value }).then(function (res) {
+      if (!res.ok) { showError($("need-form"), apiError(res)); feedback(apiError(res), "bad"); live.refresh(); return; }
       close("need-dialog");
-      feedback(res.ok ? "Noted: your manager will see it." : apiError(res), res.ok ? "ok" : "bad");
+      feedback("Noted: your manager will see it.", "ok");
       live.refresh();
     });
   });
