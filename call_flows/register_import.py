@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Callable, Iterable
 
 from .errors import InvalidPhone
-from .phone import to_e164
+from .phone import rejoin_extensions, to_e164
 from .register_rules import expires_at
 
 COLUMNS = ("name", "phones", "marker", "precautions", "added_on", "last_reviewed_on", "source", "notified")
@@ -136,15 +136,14 @@ def _phones(value: str, region: str, reasons: list[str]) -> list[str]:
         reasons.append(f"phones is longer than {MAX_PHONES_TEXT} characters")
         return []
     found: list[str] = []
-    for piece in (p.strip() for p in value.split(";")):
+    for piece in rejoin_extensions([unescape(p.strip()) for p in value.split(";")], region):
         if not piece:
             continue
         try:
-            number = to_e164(unescape(piece), region)
-        except InvalidPhone as exc:
-            hint = (" (separate numbers with ;)" if any(c in piece for c in ",/|")
-                    else " (wrong number of digits)" if "possible" in exc.message else "")
-            reasons.append(f"phones: '{_show(piece)}' is not a phone number{hint}")
+            number = to_e164(piece, region)
+        except InvalidPhone as exc:  # the reason is phone.to_e164's plain sentence (extension, placeholder...)
+            hint = " (separate numbers with ;)" if any(c in piece for c in "/|") else ""
+            reasons.append(f"phones: {_show(exc.message, 400)}{hint}")
             continue
         if number not in found:
             found.append(number)
