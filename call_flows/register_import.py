@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Iterable
 
+from .clock import local_date
 from .errors import InvalidPhone
 from .phone import rejoin_extensions, to_e164
 from .register_rules import expires_at
@@ -296,7 +297,7 @@ def check(text: str, region: str, now: datetime,
           progress: Callable[[int], None] | None = None) -> Checked:
     """Read, check and merge a whole file. Rows already past their R6 expiry are left out with a
     note, not refused: R6 says no entry stays longer, so they have nothing to flag."""
-    rows, errors, count = read_rows(text, region, now.date(), progress)
+    rows, errors, count = read_rows(text, region, local_date(now), progress)
     notes, live = [], []
     for row in rows:
         ends = expires_at(row.added_on, row.source, row.marker)

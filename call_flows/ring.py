@@ -7,12 +7,13 @@ Either way "calls today" counts the calls before this one.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from .clock import today_start
 from .phone import Caller
 
 FLAGS_SELECT = """
@@ -25,7 +26,7 @@ SELECT
     WHERE cp.phone = :caller AND r.status = 'active' ORDER BY r.id DESC LIMIT 1) AS restriction_id,
   (SELECT count(*) FROM warnings w WHERE w.caller = :caller AND w.created_at > :since) AS warnings,
   (SELECT count(*) FROM terminations t WHERE t.caller = :caller AND t.created_at > :since) AS terminations,
-  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at > :day_start) AS calls_today
+  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start) AS calls_today
 """
 
 CALL_INSERT = """
@@ -84,9 +85,13 @@ def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime
     return {
         "call_sid": call_sid, "caller": caller.e164, "kind": caller.kind, "raw": caller.raw,
         "called": (called or "")[:64], "now": now,
-        "since": now - timedelta(days=settings["repeat_window_days"]),
-        "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0),
+        **day_bounds(now, settings),
     }
+
+
+def day_bounds(now: datetime, settings: dict) -> dict:
+    """C2 "today" and the R10 window, from the organisation's local midnight (clock.ORG_TIMEZONE), in UTC."""
+    return {"since": today_start(now, settings["repeat_window_days"]), "day_start": today_start(now)}
 
 
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
