@@ -91,16 +91,42 @@ def to_e164(text: str, region: str = "GB") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def rejoin_extensions(pieces: list[str], region: str = "GB") -> list[str]:
-    """Numbers split on ";" (the register CSV's separator), with an RFC 3966 ";ext=123" that the split
-    cut off put back on its number, so to_e164 refuses the extension instead of storing the main line."""
+def rejoin_extensions(pieces: list[str], region: str = "GB", separator: str = ";") -> list[str]:
+    """Numbers split on `separator`, with an extension that the split cut off (RFC 3966 ";ext=123",
+    pause digits ",123") put back on its number, so to_e164 refuses the extension instead of storing
+    the main line. phonenumbers decides what is an extension."""
     out: list[str] = []
     for piece in pieces:
-        if out and piece and not _possible(piece, region) and _extension(f"{out[-1]};{piece}", region):
-            out[-1] = f"{out[-1]};{piece}"
+        joined = f"{out[-1]}{separator}{piece}" if out else ""
+        if out and piece and not _possible(piece, region) and _extension(joined, region):
+            out[-1] = joined
         else:
             out.append(piece)
     return out
+
+
+def split_numbers(text: str, region: str = "GB") -> list[str]:
+    """Numbers typed one a line, or separated by commas or semicolons, as separate pieces for to_e164.
+    A line that phonenumbers reads as one number (extensions and pause digits included) stays whole."""
+    pieces: list[str] = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if _parses(line, region):
+            pieces.append(line)
+            continue
+        for part in rejoin_extensions([p.strip() for p in line.split(",")], region, ","):
+            pieces += rejoin_extensions([p.strip() for p in part.split(";")], region)
+    return [p for p in pieces if p]
+
+
+def _parses(text: str, region: str) -> bool:
+    try:
+        phonenumbers.parse(text, region)
+        return True
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def _possible(text: str, region: str) -> bool:

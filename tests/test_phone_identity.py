@@ -127,3 +127,29 @@ def test_r4_api_and_page_refuse_an_extension_with_invalid_phone(app, client, run
     assert looked_up.status_code == 400 and looked_up.get_json()["error"]["code"] == "invalid_phone"
     with app.app_context():
         assert list(db_session().scalars(select(CustomerPhone.phone))) == ["+447700900123"]
+
+
+@pytest.mark.parametrize("written", ["020 7946 0000,,123", "020 7946 0000 #123", "+442079460000;ext=123",
+                                     "07700 900124, 020 7946 0000 ext. 123"])
+def test_r4_the_proposal_page_refuses_an_extension_and_stores_nothing(app, client, ring, team, written):
+    from tests.register_helpers import incident_from_call
+
+    incident_id = incident_from_call(client, ring, team)
+    refused = client.post("/register/propose", headers=team["manager"]["headers"],
+                          data={"incident_id": str(incident_id), "name": "Kim", "summary": "Threats", "phones": written})
+    assert refused.status_code == 400 and "it has an extension (123)" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db_session().scalar(select(func.count()).select_from(CustomerPhone)) == 0
+
+
+def test_r4_numbers_typed_on_one_line_with_commas_are_still_several_numbers(app, client, ring, team):
+    from tests.register_helpers import incident_from_call
+
+    incident_id = incident_from_call(client, ring, team)
+    done = client.post("/register/propose", headers=team["manager"]["headers"],
+                       data={"incident_id": str(incident_id), "name": "Kim", "summary": "Threats",
+                             "phones": "07700 900124, 07700 900125\n+44 20 7946 0001"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert sorted(db_session().scalars(select(CustomerPhone.phone))) == [
+            "+442079460001", "+447700900124", "+447700900125"]

@@ -14,6 +14,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput
 from call_flows.models import Incident, User
+from call_flows.phone import split_numbers
 
 from ..auth import current_staff
 from ..db import db_session
@@ -89,7 +90,8 @@ def register_propose():
                 raise InvalidInput("incident number must be a number")
             proposal = register_panel.Proposal(
                 incident_id=int(incident) if incident else None, name=form.get("name", ""),
-                summary=form.get("summary", ""), phones=form_lines("phones"), address=form.get("address"),
+                summary=form.get("summary", ""), address=form.get("address"),
+                phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]),
                 email=form.get("email"), case_references=form_lines("case_references"),
                 key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
                 source=form.get("source", "own"))
