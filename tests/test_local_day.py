@@ -141,3 +141,10 @@ def test_an_unknown_org_timezone_fails_at_start_up():
             from_env({"ORG_TIMEZONE": "Mars/Olympus", "SECRET_KEY": "x"})
     finally:
         clock.set_org_timezone(None)
+
+
+def test_r4_exported_register_dates_are_the_local_calendar_date():
+    from call_flows.register_export import _day
+
+    assert _day(utc(2026, 6, 30, 23, 30)) == "2026-07-01"  # 00:30 London on 1 July
+    assert _day(utc(2026, 10, 25, 23, 30)) == "2026-10-25"  # 23:30 GMT, after the clocks went back
