@@ -7,7 +7,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_TIMEZONE = "Europe/London"
-_configured: str | None = None
+_configured: ZoneInfo | None = None
 
 
 def utcnow() -> datetime:
@@ -34,12 +34,12 @@ def zone_named(name: str) -> ZoneInfo:
 def set_org_timezone(name: str | None) -> None:
     """Called by the app factory with its ORG_TIMEZONE; None falls back to the environment."""
     global _configured
-    _configured = zone_named(name).key if name else None
+    _configured = zone_named(name) if name else None
 
 
 def org_zone() -> ZoneInfo:
     """The organisation's zone: the app's ORG_TIMEZONE, else the environment's, else Europe/London."""
-    return zone_named(_configured or os.environ.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE)
+    return _configured or zone_named(os.environ.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE)
 
 
 def local(moment: datetime) -> datetime:
@@ -54,7 +54,12 @@ def local_date(moment: datetime) -> date:
 
 def day_start(day: date) -> datetime:
     """Local midnight starting `day`, in UTC (23:00 UTC the evening before in British Summer Time)."""
-    return datetime.combine(day, time(0), tzinfo=org_zone()).astimezone(timezone.utc)
+    return _midnight(day, org_zone())
+
+
+@lru_cache(maxsize=1024)
+def _midnight(day: date, zone: ZoneInfo) -> datetime:  # ring time asks for the same few days all day
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
 
 
 def today_start(now: datetime, days_back: int = 0) -> datetime:

@@ -7,13 +7,13 @@ Either way "calls today" counts the calls before this one.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from .clock import today_start
+from .clock import day_start, local_date
 from .phone import Caller
 
 FLAGS_SELECT = """
@@ -91,7 +91,8 @@ def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime
 
 def day_bounds(now: datetime, settings: dict) -> dict:
     """C2 "today" and the R10 window, from the organisation's local midnight (clock.ORG_TIMEZONE), in UTC."""
-    return {"since": today_start(now, settings["repeat_window_days"]), "day_start": today_start(now)}
+    today = local_date(now)
+    return {"since": day_start(today - timedelta(days=settings["repeat_window_days"])), "day_start": day_start(today)}
 
 
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
