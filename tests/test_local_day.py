@@ -122,7 +122,7 @@ def test_i8_trend_weeks_start_monday_local_midnight(at, week):
     assert trends.period_start(now, 2) == clock.day_start(datetime.fromisoformat(week).date())
 
 
-def test_org_timezone_sets_the_day_for_another_organisation(database_url):
+def test_c2_org_timezone_sets_the_day_for_another_organisation(database_url):
     from tests.conftest import make_app
 
     try:

@@ -21,7 +21,7 @@ RECENT = (date.today() - timedelta(days=30)).isoformat()
 
 
 @pytest.mark.parametrize("raw", PLACEHOLDERS + [p[1:] for p in PLACEHOLDERS] + ["+86 282 452 253"] + WORDS)
-def test_every_twilio_withheld_placeholder_is_a_withheld_caller_with_no_number(raw):
+def test_r1_every_twilio_withheld_placeholder_is_a_withheld_caller_with_no_number(raw):
     caller = classify_caller(raw, "GB")
     assert (caller.kind, caller.e164) == ("withheld", None)
 
@@ -82,7 +82,7 @@ def test_r1_a_from_with_an_extension_is_not_taken_for_the_switchboard_at_ring():
 
 
 @pytest.mark.parametrize("bad", ["hello", "12", "+999 1234", "07700 900123 4567 8901"])
-def test_phone_errors_are_plain_sentences_not_the_librarys(bad):
+def test_r4_phone_errors_are_plain_sentences_not_the_librarys(bad):
     with pytest.raises(InvalidPhone) as refused:
         to_e164(bad, "GB")
     message = refused.value.message
