@@ -62,7 +62,8 @@ operation("get", "/callbacks", "The line manager's queue, most urgent first", "l
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
 operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", "admin")
-operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
+operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}; a value outside "
+          "the setting's type or bounds (call_flows.settings.OrgSettings) is a 400 naming them", "admin")
 
 # Caution register (issue 5: R3-R9, R10, C1-C3)
 from .api import register_schemas as rs  # noqa: E402

@@ -11,7 +11,7 @@ from . import recovery
 from .clock import as_utc
 from .models import Call, CallWarning, Incident, Team, Termination, User
 from .phone import mask
-from .ring import FLAGS_SELECT, repeat_signals
+from .ring import FLAGS_SELECT, day_bounds, repeat_signals
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
@@ -25,8 +25,7 @@ def caller_flags(session: Session, call: Call, now: datetime, settings: dict) ->
              "flagged": False}
     if not call.caller:
         return empty
-    params = {"caller": call.caller, "now": now, "since": now - timedelta(days=settings["repeat_window_days"]),
-              "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0)}
+    params = {"caller": call.caller, "now": now, **day_bounds(now, settings)}
     row = session.execute(text(FLAGS_SELECT), params).one()
     calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
     marker = row.marker or call.ring_marker

@@ -1,11 +1,11 @@
 """A caller's flags as a role may see them (R1, R9 least data, R10, C2, C3)."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Termination, User
-from .ring import repeat_signals
+from .ring import day_bounds, repeat_signals
 from .signals import volume_signals
 
 MANAGER_ROLES = ("line_manager", "supervisor", "admin", "panel_member")
@@ -20,8 +20,8 @@ def audit(session: Session, actor: User | None, action: str, entity: str, entity
 
 def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: dict) -> dict:
     """Everything flagged about a number, trimmed to what the viewer's role needs."""
-    since = now - timedelta(days=settings["repeat_window_days"])
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
+    since, day_start = bounds["since"], bounds["day_start"]
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
     register = None
     restriction = None

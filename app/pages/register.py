@@ -4,16 +4,17 @@ Forms post back here (CSRF token in each), each view calls one service, then red
 message (post/redirect/get); a refused action (quorum, missing justification...) says why. The
 JSON API (app/api/register.py) does the same through the same services.
 """
-from datetime import datetime, time, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from call_flows import register_letters, register_panel, register_privacy, register_reviews
 from call_flows import settings as org_settings
-from call_flows.clock import utcnow
+from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
 from call_flows.models import Incident, User
+from call_flows.phone import split_numbers
 
 from ..auth import current_staff
 from ..db import db_session
@@ -26,7 +27,7 @@ PANEL = ("panel_member",)
 
 
 def form_date(name: str, now: datetime) -> datetime:
-    """A date field (blank = now); midday UTC of that date, never later than now."""
+    """A date field (blank = now); midday of that date on the organisation's clock, never later than now."""
     raw = request.form.get(name, "").strip()
     if not raw:
         return now
@@ -34,7 +35,7 @@ def form_date(name: str, now: datetime) -> datetime:
         day = datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
         raise InvalidInput(f"{name.replace('_', ' ')} must be a date") from None
-    return min(datetime.combine(day, time(12), tzinfo=timezone.utc), now)
+    return min(day_start(day) + timedelta(hours=12), now)
 
 
 def form_lines(name: str) -> list[str]:
@@ -89,7 +90,8 @@ def register_propose():
                 raise InvalidInput("incident number must be a number")
             proposal = register_panel.Proposal(
                 incident_id=int(incident) if incident else None, name=form.get("name", ""),
-                summary=form.get("summary", ""), phones=form_lines("phones"), address=form.get("address"),
+                summary=form.get("summary", ""), address=form.get("address"),
+                phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]),
                 email=form.get("email"), case_references=form_lines("case_references"),
                 key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
                 source=form.get("source", "own"))
