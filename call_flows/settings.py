@@ -60,6 +60,16 @@ DEFAULTS: dict[str, Any] = {
     "register_letter_template": "",  # R5: empty = the built-in template (register_letters.DEFAULT_TEMPLATE)
     "letter_new_issues_contact": ("You may still contact us about new issues or to request a service, in writing "
                                   "or by telephone; existing issues will not be revisited."),
+    # R9 retention (call_flows/retention.py; README "Retention"): days each kind of record keeps personal data
+    "retention_calls_days": 365,  # caller numbers and T2 notes on calls (never below repeat_window_days)
+    "retention_warnings_days": 365,  # the caller's number and what they said on a warning (same floor)
+    "retention_terminations_days": 365,  # the caller's number and the detail on a termination (same floor)
+    "retention_case_notes_days": 1095,  # case notes (T4, M1): as long as a register entry may rest on them (R6)
+    "retention_callback_tasks_days": 365,  # a closed callback task's number, outcome note and cancel reason
+    "retention_webhook_receipts_days": 30,  # webhook idempotency keys (they hold CallSids)
+    "retention_platform_actions_days": 30,  # the simulated platform's log of what the caller heard
+    "retention_mail_days": 30,  # instance/outbox/ mail files and the stored bodies of emails already sent
+    "retention_import_runs_days": 30,  # register import runs' error and note text (rows may quote numbers)
     "letter_appeal_route": ("You have a right to appeal against this decision through our Corporate Complaints "
                             "Procedure (stage 2). We will answer your appeal within 20 working days."),
 }
