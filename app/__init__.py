@@ -17,6 +17,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(from_env(overrides))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .log_privacy import install as mask_numbers_in_logs
+    mask_numbers_in_logs(app.config.get("DEFAULT_REGION") or "GB")  # R9: caller numbers masked in every log line
 
     db.init_app(app)
     jobs.init_app(app)
