@@ -75,7 +75,7 @@ operation("get", "/callers/{phone}", "A caller's flags as the role may see them"
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
-operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
+operation("put", "/settings/{key}", "Change one organisation setting", "admin", schemas.SettingIn)
 
 # Caution register (issue 5: R3-R9, R10, C1-C3)
 from .api import register_schemas as rs  # noqa: E402

@@ -78,7 +78,7 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
         if name in values:
             details[name] = clean_text(values[name], name)
     for name in FLAGS:
-        if name in values:
+        if name in values and values[name] is not None:  # null = not answered, as /openapi.json allows
             if not isinstance(values[name], bool):
                 raise InvalidInput(f"{name} must be true or false")
             details[name] = values[name]

@@ -18,7 +18,7 @@ class ProposalIn(Body):
     incident_id: Id = Field(description="R3: the incident record the entry is proposed on")
     name: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=4000)
-    phones: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
     address: str | None = Text
     email: str | None = Field(default=None, max_length=200)
     case_references: list[str] = Field(default_factory=list, max_length=20)
