@@ -88,7 +88,7 @@ def delete_case_notes(session: Session, before: datetime) -> int:
     old = select(CaseNote.id).where(CaseNote.created_at <= before)
     session.execute(update(Termination).where(Termination.case_note_id.in_(old)).values(case_note_id=None)
                     .execution_options(synchronize_session=False))
-    return session.execute(delete(CaseNote).where(CaseNote.id.in_(old))
+    return session.execute(delete(CaseNote).where(CaseNote.created_at <= before)
                            .execution_options(synchronize_session=False)).rowcount or 0
 
 

@@ -15,7 +15,12 @@ class Body(BaseModel):
 class ProposalIn(Body):
     """R3: a line manager proposes an entry from an incident record."""
 
-    incident_id: Id = Field(description="R3: the incident record the entry is proposed on")
+    # R3: the organisation's own entries (source own, the default) are proposed on an incident record
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"source": {"const": "own"}}}, "then": {"required": ["incident_id"]}})
+
+    incident_id: Id | None = Field(default=None, description="R3: the incident record the entry is proposed on; "
+                                   "required for the organisation's own entries (source own)")
     name: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=4000)
     phones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
