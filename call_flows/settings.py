@@ -59,6 +59,7 @@ Url = Annotated[str, Field(max_length=500, description="an http(s) URL"), AfterV
 UrlOrEmpty = Annotated[str, Field(max_length=500, description="an http(s) URL, or empty"), AfterValidator(_url_or_empty)]
 Addresses = Annotated[str, Field(min_length=3, max_length=1000, description="e-mail addresses separated by commas"),
                       AfterValidator(_addresses)]
+RetentionDays = Annotated[int, Field(ge=1, le=3650, description="days, 1 to 3650")]  # R9
 
 
 class OrgSettings(BaseModel):
@@ -116,6 +117,16 @@ class OrgSettings(BaseModel):
     letter_appeal_route: Text = ("You have a right to appeal against this decision through our Corporate Complaints "
                                  "Procedure (stage 2). We will answer your appeal within 20 working days.")
 
+    # R9 retention (call_flows/retention.py; README "Retention"): days each kind of record keeps personal data
+    retention_calls_days: RetentionDays = 365  # caller numbers and T2 notes on calls (never below repeat_window_days)
+    retention_warnings_days: RetentionDays = 365  # the caller's number and what they said on a warning (same floor)
+    retention_terminations_days: RetentionDays = 365  # the caller's number and the detail on a termination (same floor)
+    retention_case_notes_days: RetentionDays = 1095  # case notes (T4, M1): as long as a register entry may rest on them (R6)
+    retention_callback_tasks_days: RetentionDays = 365  # a closed callback task's number, outcome note and cancel reason
+    retention_webhook_receipts_days: RetentionDays = 30  # webhook idempotency keys (they hold CallSids)
+    retention_platform_actions_days: RetentionDays = 30  # the simulated platform's log of what the caller heard
+    retention_mail_days: RetentionDays = 30  # instance/outbox/ mail files and the stored bodies of emails already sent
+    retention_import_runs_days: RetentionDays = 30  # register import runs' error and note text (rows may quote numbers)
 
 DEFAULTS: dict[str, Any] = OrgSettings().model_dump()
 

@@ -7,10 +7,14 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.before_request
 def _csrf_for_browser_sessions():
     """Bearer-token clients are exempt from CSRF; a signed-in browser must send X-CSRFToken."""
+    from flask_login import current_user
+
     from .. import csrf
-    from ..auth import bearer_token
+    from ..auth import current_staff, bearer_token
 
     if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer_token():
+        if not current_user.is_authenticated:
+            current_staff()  # 401 first: an unauthenticated request is a 401 whatever its method (CONTRACT)
         csrf.protect()
 
 
