@@ -1,17 +1,14 @@
-"""Shared by the console and board pages: role checks that answer pages (not JSON), and the
+"""Shared by the console and board pages: the role check (`page_roles`, app/access.py), and the
 server-sent event stream. The stream is only a nudge: each page refetches its full snapshot on
 (re)connect and after each event, so a dropped connection or a restart heals by itself."""
 import json
 import logging
 import time
-from functools import wraps
 
-from flask import Response, current_app, redirect, render_template, request, url_for
-
-from call_flows.errors import DomainError
+from flask import Response, current_app
 
 from .. import events
-from ..auth import current_staff
+from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
 
 log = logging.getLogger(__name__)
 LIFETIME_S = 300  # each stream ends after 5 minutes; EventSource reconnects (frees workers, picks up deploys)
@@ -20,25 +17,6 @@ RETRY_MS = 2000
 # Only these keys of an event reach the browser (numbers are already masked by the publishers).
 PUBLIC_KEYS = ("kind", "call_sid", "caller", "caller_kind", "marker", "signals", "restricted", "at", "status",
                "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at")
-
-
-def page_roles(*roles: str):
-    """Signed-out visitors go to /login; a signed-in member of staff without the role gets a 403 page."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            try:
-                user = current_staff()
-            except DomainError:
-                return redirect(url_for("pages.login", next=request.path))
-            if user.role not in roles:
-                return render_template("console/forbidden.html", roles=roles), 403
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S):

@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash
 
 from call_flows.models import User
 
+from ..access import public
 from ..auth import SessionUser, current_staff
 from ..db import db_session
 from . import bp
@@ -15,6 +16,7 @@ HOME = {"call_handler": "/console", "line_manager": "/callbacks", "supervisor": 
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     error = None
     if request.method == "POST":
@@ -28,12 +30,14 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     logout_user()
     return redirect(url_for("pages.login"))
 
 
 @bp.get("/")
+@public
 def home():
     try:
         user = current_staff()
