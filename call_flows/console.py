@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
-from .callers import audit
-from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from .shown import shown_once
+from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -40,10 +40,8 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                       Restriction.status == "active")
                             .order_by(Restriction.id.desc()).limit(1))
-    if entry is not None and viewer is not None and since is not None and session.scalar(
-            select(AuditLog.id).where(AuditLog.actor_id == viewer.id, AuditLog.entity == "register_entry",
-                                      AuditLog.entity_id == entry.id, AuditLog.at >= since).limit(1)) is None:
-        audit(session, viewer, "view", "register_entry", entry.id, now, via="console")
+    if entry is not None and viewer is not None and since is not None:
+        shown_once(session, viewer, entry.id, since, now, "console")
     return {"precautions": entry.precautions if entry else None,
             "restriction": {"kind": active.kind, "detail": active.detail} if active else None}
 

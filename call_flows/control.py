@@ -10,6 +10,7 @@ from . import outbox
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
+from .visibility import may_see_call
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -22,11 +23,18 @@ def get_call(session: Session, call_sid: str) -> Call:
     return call
 
 
-def _check_may_act(call: Call, user: User) -> None:
-    """The call's own handler, or a supervisor (CONTRACT staff API)."""
-    if user.role == "supervisor" or (call.handler_id == user.id):
+def _check_may_act(session: Session, call: Call, user: User) -> None:
+    """The call's own handler, or a supervisor who watches the call's team (CONTRACT staff API).
+    R9: someone who may not see the call is told it does not exist (404, as for an unknown CallSid);
+    a call nobody has taken yet has no handler to protect, so no one warns or ends it (409)."""
+    if call.handler_id is not None and call.handler_id == user.id:
         return
-    raise Forbidden("only the call's handler or a supervisor may do this")
+    if not may_see_call(session, user, call):
+        raise NotFound(f"no call {call.call_sid}")
+    if call.handler_id is None:
+        raise Conflict("nobody has taken this call yet", code="not_answered")
+    if user.role != "supervisor":
+        raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
 
 
 def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
@@ -52,7 +60,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
 def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
     """T2: the handler records that a disability or need may be involved; managers see it."""
     call = get_call(session, call_sid)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)
     call.needs_note = clean_text(text, "need", required=True, max_len=1000)
     return call
 
@@ -75,7 +83,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     reason = choice(reason, "reason", WARNING_REASONS)
     detail = clean_text(detail, "detail")
     call = get_call(session, call_sid)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)
     if call.status in ENDED:
         raise Conflict("the call has ended", code="call_ended")
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
@@ -98,9 +106,6 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
     open the incident record and queue the line manager's callback. Repeating returns the same one."""
     call = get_call(session, call_sid)
-    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
-    if existing:
-        return TerminationResult(existing, created=False)
     reason = choice(reason, "reason", WARNING_REASONS)
     immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
     immediate_detail = clean_text(immediate_detail, "immediate_detail")
@@ -108,7 +113,10 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
         raise InvalidInput("immediate_reason other_serious needs immediate_detail")
     case_reference = clean_text(case_reference, "case_reference", max_len=64) or f"CALL-{call.call_sid}"
     fields = note_fields(note, NOTE_FIELDS)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)  # R9: before anything about the call is answered
+    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    if existing:
+        return TerminationResult(existing, created=False)
     warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                     .order_by(CallWarning.created_at)))
     if not warnings and not immediate_reason:  # T3: terminate only after a warning

@@ -28,8 +28,10 @@ def callbacks():
     settings = org_settings.load(session)
     covering = [m.username for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
+    rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
+    session.commit()  # R9: the audit rows of the markers shown
     return render_template(
-        "callbacks/queue.html", rows=callback_view.queue_view(session, user, utcnow(), settings["organisation_name"]),
+        "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
         deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
         max_attempts=settings["callback_max_attempts"])

@@ -9,11 +9,11 @@ from datetime import datetime, time, timezone
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from call_flows import register_letters, register_panel, register_privacy, register_reviews
+from call_flows import incident_records, register_letters, register_panel, register_privacy, register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput
-from call_flows.models import Incident, User
+from call_flows.models import User
 
 from ..auth import current_staff
 from ..db import db_session
@@ -110,7 +110,8 @@ def register_propose():
 
 
 def _incidents():
-    return list(db_session().scalars(select(Incident).order_by(Incident.opened_at.desc()).limit(50)))
+    """The incident records the proposer may see (R9: their teams'), newest first."""
+    return incident_records.visible(db_session(), current_staff())[:50]
 
 
 @bp.get("/register/entries/<int:entry_id>")

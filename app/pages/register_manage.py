@@ -13,6 +13,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput, NotFound
 from call_flows.models import Customer, CustomerPhone, RegisterEntry, User
 from call_flows.register_panel import attach_phones, phones_e164
+from call_flows.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session
@@ -73,6 +74,7 @@ def register_customer(customer_id):
                                    .order_by(RegisterEntry.id.desc())))
     held = contact_restrictions.for_customer(session, customer_id)
     audit(session, viewer, "view", "customer", customer_id, utcnow())
+    entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
     commit_and_dispatch(session)
     officers = list(session.scalars(select(User).where(User.active, User.role != "admin").order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
