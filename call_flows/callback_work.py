@@ -110,7 +110,7 @@ def _line_manager(session: Session, username, what: str) -> User:
 def reassign(session: Session, task_id: int, admin: User, manager_username, now: datetime) -> CallbackTask:
     """An administrator moves a task to another line manager; it keeps its place (need_arose_at)."""
     if admin.role != "admin":
-        raise Forbidden("only an administrator may reassign tasks")
+        raise Forbidden("only an administrator may reassign tasks", code="admin_reassigns")
     task = task_for(session, task_id, admin)
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"the task is {task.status}", code="task_closed")

@@ -93,7 +93,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
     if user.role != "line_manager":
-        raise Forbidden("the line manager completes and submits the record (I2)")
+        raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
     if incident.status == "completed":
         return incident
     details = incident.details or {}
@@ -125,7 +125,7 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     """I3: the staff member reads and signs the record, in their own session."""
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
-        raise Forbidden("only the member of staff the record is about can acknowledge it")
+        raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
     incident.acknowledged_at = incident.acknowledged_at or now
     return incident
 
