@@ -13,12 +13,34 @@ log = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1  # the largest PostgreSQL BIGINT; SQLite's INTEGER has the same range
 
 
+def digits_at_most(limit: int) -> str:
+    """A regular expression (no groups) for the decimal numbers 0..`limit`, leading zeros allowed."""
+    top = str(limit)
+    options = [rf"\d{{1,{len(top) - 1}}}"] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        if digit != "0":
+            rest = len(top) - i - 1
+            options.append(top[:i] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(top)
+    return "0*(?:" + "|".join(options) + ")"
+
+
 class BoundedInt(IntegerConverter):
     """`<int:...>` that matches 0..2^63-1 only: a larger id cannot name a row, so it is a 404 like any
-    unknown id (never a database overflow and a 500)."""
+    unknown id (never a database overflow and a 500). The bound is in the pattern itself, so a path with
+    a larger id matches no rule at all (a converter's refusal alone would let the router answer 405)."""
+
+    regex = digits_at_most(MAX_ID)
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+
+
+def form_id(raw: str | None) -> int | None:
+    """An id written in a form or query string: its int when it could name a row (digits, at most
+    MAX_ID), else None; callers treat None as "not given" or refuse it with a 4xx, never a 500."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
 
 
 def error_json(status: int, code: str, message: str) -> Response:
@@ -43,7 +65,8 @@ def _for_audience(exc: HTTPException):
 def init_app(app: Flask) -> None:
     """Call before registering blueprints: rules are compiled with the converters present then."""
     app.url_map.converters["int"] = BoundedInt
-    app.config.setdefault("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)  # 413 beyond; the register import allows more
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # 413 beyond; the register import allows more
+        app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

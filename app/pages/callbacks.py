@@ -124,6 +124,9 @@ def terminate_page(task_id):
 @bp.post("/callbacks/deputy")
 @page_roles("line_manager")
 def deputy_page():
+    if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
+        flash("Choose a deputy, or Nobody to take your queue back.", "error")
+        return redirect(url_for("pages.callbacks"))
     deputy = request.form.get("deputy") or None
     return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, deputy),
                 f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")

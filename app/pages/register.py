@@ -18,6 +18,7 @@ from call_flows.models import User
 from ..auth import current_staff
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..routing import form_id
 from . import bp
 from .live import page_roles
 
@@ -85,10 +86,10 @@ def register_propose():
         incident = form.get("incident_id", "").strip()
 
         def action(s):
-            if incident and not incident.isdigit():
-                raise InvalidInput("incident number must be a number")
+            if incident and form_id(incident) is None:
+                raise InvalidInput("incident number must be a number (of an incident record)")
             proposal = register_panel.Proposal(
-                incident_id=int(incident) if incident else None, name=form.get("name", ""),
+                incident_id=form_id(incident), name=form.get("name", ""),
                 summary=form.get("summary", ""), phones=form_lines("phones"), address=form.get("address"),
                 email=form.get("email"), case_references=form_lines("case_references"),
                 key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
@@ -146,8 +147,8 @@ def register_decide(entry_id):
         marker = form.get("marker", "")
         chair = form.get("chair_id", "")
         decision = register_panel.Decision(
-            outcome=form.get("outcome", ""), member_ids=[int(m) for m in form.getlist("member_ids") if m.isdigit()],
-            chair_id=int(chair) if chair.isdigit() else 0, justification=form.get("justification", ""),
+            outcome=form.get("outcome", ""), member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
+            chair_id=form_id(chair) or 0, justification=form.get("justification", ""),
             marker=int(marker) if marker.isdigit() else None, precautions=form.get("precautions"),
             share=form.get("share") == "yes", share_with=form.get("share_with"),
             share_justification=form.get("share_justification"), signatory_name=form.get("signatory_name"),

@@ -18,6 +18,7 @@ from call_flows.shown import entries_shown
 from ..auth import current_staff
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..routing import form_id
 from . import bp
 from .live import page_roles
 from .register import attempt, form_date
@@ -123,10 +124,10 @@ def register_restrict(customer_id):
         if kind == "set_hours":
             days = [int(d) for d in form.getlist("days") if d.isdigit()]
             hours = {"days": days, "start": form.get("start", ""), "end": form.get("end", "")}
-        if officer and not officer.isdigit():
+        if officer and form_id(officer) is None:
             raise InvalidInput("choose a named officer from the list")
         return contact_restrictions.add_restriction(s, customer_id, current_staff(), kind, form.get("detail"),
-                                                    int(officer) if officer else None, hours, utcnow())
+                                                    form_id(officer), hours, utcnow())
 
     return attempt(action, "Restriction recorded: calls will be routed as it says.", _back(customer_id))
 
