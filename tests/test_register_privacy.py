@@ -100,5 +100,5 @@ def test_r9_purge_keeps_a_customer_who_still_has_an_entry_in_force(app, client, 
         s = db_session()
         assert s.get(RegisterEntry, old_id) is None and s.get(RegisterEntry, entry_id).status == "in_force"
         assert s.scalar(select(RegisterCount.count).where(RegisterCount.final_status == "expired")) == 1
-    flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["handler"]["headers"]).get_json()
+    flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["manager"]["headers"]).get_json()
     assert flags["register"]["marker"] == 2
