@@ -7,7 +7,11 @@ import time
 
 from flask import Response, current_app
 
+from call_flows.visibility import call_owner, teams_in_view
+
 from .. import events
+from ..auth import current_staff
+from ..db import db_session
 from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
 
 log = logging.getLogger(__name__)
@@ -19,8 +23,33 @@ PUBLIC_KEYS = ("kind", "call_sid", "caller", "caller_kind", "marker", "signals",
                "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at")
 
 
-def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S):
-    """A generator of SSE text. Subscribes before returning, so nothing published afterwards is missed."""
+class Audience:
+    """R9 on the live streams: a viewer gets an event in full when it is about a ringing call (everyone's;
+    numbers already masked), their own call or person, or a team they see; any other event reaches them
+    as a bare `{"kind"}` nudge, so their page still refetches its own (scoped) snapshot."""
+
+    def __init__(self, app, user_id: int, teams: list[int] | None):
+        self.app, self.user_id, self.teams = app, user_id, teams
+
+    def shown(self, event: dict) -> dict:
+        public = {k: event[k] for k in PUBLIC_KEYS if k in event}
+        if self.teams is None or event.get("kind") == "call_ringing":
+            return public
+        if self.user_id in (event.get("handler_id"), event.get("user_id"), event.get("lead_id")):
+            return public
+        team = event.get("team_id")
+        if event.get("call_sid"):
+            with self.app.app_context():
+                owner_team, handler = call_owner(db_session(), event["call_sid"])
+            if handler == self.user_id:
+                return public
+            team = owner_team if team is None else team
+        return public if team is not None and team in self.teams else {"kind": public.get("kind")}
+
+
+def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S, shown=None):
+    """A generator of SSE text. Subscribes before returning, so nothing published afterwards is missed.
+    `shown(event)` is what the viewer may see of each event (Audience.shown); by default the public keys."""
     subscription = events.subscription(app)
 
     def generate():
@@ -36,7 +65,7 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
                         yield ": keepalive\n\n"
                     continue
                 quiet_since = now
-                public = {k: event[k] for k in PUBLIC_KEYS if k in event}
+                public = shown(event) if shown else {k: event[k] for k in PUBLIC_KEYS if k in event}
                 yield f"data: {json.dumps(public, default=str)}\n\n"
         finally:
             subscription.close()
@@ -47,7 +76,9 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
 def sse_response() -> Response:
     try:
         app = current_app._get_current_object()
-        stream = stream_events(app, lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S))
+        viewer = current_staff()
+        audience = Audience(app, viewer.id, teams_in_view(db_session(), viewer))
+        stream = stream_events(app, lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S), shown=audience.shown)
     except Exception:
         log.warning("live events unavailable", exc_info=True)
         return Response("live events unavailable\n", status=503, mimetype="text/plain")
