@@ -18,8 +18,8 @@ from .validation import clean_text
 def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
     """The task if `user` may work it (their teams, a manager they deputise for; admins: any), else 404."""
     task = session.get(CallbackTask, task_id)
-    if task is None:
-        raise NotFound(f"no callback task {task_id}")
+    if task is None:  # R9: the same answer as for another team's task, so existence does not leak
+        raise NotFound(f"no callback task {task_id} in your teams")
     if user.role == "admin":
         return task
     teams, managers = scope(session, user)

@@ -78,6 +78,16 @@ def test_r9_the_callback_queue_page_shows_only_its_own_teams_notes_of_a_shared_c
 
 # 10.3 proposals and call controls
 
+@pytest.mark.parametrize("action", ["claim", "release", "dial", "cancel"])
+def test_r9_another_teams_callback_task_is_404_exactly_like_one_that_does_not_exist(client, world, action):
+    manager_b, task_id = world.who("b", "line_manager"), world.ids["task_id"]
+    hidden = client.post(f"/api/v1/callbacks/{task_id}/{action}", headers=manager_b["headers"], json={"reason": "x"})
+    missing = client.post(f"/api/v1/callbacks/987654/{action}", headers=manager_b["headers"], json={"reason": "x"})
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.get_json()["error"]["message"].replace(str(task_id), "N") == \
+        missing.get_json()["error"]["message"].replace("987654", "N")
+
+
 def test_r9_a_manager_cannot_propose_on_another_teams_incident(client, world):
     body = {"incident_id": world.ids["incident_id"], "name": "A Person", "summary": "Shouted", "phones": []}
     other = client.post("/api/v1/register/proposals", headers=world.who("b", "line_manager")["headers"], json=body)
