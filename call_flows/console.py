@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
-from .shown import shown_once
+from .shown import markers_shown, shown_once
 from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 
 ENDED = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -74,13 +74,17 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
                              "platform_status": w.platform_status} for w in warnings]
         card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
         card["note"] = note_prefill(call, warnings, user, settings["termination_message"])
-    ringing = session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
-                                                 Call.started_at > now - RING_STALE).order_by(Call.started_at))
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                      Call.started_at > now - RING_STALE).order_by(Call.started_at)))
+    ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
+    markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
+                                  for c, card in zip(ringing, ringing_cards)], now, "console")
     period = recovery.current(session, user.id, now)
     return {
         "at": now.isoformat(),
         "call": card,
-        "ringing": [call_card(session, c, now, settings, teams, names) for c in ringing],
+        "ringing": ringing_cards,
         "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
                      "minutes": settings["recovery_minutes"]} if period else None,
         "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],

@@ -218,6 +218,17 @@ def test_r9_markers_on_the_board_are_logged_once_per_call_for_each_supervisor(ap
     assert [(r[1], r[3]) for r in rows] == [("view", world.ids["entry_id"])]
 
 
+def test_r9_markers_of_ringing_calls_on_the_console_are_logged_once_per_call(app, client, world, ring):
+    sid, _ = ring(from_=CALLER_A)
+    handler = world.who("b", "call_handler")
+    session_sign_in(client, handler)
+    for _ in range(2):
+        state = client.get("/console/state").get_json()
+        assert any(card["call_sid"] == sid and card["marker"] == 2 for card in state["ringing"])
+    rows = [r for r in _audit(app, entity="register_entry", actor_id=handler["id"]) if r[4].get("via") == "console"]
+    assert [(r[1], r[3]) for r in rows] == [("view", world.ids["entry_id"])]
+
+
 def test_r9_markers_on_the_callback_queue_are_logged(app, client, world, ring):
     add_marker(app, "+447700900444", marker=1, precautions="Written contact only")
     handler = world.who("a", "call_handler")
