@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from . import incident_records
 from .callers import audit
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Call, Customer, CustomerPhone, Incident, PanelDecision, RegisterEntry, RegisterLetter, User
+from .models import Call, Customer, CustomerPhone, PanelDecision, RegisterEntry, RegisterLetter, User
 from .phone import to_e164
 from .shown import entries_shown
 from .validation import choice, clean_text

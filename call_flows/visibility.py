@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from .board import visible_team_ids
 from .callbacks import scope
-from .errors import NotFound
 from .models import Call, CaseNote, User
 
 RINGING = ("ringing", "queued")

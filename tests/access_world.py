@@ -56,8 +56,8 @@ def build(app, client, staff, ring) -> World:
         "note": {"query": SECRET_QUERY, "customer_said_or_did": SECRET_SAID}})
     assert ended.status_code == 201, ended.get_json()
     termination = ended.get_json()
-    saved = client.put(f"/api/v1/incidents/{termination['incident_id']}", headers=world.who("a", "line_manager")["headers"],
-                       json={"details": SECRET_DETAILS})
+    saved = client.put(f"/api/v1/incidents/{termination['incident_id']}",
+                       headers=world.who("a", "line_manager")["headers"], json={"details": SECRET_DETAILS})
     assert saved.status_code == 200, saved.get_json()
     live, _ = ring(from_=CALLER_A)
     assert client.post(f"/api/v1/calls/{live}/accept", headers=handler["headers"]).status_code == 200

@@ -147,7 +147,8 @@ def register_decide(entry_id):
         marker = form.get("marker", "")
         chair = form.get("chair_id", "")
         decision = register_panel.Decision(
-            outcome=form.get("outcome", ""), member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
+            outcome=form.get("outcome", ""),
+            member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
             chair_id=form_id(chair) or 0, justification=form.get("justification", ""),
             marker=int(marker) if marker.isdigit() else None, precautions=form.get("precautions"),
             share=form.get("share") == "yes", share_with=form.get("share_with"),
