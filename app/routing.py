@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from call_flows import twiml
 
 log = logging.getLogger(__name__)
-MAX_ID = 2**63 - 1  # the largest PostgreSQL BIGINT; SQLite's INTEGER has the same range
+MAX_ID = 2**31 - 1  # the largest id our columns hold: PostgreSQL INTEGER (SQLite's is wider)
 
 
 def digits_at_most(limit: int) -> str:
@@ -26,7 +26,7 @@ def digits_at_most(limit: int) -> str:
 
 
 class BoundedInt(IntegerConverter):
-    """`<int:...>` that matches 0..2^63-1 only: a larger id cannot name a row, so it is a 404 like any
+    """`<int:...>` that matches 0..MAX_ID (2^31-1) only: a larger id cannot name a row, so it is a 404 like any
     unknown id (never a database overflow and a 500). The bound is in the pattern itself, so a path with
     a larger id matches no rule at all (a converter's refusal alone would let the router answer 405)."""
 

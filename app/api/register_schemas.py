@@ -6,7 +6,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..routing import MAX_ID
 
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]  # a row id: beyond 2^63-1 it cannot name one (400, never a 500)
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]  # a row id: beyond MAX_ID it names none (400, never a 500)
 
 Text = Field(default=None, max_length=4000)
 
