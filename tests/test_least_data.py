@@ -207,6 +207,24 @@ def test_r9_list_views_log_each_entry_and_the_subject_access_export_finds_them(a
     assert [row["actor_id"] for row in looked_up] == [manager["id"]]
 
 
+def test_r9_entries_listed_as_due_for_review_are_logged_on_the_api_and_the_page(app, client, world):
+    from datetime import timedelta
+
+    from call_flows.clock import utcnow
+    from call_flows.models import RegisterEntry
+    with app.app_context():
+        entry = db_session().get(RegisterEntry, world.ids["entry_id"])
+        entry.added_on = utcnow() - timedelta(days=200)  # R6: due for its 6-month review
+        db_session().commit()
+    panel = world.who("a", "panel_member")
+    due = client.get("/api/v1/register/reviews/due", headers=panel["headers"]).get_json()["entries"]
+    assert [row["id"] for row in due] == [world.ids["entry_id"]]
+    session_sign_in(client, panel)
+    assert client.get("/register").status_code == 200
+    vias = [r[4].get("via") for r in _audit(app, entity="register_entry", actor_id=panel["id"])]
+    assert vias.count("reviews_due") == 1 and vias.count("register_home") == 1
+
+
 def test_r9_markers_on_the_board_are_logged_once_per_call_for_each_supervisor(app, client, world, ring):
     sid, _ = ring(from_=CALLER_A)  # rings with its marker
     supervisor = world.who("b", "supervisor")

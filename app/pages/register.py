@@ -14,6 +14,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput
 from call_flows.models import User
+from call_flows.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session
@@ -72,6 +73,8 @@ def register_home():
         "appeals": register_reviews.appeals_open(session) if panel else [],
         "reminders": register_reviews.open_reminders(session, 10) if panel else [],
     }
+    entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
+                  [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
     commit_and_dispatch(session)  # R9: the listing is audited
     return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
                            viewer=viewer, **data)
