@@ -30,6 +30,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .auth import login_manager
     login_manager.init_app(app)
 
+    from . import access, routing
+    routing.init_app(app)  # bounded <int:> ids and audience-shaped errors; before any blueprint
+    access.init_app(app)  # every route declares who may use it (app/access.py)
+
     from .api import bp as api_bp
     from .ops import bp as ops_bp
     from .pages import bp as pages_bp

@@ -64,19 +64,25 @@ def document() -> dict:
 
 
 CALL_ENDED = "call_ended: the call has ended or was terminated"
+CALL_ACTORS = ("the call's handler, or a supervisor of its team (else 404; 409 not_answered on a call nobody "
+               "has taken)")
 operation("post", "/calls/{CallSid}/accept", "Take a ringing call", "call_handler, line_manager",
           responses={"200": "the call", "409": f"{CALL_ENDED}; already_accepted by another handler"})
-operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", "the call's handler, supervisor",
+operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", CALL_ACTORS,
           schemas.WarningIn, {"201": "the warning", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/need", "Record that a disability or need may be involved (T2)",
-          "the call's handler, supervisor", schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
+          CALL_ACTORS, schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/termination", "End the call after a warning (T3-T5)",
-          "the call's handler, supervisor", schemas.TerminationIn,
+          CALL_ACTORS, schemas.TerminationIn,
           {"201": "the termination", "200": "the same termination, repeated",
            "409": f"warning_required (T3); {CALL_ENDED} (or already terminated with other details)"})
-operation("get", "/callers/{phone}", "A caller's flags as the role may see them", "staff")
+operation("get", "/callers/{phone}", "A caller's flags as the role may see them (R9; every look-up audited)",
+          "call_handler for the caller on their own current call (else 404); line_manager, supervisor, "
+          "panel_member, admin for any number (recent calls: only their teams')")
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
-operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
+operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)",
+          "the note's author, the call's handler, the team's line managers (and their deputies) and supervisors, "
+          "admin; anyone else 404 (R9)")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
 operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", "admin")
 operation("put", "/settings/{key}", "Change one organisation setting; a value outside the setting's type or bounds "

@@ -93,7 +93,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
     if user.role != "line_manager":
-        raise Forbidden("the line manager completes and submits the record (I2)")
+        raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
     if incident.status == "completed":
         return incident
     details = incident.details or {}
@@ -127,7 +127,7 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     still open: there is nothing final to sign until the manager has completed it."""
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
-        raise Forbidden("only the member of staff the record is about can acknowledge it")
+        raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
     if incident.status != "completed":
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")

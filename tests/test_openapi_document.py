@@ -30,9 +30,12 @@ def test_i6_openapi_documents_that_deleting_an_incident_is_refused(client, ring,
 
 def test_openapi_a_body_whose_fields_are_all_optional_may_be_left_out(client, team):
     doc = client.get("/openapi.json").get_json()
-    assert doc["paths"]["/callbacks/deputy"]["put"]["requestBody"]["required"] is False
+    assert doc["paths"]["/incidents/{id}"]["put"]["requestBody"]["required"] is False
+    assert doc["paths"]["/register/entries/{id}/letter/sent"]["post"]["requestBody"]["required"] is False
     assert doc["paths"]["/calls/{CallSid}/warnings"]["post"]["requestBody"]["required"] is True
-    assert client.put("/api/v1/callbacks/deputy", headers=team["manager"]["headers"]).status_code == 200
+    # 9.12: the deputy body is required (an empty PUT would clear the deputy): refused, and documented so
+    assert doc["paths"]["/callbacks/deputy"]["put"]["requestBody"]["required"] is True
+    assert client.put("/api/v1/callbacks/deputy", headers=team["manager"]["headers"]).status_code == 400
 
 
 def test_i1_a_null_flag_on_the_incident_record_means_not_answered(client, ring, team):

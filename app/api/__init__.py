@@ -5,16 +5,19 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.before_request
-def _csrf_for_browser_sessions():
-    """Bearer-token clients are exempt from CSRF; a signed-in browser must send X-CSRFToken."""
-    from flask_login import current_user
+def _authenticate_then_csrf():
+    """Who is asking comes first: signed out (or a bad token) is a 401 whatever the method (CONTRACT),
+    never a CSRF 400. Bearer-token clients are exempt from CSRF; a signed-in browser must send X-CSRFToken."""
+    from flask import current_app
 
     from .. import csrf
-    from ..auth import current_staff, bearer_token
+    from ..access import policy_for
+    from ..auth import bearer_token, current_staff
 
+    policy = policy_for(current_app, request.endpoint)
+    if policy is not None and policy.kind == "staff":
+        current_staff()
     if request.method not in ("GET", "HEAD", "OPTIONS") and not bearer_token():
-        if not current_user.is_authenticated:
-            current_staff()  # 401 first: an unauthenticated request is a 401 whatever its method (CONTRACT)
         csrf.protect()
 
 
