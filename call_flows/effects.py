@@ -22,7 +22,8 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     platform.redirect_call(session, call.call_sid,
                            twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
     warning.platform_status = "played"
-    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)  # the console's feedback
 
 
 @task("end_call")
@@ -34,7 +35,8 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
     call = session.get(Call, termination.call_id)
     ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
     termination.platform_status = "played"
-    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)  # the console's feedback
 
 
 @task("connect_handler")
