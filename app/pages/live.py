@@ -3,15 +3,18 @@ server-sent event stream. The stream is only a nudge: each page refetches its fu
 (re)connect and after each event, so a dropped connection or a restart heals by itself."""
 import json
 import logging
+import socket
 import time
 from functools import wraps
 
 from flask import Response, current_app, redirect, render_template, request, url_for
 
 from call_flows.errors import DomainError
+from call_flows.live_scope import Reader, may_see, reader_for
 
 from .. import events
 from ..auth import current_staff
+from . import stream_slots
 
 log = logging.getLogger(__name__)
 LIFETIME_S = 300  # each stream ends after 5 minutes; EventSource reconnects (frees workers, picks up deploys)
@@ -41,9 +44,28 @@ def page_roles(*roles: str):
     return decorator
 
 
-def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S):
-    """A generator of SSE text. Subscribes before returning, so nothing published afterwards is missed."""
-    subscription = events.subscription(app)
+def client_gone(sock) -> bool:
+    """True when the browser closed the connection (a closed tab): the socket reads end-of-file.
+    An EventSource sends nothing after its request, so a peek never consumes anything."""
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing to read
+    except ValueError:
+        return False  # a TLS socket cannot peek: the next write tells
+    except OSError:
+        return True  # reset or closed
+
+
+def stream_events(app, reader: Reader, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S, sock=None,
+                  subscription=None):
+    """A generator of SSE text carrying only the events `reader` may see (call_flows.live_scope).
+    Subscribes before returning (or uses `subscription`), so nothing published afterwards is missed.
+    Ends after `lifetime` seconds, or within about a second of the client going away (`sock`: the
+    connection's socket)."""
+    subscription = subscription or events.subscription(app)
 
     def generate():
         started = quiet_since = time.monotonic()
@@ -51,8 +73,10 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
             yield f"retry: {RETRY_MS}\n: connected\n\n"
             while time.monotonic() - started < lifetime:
                 event = subscription.get(timeout=min(1.0, lifetime))
+                if client_gone(sock):
+                    return  # frees the thread now, not at the next keep-alive
                 now = time.monotonic()
-                if event is None:
+                if event is None or not may_see(reader, event):
                     if now - quiet_since >= heartbeat:
                         quiet_since = now
                         yield ": keepalive\n\n"
@@ -66,12 +90,39 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
     return generate()
 
 
+def _too_many(message: str) -> Response:
+    body = json.dumps({"error": {"code": "too_many_streams", "message": message}})
+    return Response(body, status=503, mimetype="application/json",
+                    headers={"Retry-After": str(stream_slots.RETRY_AFTER_S), "Cache-Control": "no-store"})
+
+
 def sse_response() -> Response:
+    """The signed-in reader's live stream, or 503 with Retry-After when this process or this
+    user already holds as many streams as allowed (9.9: ring time is answered whatever the number
+    of open boards and consoles)."""
+    app = current_app._get_current_object()
+    user = current_staff()
+    max_streams, max_per_user = stream_slots.limits(app.config)
+    release = stream_slots.slots(app).acquire(user.id, max_streams, max_per_user)
+    if release is None:
+        log.info("live stream refused: cap reached (user %s)", user.id)
+        return _too_many("Too many live streams are open; the page refreshes by itself and retries.")
     try:
-        app = current_app._get_current_object()
-        stream = stream_events(app, lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S))
+        subscription = events.subscription(app)
     except Exception:
+        release()
         log.warning("live events unavailable", exc_info=True)
-        return Response("live events unavailable\n", status=503, mimetype="text/plain")
-    return Response(stream, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return Response("live events unavailable\n", status=503, mimetype="text/plain",
+                        headers={"Retry-After": str(stream_slots.RETRY_AFTER_S)})
+    stream = stream_events(app, reader_for(user.id, user.role, user.team_id),
+                           lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S), subscription=subscription,
+                           sock=request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket"))
+
+    def closed() -> None:  # also when the server closes a stream that never started
+        subscription.close()
+        release()
+
+    response = Response(stream, mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(closed)
+    return response
