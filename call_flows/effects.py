@@ -10,7 +10,7 @@ from .outbox import task
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 
 
-@task("play_warning")
+@task("play_warning", urgent=True)
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler."""
     warning = session.get(CallWarning, warning_id)
@@ -26,7 +26,7 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
                 handler_id=call.handler_id)  # the console's feedback
 
 
-@task("end_call")
+@task("end_call", urgent=True)
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice and the call ends."""
     termination = session.get(Termination, termination_id)
@@ -39,7 +39,7 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
                 handler_id=call.handler_id)  # the console's feedback
 
 
-@task("connect_handler")
+@task("connect_handler", urgent=True)
 def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> None:
     """Ring the handler's own phone (or client) into the caller's conference."""
     call = session.get(Call, call_id)

@@ -16,16 +16,21 @@ from .clock import utcnow
 from .models import OutboxJob
 
 TASKS: dict[str, Callable] = {}
+URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
 MAX_ATTEMPTS = 8
 
 
-def task(name: str):
+def task(name: str, urgent: bool = False):
     """Register a function `fn(session, ctx, now, **args)` as an outbox task.
 
-    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask."""
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
+    `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
+    dispatcher hands it over before the e-mails and notifications recorded with it (9.16)."""
 
     def wrap(fn):
         TASKS[name] = fn
+        if urgent:
+            URGENT.add(name)
         return fn
 
     return wrap
@@ -61,6 +66,26 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
 def recorded_ids(session: Session) -> list[int]:
     """The pending jobs this session recorded (and forgets them)."""
     return sorted(set(session.info.pop("outbox_ids", [])))
+
+
+def mark_handed_over_on_commit(session: Session) -> None:
+    """Mark the jobs this session recorded as handed over, in the session's own transaction, for a
+    dispatcher that hands them to the queue right after the commit. Then a worker never waits on a
+    second commit (a row lock and an fsync) before it can start the job (9.16). If the hand-over
+    fails the dispatcher sets them back to pending; if the process dies in between, the sweeper
+    finds them once the hand-over is stale (`due_for_redispatch`)."""
+    ids = sorted(set(session.info.get("outbox_ids", [])))
+    if ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
+                        .values(status="enqueued"))
+
+
+def mark_pending(session: Session, job_ids: list[int]) -> None:
+    """Hand-over failed (Redis down): the jobs wait for the sweeper."""
+    if job_ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == "enqueued")
+                        .values(status="pending"))
+        session.commit()
 
 
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
