@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,8 @@ def record(session: Session, key: str, task_name: str, args: dict, run_at: datet
     """Add the job unless one with the same business key exists (then return that one)."""
     if task_name not in TASKS:
         raise KeyError(f"unknown outbox task {task_name}")
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_in_one_statement(session, key, task_name, args, run_at, now or utcnow())
     existing = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
     if existing:
         _note_for_dispatch(session, existing)
@@ -52,6 +55,19 @@ def record(session: Session, key: str, task_name: str, args: dict, run_at: datet
         with session.begin_nested():
             session.add(job)
     except IntegrityError:
+        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    _note_for_dispatch(session, job)
+    return job
+
+
+def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict, run_at, now) -> OutboxJob:
+    """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
+    SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
+    insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
+                                          status="pending", attempts=0)
+              .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxJob))
+    job = session.scalars(insert, execution_options={"populate_existing": True}).first()
+    if job is None:  # the business key exists already
         job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
     _note_for_dispatch(session, job)
     return job

@@ -89,3 +89,17 @@ def test_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_retry(
     with queued_app.app_context():
         job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == "play_warning"))
         assert job.status == "pending" and "JobTimeoutException" in job.last_error  # RQ's retry runs it again
+
+
+def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
+    """The business key keeps one job per effect (on PostgreSQL one INSERT ... ON CONFLICT)."""
+    from call_flows import outbox
+
+    with app.app_context():
+        session = db_session()
+        first = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
+        again = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
+        assert first.id == again.id and first.status == "pending" and first.args == {"warning_id": 999}
+        assert outbox.recorded_ids(session) == [first.id]
+        session.commit()
+        assert len(session.scalars(select(OutboxJob).where(OutboxJob.key == "warning-999")).all()) == 1
