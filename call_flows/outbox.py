@@ -6,7 +6,7 @@ id and is idempotent: a job already done is not done again, and each task checks
 state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
 """
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -84,16 +84,26 @@ def recorded_ids(session: Session) -> list[int]:
     return sorted(set(session.info.pop("outbox_ids", [])))
 
 
-def mark_handed_over_on_commit(session: Session) -> None:
+class JobRef(NamedTuple):
+    id: int
+    task: str
+    run_at: datetime
+
+
+def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
     """Mark the jobs this session recorded as handed over, in the session's own transaction, for a
-    dispatcher that hands them to the queue right after the commit. Then a worker never waits on a
-    second commit (a row lock and an fsync) before it can start the job (9.16). If the hand-over
-    fails the dispatcher sets them back to pending; if the process dies in between, the sweeper
-    finds them once the hand-over is stale (`due_for_redispatch`)."""
+    dispatcher that hands them to the queue right after the commit; returns what it needs of them
+    (read from the session, not the database). Then a worker never waits on a second commit (a row
+    lock and an fsync) before it can start the job, and the dispatcher reads nothing back (9.16).
+    If the hand-over fails the dispatcher sets them back to pending; if the process dies in between,
+    the sweeper finds them once the hand-over is stale (`due_for_redispatch`)."""
     ids = sorted(set(session.info.get("outbox_ids", [])))
-    if ids:
-        session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
-                        .values(status="enqueued"))
+    if not ids:
+        return []
+    refs = [JobRef(job.id, job.task, job.run_at) for job in (session.get(OutboxJob, i) for i in ids)]
+    session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
+                    .values(status="enqueued"))
+    return refs
 
 
 def mark_pending(session: Session, job_ids: list[int]) -> None:
