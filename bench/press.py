@@ -39,12 +39,14 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.ringtime import AUTH_TOKEN, Server, ensure_database, free_port, migrate, server_env, sqlalchemy_url  # noqa: E402
+from bench.ringtime import (AUTH_TOKEN, Server, ensure_database, free_port, migrate,  # noqa: E402
+                            server_env, sqlalchemy_url)
 from app.platform import TWILIO_TIMEOUT_S  # noqa: E402
 from bench.twilio_http_standin import StandIn  # noqa: E402
 
 ACCOUNT_SID = "AC" + "e" * 32
-WORKER_COMMAND = ".venv/bin/rq worker --url {url} --with-scheduler --worker-class workers.worker.CallguardWorker callguard"
+WORKER_COMMAND = (".venv/bin/rq worker --url {url} --with-scheduler "
+                  "--worker-class workers.worker.CallguardWorker callguard")  # the README's
 WAIT_S = 30.0
 
 
@@ -119,7 +121,8 @@ class Desk:
         params = {"CallSid": sid, "From": f"+4477009{self.n % 100000:05d}", "To": "+441632960000",
                   "CallStatus": "ringing", "AccountSid": ACCOUNT_SID}
         url = self.base + "/twilio/voice/inbound"
-        ring = self.http.post(url, data=params, headers={"X-Twilio-Signature": self.validator.compute_signature(url, params)})
+        signed = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+        ring = self.http.post(url, data=params, headers=signed)
         assert ring.status_code == 200, ring.text
         dialled = self.standin.other
         accept = self.http.post(f"{self.base}/api/v1/calls/{sid}/accept", headers=self.headers)

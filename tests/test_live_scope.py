@@ -56,7 +56,7 @@ def _events(stream) -> list[dict]:
     return [json.loads(chunk.split("data: ", 1)[1]) for chunk in stream if chunk.startswith("data: ")]
 
 
-def test_each_stream_carries_only_the_events_its_reader_may_see(app, client, people):
+def test_r9_each_stream_carries_only_the_events_its_reader_may_see(app, client, people):
     streams = {name: stream_events(app, _reader(app, people[name]), lifetime=0.3) for name in READERS}
     taken, unanswered = new_call_sid(), new_call_sid()
     for sid in (taken, unanswered):
@@ -78,7 +78,7 @@ def test_each_stream_carries_only_the_events_its_reader_may_see(app, client, peo
             assert ((kind, call) in seen[reader]) == (reader in readers), (kind, call, reader)
 
 
-def test_a_colleagues_recovery_alert_names_nobody_to_other_handlers(app, client, people):
+def test_r9_a_colleagues_recovery_alert_reaches_the_lead_and_supervisors_not_other_handlers(app, client, people):
     """The alert carries a colleague's name after an abusive call: not for their fellow handlers."""
     colleague_stream = stream_events(app, _reader(app, people["colleague"]), lifetime=0.3)
     supervisor_stream = stream_events(app, _reader(app, people["supervisor_a"]), lifetime=0.3)
@@ -93,7 +93,7 @@ def test_a_colleagues_recovery_alert_names_nobody_to_other_handlers(app, client,
 @pytest.mark.parametrize("kind", ["call_accepted", "call_warned", "warning_played", "call_terminated",
                                   "termination_played", "callback_created", "register_reminder",
                                   "incident_serious"])
-def test_an_event_without_its_scope_reaches_no_reader(kind):
+def test_r9_an_event_without_its_scope_reaches_no_reader(kind):
     """Fail closed: only a ringing call's own events may go to everyone without an owner."""
     for reader in (Reader(1, "supervisor", None), Reader(2, "call_handler", frozenset({1}))):
         assert not may_see(reader, {"kind": kind, "call_sid": "CA1"})

@@ -70,7 +70,7 @@ def test_jobs_are_marked_handed_over_in_the_commit_that_records_them(queued_app)
         assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}["play_warning"] == "enqueued"
 
 
-def test_the_production_worker_runs_a_warning_in_its_own_prepared_process(queued_app, redis_connection):
+def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(queued_app, redis_connection):
     client, handler, sid = _warned_call(queued_app)
     worker = CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection)
     worker.work(burst=True)
@@ -81,7 +81,7 @@ def test_the_production_worker_runs_a_warning_in_its_own_prepared_process(queued
 
 
 @pytest.mark.parametrize("queued_app", [HungTwilio()], indirect=True)
-def test_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_retry(queued_app, redis_connection,
+def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_retry(queued_app, redis_connection,
                                                                              monkeypatch):
     monkeypatch.setattr(app.jobs, "JOB_TIMEOUT_S", 1)
     _warned_call(queued_app)

@@ -94,7 +94,7 @@ def ring(port: int) -> http.client.HTTPResponse:
     return response
 
 
-def test_ring_time_is_answered_with_four_boards_open_on_one_worker_of_four_threads(gunicorn, staff):
+def test_r1_ring_time_is_answered_with_four_boards_open_on_one_worker_of_four_threads(gunicorn, staff):
     supervisors = [staff.add(f"supervisor{i}", "supervisor") for i in range(4)]
     opened = [open_stream(gunicorn, s["token"]) for s in supervisors]
     statuses = [response.status for _, response in opened]
