@@ -1,2 +1,14 @@
-"""gunicorn reads this file from the working directory: caller numbers are masked in its logs (R9)."""
+"""gunicorn settings, read from the repository root (gunicorn's default `--config ./gunicorn.conf.py`).
+
+- Caller numbers are masked in gunicorn's access and error logs (R9; app/log_privacy.py).
+- Each worker tells the app how many request threads it has, so the app keeps live event streams
+  below that number (app/pages/stream_slots.py; 9.9: ring time is answered whatever the number of
+  open boards and consoles). A sync worker (one thread) holds no streams at all.
+"""
 logger_class = "app.log_privacy.MaskingGunicornLogger"
+
+
+def post_worker_init(worker):
+    config = getattr(worker.wsgi, "config", None)
+    if config is not None:
+        config.setdefault("SERVER_THREADS", worker.cfg.threads)

@@ -49,9 +49,13 @@ def from_env(overrides: dict | None = None) -> dict:
     if not config["TWILIO_AUTH_TOKEN"]:
         # Simulated platform: webhooks are still signed and checked, with a local token derived from
         # SECRET_KEY by HMAC (it reveals nothing of the key itself).
-        config["SIMULATED_AUTH_TOKEN"] = hmac.new(config["SECRET_KEY"].encode(), b"callguard simulated webhooks",
-                                                  hashlib.sha256).hexdigest()
+        config["SIMULATED_AUTH_TOKEN"] = simulated_auth_token(config["SECRET_KEY"])
     return config
+
+
+def simulated_auth_token(secret_key: str) -> str:
+    """The simulated platform's webhook signing token: an HMAC of SECRET_KEY (reveals nothing of the key)."""
+    return hmac.new(secret_key.encode(), b"callguard simulated webhooks", hashlib.sha256).hexdigest()
 
 
 MIN_SECRET_KEY = 32

@@ -17,6 +17,7 @@ from call_flows.models import OutboxJob
 
 log = logging.getLogger(__name__)
 RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+JOB_TIMEOUT_S = 30  # a hung job is stopped by RQ and retried; it never holds a worker for long (9.16)
 
 
 def init_app(app) -> None:
@@ -28,8 +29,12 @@ def init_app(app) -> None:
                                if app.extensions["redis"] is not None else None)
 
 
-def dispatch(app, job_ids: list[int]) -> None:
-    """Call after the transaction that recorded the jobs has committed."""
+def dispatch(app, job_ids: list[int], handed_over: list | None = None) -> None:
+    """Call after the transaction that recorded the jobs has committed. Urgent tasks (a caller is
+    waiting: outbox.URGENT) are handed over first, in the order they were recorded (never ahead of
+    an earlier job: a warning is played before the final notice, T3). `handed_over`: the jobs
+    (`id`, `task`, `run_at`) that commit already marked enqueued (`outbox.mark_handed_over_on_commit`),
+    so they are not read back."""
     if not job_ids:
         return
     queue = app.extensions["queue"]
@@ -37,25 +42,39 @@ def dispatch(app, job_ids: list[int]) -> None:
         for job_id in job_ids:
             run_inline(app, job_id)
         return
-    enqueued = []
     session = app.extensions["sessionmaker"]()
     try:
-        now = utcnow()
-        for job in session.scalars(select(OutboxJob).where(OutboxJob.id.in_(job_ids))):
-            try:
-                if job.run_at > now:
-                    queue.enqueue_at(job.run_at, "workers.jobs.run_outbox_job", job.id,
-                                     job_id=f"outbox-{job.id}", retry=RETRY)
-                else:
-                    queue.enqueue("workers.jobs.run_outbox_job", job.id, job_id=f"outbox-{job.id}", retry=RETRY)
-                enqueued.append(job.id)
-            except Exception:  # Redis down: the row stays pending for the sweeper
-                log.warning("outbox job %s not enqueued; left pending", job.id, exc_info=True)
-                break
-        session.rollback()
-        outbox.mark_enqueued(session, enqueued)
+        if handed_over is None:
+            jobs = list(session.execute(select(OutboxJob.id, OutboxJob.task, OutboxJob.run_at)
+                                        .where(OutboxJob.id.in_(job_ids))))
+            session.rollback()
+        else:
+            jobs = list(handed_over)
+        enqueued = _enqueue(queue, sorted(jobs, key=lambda job: (job.task not in outbox.URGENT, job.id)))
+        if handed_over is not None:
+            outbox.mark_pending(session, [job.id for job in jobs if job.id not in enqueued])
+        else:
+            outbox.mark_enqueued(session, enqueued)
     finally:
         session.close()
+
+
+def _enqueue(queue, jobs) -> list[int]:
+    """Hand `jobs` to RQ in order; stops at the first failure (Redis down). Returns the ids handed over."""
+    now, enqueued = utcnow(), []
+    for job in jobs:
+        try:
+            if job.run_at > now:
+                queue.enqueue_at(job.run_at, "workers.jobs.run_outbox_job", job.id,
+                                 job_id=f"outbox-{job.id}", retry=RETRY, job_timeout=JOB_TIMEOUT_S)
+            else:
+                queue.enqueue("workers.jobs.run_outbox_job", job.id, job_id=f"outbox-{job.id}", retry=RETRY,
+                              job_timeout=JOB_TIMEOUT_S)
+            enqueued.append(job.id)
+        except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
+            log.warning("outbox job %s not enqueued; left pending", job.id, exc_info=True)
+            break
+    return enqueued
 
 
 def run_inline(app, job_id: int) -> str:
@@ -78,9 +97,10 @@ def run_inline(app, job_id: int) -> str:
 
 def commit_and_dispatch(session) -> None:
     """Commit the request's work, then hand over the outbox jobs it recorded."""
+    app = current_app._get_current_object()
+    handed_over = outbox.mark_handed_over_on_commit(session) if app.extensions["queue"] is not None else None
     session.commit()
-    new_ids = outbox.recorded_ids(session)
-    dispatch(current_app._get_current_object(), new_ids)
+    dispatch(app, outbox.recorded_ids(session), handed_over=handed_over)
 
 
 def sweep(app, now=None) -> int:

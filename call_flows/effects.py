@@ -14,7 +14,7 @@ from .status import FINAL
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 
 
-@task("play_warning")
+@task("play_warning", urgent=True)
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler.
     A warning stored while the call was live but run only after the call was over (hung up, or the
@@ -38,10 +38,11 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
         warning.platform_status = "caller_left"
         return
     warning.platform_status = "played"
-    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)  # the console's feedback
 
 
-@task("end_call")
+@task("end_call", urgent=True)
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
     they heard no warning) and the call ends; `caller_left` when they had already hung up."""
@@ -56,10 +57,11 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
         termination.platform_status = "caller_left"
         return
     termination.platform_status = "played"
-    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)  # the console's feedback
 
 
-@task("connect_handler")
+@task("connect_handler", urgent=True)
 def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> None:
     """Ring the handler's own phone (or client) into the caller's conference."""
     call = session.get(Call, call_id)

@@ -6,9 +6,10 @@ id and is idempotent: a job already done is not done again, and each task checks
 state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
 """
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,16 +17,21 @@ from .clock import utcnow
 from .models import OutboxJob
 
 TASKS: dict[str, Callable] = {}
+URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
 MAX_ATTEMPTS = 8
 
 
-def task(name: str):
+def task(name: str, urgent: bool = False):
     """Register a function `fn(session, ctx, now, **args)` as an outbox task.
 
-    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask."""
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
+    `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
+    dispatcher hands it over before the e-mails and notifications recorded with it (9.16)."""
 
     def wrap(fn):
         TASKS[name] = fn
+        if urgent:
+            URGENT.add(name)
         return fn
 
     return wrap
@@ -36,6 +42,8 @@ def record(session: Session, key: str, task_name: str, args: dict, run_at: datet
     """Add the job unless one with the same business key exists (then return that one)."""
     if task_name not in TASKS:
         raise KeyError(f"unknown outbox task {task_name}")
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_in_one_statement(session, key, task_name, args, run_at, now or utcnow())
     existing = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
     if existing:
         _note_for_dispatch(session, existing)
@@ -52,6 +60,19 @@ def record(session: Session, key: str, task_name: str, args: dict, run_at: datet
     return job
 
 
+def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict, run_at, now) -> OutboxJob:
+    """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
+    SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
+    insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
+                                          status="pending", attempts=0)
+              .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxJob))
+    job = session.scalars(insert, execution_options={"populate_existing": True}).first()
+    if job is None:  # the business key exists already
+        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    _note_for_dispatch(session, job)
+    return job
+
+
 def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
     """Remember the job on the session so the app hands it over right after commit."""
     if job.status == "pending":
@@ -61,6 +82,36 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
 def recorded_ids(session: Session) -> list[int]:
     """The pending jobs this session recorded (and forgets them)."""
     return sorted(set(session.info.pop("outbox_ids", [])))
+
+
+class JobRef(NamedTuple):
+    id: int
+    task: str
+    run_at: datetime
+
+
+def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
+    """Mark the jobs this session recorded as handed over, in the session's own transaction, for a
+    dispatcher that hands them to the queue right after the commit; returns what it needs of them
+    (read from the session, not the database). Then a worker never waits on a second commit (a row
+    lock and an fsync) before it can start the job, and the dispatcher reads nothing back (9.16).
+    If the hand-over fails the dispatcher sets them back to pending; if the process dies in between,
+    the sweeper finds them once the hand-over is stale (`due_for_redispatch`)."""
+    ids = sorted(set(session.info.get("outbox_ids", [])))
+    if not ids:
+        return []
+    refs = [JobRef(job.id, job.task, job.run_at) for job in (session.get(OutboxJob, i) for i in ids)]
+    session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
+                    .values(status="enqueued"))
+    return refs
+
+
+def mark_pending(session: Session, job_ids: list[int]) -> None:
+    """Hand-over failed (Redis down): the jobs wait for the sweeper."""
+    if job_ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == "enqueued")
+                        .values(status="pending"))
+        session.commit()
 
 
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:

@@ -29,6 +29,8 @@ def why_ended(session: Session, call: Call) -> str | None:
 class StatusChange:
     call_sid: str
     status: str
+    handler_id: int | None = None  # who may see the change (call_flows.live_scope)
+    team_id: int | None = None
 
 
 def first_delivery(session: Session, key: str, now: datetime) -> bool:
@@ -59,7 +61,7 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
         call.ended_at = now
         if duration is not None and str(duration).isdigit():
             call.duration_s = int(duration)
-    return StatusChange(call.call_sid, call.status)
+    return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
 
 
 def apply_conference_event(session: Session, friendly_name: str, conference_sid: str, event: str) -> None:

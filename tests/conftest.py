@@ -4,6 +4,7 @@ Local runs use SQLite and fakeredis. With CI=true the suite uses the machine's P
 and fails (never skips) if either is missing.
 """
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TEST_OUTBOX = str(Path(tempfile.gettempdir()) / "callguard-test-outbox")
 
 
 def _use_postgres() -> bool:
@@ -76,7 +78,8 @@ def _clean(url: str) -> None:
 def make_app(database_url, **overrides):
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "REDIS_URL": None,
               "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "PUBLIC_BASE_URL": None,
-              "TESTING": True, "WTF_CSRF_ENABLED": False}
+              "TESTING": True, "WTF_CSRF_ENABLED": False,
+              "MAIL_OUTBOX_DIR": TEST_OUTBOX}  # never instance/outbox: a test run leaves the clone clean
     config.update(overrides)
     return create_app(config)
 

@@ -6,9 +6,12 @@ from app.pages.live import stream_events
 from call_flows import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.live_scope import Reader
 from call_flows.models import Team, User
 from tests.conftest import make_app
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in
+
+EVERY_TEAM = Reader(1, "supervisor", None)  # a supervisor without a team watches every team
 
 
 def snap(app, username, **filters):
@@ -99,7 +102,7 @@ def test_board_page_and_state_escape_hostile_team_names(app, client, ring, staff
 
 
 def test_event_stream_delivers_published_events_in_process(app):
-    stream = stream_events(app, lifetime=5)
+    stream = stream_events(app, EVERY_TEAM, lifetime=5)
     assert next(stream).startswith("retry: ")
     publish(app, "call_ringing", call_sid="CA1", caller="••••0555", marker=1, secret="not for browsers")
     chunk = next(stream)
@@ -112,9 +115,9 @@ def test_event_stream_delivers_published_events_in_process(app):
 def test_event_stream_uses_redis_pub_sub_in_production(database_url, redis_connection):
     app = make_app(database_url, REDIS_CONNECTION=redis_connection)
     try:
-        stream = stream_events(app, lifetime=5)
+        stream = stream_events(app, EVERY_TEAM, lifetime=5)
         next(stream)
-        publish(app, "call_terminated", call_sid="CA2", reason="abuse", serious=False)
+        publish(app, "call_terminated", call_sid="CA2", reason="abuse", serious=False, handler_id=2, team_id=1)
         chunk = next(stream)
         assert '"kind": "call_terminated"' in chunk and '"call_sid": "CA2"' in chunk
         stream.close()
@@ -123,6 +126,6 @@ def test_event_stream_uses_redis_pub_sub_in_production(database_url, redis_conne
 
 
 def test_event_stream_sends_keepalives_and_ends_so_the_browser_reconnects(app):
-    stream = stream_events(app, lifetime=0.05, heartbeat=0.0)
+    stream = stream_events(app, EVERY_TEAM, lifetime=0.05, heartbeat=0.0)
     chunks = list(stream)
     assert chunks[0].startswith("retry: ") and ": keepalive\n\n" in chunks

@@ -39,7 +39,9 @@ def warn_caller(call_sid):
     warning = control.warn(session, call_sid, current_staff(), body.reason, body.detail, utcnow())
     commit_and_dispatch(session)
     session.refresh(warning)
-    publish(current_app, "call_warned", call_sid=call_sid, reason=warning.reason)
+    call = control.get_call(session, call_sid)  # the event's scope: who may see it (call_flows.live_scope)
+    publish(current_app, "call_warned", call_sid=call_sid, reason=warning.reason, handler_id=call.handler_id,
+            team_id=call.team_id)
     return jsonify(warning_json(warning)), 201
 
 
@@ -68,8 +70,10 @@ def terminate_call(call_sid):
     commit_and_dispatch(session)
     session.refresh(result.termination)
     if result.created:
+        call = control.get_call(session, call_sid)  # the event's scope (call_flows.live_scope)
         publish(current_app, "call_terminated", call_sid=call_sid, reason=result.termination.reason,
-                serious=result.termination.immediate_reason == "threat_of_violence")
+                serious=result.termination.immediate_reason == "threat_of_violence", handler_id=call.handler_id,
+                team_id=call.team_id)
     return jsonify(termination_json(result.termination)), 201 if result.created else 200
 
 

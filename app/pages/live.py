@@ -3,16 +3,17 @@ server-sent event stream. The stream is only a nudge: each page refetches its fu
 (re)connect and after each event, so a dropped connection or a restart heals by itself."""
 import json
 import logging
+import socket
 import time
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
-from call_flows.visibility import call_owner, teams_in_view
+from call_flows.live_scope import Reader, may_see, reader_for
 
 from .. import events
-from ..auth import current_staff
-from ..db import db_session
 from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
+from ..auth import current_staff
+from . import stream_slots
 
 log = logging.getLogger(__name__)
 LIFETIME_S = 300  # each stream ends after 5 minutes; EventSource reconnects (frees workers, picks up deploys)
@@ -23,34 +24,28 @@ PUBLIC_KEYS = ("kind", "call_sid", "caller", "caller_kind", "marker", "signals",
                "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at")
 
 
-class Audience:
-    """R9 on the live streams: a viewer gets an event in full when it is about a ringing call (everyone's;
-    numbers already masked), their own call or person, or a team they see; any other event reaches them
-    as a bare `{"kind"}` nudge, so their page still refetches its own (scoped) snapshot."""
-
-    def __init__(self, app, user_id: int, teams: list[int] | None):
-        self.app, self.user_id, self.teams = app, user_id, teams
-
-    def shown(self, event: dict) -> dict:
-        public = {k: event[k] for k in PUBLIC_KEYS if k in event}
-        if self.teams is None or event.get("kind") == "call_ringing":
-            return public
-        if self.user_id in (event.get("handler_id"), event.get("user_id"), event.get("lead_id")):
-            return public
-        team = event.get("team_id")
-        if event.get("call_sid"):
-            with self.app.app_context():
-                owner_team, handler = call_owner(db_session(), event["call_sid"])
-            if handler == self.user_id:
-                return public
-            team = owner_team if team is None else team
-        return public if team is not None and team in self.teams else {"kind": public.get("kind")}
+def client_gone(sock) -> bool:
+    """True when the browser closed the connection (a closed tab): the socket reads end-of-file.
+    An EventSource sends nothing after its request, so a peek never consumes anything."""
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing to read
+    except ValueError:
+        return False  # a TLS socket cannot peek: the next write tells
+    except OSError:
+        return True  # reset or closed
 
 
-def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S, shown=None):
-    """A generator of SSE text. Subscribes before returning, so nothing published afterwards is missed.
-    `shown(event)` is what the viewer may see of each event (Audience.shown); by default the public keys."""
-    subscription = events.subscription(app)
+def stream_events(app, reader: Reader, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S, sock=None,
+                  subscription=None):
+    """A generator of SSE text carrying only the events `reader` may see (call_flows.live_scope).
+    Subscribes before returning (or uses `subscription`), so nothing published afterwards is missed.
+    Ends after `lifetime` seconds, or within about a second of the client going away (`sock`: the
+    connection's socket)."""
+    subscription = subscription or events.subscription(app)
 
     def generate():
         started = quiet_since = time.monotonic()
@@ -58,14 +53,16 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
             yield f"retry: {RETRY_MS}\n: connected\n\n"
             while time.monotonic() - started < lifetime:
                 event = subscription.get(timeout=min(1.0, lifetime))
+                if client_gone(sock):
+                    return  # frees the thread now, not at the next keep-alive
                 now = time.monotonic()
-                if event is None:
+                if event is None or not may_see(reader, event):
                     if now - quiet_since >= heartbeat:
                         quiet_since = now
                         yield ": keepalive\n\n"
                     continue
                 quiet_since = now
-                public = shown(event) if shown else {k: event[k] for k in PUBLIC_KEYS if k in event}
+                public = {k: event[k] for k in PUBLIC_KEYS if k in event}
                 yield f"data: {json.dumps(public, default=str)}\n\n"
         finally:
             subscription.close()
@@ -73,14 +70,39 @@ def stream_events(app, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEA
     return generate()
 
 
+def _too_many(message: str) -> Response:
+    body = json.dumps({"error": {"code": "too_many_streams", "message": message}})
+    return Response(body, status=503, mimetype="application/json",
+                    headers={"Retry-After": str(stream_slots.RETRY_AFTER_S), "Cache-Control": "no-store"})
+
+
 def sse_response() -> Response:
+    """The signed-in reader's live stream, or 503 with Retry-After when this process or this
+    user already holds as many streams as allowed (9.9: ring time is answered whatever the number
+    of open boards and consoles)."""
+    app = current_app._get_current_object()
+    user = current_staff()
+    max_streams, max_per_user = stream_slots.limits(app.config)
+    release = stream_slots.slots(app).acquire(user.id, max_streams, max_per_user)
+    if release is None:
+        log.info("live stream refused: cap reached (user %s)", user.id)
+        return _too_many("Too many live streams are open; the page refreshes by itself and retries.")
     try:
-        app = current_app._get_current_object()
-        viewer = current_staff()
-        audience = Audience(app, viewer.id, teams_in_view(db_session(), viewer))
-        stream = stream_events(app, lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S), shown=audience.shown)
+        subscription = events.subscription(app)
     except Exception:
+        release()
         log.warning("live events unavailable", exc_info=True)
-        return Response("live events unavailable\n", status=503, mimetype="text/plain")
-    return Response(stream, mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return Response("live events unavailable\n", status=503, mimetype="text/plain",
+                        headers={"Retry-After": str(stream_slots.RETRY_AFTER_S)})
+    stream = stream_events(app, reader_for(user.id, user.role, user.team_id),
+                           lifetime=app.config.get("SSE_LIFETIME_S", LIFETIME_S), subscription=subscription,
+                           sock=request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket"))
+
+    def closed() -> None:  # also when the server closes a stream that never started
+        subscription.close()
+        release()
+
+    response = Response(stream, mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(closed)
+    return response

@@ -75,9 +75,11 @@
       }, 30);
     }
 
+    var refusals = 0;
+
     function open() {
       source = new EventSource(opts.eventsUrl);
-      source.onopen = function () { say("Live"); refresh(); };
+      source.onopen = function () { refusals = 0; say("Live"); refresh(); };
       source.onmessage = function (m) {
         var event = null;
         try { event = JSON.parse(m.data); } catch (e) { event = null; }
@@ -85,8 +87,14 @@
         refresh();
       };
       source.onerror = function () {
-        say("Reconnecting…");
-        if (source.readyState === EventSource.CLOSED) { setTimeout(open, 3000); }
+        if (source.readyState !== EventSource.CLOSED) { say("Reconnecting…"); return; }
+        // Closed for good: the server refused the stream (503 when too many are open, so ring time
+        // is still answered) or is down. Retry later, backing off (3 s, 6 s, ... up to 60 s, with
+        // jitter so refused pages do not all come back at once); the 30 s refresh goes on meanwhile.
+        refusals += 1;
+        say("Live updates paused: refreshing every 30 s");
+        var wait = Math.min(60000, 3000 * Math.pow(2, refusals - 1));
+        setTimeout(open, wait / 2 + Math.random() * wait / 2);
       };
     }
 

@@ -66,7 +66,8 @@ def call_status():
         log.exception("status callback for %s failed", form.get("CallSid"))
         return Response(status=500)  # Twilio retries status callbacks; nothing half-stored
     if changed:
-        publish(current_app, "call_status", call_sid=changed.call_sid, status=changed.status)
+        publish(current_app, "call_status", call_sid=changed.call_sid, status=changed.status,
+                handler_id=changed.handler_id, team_id=changed.team_id)
     return Response(status=204)
 
 

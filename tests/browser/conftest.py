@@ -3,8 +3,11 @@
 Screenshots go to test-artifacts/ (kept by CI as the tests' artefacts). `axe_serious(page)` runs
 axe-core in the page and returns the serious and critical violations.
 """
+import os
 import re
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -100,6 +103,19 @@ def page(browser, request):
     finally:
         context.close()
     assert csp_violations == [], f"the page broke its Content-Security-Policy: {csp_violations}"
+
+
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def docs_screenshot(page, name: str) -> None:
+    """Save the README's picture `name` (e.g. "board.png") under test-artifacts/; copy it over
+    docs/img/ only when asked (UPDATE_DOCS_SCREENSHOTS=1), so a test run leaves the clone clean."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"docs-{name}"), full_page=True)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"docs-{name}", DOCS_IMG / name)
 
 
 def sign_in(page, live, username, password=PASSWORD):

@@ -1,19 +1,13 @@
 """The line manager's whole path in a real browser (issue 4): the task a terminated call created,
 claim, call back through the Twilio stand-in, warn and terminate on the callback (M2), each
 outcome, then the incident record completed, distributed (I4) and acknowledged by the handler (I3)."""
-import os
-import shutil
-from pathlib import Path
-
 from playwright.sync_api import expect
 
 from app.simulator import signed_post
-from tests.browser.conftest import axe_serious, sign_in
+from tests.browser.conftest import axe_serious, docs_screenshot, sign_in
 from tests.callback_helpers import terminated_call
 from tests.conftest import ARTIFACTS
 from tests.twilio_standin import form
-
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
 def shot(page, name):
@@ -61,9 +55,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     expect(first).to_contain_text("passport renewal")  # the handler's case note
     assert axe_serious(page) == []
     shot(page, "queue")
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") or not (DOCS_IMG / "callbacks.png").exists():
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)  # the README's picture; refreshed on request only
-        shutil.copy(ARTIFACTS / "callbacks-queue.png", DOCS_IMG / "callbacks.png")
+    docs_screenshot(page, "callbacks.png")  # the README's picture; refreshed on request only
 
     # 1. resolved: claim, call back (manager's phone first, organisation's number), warn, outcome
     first.get_by_role("button", name="Claim case PP-1").click()

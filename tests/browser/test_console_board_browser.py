@@ -2,24 +2,23 @@
 the supervisor board within a second with its flag; the handler warns (T1) then terminates (T3) with
 the keyboard alone and the stand-in Twilio receives the call updates; the board shows the
 termination; the trends page draws its charts; axe finds no serious violations; hostile text stays
-text. One screenshot of each page goes to docs/img/ for the README."""
+text. One screenshot of each page is the README's picture (docs/img/, refreshed with
+UPDATE_DOCS_SCREENSHOTS=1)."""
 import re
 import time
-from pathlib import Path
 from urllib.parse import unquote_plus
 
 import requests
 from playwright.sync_api import expect
 
 from app.simulator import new_call_sid, signature
-from tests.browser.conftest import axe_serious, sign_in
+from tests.browser.conftest import axe_serious, docs_screenshot, sign_in
 from datetime import timedelta
 
 from app.db import db_session
 from call_flows.models import Team
 from tests.page_helpers import HOSTILE, MONDAY, History, add_marker, seed
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
 def ring_live(live, caller, call_sid=None):
@@ -107,7 +106,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
         expect(board_card).to_contain_text("Terminated (abuse)")
         expect(page.locator("#recovering")).to_contain_text("handler")
         assert axe_serious(console) == []
-        console.screenshot(path=str(DOCS_IMG / "console.png"), full_page=True)
+        docs_screenshot(console, "console.png")
     finally:
         handler_context.close()
     add_marker(live.app, "+447700900666", marker=2, precautions="Appointment only")
@@ -115,8 +114,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
     expect(page.locator(f'#ringing li[data-call="{plain}"]')).to_be_visible()
     expect(page.locator("#ringing li").first).to_have_attribute("data-call", flagged)  # flagged first
     assert axe_serious(page) == []
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_IMG / "board.png"), full_page=True)
+    docs_screenshot(page, "board.png")
 
 
 def test_immediate_termination_path_and_serious_incident_on_top(page, browser, live, live_staff, stand_in_twilio):
@@ -227,8 +225,7 @@ def test_trends_page_renders_its_charts_accessibly(page, live, live_staff):
     expect(page.locator('a[href^="/trends/by_team.csv"]')).to_be_visible()
     expect(page.locator('svg[data-chart="by_team"]')).to_contain_text("Benefits South")
     assert axe_serious(page) == []
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_IMG / "trends.png"), full_page=True)
+    docs_screenshot(page, "trends.png")
 
 
 def test_console_is_usable_on_a_small_screen(page, live, live_staff):

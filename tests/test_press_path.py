@@ -1,0 +1,105 @@
+"""9.16: a press reaches the caller at once. The production worker runs jobs in its own prepared
+process (no fork and no app build per job), the caller-facing task is handed over before the
+e-mails recorded with it, a worker can start a job without waiting on a second commit, and a hung
+Twilio request is stopped by the job timeout and left for RQ's retry instead of holding a worker.
+The end-to-end latency is measured by bench/press.py."""
+import threading
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import select
+
+import app.jobs
+from app.db import db_session
+from call_flows.models import OutboxJob
+from tests.conftest import make_app
+from tests.test_reliability import _warned_call
+from tests.twilio_standin import RecordingHttpClient
+from workers.context import use_app
+from workers.worker import CallguardWorker
+
+
+class HungTwilio(RecordingHttpClient):
+    """Twilio accepts the connection and never answers (until the test ends)."""
+
+    def __init__(self):
+        super().__init__()
+        self.release = threading.Event()
+
+    def request(self, *args, **kwargs):
+        self.release.wait(60)
+        return super().request(*args, **kwargs)
+
+
+@pytest.fixture
+def queued_app(database_url, app, redis_connection, request):
+    http = getattr(request, "param", None) or RecordingHttpClient()
+    application = make_app(database_url, REDIS_CONNECTION=redis_connection, REDIS_URL="redis://configured-by-test",
+                           TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_HTTP_CLIENT=http)
+    redis_connection.flushdb()
+    use_app(application)
+    yield application
+    use_app(None)
+    if isinstance(http, HungTwilio):
+        http.release.set()
+    application.extensions["engine"].dispose()
+
+
+def _queued_tasks(app) -> list[str]:
+    queue: Queue = app.extensions["queue"]
+    with app.app_context():
+        ids = [int(job_id.split("-")[1]) for job_id in queue.job_ids]
+        tasks = {job.id: job.task for job in db_session().scalars(select(OutboxJob).where(OutboxJob.id.in_(ids)))}
+    return [tasks[i] for i in ids]
+
+
+def test_t3_the_final_notice_is_handed_over_before_the_emails_recorded_with_it(queued_app):
+    client, handler, sid = _warned_call(queued_app)
+    queued_app.extensions["queue"].empty()
+    response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
+    assert response.status_code == 201
+    tasks = _queued_tasks(queued_app)
+    assert tasks[0] == "end_call" and len(tasks) > 1
+
+
+def test_jobs_are_marked_handed_over_in_the_commit_that_records_them(queued_app):
+    """So the worker's row lock on the job never waits for a second commit of the web request."""
+    _warned_call(queued_app)
+    with queued_app.app_context():
+        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}["play_warning"] == "enqueued"
+
+
+def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(queued_app, redis_connection):
+    client, handler, sid = _warned_call(queued_app)
+    worker = CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection)
+    worker.work(burst=True)
+    with queued_app.app_context():
+        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}["play_warning"] == "done"
+    http = queued_app.config["TWILIO_HTTP_CLIENT"]
+    assert len(http.posts_to(f"/Calls/{sid}.json")) == 1
+
+
+@pytest.mark.parametrize("queued_app", [HungTwilio()], indirect=True)
+def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_retry(queued_app, redis_connection,
+                                                                             monkeypatch):
+    monkeypatch.setattr(app.jobs, "JOB_TIMEOUT_S", 1)
+    _warned_call(queued_app)
+    CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection).work(burst=True)
+    with queued_app.app_context():
+        job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == "play_warning"))
+        assert job.status == "pending" and "JobTimeoutException" in job.last_error  # RQ's retry runs it again
+
+
+def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
+    """The business key keeps one job per effect (on PostgreSQL one INSERT ... ON CONFLICT)."""
+    from call_flows import outbox
+
+    with app.app_context():
+        session = db_session()
+        first = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
+        again = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
+        assert first.id == again.id and first.status == "pending" and first.args == {"warning_id": 999}
+        assert outbox.recorded_ids(session) == [first.id]
+        session.commit()
+        assert len(session.scalars(select(OutboxJob).where(OutboxJob.key == "warning-999")).all()) == 1

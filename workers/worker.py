@@ -1,0 +1,42 @@
+"""The RQ worker class for production (9.16: a press reaches the caller at once).
+
+    rq worker --url "$REDIS_URL" --with-scheduler --worker-class workers.worker.CallguardWorker callguard
+
+RQ's default `Worker` forks a work-horse per job, and the horse started without the Flask app, so
+every job built the whole app again (seconds per warning). `CallguardWorker` is RQ's `SimpleWorker`
+(jobs run in the worker process itself, no fork) with the app, its database pool, its Twilio
+client and the REST modules twilio-python imports lazily all prepared once, when the worker starts,
+so the first job is as fast as the rest.
+
+A job that hangs cannot hold a worker for long: every job has a timeout (`JOB_TIMEOUT_S`, enforced
+by RQ's death penalty, SIGALRM, in the worker's main thread) and every Twilio request one of its own
+(`TWILIO_TIMEOUT_S`, app/platform.py); the outbox job stays pending and RQ retries it. Run several
+workers so that a slow Twilio request never delays the next caller's warning."""
+import logging
+
+from rq import SimpleWorker
+
+from .context import worker_app
+
+log = logging.getLogger(__name__)
+
+
+def prepare(app) -> None:
+    """Load everything a job would otherwise load on first use: a database connection in the pool
+    and twilio-python's REST modules (the `Client` imports each domain on first access)."""
+    with app.extensions["engine"].connect():
+        pass
+    client = getattr(app.extensions["platform"], "client", None)
+    if client is not None:
+        account = client.api.v2010.account
+        account.calls("CA" + "0" * 32)
+        account.conferences("CF" + "0" * 32).participants
+
+
+class CallguardWorker(SimpleWorker):
+    """SimpleWorker with the app prepared before the first job (see the module's docstring)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        prepare(worker_app())
+        log.info("callguard app prepared for jobs")
