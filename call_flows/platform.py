@@ -28,8 +28,12 @@ class TwilioPlatform:
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:
-        """Ring a member of staff into a call's conference; returns the new leg's CallSid."""
-        kwargs = {"from_": from_, "to": to, "end_conference_on_exit": True, "beep": "false"}
+        """Ring a member of staff into a call's conference; returns the new leg's CallSid.
+
+        The staff leg starts the conference (the caller waits in it with hold music until then) and
+        ends it when it leaves."""
+        kwargs = {"from_": from_, "to": to, "start_conference_on_enter": True, "end_conference_on_exit": True,
+                  "beep": "false"}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
         participant = self.client.conferences(conference).participants.create(**kwargs)

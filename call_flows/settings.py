@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .models import Setting
+from .twiml import TWILIO_DEFAULT_HOLD_MUSIC, is_http_url
 
 DEFAULTS: dict[str, Any] = {
     "greeting": "Thank you for calling. Please hold while we connect you.",
@@ -26,6 +27,11 @@ DEFAULTS: dict[str, Any] = {
     ),
     "warning_recording_url": "",  # T1: a recording URL is played instead of <Say> when set
     "termination_recording_url": "",
+    # What a caller hears while waiting for a handler (<Conference waitUrl>, fetched with GET): music, or
+    # TwiML with a message; blank = Twilio's default hold music (never silence).
+    "hold_music_url": TWILIO_DEFAULT_HOLD_MUSIC,
+    # Twilio's fallback URL, when nothing else can be done for a call
+    "fallback_message": "We are sorry, we cannot take your call at the moment. Please call us back later.",
     "say_voice": "Polly.Amy",
     "say_language": "en-GB",
     "callback_due_hours": 24,  # T5: when the line manager's callback is due
@@ -98,6 +104,8 @@ def save(session: Session, key: str, value: Any) -> None:
         raise InvalidInput(f"unknown setting {key!r}")
     if not isinstance(value, type(DEFAULTS[key])):
         raise InvalidInput(f"setting {key!r} must be a {type(DEFAULTS[key]).__name__}")
+    if key.endswith("_url") and value.strip() and not is_http_url(value):  # Twilio fetches these URLs
+        raise InvalidInput(f"setting {key!r} must be an http(s) URL, or blank")
     row = session.get(Setting, key) or Setting(key=key, value="")
     row.value = json.dumps(value)
     session.add(row)

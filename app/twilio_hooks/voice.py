@@ -33,21 +33,27 @@ def inbound():
     call_sid = request.form.get("CallSid", "")[:64]
     if not call_sid:
         return twiml_response(twiml.for_ring("unknown", org_settings.cached_or_defaults(), None))
-    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
     try:
-        now = utcnow()
-        with ring_connection() as conn:
-            settings = org_settings.load(conn)
-            flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
-            routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
+        return twiml_response(answer_ring(call_sid))
     except Exception:
         log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
         return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), _events_url()))
+
+
+def answer_ring(call_sid: str) -> str:
+    """Record the ring once per CallSid, store and publish its flags, and answer the ring's TwiML
+    (C3 routing for a restricted caller). Raises when the database cannot be reached."""
+    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
+    now = utcnow()
+    with ring_connection() as conn:
+        settings = org_settings.load(conn)
+        flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
+        routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
                 marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
                 at=now.isoformat(), named_officer_id=routing.get("officer_id") if routing else None)  # C3
-    return twiml_response(twiml.for_ring(call_sid, settings, _events_url(), routing))
+    return twiml.for_ring(call_sid, settings, _events_url(), routing)
 
 
 @bp.post("/voice/status")
