@@ -1,14 +1,19 @@
 """Builds the call platform for this configuration: Twilio when credentials are set, else simulated."""
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from call_flows.platform import SimulatedPlatform, TwilioPlatform
+from call_flows.platform_faults import HeaderKeepingHttpClient
+
+REST_TIMEOUT_S = 10  # a hung request to Twilio is a transient fault, retried; never a stuck worker
 
 
 def make_platform(config: dict):
     base = config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
     if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
         client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
-                        http_client=config.get("TWILIO_HTTP_CLIENT"))
+                        http_client=HeaderKeepingHttpClient(config.get("TWILIO_HTTP_CLIENT")
+                                                            or TwilioHttpClient(timeout=REST_TIMEOUT_S)))
         # Only the Api domain (Calls, Conferences, Participants) moves to the stand-in (CONTRACT).
         client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
         return TwilioPlatform(client, config.get("TWILIO_CALLER_ID"), base)

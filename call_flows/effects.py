@@ -1,40 +1,66 @@
 """Outbox tasks that touch the call platform or notify people. Each is idempotent: it checks the
-business state first, so a retry or a duplicate hand-over does no harm."""
+business state first, so a retry or a duplicate hand-over does no harm.
+
+`platform_status` of a warning or termination (CONTRACT): `pending` until the job that redirects the
+caller's leg settles it as `played`, `caller_left` (the caller had already hung up: Twilio 21220 or
+20404, nothing to play, not retried) or `failed` (the platform refused, or every retry failed)."""
 from sqlalchemy.orm import Session
 
 from . import settings as org_settings
 from . import twiml
 from .models import Call, CallbackTask, CallWarning, Termination, User
 from .outbox import task
+from .platform_faults import CallerGone
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
+SETTLED = ("played", "caller_left", "failed")
 
 
-@task("play_warning")
+def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> None:
+    """Play `body` on the caller's leg and record what became of it on `act` (a warning or a
+    termination); publish `<kind>_played` or `<kind>_caller_left` for the console."""
+    call = session.get(Call, act.call_id)
+    try:
+        ctx.platform.redirect_call(session, call.call_sid, body, now=now)
+    except CallerGone:  # terminal: retrying cannot reach a caller who has gone
+        act.platform_status = "caller_left"  # the call's own end comes with Twilio's status callback
+        ctx.publish(f"{kind}_caller_left", call_sid=call.call_sid, team_id=call.team_id)
+        return
+    act.platform_status = "played"
+    ctx.publish(f"{kind}_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+
+
+def _gave_up(model, kind: str):
+    """on_give_up hook: the platform refused, or every retry failed: the act is `failed`."""
+
+    def hook(session: Session, ctx, now, error, **args) -> None:
+        act = session.get(model, args[f"{kind}_id"])
+        if act.platform_status not in SETTLED:
+            act.platform_status = "failed"
+            call = session.get(Call, act.call_id)
+            ctx.publish(f"{kind}_failed", call_sid=call.call_sid, team_id=call.team_id)
+
+    return hook
+
+
+@task("play_warning", on_give_up=_gave_up(CallWarning, "warning"))
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler."""
     warning = session.get(CallWarning, warning_id)
-    if warning.platform_status == "played":
+    if warning.platform_status in SETTLED:
         return
     call = session.get(Call, warning.call_id)
-    platform = ctx.platform
-    values = org_settings.load(session)
-    platform.redirect_call(session, call.call_sid,
-                           twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
-    warning.platform_status = "played"
-    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    body = twiml.warning(call.call_sid, org_settings.load(session), ctx.platform.url(CONFERENCE_EVENTS))
+    _redirect_caller(session, ctx, now, warning, "warning", body)
 
 
-@task("end_call")
+@task("end_call", on_give_up=_gave_up(Termination, "termination"))
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice and the call ends."""
     termination = session.get(Termination, termination_id)
-    if termination.platform_status == "played":
+    if termination.platform_status in SETTLED:
         return
-    call = session.get(Call, termination.call_id)
-    ctx.platform.redirect_call(session, call.call_sid, twiml.termination(org_settings.load(session)), now=now)
-    termination.platform_status = "played"
-    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id)  # the console's feedback
+    _redirect_caller(session, ctx, now, termination, "termination", twiml.termination(org_settings.load(session)))
 
 
 @task("connect_handler")
@@ -44,8 +70,11 @@ def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> N
     user = session.get(User, user_id)
     if call.status in ("completed", "canceled", "failed") or not user.phone:
         return
-    ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
-                                 ctx.platform.caller_id or call.called or user.phone, now=now)
+    try:
+        ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
+                                     ctx.platform.caller_id or call.called or user.phone, now=now)
+    except CallerGone:  # the caller hung up before the handler was rung: their conference is gone
+        return
 
 
 @task("notify_manager")

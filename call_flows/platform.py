@@ -2,10 +2,13 @@
 embedded default that records what it was asked to do (what the caller would hear)."""
 from datetime import datetime
 
+from requests import RequestException
 from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException
 
 from .clock import utcnow
 from .models import PlatformAction
+from .platform_faults import PlatformUnavailable, from_rest_error, retry_after_seconds
 
 
 class TwilioPlatform:
@@ -22,9 +25,29 @@ class TwilioPlatform:
         """An absolute URL Twilio can reach for one of our webhooks."""
         return self.public_base_url + path
 
+    def _rest(self, request, *args, **kwargs):
+        """Make one REST request; a failure is raised as a PlatformFault, sorted into terminal
+        (CallerGone, PlatformRefused) or transient (PlatformUnavailable, with Twilio's Retry-After)."""
+        try:
+            return request(*args, **kwargs)
+        except RequestException as exc:  # timed out or unreachable
+            raise PlatformUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except TwilioException as exc:
+            status = getattr(exc, "status", None)
+            if not isinstance(status, int):
+                raise PlatformUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            code = getattr(exc, "code", None)
+            last_header = getattr(self.client.http_client, "last_header", None)
+            retry_after = retry_after_seconds(last_header("Retry-After")) if last_header else None
+            raise from_rest_error(status, code if isinstance(code, int) else None,
+                                  getattr(exc, "msg", None) or getattr(exc, "detail", None) or str(status),
+                                  retry_after) from exc
+
     def redirect_call(self, session: Session, call_sid: str, twiml: str, now: datetime | None = None) -> None:
-        """Replace what the caller's leg is doing (a warning or the final notice)."""
-        self.client.calls(call_sid).update(twiml=twiml)
+        """Replace what the caller's leg is doing (a warning or the final notice).
+
+        Raises CallerGone when the caller has already hung up (Twilio 21220 or 20404)."""
+        self._rest(self.client.calls(call_sid).update, twiml=twiml)
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:
@@ -36,7 +59,7 @@ class TwilioPlatform:
                   "beep": "false"}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
-        participant = self.client.conferences(conference).participants.create(**kwargs)
+        participant = self._rest(self.client.conferences(conference).participants.create, **kwargs)
         return participant.call_sid
 
     def place_call(self, session: Session, to: str, from_: str, twiml: str,
@@ -45,7 +68,7 @@ class TwilioPlatform:
         kwargs = {"to": to, "from_": from_, "twiml": twiml}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
-        return self.client.calls.create(**kwargs).sid
+        return self._rest(self.client.calls.create, **kwargs).sid
 
 
 class SimulatedPlatform:
