@@ -65,7 +65,7 @@ def call_status():
         changed = status.apply_call_status(
             db_session(), form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
             form.get("CallDuration"), form.get("SequenceNumber"),
-            request.headers.get("I-Twilio-Idempotency-Token"), utcnow())
+            request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"))
         db_session().commit()
     except Exception:
         db_session().rollback()
