@@ -3,12 +3,13 @@ embedded default that records what it was asked to do (what the caller would hea
 from datetime import datetime
 
 from requests import RequestException
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 
 from .clock import utcnow
 from .models import PlatformAction
-from .platform_faults import PlatformUnavailable, from_rest_error, retry_after_seconds
+from .platform_faults import CallerGone, PlatformUnavailable, from_rest_error, retry_after_seconds
 
 
 class TwilioPlatform:
@@ -86,10 +87,22 @@ class SimulatedPlatform:
     def _log(self, session: Session, call_sid: str | None, action: str, payload: dict, now) -> None:
         session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
 
+    def _ended(self, session: Session, call_sid: str) -> bool:
+        from .models import Call
+        from .status import FINAL
+
+        return session.scalar(select(Call.status).where(Call.call_sid == call_sid)) in FINAL
+
     def redirect_call(self, session, call_sid, twiml, now=None):
+        """As Twilio: a call that has ended cannot be redirected (error 21220)."""
+        if self._ended(session, call_sid):
+            raise CallerGone(f"HTTP 400, Twilio error 21220: call {call_sid} is not in progress", 21220, 400)
         self._log(session, call_sid, "redirect", {"twiml": twiml}, now)
 
     def add_participant(self, session, conference, to, from_, status_callback=None, now=None):
+        """As Twilio: the conference of a call that has ended is gone (error 20404)."""
+        if conference.startswith("cg-") and self._ended(session, conference[3:]):
+            raise CallerGone(f"HTTP 404, Twilio error 20404: conference {conference} not found", 20404, 404)
         self._log(session, None, "add_participant", {"conference": conference, "to": to, "from": from_}, now)
         return "CAsimulated"
 

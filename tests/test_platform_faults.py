@@ -14,7 +14,7 @@ from app.db import db_session
 from app.simulator import new_call_sid, signed_post
 from call_flows import outbox
 from call_flows.clock import as_utc
-from call_flows.models import CallbackTask, CallWarning, Incident, OutboxJob, Termination
+from call_flows.models import Call, CallbackTask, CallWarning, Incident, OutboxJob, Termination
 from call_flows.platform_faults import (CallerGone, PlatformRefused, PlatformUnavailable, from_rest_error,
                                         retry_after_seconds)
 from tests.conftest import Staff
@@ -190,3 +190,25 @@ def test_twilio_errors_are_sorted_into_terminal_and_transient(status, code, kind
 ])
 def test_retry_after_is_read_as_seconds_or_an_http_date(header, seconds):
     assert retry_after_seconds(header, now=T0) == seconds
+
+
+def test_simulated_platform_answers_like_twilio_for_a_caller_who_hung_up(app, client, ring, team):
+    """Embedded default: the simulated platform refuses to redirect an ended call, as Twilio does (21220)."""
+    from call_flows.clock import utcnow
+
+    sid, _ = ring()
+    client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])
+    with app.app_context():  # the caller hangs up between the handler pressing warn and the job running
+        session = db_session()
+        call = session.scalar(select(Call))
+        session.add(CallWarning(call_id=call.id, caller=call.caller, reason="abuse", given_by_id=team["handler"]["id"],
+                                created_at=utcnow(), platform_status="pending"))
+        call.status = "completed"
+        session.flush()
+        job = outbox.record(session, "warning-test", "play_warning",
+                            {"warning_id": session.scalar(select(CallWarning.id))})
+        session.commit()
+        job_id = job.id
+    assert _run(app, job_id, utcnow()) == "done"
+    with app.app_context():
+        assert db_session().scalar(select(CallWarning)).platform_status == "caller_left"
