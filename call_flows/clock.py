@@ -1,4 +1,5 @@
 """One place that reads the clock, so tests can pass `now` in or move time on."""
+import email.utils
 from datetime import datetime, timezone
 
 
@@ -12,3 +13,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=timezone.utc)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An RFC 2822 / HTTP date as Twilio sends it (`Timestamp`, `Retry-After`), in UTC; None if unreadable."""
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip()) if value and value.strip() else None
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=when.tzinfo or timezone.utc) if when else None

@@ -11,11 +11,12 @@ Twilio's REST errors (docs: "Twilio error and warning dictionary"): a JSON body 
 - HTTP 5xx, timeouts and refused connections: transient.
 - Any other 4xx (bad parameters, bad credentials): terminal, retrying sends the same request again.
 """
-import email.utils
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 
 from twilio.http import HttpClient
+
+from .clock import parse_http_date, utcnow
 
 CALLER_GONE_CODES = frozenset({21220, 20404})
 MAX_RETRY_AFTER_S = 3600.0  # a Retry-After longer than this is capped: retries stay bounded
@@ -59,13 +60,10 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if value.isdigit():
         seconds = float(value)
     else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        when = parse_http_date(value)
+        if when is None:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+        seconds = (when - (now or utcnow())).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 

@@ -1,12 +1,12 @@
 """Call status and conference callbacks: keep each call's state; a repeated delivery changes nothing."""
-import email.utils
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .clock import parse_http_date
 from .models import Call, WebhookReceipt
 
 FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -29,20 +29,11 @@ def first_delivery(session: Session, key: str, now: datetime) -> bool:
     return True
 
 
-def event_time(timestamp: str | None) -> datetime | None:
-    """Twilio's `Timestamp` parameter of a status callback (RFC 2822, UTC), or None."""
-    try:
-        when = email.utils.parsedate_to_datetime(timestamp) if timestamp else None
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=when.tzinfo or timezone.utc) if when else None
-
-
 def _answered_at(call: Call, timestamp: str | None, now: datetime) -> datetime:
     """When the call was answered, for an `in-progress` callback: Twilio's Timestamp when it sent one;
     for a call that already ended, its end less its duration (CallDuration counts from the answer);
     else now."""
-    sent = event_time(timestamp)
+    sent = parse_http_date(timestamp)
     if sent is not None and sent <= now:
         return sent
     if call.ended_at is not None and call.duration_s is not None:
