@@ -13,7 +13,7 @@ from call_flows.models import Call, Termination
 from ..db import db_session
 from . import bp
 from .signature import twilio_signed
-from .voice import _events_url, answer_ring, twiml_response
+from .voice import answer_ring, events_url, twiml_response
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def fallback():
             return twiml_response(twiml.termination(settings))  # T3: the final notice, then the end
         if call.status in status.FINAL:
             return twiml_response(twiml.ring_back(settings))
-        return twiml_response(twiml.rejoin(call.call_sid, settings, _events_url()))
+        return twiml_response(twiml.rejoin(call.call_sid, settings, events_url()))
     except Exception:
         log.exception("fallback for call %s failed; telling the caller to ring back", call_sid)
         return twiml_response(twiml.ring_back(org_settings.cached_or_defaults()))

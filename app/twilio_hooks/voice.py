@@ -21,7 +21,8 @@ def twiml_response(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _events_url() -> str:
+def events_url() -> str:
+    """The absolute URL of the conference-events webhook, for the TwiML we answer."""
     return current_app.extensions["platform"].url(CONFERENCE_EVENTS)
 
 
@@ -37,7 +38,7 @@ def inbound():
         return twiml_response(answer_ring(call_sid))
     except Exception:
         log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
-        return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), _events_url()))
+        return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url()))
 
 
 def answer_ring(call_sid: str) -> str:
@@ -53,7 +54,7 @@ def answer_ring(call_sid: str) -> str:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
                 marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
                 at=now.isoformat(), named_officer_id=routing.get("officer_id") if routing else None)  # C3
-    return twiml.for_ring(call_sid, settings, _events_url(), routing)
+    return twiml.for_ring(call_sid, settings, events_url(), routing)
 
 
 @bp.post("/voice/status")
