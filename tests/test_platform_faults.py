@@ -114,7 +114,9 @@ def test_429_is_retried_no_sooner_than_retry_after(twilio_app, twilio_http, live
     job = _job(twilio_app, "play_warning")
     assert job.status == "pending" and job.attempts == 1 and "20429" in job.last_error
     assert as_utc(job.run_at) == T0 + timedelta(seconds=300)  # Retry-After, longer than the 30 s backoff
-    assert not outbox.due_for_redispatch(twilio_app.extensions["sessionmaker"](), T0 + timedelta(seconds=299))
+    with twilio_app.extensions["sessionmaker"]() as session:
+        assert outbox.due_for_redispatch(session, T0 + timedelta(seconds=299)) == []  # not before Retry-After
+        assert outbox.due_for_redispatch(session, T0 + timedelta(seconds=300)) == [job.id]
     assert _run(twilio_app, job.id, T0 + timedelta(seconds=300)) == "done"
     assert len(_redirects(twilio_http, live_call["sid"])) == 2
     with twilio_app.app_context():
