@@ -16,12 +16,11 @@ def test_t1_console_says_the_caller_had_already_gone(page, live, live_staff, sta
     expect(page.locator("#call-caller")).to_have_text("+447700900123")
     stand_in_twilio.hang_up(sid)  # the caller hangs up; Twilio's status callback has not come yet
 
-    page.keyboard.press("w")
+    page.locator("#warn").click()  # with the mouse this time (the keyboard path is in test_console_board_browser)
     expect(page.locator("#warn-dialog")).to_be_visible()
-    page.keyboard.press("Tab")
-    page.keyboard.type("Shouting")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Enter")  # "Play the warning"
+    page.locator("#warn-reason").select_option("intimidating_language")
+    page.locator("#warn-detail").fill("Shouting")
+    page.get_by_role("button", name="Play the warning").click()
     expect(page.locator("#feedback")).to_contain_text("the caller had already gone")
     expect(page.locator("#call-warnings")).to_contain_text("the caller had already gone: nothing was played")
     assert len(twiml_updates(stand_in_twilio, sid)) == 1  # one try, no retries
