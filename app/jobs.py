@@ -1,13 +1,15 @@
 """Hands outbox jobs to RQ after commit, or runs them in-process in the embedded default.
 
 A job is always in the database before anyone tries to run it; if Redis is down the row stays
-`pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back.
+`pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back. Retries follow the
+outbox's one policy (call_flows/outbox.py): RQ never retries by itself; a retry the outbox scheduled
+is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
 """
 import logging
 
 from flask import current_app
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue
 from sqlalchemy import select
 
 import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
@@ -16,8 +18,13 @@ from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
 
 log = logging.getLogger(__name__)
-RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 JOB_TIMEOUT_S = 30  # a hung job is stopped by RQ and retried; it never holds a worker for long (9.16)
+
+
+def rq_job_id(job) -> str:
+    """One RQ job per attempt: a duplicate hand-over of the same attempt is the same RQ job, and a
+    scheduled retry never overwrites the RQ job of the attempt that is still finishing."""
+    return f"outbox-{job.id}-{job.attempts}"
 
 
 def init_app(app) -> None:
@@ -45,7 +52,8 @@ def dispatch(app, job_ids: list[int], handed_over: list | None = None) -> None:
     session = app.extensions["sessionmaker"]()
     try:
         if handed_over is None:
-            jobs = list(session.execute(select(OutboxJob.id, OutboxJob.task, OutboxJob.run_at)
+            jobs = list(session.execute(select(OutboxJob.id, OutboxJob.task, OutboxJob.run_at,
+                                               OutboxJob.attempts)
                                         .where(OutboxJob.id.in_(job_ids))))
             session.rollback()
         else:
@@ -66,9 +74,9 @@ def _enqueue(queue, jobs) -> list[int]:
         try:
             if job.run_at > now:
                 queue.enqueue_at(job.run_at, "workers.jobs.run_outbox_job", job.id,
-                                 job_id=f"outbox-{job.id}", retry=RETRY, job_timeout=JOB_TIMEOUT_S)
+                                 job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
             else:
-                queue.enqueue("workers.jobs.run_outbox_job", job.id, job_id=f"outbox-{job.id}", retry=RETRY,
+                queue.enqueue("workers.jobs.run_outbox_job", job.id, job_id=rq_job_id(job),
                               job_timeout=JOB_TIMEOUT_S)
             enqueued.append(job.id)
         except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
@@ -78,7 +86,7 @@ def _enqueue(queue, jobs) -> list[int]:
 
 
 def run_inline(app, job_id: int) -> str:
-    """Embedded default: run a due job now, in this process. Failures stay pending for the sweeper."""
+    """Embedded default: run a due job now, in this process. A retry stays pending for the sweeper."""
     session = app.extensions["sessionmaker"]()
     try:
         job = session.get(OutboxJob, job_id)
@@ -88,8 +96,8 @@ def run_inline(app, job_id: int) -> str:
         status = outbox.run(session, job_id, app.extensions["job_context"])
         dispatch(app, outbox.recorded_ids(session))  # jobs the task itself recorded
         return status
-    except Exception:
-        log.exception("outbox job %s failed in-process; it will be retried", job_id)
+    except Exception:  # the database itself failed: the row is still pending or enqueued
+        log.exception("outbox job %s could not be run in-process; the sweeper will hand it over", job_id)
         return "failed"
     finally:
         session.close()

@@ -4,7 +4,7 @@ from pydantic import BaseModel
 
 from call_flows import settings as org_settings
 
-from .api import callback_schemas, schemas
+from .api import call_schemas, callback_schemas, schemas
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 # Path parameters that are not free text: record ids are positive integers that fit the database's
@@ -14,12 +14,25 @@ PATH_PARAMETERS: dict[str, dict] = {
     "key": {"type": "string", "enum": sorted(org_settings.DEFAULTS)},
 }
 OPERATIONS: list[tuple[str, str, str, str, type[BaseModel] | None, dict[str, str]]] = []
+RESPONSE_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
 
 
 def operation(method: str, path: str, summary: str, roles: str, body: type[BaseModel] | None = None,
-              responses: dict[str, str] | None = None) -> None:
-    """Describe one API operation. Called once per operation at import time."""
+              responses: dict[str, str] | None = None, out: type[BaseModel] | None = None) -> None:
+    """Describe one API operation. Called once per operation at import time. `out`: the model of its
+    success body (the first of `responses`)."""
     OPERATIONS.append((method, path, summary, roles, body, responses or {"200": "OK"}))
+    if out is not None:
+        RESPONSE_MODELS[(method, path)] = out
+
+
+def _schema_ref(model: type[BaseModel], components: dict) -> dict:
+    """Put `model` (and the models it uses) in the components; return a $ref to it."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
 def _response(code: str, text: str) -> dict:
@@ -45,13 +58,14 @@ def document() -> dict:
         if params:
             op["parameters"] = params
         if body is not None:
-            schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, sub in schema.pop("$defs", {}).items():
-                components[name] = sub
-            components[body.__name__] = schema
+            schema_ref = _schema_ref(body, components)
             # a body whose fields are all optional may be left out (the API reads a missing body as {})
-            op["requestBody"] = {"required": bool(schema.get("required")), "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
+            op["requestBody"] = {"required": bool(components[body.__name__].get("required")),
+                                 "content": {"application/json": {"schema": schema_ref}}}
+        if (method, path) in RESPONSE_MODELS:
+            success = next(iter(responses))
+            op["responses"][success]["content"] = {"application/json": {
+                "schema": _schema_ref(RESPONSE_MODELS[(method, path)], components)}}
         paths.setdefault(path, {})[method] = op
     return {
         "openapi": "3.1.0",
@@ -63,6 +77,10 @@ def document() -> dict:
     }
 
 
+operation("get", "/calls/{CallSid}", "One call: caller, times, handler, flags at ring time, warnings and termination "
+          "with what the caller's leg did (platform_status)", "the call's handler, its team's line managers and "
+          "supervisors, admin (anyone else: 404)", None, {"200": "the call", "404": "no such call you may read"},
+          out=call_schemas.CallOut)
 CALL_ENDED = "call_ended: the call has ended or was terminated"
 CALL_ACTORS = ("the call's handler, or a supervisor of its team (else 404; 409 not_answered on a call nobody "
                "has taken)")

@@ -3,6 +3,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from call_flows.platform import SimulatedPlatform, TwilioPlatform
+from call_flows.platform_faults import HeaderKeepingHttpClient
+
 
 TWILIO_TIMEOUT_S = 10  # a hung Twilio request fails (and its outbox job is retried) instead of holding a worker
 
@@ -11,7 +13,8 @@ def make_platform(config: dict):
     base = config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
     if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
         client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
-                        http_client=config.get("TWILIO_HTTP_CLIENT") or TwilioHttpClient(timeout=TWILIO_TIMEOUT_S))
+                        http_client=HeaderKeepingHttpClient(config.get("TWILIO_HTTP_CLIENT")
+                                                            or TwilioHttpClient(timeout=TWILIO_TIMEOUT_S)))
         # Only the Api domain (Calls, Conferences, Participants) moves to the stand-in (CONTRACT).
         client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")
         return TwilioPlatform(client, config.get("TWILIO_CALLER_ID"), base)

@@ -17,7 +17,7 @@ from .callback_work import claimed_by_me, task_for
 from .control import heard_a_warning
 from .errors import Conflict, InvalidInput
 from .models import Call, CallbackTask, CaseNote, Incident, Termination, User
-from .platform import CallNotInProgress
+from .platform_faults import CallerGone
 from .status import FINAL
 from .phone import withheld_placeholder
 from .validation import choice, note_fields
@@ -172,7 +172,7 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
         notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, call.id))
         try:
             ctx.platform.redirect_call(session, call.call_sid, notice, now=now)
-        except CallNotInProgress:  # the customer had already hung up: nothing to play
+        except CallerGone:  # the customer had already hung up: nothing to play
             pass
     if getattr(ctx.platform, "simulated", False):
         call.status, call.ended_at = "completed", now

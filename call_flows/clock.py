@@ -1,6 +1,7 @@
 """One place that reads the clock and knows the organisation's time zone, so tests can pass `now`
 in or move time on, and every "today", day and week boundary is the organisation's local one
 (CONTRACT `ORG_TIMEZONE`, default Europe/London; C2, R10, I8, R5, C1), across clock changes."""
+import email.utils
 import os
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -72,3 +73,12 @@ def week_monday(moment: datetime) -> date:
     """I8: the Monday (local date) of the ISO week `moment` falls in, on the organisation's clock."""
     day = local_date(moment)
     return day - timedelta(days=day.weekday())
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An RFC 2822 / HTTP date as Twilio sends it (`Timestamp`, `Retry-After`), in UTC; None if unreadable."""
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip()) if value and value.strip() else None
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=when.tzinfo or timezone.utc) if when else None

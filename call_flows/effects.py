@@ -1,5 +1,9 @@
 """Outbox tasks that touch the call platform or notify people. Each is idempotent: it checks the
-business state first, so a retry or a duplicate hand-over does no harm."""
+business state first, so a retry or a duplicate hand-over does no harm.
+
+`platform_status` of a warning or termination (CONTRACT): `pending` until the job that redirects the
+caller's leg settles it as `played`, `caller_left` (the caller had already hung up: Twilio 21220 or
+20404, nothing to play, not retried) or `failed` (the platform refused, or every retry failed)."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -8,57 +12,70 @@ from . import twiml
 from .control import heard_a_warning
 from .models import Call, CallbackTask, CallWarning, Termination, User
 from .outbox import task
-from .platform import CallNotInProgress
+from .platform_faults import CallerGone
 from .status import FINAL
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
+SETTLED = ("played", "caller_left", "failed")
 
 
-@task("play_warning", urgent=True)
+def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> None:
+    """Play `body` on the caller's leg and record what became of it on `act` (a warning or a
+    termination); publish `<kind>_played` or `<kind>_caller_left` for the console."""
+    call = session.get(Call, act.call_id)
+    try:
+        ctx.platform.redirect_call(session, call.call_sid, body, now=now)
+    except CallerGone:  # terminal: retrying cannot reach a caller who has gone
+        act.platform_status = "caller_left"  # the call's own end comes with Twilio's status callback
+        ctx.publish(f"{kind}_caller_left", call_sid=call.call_sid, team_id=call.team_id, handler_id=call.handler_id)
+        return
+    act.platform_status = "played"
+    ctx.publish(f"{kind}_played", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)  # the console's feedback
+
+
+def _gave_up(model, kind: str):
+    """on_give_up hook: the platform refused, or every retry failed: the act is `failed`."""
+
+    def hook(session: Session, ctx, now, error, **args) -> None:
+        act = session.get(model, args[f"{kind}_id"])
+        if act.platform_status not in SETTLED:
+            act.platform_status = "failed"
+            call = session.get(Call, act.call_id)
+            ctx.publish(f"{kind}_failed", call_sid=call.call_sid, team_id=call.team_id, handler_id=call.handler_id)
+
+    return hook
+
+
+@task("play_warning", urgent=True, on_give_up=_gave_up(CallWarning, "warning"))
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler.
     A warning stored while the call was live but run only after the call was over (hung up, or the
     final notice already sent, e.g. jobs delayed by an outage) plays nothing: it is marked
     `caller_left` and never recorded as heard."""
     warning = session.get(CallWarning, warning_id)
-    if warning.platform_status in ("played", "caller_left"):
+    if warning.platform_status in SETTLED:
         return
     call = session.get(Call, warning.call_id)
     notice_sent = session.scalar(select(Termination.id).where(
         Termination.call_id == call.id, Termination.platform_status.in_(("played", "caller_left"))))
     if call.status in FINAL or call.ended_at is not None or notice_sent is not None:
-        warning.platform_status = "caller_left"
+        warning.platform_status = "caller_left"  # the call is over: nothing is played after it (T1, 9.3)
         return
-    platform = ctx.platform
-    values = org_settings.load(session)
-    try:
-        platform.redirect_call(session, call.call_sid,
-                               twiml.warning(call.call_sid, values, platform.url(CONFERENCE_EVENTS)), now=now)
-    except CallNotInProgress:  # Twilio 21220: the caller hung up meanwhile
-        warning.platform_status = "caller_left"
-        return
-    warning.platform_status = "played"
-    ctx.publish("warning_played", call_sid=call.call_sid, team_id=call.team_id,
-                handler_id=call.handler_id)  # the console's feedback
+    body = twiml.warning(call.call_sid, org_settings.load(session), ctx.platform.url(CONFERENCE_EVENTS))
+    _redirect_caller(session, ctx, now, warning, "warning", body)
 
 
-@task("end_call", urgent=True)
+@task("end_call", urgent=True, on_give_up=_gave_up(Termination, "termination"))
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
     they heard no warning) and the call ends; `caller_left` when they had already hung up."""
     termination = session.get(Termination, termination_id)
-    if termination.platform_status in ("played", "caller_left"):
+    if termination.platform_status in SETTLED:
         return
-    call = session.get(Call, termination.call_id)
-    notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, call.id))
-    try:
-        ctx.platform.redirect_call(session, call.call_sid, notice, now=now)
-    except CallNotInProgress:
-        termination.platform_status = "caller_left"
-        return
-    termination.platform_status = "played"
-    ctx.publish("termination_played", call_sid=call.call_sid, team_id=call.team_id,
-                handler_id=call.handler_id)  # the console's feedback
+    # T3: "you were warned" only when a warning was really played; else the immediate notice
+    notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, termination.call_id))
+    _redirect_caller(session, ctx, now, termination, "termination", notice)
 
 
 @task("connect_handler", urgent=True)
@@ -68,8 +85,11 @@ def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> N
     user = session.get(User, user_id)
     if call.status in ("completed", "canceled", "failed") or not user.phone:
         return
-    ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
-                                 ctx.platform.caller_id or call.called or user.phone, now=now)
+    try:
+        ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
+                                     ctx.platform.caller_id or call.called or user.phone, now=now)
+    except CallerGone:  # the caller hung up before the handler was rung: their conference is gone
+        return
 
 
 @task("notify_manager")

@@ -4,7 +4,14 @@
 pending jobs to RQ (or runs them in-process in the embedded default). `run()` executes one job by
 id and is idempotent: a job already done is not done again, and each task checks its own business
 state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
+
+The one retry policy (RQ itself never retries): a failed attempt is recorded on the job. A terminal
+fault (an exception with `terminal = True`, e.g. platform_faults.CallerGone) settles the job after
+that one attempt; any other fault makes it `pending` again with `run_at` pushed back exponentially
+(`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`.
+A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
 """
+import logging
 from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
@@ -16,25 +23,37 @@ from sqlalchemy.orm import Session
 from .clock import utcnow
 from .models import OutboxJob
 
+log = logging.getLogger(__name__)
 TASKS: dict[str, Callable] = {}
 URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
+GIVE_UP: dict[str, Callable] = {}
 MAX_ATTEMPTS = 8
+MAX_DELAY_S = 3600
 
 
-def task(name: str, urgent: bool = False):
+def task(name: str, urgent: bool = False, on_give_up: Callable | None = None):
     """Register a function `fn(session, ctx, now, **args)` as an outbox task.
 
     `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
     `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
-    dispatcher hands it over before the e-mails and notifications recorded with it (9.16)."""
+    dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
+    `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
+    `failed`, when the job will not be tried again."""
 
     def wrap(fn):
         TASKS[name] = fn
         if urgent:
             URGENT.add(name)
+        if on_give_up is not None:
+            GIVE_UP[name] = on_give_up
         return fn
 
     return wrap
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, ... 1 h."""
+    return timedelta(seconds=min(MAX_DELAY_S, 15 * 2 ** attempts))
 
 
 def record(session: Session, key: str, task_name: str, args: dict, run_at: datetime | None = None,
@@ -88,6 +107,7 @@ class JobRef(NamedTuple):
     id: int
     task: str
     run_at: datetime
+    attempts: int = 0
 
 
 def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
@@ -100,7 +120,7 @@ def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
     ids = sorted(set(session.info.get("outbox_ids", [])))
     if not ids:
         return []
-    refs = [JobRef(job.id, job.task, job.run_at) for job in (session.get(OutboxJob, i) for i in ids)]
+    refs = [JobRef(job.id, job.task, job.run_at, job.attempts) for job in (session.get(OutboxJob, i) for i in ids)]
     session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
                     .values(status="enqueued"))
     return refs
@@ -115,19 +135,20 @@ def mark_pending(session: Session, job_ids: list[int]) -> None:
 
 
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
-    """Run one job and commit. Returns its final status. Raises on failure so RQ retries it."""
+    """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
+    the job's `run_at`), "failed" (given up), or "missing". Never raises for a failed task: the
+    failure is recorded on the job (the one retry policy above)."""
     now = now or utcnow()
     job = session.get(OutboxJob, job_id, with_for_update=session.bind.dialect.name == "postgresql")
-    if job is None or job.status == "done":
+    if job is None or job.status in ("done", "failed"):
         session.rollback()
-        return "done" if job else "missing"
+        return job.status if job else "missing"
     job.attempts += 1
     try:
         TASKS[job.task](session, ctx, now, **job.args)
-    except Exception as exc:  # recorded, then re-raised for RQ's retry
+    except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
         session.rollback()
-        _mark_failed(session, job_id, exc, now)
-        raise
+        return _record_failure(session, ctx, job_id, exc, now)
     job.status = "done"
     job.done_at = now
     job.last_error = None
@@ -135,13 +156,24 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     return "done"
 
 
-def _mark_failed(session: Session, job_id: int, exc: Exception, now: datetime) -> None:
+def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
     job = session.get(OutboxJob, job_id)
     job.attempts += 1
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    job.status = "failed" if job.attempts >= MAX_ATTEMPTS else "pending"
-    job.run_at = now + timedelta(seconds=min(3600, 15 * 2 ** job.attempts))
+    if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
+        job.status, job.done_at = "failed", now
+        hook = GIVE_UP.get(job.task)
+        if hook is not None:
+            hook(session, ctx, now, exc, **job.args)
+        log.warning("event=outbox_gave_up job=%s task=%s attempts=%s error=%s", job.id, job.task, job.attempts,
+                    job.last_error)
+    else:
+        retry_after = timedelta(seconds=getattr(exc, "retry_after", None) or 0)
+        job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
+        log.warning("event=outbox_retry job=%s task=%s attempts=%s run_at=%s error=%s", job.id, job.task,
+                    job.attempts, job.run_at.isoformat(), job.last_error)
     session.commit()
+    return job.status
 
 
 def mark_enqueued(session: Session, job_ids: list[int]) -> None:

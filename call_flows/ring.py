@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from psycopg.rows import dict_row
-from sqlalchemy import text
+from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.engine import Connection
 
 from .clock import day_start, local_date
@@ -49,6 +49,8 @@ PG_RING_DRIVER = _pyformat(PG_RING)
 _FLAGS_SELECT = text(FLAGS_SELECT)
 _CALL_INSERT = text(CALL_INSERT)
 _RESTRICTION = text("SELECT kind, detail, named_officer_id, hours FROM restrictions WHERE id = :id")
+_STORE_FLAGS = text("UPDATE calls SET ring_marker = :marker, ring_signals = :signals, ring_restricted = :restricted "
+                    "WHERE call_sid = :call_sid").bindparams(bindparam("signals", type_=JSON))
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,15 @@ def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | N
         inserted = conn.execute(_CALL_INSERT, params).rowcount == 1
     if not caller.is_number:
         return RingFlags(new_call=inserted)
-    return RingFlags(
+    flags = RingFlags(
         marker=row["marker"], restriction_id=row["restriction_id"], warnings=row["warnings"],
         terminations=row["terminations"], calls_today=row["calls_today"], new_call=inserted,
         signals=repeat_signals(row["warnings"], row["terminations"], row["calls_today"], settings),
     )
+    if inserted and flags.flagged:  # kept as they were at ring time; most callers have none (no write)
+        conn.execute(_STORE_FLAGS, {"call_sid": call_sid, "marker": flags.marker, "signals": flags.signals,
+                                    "restricted": bool(flags.restriction_id)})
+    return flags
 
 
 def restriction_routing(conn: Connection, restriction_id: int, now: datetime, settings: dict) -> dict | None:

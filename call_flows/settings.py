@@ -11,7 +11,6 @@ import string
 import threading
 import time
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -21,19 +20,19 @@ from sqlalchemy.orm import Session
 from . import letter_template
 from .errors import InvalidInput
 from .models import Setting
+from .twiml import TWILIO_DEFAULT_HOLD_MUSIC, is_http_url
 
 log = logging.getLogger(__name__)
 
 
 def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not is_http_url(value):  # Twilio fetches these URLs: absolute http(s), no spaces
         raise ValueError("must be an http:// or https:// URL")
     return value
 
 
 def _url_or_empty(value: str) -> str:
-    return _url(value) if value else value
+    return _url(value) if value.strip() else value
 
 
 def _addresses(value: str) -> str:
@@ -77,7 +76,11 @@ class OrgSettings(BaseModel):
     warning_recording_url: UrlOrEmpty = ""  # T1: a recording URL is played instead of <Say> when set
     termination_recording_url: UrlOrEmpty = ""
     immediate_termination_recording_url: UrlOrEmpty = ""
-    hold_music_url: Url = "https://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"  # Twilio's own default
+    # What a caller hears while waiting for a handler (<Conference waitUrl>, fetched with GET): music, or TwiML
+    # with a message; blank = Twilio's default hold music (never silence, 9.7)
+    hold_music_url: UrlOrEmpty = TWILIO_DEFAULT_HOLD_MUSIC
+    # Twilio's fallback URL, when nothing else can be done for a call
+    fallback_message: Speech = "We are sorry, we cannot take your call at the moment. Please call us back later."
     say_voice: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$", description="a <Say> voice name")] = "Polly.Amy"
     say_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                        description="a language tag such as en-GB")] = "en-GB"

@@ -1,11 +1,12 @@
 """Call status and conference callbacks: keep each call's state; a repeated delivery changes nothing."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .clock import parse_http_date
 from .models import Call, Termination, WebhookReceipt
 
 FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
@@ -43,20 +44,35 @@ def first_delivery(session: Session, key: str, now: datetime) -> bool:
     return True
 
 
+def _answered_at(call: Call, timestamp: str | None, now: datetime) -> datetime:
+    """When the call was answered, for an `in-progress` callback: Twilio's Timestamp when it sent one;
+    for a call that already ended, its end less its duration (CallDuration counts from the answer);
+    else now."""
+    sent = parse_http_date(timestamp)
+    if sent is not None and sent <= now:
+        return sent
+    if call.ended_at is not None and call.duration_s is not None:
+        return call.ended_at - timedelta(seconds=call.duration_s)
+    return call.ended_at or now
+
+
 def apply_call_status(session: Session, call_sid: str, call_status: str, duration, sequence,
-                      idempotency_token: str | None, now: datetime) -> StatusChange | None:
-    """Move the call forward (never backwards: callbacks can arrive out of order)."""
+                      idempotency_token: str | None, now: datetime, timestamp: str | None = None
+                      ) -> StatusChange | None:
+    """Move the call forward (never backwards: callbacks can arrive out of order). An `in-progress`
+    callback that arrives late (after the call ended, or after another status) still sets
+    `answered_at` when it is missing."""
     if call_status not in ORDER or not call_sid:
         return None
     key = f"idem:{idempotency_token}" if idempotency_token else f"status:{call_sid}:{call_status}:{sequence or ''}"
     if not first_delivery(session, key, now):
         return None
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is not None and call_status == "in-progress" and call.answered_at is None:
+        call.answered_at = _answered_at(call, timestamp, now)
     if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in FINAL:
         return None
     call.status = call_status
-    if call_status == "in-progress":
-        call.answered_at = call.answered_at or now
     if call_status in FINAL:
         call.ended_at = now
         if duration is not None and str(duration).isdigit():

@@ -1,5 +1,11 @@
 """Pure TwiML builders. Everything the caller hears is built here with VoiceResponse, never strings."""
+from urllib.parse import urlsplit
+
 from twilio.twiml.voice_response import Dial, VoiceResponse
+
+# Twilio's own default <Conference waitUrl> (its hold-music twimlet, fetched with GET), as Twilio's
+# <Conference> docs give it. An explicit URL, because waitUrl="" would mean silence.
+TWILIO_DEFAULT_HOLD_MUSIC = "https://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"
 
 
 def conference_name(call_sid: str) -> str:
@@ -14,10 +20,37 @@ def _speak(response: VoiceResponse, text: str, settings: dict, recording_url: st
         response.say(text, voice=settings["say_voice"], language=settings["say_language"])
 
 
-def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None) -> None:
+def is_http_url(value: str) -> bool:
+    """True for an absolute http(s) URL (Twilio refuses any other waitUrl or <Play> URL)."""
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in value.strip())
+
+
+def hold_music_url(settings: dict) -> str:
+    """What a caller hears while waiting for a handler: the organisation's `hold_music_url` (music, or
+    TwiML with a message), else Twilio's default hold music. Never empty: an empty waitUrl is silence."""
+    value = (settings.get("hold_music_url") or "").strip()
+    return value if is_http_url(value) else TWILIO_DEFAULT_HOLD_MUSIC
+
+
+def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None, settings: dict) -> None:
+    """The caller's leg joins their call's conference.
+
+    Twilio's <Conference> semantics: a participant with startConferenceOnEnter="false" who finds the
+    conference not yet started hears the waitUrl (our hold music) until a participant with
+    startConferenceOnEnter="true" joins. Only the handler's leg starts it (platform.add_participant,
+    callback_twiml.after_bridge), so the caller waits with music until a handler is there. After a
+    warning the caller rejoins the same conference; the handler kept it started, so they are back
+    with the handler at once and hear no hold music.
+    """
     dial = Dial()
     kwargs = dict(
-        start_conference_on_enter=True,
+        start_conference_on_enter=False,
+        wait_url=hold_music_url(settings),
+        wait_method="GET",  # a music file, a twimlet or a TwiML Bin: GET lets Twilio cache it
         # The caller leaving briefly to hear a warning must not end the handler's side.
         end_conference_on_exit=False,
         beep=False,
@@ -42,7 +75,7 @@ def for_ring(call_sid: str, settings: dict, events_url: str | None, restriction:
             return str(response)
     else:
         _speak(response, settings["greeting"], settings)
-    _join_conference(response, call_sid, events_url)
+    _join_conference(response, call_sid, events_url, settings)
     return str(response)
 
 
@@ -50,7 +83,23 @@ def warning(call_sid: str, settings: dict, events_url: str | None) -> str:
     """T1: the caller hears the warning, then rejoins the handler in the same conference."""
     response = VoiceResponse()
     _speak(response, settings["warning_message"], settings, settings["warning_recording_url"])
-    _join_conference(response, call_sid, events_url)
+    _join_conference(response, call_sid, events_url, settings)
+    return str(response)
+
+
+def rejoin(call_sid: str, settings: dict, events_url: str | None) -> str:
+    """The caller goes back into their call's conference (Twilio's fallback URL, mid-call): with
+    their handler if the handler is there, else waiting with hold music."""
+    response = VoiceResponse()
+    _join_conference(response, call_sid, events_url, settings)
+    return str(response)
+
+
+def ring_back(settings: dict) -> str:
+    """Nothing else can be done for this call: the caller is told to ring back, then the call ends."""
+    response = VoiceResponse()
+    _speak(response, settings["fallback_message"], settings)
+    response.hangup()
     return str(response)
 
 

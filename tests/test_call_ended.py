@@ -12,7 +12,8 @@ from app.simulator import signed_post
 from call_flows import effects
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, PlatformAction, Termination
-from call_flows.platform import CallNotInProgress, TwilioPlatform
+from call_flows.platform import TwilioPlatform
+from call_flows.platform_faults import CallerGone
 from tests.callback_helpers import post
 from tests.page_helpers import sign_in
 
@@ -166,7 +167,7 @@ def test_simulator_refuses_a_redirect_after_hangup_and_logs_nothing_as_heard(app
         s.add(late)
         s.flush()
         platform = app.extensions["platform"]
-        with pytest.raises(CallNotInProgress):
+        with pytest.raises(CallerGone):
             platform.redirect_call(s, sid, "<Response><Say>late</Say></Response>", now=now)
         effects.play_warning(s, app.extensions["job_context"], now, warning_id=late.id)
         assert late.platform_status == "caller_left"
@@ -184,7 +185,7 @@ def test_twilio_21220_on_a_redirect_is_call_not_in_progress(twilio_app, twilio_h
     with twilio_app.app_context():
         s = db_session()
         platform.redirect_call(s, sid, "<Response><Hangup/></Response>")
-        with pytest.raises(CallNotInProgress):
+        with pytest.raises(CallerGone):
             platform.redirect_call(s, sid, "<Response><Say>late</Say></Response>")
 
 

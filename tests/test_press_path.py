@@ -88,7 +88,8 @@ def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_ret
     CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection).work(burst=True)
     with queued_app.app_context():
         job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == "play_warning"))
-        assert job.status == "pending" and "JobTimeoutException" in job.last_error  # RQ's retry runs it again
+        # the outbox's one retry policy runs it again (held in RQ's scheduler for its time, or the sweeper)
+        assert job.status in ("pending", "enqueued") and job.attempts == 1 and "JobTimeoutException" in job.last_error
 
 
 def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):

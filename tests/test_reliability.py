@@ -79,7 +79,15 @@ def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(da
         broken.extensions["engine"].dispose()
 
 
-def test_rq_retries_a_failed_platform_call_without_repeating_done_work(database_url, app, redis_connection, twilio_http):
+def test_one_retry_policy_a_failed_platform_call_is_retried_once_at_its_run_at_without_repeating_done_work(
+        database_url, app, redis_connection, twilio_http):
+    """Issue 9.6: one retry policy. RQ never retries by itself; the outbox schedules the retry (RQ's
+    scheduler holds it for the job's run_at), and done work is never repeated."""
+    import time_machine
+    from rq.scheduler import RQScheduler
+
+    from call_flows.clock import as_utc
+
     app = make_app(database_url, REDIS_CONNECTION=redis_connection, REDIS_URL="redis://configured-by-test",
                    TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_HTTP_CLIENT=twilio_http)
     redis_connection.flushdb()
@@ -87,15 +95,25 @@ def test_rq_retries_a_failed_platform_call_without_repeating_done_work(database_
     try:
         twilio_http.fail_next = 1  # Twilio answers 503 once
         client, handler, sid = _warned_call(app)
-        worker = SimpleWorker([app.extensions["queue"]], connection=redis_connection)
+        queue = app.extensions["queue"]
+        worker = SimpleWorker([queue], connection=redis_connection)
         worker.work(burst=True)
-        assert _jobs(app) == {"play_warning": "pending"}  # failed once, recorded, left for retry
+        assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 1  # RQ did not retry on its own
         with app.app_context():
             job = db_session().scalar(select(OutboxJob))
-            assert job.attempts == 1 and "503" in job.last_error
-            job.run_at = job.created_at  # the retry comes due
-            db_session().commit()
-        sweep(app)
+            assert job.attempts == 1 and "503" in job.last_error and job.status == "enqueued"
+            run_at = as_utc(job.run_at)
+        scheduled = queue.scheduled_job_registry
+        assert scheduled.get_job_ids() == [f"outbox-{job.id}-1"]  # the retry, held for its run_at
+        assert abs((scheduled.get_scheduled_time(f"outbox-{job.id}-1") - run_at).total_seconds()) < 1
+        worker.work(burst=True)
+        assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 1  # not before its time
+
+        with time_machine.travel(run_at, tick=False):  # the retry comes due: the scheduler hands it over
+            scheduler = RQScheduler([queue], connection=redis_connection)
+            scheduler.acquire_locks()
+            scheduler.enqueue_scheduled_jobs()
+            scheduler.release_locks()
         worker.work(burst=True)
         assert _jobs(app) == {"play_warning": "done"}
         assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 2  # one failed, one succeeded

@@ -1,14 +1,47 @@
 """A local stand-in for Twilio's REST API at the HTTP-client seam (twilio-python's own tests do the
 same with their holodeck): the real `twilio` library builds and sends each request; this records
-it and answers like Twilio would, without any network."""
+it and answers like Twilio would, without any network.
+
+Errors are answered as Twilio answers them (docs: "Twilio error and warning dictionary"): an HTTP
+status with a JSON body of `code`, `message`, `more_info` and `status`, plus `Retry-After` on a 429.
+- `hang_up(sid)`: the call has ended; a POST to it (redirect, TwiML update) is 400, code 21220, and
+  its conference (`cg-<sid>`) is gone: 404, code 20404.
+- `forget(sid)`: the call is unknown; any request for it or its conference is 404, code 20404.
+- `fail_next_with(code, times=1, retry_after=None)`: the next requests answer 20429 (429), 20503
+  (503) or any other code in TWILIO_ERRORS, whatever they ask for.
+- `time_out_next`: the next requests raise a read timeout, as `requests` does.
+- `fail_next` (kept for older tests): the next requests answer a 503 "stand-in outage".
+"""
 import json
 import logging
+import re
 import secrets
 import threading
 from urllib.parse import parse_qs
 
+from requests.exceptions import ReadTimeout
 from twilio.http import HttpClient
 from twilio.http.response import Response
+
+TWILIO_ERRORS = {
+    21220: (400, "Call is not in-progress. Cannot redirect."),
+    20404: (404, "The requested resource {path} was not found"),
+    20429: (429, "Too Many Requests"),
+    20500: (500, "Internal Server Error"),
+    20503: (503, "Service Unavailable"),
+    21201: (400, "No 'To' number is specified"),
+}
+CALL_PATH = re.compile(r"/(Calls/|Conferences/cg-)(CA[0-9a-f]{32})")  # a call, or its conference
+
+
+def twilio_error(code: int, path: str, retry_after: int | None = None) -> Response:
+    status, message = TWILIO_ERRORS[code]
+    body = {"code": code, "message": message.format(path=path), "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status}
+    headers = {"Content-Type": "application/json"}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return Response(status, json.dumps(body), headers)
 
 
 class RecordingHttpClient(HttpClient):
@@ -16,24 +49,44 @@ class RecordingHttpClient(HttpClient):
         super().__init__(logging.getLogger("tests.twilio_standin"), is_async=False)
         self.requests: list[dict] = []
         self.fail_next = 0
-        self.hung_up: set[str] = set()  # calls whose TwiML reached <Hangup/>: no longer in progress
+        self.time_out_next = 0
+        self.ended: set[str] = set()  # calls that ended, or whose TwiML reached <Hangup/>: not in progress
+        self.unknown: set[str] = set()
+        self._errors: list[tuple[int, int | None]] = []
         self._lock = threading.Lock()
+
+    def hang_up(self, call_sid: str) -> None:
+        self.ended.add(call_sid)
+
+    def forget(self, call_sid: str) -> None:
+        self.unknown.add(call_sid)
+
+    def fail_next_with(self, code: int, times: int = 1, retry_after: int | None = None) -> None:
+        self._errors.extend([(code, retry_after)] * times)
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
         with self._lock:
             self.requests.append({"method": method, "url": url, "params": params or {}, "data": dict(data or {}),
                                   "auth": auth})
+            path = url.split("twilio.com", 1)[-1]
+            if self.time_out_next:
+                self.time_out_next -= 1
+                raise ReadTimeout("stand-in: read timed out")
             if self.fail_next:
                 self.fail_next -= 1
                 return Response(503, json.dumps({"code": 20500, "message": "stand-in outage", "status": 503}))
-            call = url.rsplit("/Calls/", 1)[-1].removesuffix(".json") if "/Calls/CA" in url else None
-            if method == "POST" and call:
-                if call in self.hung_up:  # Twilio: a completed call cannot be redirected (error 21220)
-                    return Response(400, json.dumps({"code": 21220, "status": 400,
-                                                     "message": "Call is not in-progress. Cannot redirect."}))
-                if "<Hangup" in str((data or {}).get("Twiml", "")):
-                    self.hung_up.add(call)
+            if self._errors:
+                code, retry_after = self._errors.pop(0)
+                return twilio_error(code, path, retry_after)
+            target = CALL_PATH.search(url)
+            if target and target.group(2) in self.unknown:
+                return twilio_error(20404, path)
+            if target and target.group(2) in self.ended:  # a call that ended, and its conference with it
+                return twilio_error(21220 if target.group(1) == "Calls/" and method == "POST" else 20404, path)
+            hangs_up = "<Hangup" in str((data or {}).get("Twiml", ""))
+            if target and target.group(1) == "Calls/" and method == "POST" and hangs_up:
+                self.ended.add(target.group(2))  # after this the call is over, as on Twilio (21220 next time)
         sid = "CA" + secrets.token_hex(16)
         body = {"sid": sid, "call_sid": sid, "account_sid": "AC" + "0" * 32, "status": "queued"}
         return Response(201 if method == "POST" and url.endswith("s.json") else 200, json.dumps(body))

@@ -9,12 +9,13 @@ from .context import worker_app
 from .schedules import PERIODIC
 
 def run_outbox_job(job_id: int) -> str:
-    """Run one outbox job by id (idempotent; raises on failure so RQ's Retry runs it again)."""
+    """Run one outbox job by id (idempotent). A failed attempt is recorded by the outbox, which
+    decides whether and when to retry; a retry is handed back to RQ's scheduler for its run_at."""
     app = worker_app()
     session = app.extensions["sessionmaker"]()
     try:
         status = outbox.run(session, job_id, app.extensions["job_context"])
-        dispatch(app, outbox.recorded_ids(session))  # jobs the task itself recorded
+        dispatch(app, outbox.recorded_ids(session) + ([job_id] if status == "pending" else []))
         return status
     finally:
         session.close()

@@ -2,6 +2,7 @@
 from flask import current_app, jsonify
 
 from call_flows import control, recovery
+from call_flows.call_detail import call_detail
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 
@@ -10,6 +11,7 @@ from ..db import db_session
 from ..events import publish
 from ..jobs import commit_and_dispatch
 from . import bp
+from .call_schemas import CallOut
 from .errors import json_body
 from .schemas import NeedIn, TerminationIn, WarningIn
 
@@ -19,6 +21,13 @@ CALL_ROLES = ("call_handler", "line_manager", "supervisor")
 def call_json(call) -> dict:
     return {"call_sid": call.call_sid, "status": call.status, "caller": call.caller, "caller_kind": call.caller_kind,
             "handler_id": call.handler_id, "started_at": call.started_at.isoformat(), "needs_note": call.needs_note}
+
+
+@bp.get("/calls/<call_sid>")
+@roles_required()
+def get_call(call_sid):
+    """The call (CONTRACT): its handler, its team's line managers and supervisors, admins; else 404."""
+    return jsonify(CallOut.model_validate(call_detail(db_session(), call_sid, current_staff())).model_dump(mode="json"))
 
 
 @bp.post("/calls/<call_sid>/accept")

@@ -19,6 +19,16 @@
     return e ? e.message : "The request failed (" + res.status + ").";
   }
 
+  // What became of a warning or the final notice on the caller's leg (CONTRACT platform_status).
+  var HEARD = {
+    warning: { played: ", the caller heard it", caller_left: ", the caller had already gone: nothing was played",
+               failed: ", the platform could not play it", pending: ", waiting for the platform" },
+    termination: { played: ": the caller heard the final notice and the call ended.",
+                   caller_left: ": the caller had already gone, so nothing was played.",
+                   failed: ": the platform could not play the final notice.", pending: ": waiting for the platform." }
+  };
+  function heard(kind, status) { return HEARD[kind][status] || HEARD[kind].pending; }
+
   function renderCall(c) {
     $("no-call").hidden = !!c;
     $("call-detail").hidden = !c;
@@ -36,13 +46,13 @@
     $("call-need").textContent = c.needs_note ? "A disability or need may be involved: " + c.needs_note : "";
     L.replace($("call-warnings"), c.warnings.length ? c.warnings.map(function (w) {
       return L.el("li", { text: L.time(w.at) + ": " + w.reason.replace(/_/g, " ") + (w.detail ? " (" + w.detail + ")" : "") +
-        (w.platform_status === "played" ? ", the caller heard it" : ", waiting for the platform") });
+        heard("warning", w.platform_status) });
     }) : [L.el("li", { text: "None yet." })]);
     var ended = !!c.termination;
     $("call-ended").hidden = !ended;
     if (ended) {
       $("call-ended").textContent = "Ended for behaviour at " + L.time(c.termination.at) +
-        (c.termination.platform_status === "played" ? ": the caller heard the final notice and the call ended." : ": waiting for the platform.");
+        heard("termination", c.termination.platform_status);
     }
     $("warn").disabled = ended;
     $("terminate").disabled = ended || c.warnings.length === 0;  // T3: terminate only after a warning
@@ -160,8 +170,11 @@
       if (!res.ok) { showError($("warn-form"), apiError(res)); feedback(apiError(res), "bad"); live.refresh(); return; }
       close("warn-dialog");
       $("warn-detail").value = "";
-      feedback(res.data.platform_status === "played" ? "Warning given: the caller has heard it. The conversation continues."
-        : "Warning recorded: waiting for the platform to play it…", "ok");
+      var said = { played: "Warning given: the caller has heard it. The conversation continues.",
+                   caller_left: "Warning recorded, but the caller had already gone: nothing was played.",
+                   failed: "Warning recorded, but the platform could not play it." };
+      feedback(said[res.data.platform_status] || "Warning recorded: waiting for the platform to play it…",
+               res.data.platform_status === "failed" ? "bad" : "ok");
       live.refresh();
       $("terminate").focus();
     });
@@ -182,8 +195,10 @@
     L.post("/api/v1/calls/" + encodeURIComponent(sid) + "/termination", body).then(function (res) {
       if (!res.ok) { showError($("end-form"), apiError(res)); feedback(apiError(res), "bad"); live.refresh(); return; }
       close("end-dialog");
-      feedback((res.data.platform_status === "played" ? "Call ended: the caller heard the final notice."
-        : "Termination recorded: waiting for the platform to end the call…") +
+      var said = { played: "Call ended: the caller heard the final notice.",
+                   caller_left: "Termination recorded: the caller had already gone, so nothing was played.",
+                   failed: "Termination recorded, but the platform could not play the final notice." };
+      feedback((said[res.data.platform_status] || "Termination recorded: waiting for the platform to end the call…") +
         " Case note, incident record and a callback task for your line manager were created.", "ok");
       live.refresh();
     });
@@ -208,6 +223,12 @@
     if (!c || event.call_sid !== c.call_sid) { return; }
     if (event.kind === "warning_played") { feedback("The caller has heard the warning. The conversation continues.", "ok"); }
     if (event.kind === "termination_played") { feedback("The caller heard the final notice and the call ended.", "ok"); }
+    if (event.kind === "warning_caller_left" || event.kind === "termination_caller_left") {
+      feedback("The caller had already gone: nothing was played to them.", "ok");
+    }
+    if (event.kind === "warning_failed" || event.kind === "termination_failed") {
+      feedback("The platform could not play it to the caller.", "bad");
+    }
   }
 
   document.addEventListener("keydown", function (e) {

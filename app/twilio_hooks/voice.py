@@ -21,7 +21,8 @@ def twiml_response(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _events_url() -> str:
+def events_url() -> str:
+    """The absolute URL of the conference-events webhook, for the TwiML we answer."""
     return current_app.extensions["platform"].url(CONFERENCE_EVENTS)
 
 
@@ -33,21 +34,27 @@ def inbound():
     call_sid = request.form.get("CallSid", "")[:64]
     if not call_sid:
         return twiml_response(twiml.for_ring("unknown", org_settings.cached_or_defaults(), None))
-    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
     try:
-        now = utcnow()
-        with ring_connection() as conn:
-            settings = org_settings.load(conn)
-            flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
-            routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
+        return twiml_response(answer_ring(call_sid))
     except Exception:
         log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
-        return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), _events_url()))
+        return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url()))
+
+
+def answer_ring(call_sid: str) -> str:
+    """Record the ring once per CallSid, store and publish its flags, and answer the ring's TwiML
+    (C3 routing for a restricted caller). Raises when the database cannot be reached."""
+    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
+    now = utcnow()
+    with ring_connection() as conn:
+        settings = org_settings.load(conn)
+        flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
+        routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
                 marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
                 at=now.isoformat(), named_officer_id=routing.get("officer_id") if routing else None)  # C3
-    return twiml_response(twiml.for_ring(call_sid, settings, _events_url(), routing))
+    return twiml.for_ring(call_sid, settings, events_url(), routing)
 
 
 @bp.post("/voice/status")
@@ -59,7 +66,7 @@ def call_status():
         changed = status.apply_call_status(
             db_session(), form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
             form.get("CallDuration"), form.get("SequenceNumber"),
-            request.headers.get("I-Twilio-Idempotency-Token"), utcnow())
+            request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"))
         db_session().commit()
     except Exception:
         db_session().rollback()

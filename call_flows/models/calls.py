@@ -1,7 +1,7 @@
 """Calls and what happened on them: warnings (T1) and terminations (T3)."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -34,6 +34,8 @@ class Call(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     conference_sid: Mapped[str | None] = mapped_column(String(64))
     ring_marker: Mapped[int | None] = mapped_column(Integer)  # register marker seen at ring time (R1)
+    ring_signals: Mapped[list | None] = mapped_column(JSON)  # R10/C2 signals at ring time (None = none)
+    ring_restricted: Mapped[bool | None] = mapped_column(Boolean)  # C3: a contact restriction at ring time
     needs_note: Mapped[str | None] = mapped_column(Text)  # T2: a disability or need may be involved
     purged_at: Mapped[datetime | None]  # R9: the caller's number was reduced to its last 4 digits (retention.py)
 

@@ -6,7 +6,7 @@ register number (customer_phones). Item 13: a stored R5 letter template written 
 placeholders is rewritten to `{{ name }}` (call_flows.register_letters renders it sandboxed).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 import json
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,48 @@
+"""Twilio's fallback URL (CONTRACT; Twilio "Availability and Reliability"): Twilio requests it, with
+`ErrorCode` and `ErrorUrl`, when it could not fetch or run the TwiML of the primary URL. The caller
+never hears Twilio's application error: they are connected, or told to ring back."""
+import logging
+
+from flask import request
+from sqlalchemy import select
+
+from call_flows import status, twiml
+from call_flows import settings as org_settings
+from call_flows.control import heard_a_warning
+from call_flows.models import Call, Termination
+
+from ..db import db_session
+from . import bp
+from .signature import twilio_signed
+from .voice import answer_ring, events_url, twiml_response
+
+log = logging.getLogger(__name__)
+
+
+@bp.post("/voice/fallback")
+@twilio_signed
+def fallback():
+    """A call we know goes back into its conference (after a termination: the final notice, then the
+    end); a new inbound call is recorded as at ring time and connected; anything else, or any fault
+    here, tells the caller to ring back."""
+    form = request.form
+    call_sid = form.get("CallSid", "")[:64]
+    log.warning("event=twilio_fallback call_sid=%s error_code=%s error_url=%s", call_sid,
+                form.get("ErrorCode", "")[:16], form.get("ErrorUrl", "")[:300])
+    try:
+        session = db_session()
+        settings = org_settings.load(session)
+        call = session.scalar(select(Call).where(Call.call_sid == call_sid)) if call_sid else None
+        if call is None:
+            if not call_sid or form.get("Direction", "inbound") != "inbound":
+                return twiml_response(twiml.ring_back(settings))
+            return twiml_response(answer_ring(call_sid))
+        if session.scalar(select(Termination.id).where(Termination.call_id == call.id)) is not None:
+            # T3: the final notice ("you were warned" only after a warning was played), then the end
+            return twiml_response(twiml.termination(settings, warned=heard_a_warning(session, call.id)))
+        if call.status in status.FINAL:
+            return twiml_response(twiml.ring_back(settings))
+        return twiml_response(twiml.rejoin(call.call_sid, settings, events_url()))
+    except Exception:
+        log.exception("fallback for call %s failed; telling the caller to ring back", call_sid)
+        return twiml_response(twiml.ring_back(org_settings.cached_or_defaults()))

@@ -1,0 +1,55 @@
+"""Issue 9.8: every /twilio/ route answers with or without a trailing slash, and the signature is
+checked against the URL as requested (CONTRACT "Twilio webhooks")."""
+import re
+
+import pytest
+
+from app.simulator import new_call_sid, signature, signed_post
+from tests.conftest import make_app
+
+
+def _twilio_paths(app) -> list[str]:
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/twilio/"):
+            paths.append(re.sub(r"<(?:string:)?[^>]+>", "x", re.sub(r"<int:[^>]+>", "1", rule.rule)))
+    return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def url_app(tmp_path_factory):
+    from app.cli.db_cmd import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('urls') / 'urls.sqlite3'}"
+    upgrade(url)
+    application = make_app(url)
+    yield application
+    application.extensions["engine"].dispose()
+
+
+def test_the_url_map_has_the_contract_twilio_routes(url_app):
+    paths = _twilio_paths(url_app)
+    assert {"/twilio/voice/inbound", "/twilio/voice/status", "/twilio/voice/fallback"} <= set(paths)
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_every_twilio_route_answers_with_or_without_a_trailing_slash(url_app, slash):
+    client = url_app.test_client()
+    for path in _twilio_paths(url_app):
+        params = {"CallSid": new_call_sid(), "From": "+447700900123", "To": "+441632960000",
+                  "CallStatus": "in-progress"}
+        response = signed_post(url_app, client, path + slash, params)
+        assert response.status_code in (200, 204), (path + slash, response.status_code)
+        if response.status_code == 200:
+            assert response.mimetype == "text/xml", path + slash
+
+
+@pytest.mark.parametrize("path", ["/twilio/voice/inbound/", "/twilio/voice/status/", "/twilio/voice/fallback/"])
+def test_signature_is_checked_against_the_url_as_requested(url_app, path):
+    client = url_app.test_client()
+    params = {"CallSid": new_call_sid(), "From": "+447700900123"}
+    token = url_app.config["SIMULATED_AUTH_TOKEN"]
+    signed_without_slash = signature(token, "http://localhost" + path.rstrip("/"), params)
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": signed_without_slash}).status_code == 403
+    signed_as_requested = signature(token, "http://localhost" + path, params)
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": signed_as_requested}).status_code != 403
