@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "warning_recording_url": "",  # T1: a recording URL is played instead of <Say> when set
     "termination_recording_url": "",
     "immediate_termination_recording_url": "",
+    # 14.10: spoken to the handler alone before the caller is connected ({flags}: e.g. "marker 2")
+    "handler_whisper_flagged": "Flagged caller, {flags}, see your screen.",
+    "handler_whisper_unflagged": "",  # "" = no whisper for a caller with no flags
     "say_voice": "Polly.Amy",
     "say_language": "en-GB",
     "callback_due_hours": 24,  # T5: when the line manager's callback is due
