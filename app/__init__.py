@@ -27,6 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .auth import login_manager
     login_manager.init_app(app)
+    from . import sso
+    sso.init_app(app)  # OpenID Connect when OIDC_ISSUER is set (14.5)
 
     from .api import bp as api_bp
     from .ops import bp as ops_bp
