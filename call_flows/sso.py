@@ -135,13 +135,15 @@ def user_for_claims(session: Session, issuer: str, claims: dict, policy: SsoPoli
         user = session.scalar(select(User).where(User.username == username))
         if user is not None and user.oidc_subject is not None:
             raise SignInRefused(f"the account {username} is linked to another sign-in at your organisation")
+        if user is not None and not user.active:
+            raise SignInRefused("this account has been deactivated")
         if user is None:
             if not policy.create_users:
                 raise SignInRefused(f"there is no callguard account {username}; ask your administrator")
             user = User(username=username, role=rule.role, active=True)
             session.add(user)
         user.oidc_issuer, user.oidc_subject = issuer, subject
-    if not user.active:
+    elif not user.active:
         raise SignInRefused("this account has been deactivated")
     user.role = rule.role
     if rule.team:

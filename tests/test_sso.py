@@ -164,7 +164,7 @@ def test_sso_links_an_account_an_administrator_created(configured_app, oidc_issu
     assert sign_in_by_sso(app.test_client(), "other-sub").status_code == 401  # jo is someone else's now
 
 
-def test_sso_deactivated_user_is_refused(sso_app, oidc_issuer, runner):  # noqa: F811
+def test_sso_deactivated_user_is_refused(sso_app, oidc_issuer):  # noqa: F811
     set_claims(oidc_issuer, "kim-sub", preferred_username="kim", groups=["cg-handlers"])
     sign_in_by_sso(sso_app.test_client(), "kim-sub")
     assert sso_app.test_cli_runner().invoke(args=["users", "deactivate", "kim"]).exit_code == 0
@@ -211,3 +211,12 @@ def test_sso_role_map_reads_nested_claims_and_single_values():
     assert role_for({"realm_access": {"roles": ["realm-staff"]}}, nested).role == "call_handler"
     assert role_for({"groups": "admins"}, SsoPolicy("groups", rules)).role == "admin"
     assert role_for({"groups": {"admins": True}}, SsoPolicy("groups", rules)) is None
+
+
+def test_sso_does_not_link_a_deactivated_account(configured_app, oidc_issuer, staff):  # noqa: F811
+    app = configured_app(**sso_config(oidc_issuer))
+    staff.add("lou", "call_handler")
+    assert app.test_cli_runner().invoke(args=["users", "deactivate", "lou"]).exit_code == 0
+    set_claims(oidc_issuer, "lou-sub", preferred_username="lou", groups=["cg-handlers"])
+    assert sign_in_by_sso(app.test_client(), "lou-sub").status_code == 401
+    assert user(app, "lou").oidc_subject is None and user(app, "lou").active is False
