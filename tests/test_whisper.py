@@ -130,3 +130,12 @@ def test_simulated_platform_records_the_whisper_leg(app, ring, team):
     with app.app_context():
         (action,) = db_session().query(PlatformAction).filter_by(action="place_call").all()
     assert action.payload["url"].endswith(f"/twilio/voice/whisper/{sid}") and action.payload["to"] == "+447700900002"
+
+
+def test_database_down_at_whisper_still_connects_the_handler(database_url):
+    from tests.conftest import make_app
+
+    broken = make_app("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    sid = new_call_sid()
+    verbs = list(answer(broken, f"/twilio/voice/whisper/{sid}"))
+    assert [v.tag for v in verbs] == ["Dial"] and verbs[0].find("Conference").text == f"cg-{sid}"
