@@ -78,7 +78,7 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
         if name in values:
             details[name] = clean_text(values[name], name)
     for name in FLAGS:
-        if name in values:
+        if name in values and values[name] is not None:  # null = not answered, as /openapi.json allows
             if not isinstance(values[name], bool):
                 raise InvalidInput(f"{name} must be true or false")
             details[name] = values[name]
@@ -93,7 +93,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
     if user.role != "line_manager":
-        raise Forbidden("the line manager completes and submits the record (I2)")
+        raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
     if incident.status == "completed":
         return incident
     details = incident.details or {}
@@ -127,12 +127,19 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     still open: there is nothing final to sign until the manager has completed it."""
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
-        raise Forbidden("only the member of staff the record is about can acknowledge it")
+        raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
     if incident.status != "completed":
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now
     return incident
+
+
+def _caller(call: Call | None) -> str:
+    """The caller as the record shows it; after the retention purge only the last 4 digits remain (R9, I6)."""
+    if call is None:
+        return "-"
+    return call.caller or (call.caller_raw if call.purged_at else call.caller_kind)
 
 
 def summary(session: Session, incident: Incident) -> str:
@@ -142,7 +149,7 @@ def summary(session: Session, incident: Incident) -> str:
     details = incident.details or {}
     lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
              f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.username if staff else '-'}",
-             f"Caller: {call.caller or call.caller_kind if call else '-'}",
+             f"Caller: {_caller(call)}",
              f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
     for name in (*TEXT_FIELDS, *FLAGS):
         value = details.get(name)

@@ -7,6 +7,7 @@ from flask import abort, redirect, render_template, session
 from call_flows.sso import SignInRefused
 
 from .. import sso
+from ..access import public
 from ..auth import sign_in
 from ..db import db_session
 from . import bp
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 
 @bp.get("/login/sso")
+@public  # anyone may start signing in
 def sso_start():
     """Send the browser to the organisation's provider (authorisation code flow with PKCE)."""
     if not sso.enabled():
@@ -29,6 +31,7 @@ def sso_start():
 
 
 @bp.get("/login/sso/callback")
+@public  # the provider's answer carries the proof (state, code, signed ID token)
 def sso_callback():
     """The provider sends the browser back here with a code; refused sign-ins return to /login."""
     if not sso.enabled():
