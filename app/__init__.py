@@ -29,6 +29,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .auth import login_manager
     login_manager.init_app(app)
+    from . import sso
+    sso.init_app(app)  # OpenID Connect when OIDC_ISSUER is set (14.5)
 
     from . import access, routing
     routing.init_app(app)  # bounded <int:> ids and audience-shaped errors; before any blueprint

@@ -36,6 +36,7 @@ def from_env(overrides: dict | None = None) -> dict:
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
         **_security_settings(env),
+        **_sso_settings(env),
     }
     config.update(overrides or {})
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
@@ -90,6 +91,20 @@ def _security_settings(env) -> dict:
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "MAX_FORM_PARTS": 200,
         "REGISTER_IMPORT_MAX_REQUEST": IMPORT_BYTES + 64 * 1024,  # the CSV file plus the form around it
+    }
+
+
+def _sso_settings(env) -> dict:
+    """14.5: OpenID Connect (CONTRACT `OIDC_*`; README "SSO"). Unset issuer = local accounts only."""
+    return {
+        "OIDC_ISSUER": (env.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_ROLES_CLAIM": env.get("OIDC_ROLES_CLAIM") or "groups",
+        "OIDC_ROLE_MAP": env.get("OIDC_ROLE_MAP") or "",
+        "OIDC_CREATE_USERS": (env.get("OIDC_CREATE_USERS") or "true").lower() in ("1", "true", "yes"),
+        "OIDC_USERNAME_CLAIM": env.get("OIDC_USERNAME_CLAIM") or "preferred_username",
+        "OIDC_SCOPES": env.get("OIDC_SCOPES") or "openid profile email",
     }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import settings as org_settings
-from . import twiml
+from . import twiml, whisper
 from .control import heard_a_warning
 from .models import Call, CallbackTask, CallWarning, Termination, User
 from .outbox import task
@@ -80,14 +80,19 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
 
 @task("connect_handler", urgent=True)
 def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> None:
-    """Ring the handler's own phone (or client) into the caller's conference."""
+    """Ring the handler's own phone (or client) into the caller's conference. 14.10: when the handler
+    is to hear a whisper, their leg is a call whose answer URL speaks it before joining the conference."""
     call = session.get(Call, call_id)
     user = session.get(User, user_id)
     if call.status in ("completed", "canceled", "failed") or not user.phone:
         return
+    from_ = ctx.platform.caller_id or call.called or user.phone
     try:
-        ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone,
-                                     ctx.platform.caller_id or call.called or user.phone, now=now)
+        if whisper.for_call(session, call, now, org_settings.load(session)):  # 14.10: the handler hears it first
+            ctx.platform.place_call(session, user.phone, from_, None, now=now,
+                                    url=ctx.platform.url(whisper.WHISPER_PATH + call.call_sid))
+            return
+        ctx.platform.add_participant(session, twiml.conference_name(call.call_sid), user.phone, from_, now=now)
     except CallerGone:  # the caller hung up before the handler was rung: their conference is gone
         return
 

@@ -63,10 +63,11 @@ class TwilioPlatform:
         participant = self._rest(self.client.conferences(conference).participants.create, **kwargs)
         return participant.call_sid
 
-    def place_call(self, session: Session, to: str, from_: str, twiml: str,
-                   status_callback: str | None = None, now: datetime | None = None) -> str:
-        """Start an outbound call (a manager's callback) that runs `twiml` when answered."""
-        kwargs = {"to": to, "from_": from_, "twiml": twiml}
+    def place_call(self, session: Session, to: str, from_: str, twiml: str | None,
+                   status_callback: str | None = None, now: datetime | None = None, url: str | None = None) -> str:
+        """Start an outbound call that runs `twiml` when answered (a manager's callback), or fetches
+        its TwiML from our signed webhook `url` when answered (the handler's whisper, 14.10)."""
+        kwargs = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
         return self._rest(self.client.calls.create, **kwargs).sid
@@ -115,6 +116,7 @@ class SimulatedPlatform:
         self._log(session, None, "add_participant", {"conference": conference, "to": to, "from": from_}, now)
         return "CAsimulated"
 
-    def place_call(self, session, to, from_, twiml, status_callback=None, now=None):
-        self._log(session, None, "place_call", {"to": to, "from": from_, "twiml": twiml}, now)
+    def place_call(self, session, to, from_, twiml, status_callback=None, now=None, url=None):
+        self._log(session, None, "place_call", {"to": to, "from": from_, **({"url": url} if url else {"twiml": twiml})},
+                  now)
         return "CAsimulated"

@@ -76,6 +76,9 @@ class OrgSettings(BaseModel):
     warning_recording_url: UrlOrEmpty = ""  # T1: a recording URL is played instead of <Say> when set
     termination_recording_url: UrlOrEmpty = ""
     immediate_termination_recording_url: UrlOrEmpty = ""
+    # 14.10: spoken to the handler alone before the caller is connected ({flags}: e.g. "marker 2"); "" = none
+    handler_whisper_flagged: Annotated[str, Field(max_length=300)] = "Flagged caller, {flags}, see your screen."
+    handler_whisper_unflagged: Annotated[str, Field(max_length=300)] = ""  # off by default for unflagged callers
     # What a caller hears while waiting for a handler (<Conference waitUrl>, fetched with GET): music, or TwiML
     # with a message; blank = Twilio's default hold music (never silence, 9.7)
     hold_music_url: UrlOrEmpty = TWILIO_DEFAULT_HOLD_MUSIC

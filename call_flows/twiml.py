@@ -131,5 +131,24 @@ def callback_bridge(customer: str, caller_id: str, script: str, settings: dict) 
     return str(response)
 
 
+def handler_join(call_sid: str, whisper: str, settings: dict) -> str:
+    """14.10: the handler's own leg hears `whisper` (if any) and then joins the caller's conference; the
+    conference ends when the handler hangs up, as for a leg added by the Participants API."""
+    response = VoiceResponse()
+    if whisper:
+        _speak(response, whisper, settings)
+    dial = Dial()
+    dial.conference(conference_name(call_sid), start_conference_on_enter=True, end_conference_on_exit=True,
+                    beep=False)
+    response.append(dial)
+    return str(response)
+
+
+def hang_up() -> str:
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
 def empty() -> str:
     return str(VoiceResponse())

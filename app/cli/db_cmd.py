@@ -17,7 +17,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
@@ -29,9 +29,9 @@ def group():
 
 
 @group.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def upgrade_cmd(revision):
-    """Create or migrate the schema to REVISION (default: the newest)."""
+    """Create or migrate the schema to REVISION (default: the newest of every branch)."""
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo("database schema is up to date")

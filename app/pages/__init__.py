@@ -4,6 +4,7 @@ from flask import Blueprint
 bp = Blueprint("pages", __name__)
 
 from . import login  # noqa: E402,F401
+from . import sso  # noqa: E402,F401  (single sign-on, 14.5)
 from . import board, console, trends  # noqa: E402,F401  (issue 6)
 from . import register_import  # noqa: E402,F401  (caution register CSV import and export, issue 5)
 from . import register  # noqa: E402,F401  (caution register panel and manager pages, issue 5)

@@ -3,7 +3,7 @@
 Sign-in attempts are throttled per account and per address (`app.web_security`, issue 10.7) and every
 attempt checks a password hash, known user or not, so neither answers nor timing tell who exists.
 """
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from call_flows import passwords
@@ -36,7 +36,15 @@ def login():
 @bp.post("/logout")
 @public
 def logout():
+    """End this session's server record. 14.5: after a single sign-on, offer the provider's
+    end_session_endpoint too (when it advertises one) so a shared desk is signed out there as well."""
+    from .. import sso
+
+    by_sso = bool(session.get(sso.SESSION_FLAG))
     sign_out()
+    end_session = sso.end_session_url() if by_sso and sso.enabled() else None
+    if end_session:
+        return render_template("signed_out.html", end_session_url=end_session)
     return redirect(url_for("pages.login"))
 
 

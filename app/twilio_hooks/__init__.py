@@ -17,3 +17,4 @@ bp = TwilioBlueprint("twilio", __name__, url_prefix="/twilio")
 from . import voice  # noqa: E402,F401
 from . import callback_legs  # noqa: E402,F401
 from . import fallback  # noqa: E402,F401
+from . import whisper  # noqa: E402,F401  (14.10)

@@ -1,7 +1,7 @@
 """Staff: teams and users with roles (DOMAIN "People")."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -19,6 +19,7 @@ class Team(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -31,6 +32,9 @@ class User(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime | None]  # null = the token does not expire (issue 10.9)
     active: Mapped[bool] = mapped_column(default=True)
+    # 14.5: the OpenID Connect provider and subject this account signs in as (null = local only)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     team: Mapped[Team | None] = relationship(lazy="joined")
     manager: Mapped["User | None"] = relationship(remote_side=[id], foreign_keys=[manager_id])

@@ -100,7 +100,9 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
         expect(console.locator("#call-ended")).to_contain_text("Ended for behaviour")
         updates = twiml_updates(stand_in_twilio, sid)
         assert len(updates) == 2 and "<Hangup" in updates[1] and "will now end" in updates[1]
-        assert stand_in_twilio.posts_to("/Participants.json")  # the handler's phone was rung in
+        # the handler's phone was rung in; the caller is flagged, so through the whisper leg (14.10)
+        (leg,) = stand_in_twilio.posts_to("/Calls.json")
+        assert leg["data"]["Url"].endswith(f"/twilio/voice/whisper/{sid}")
 
         board_card = page.locator(f'#calls li[data-call="{sid}"]')
         expect(board_card).to_contain_text("Terminated (abuse)")

@@ -1,0 +1,49 @@
+"""14.5: "Sign in with your organisation's account" (OpenID Connect). The same server-side session
+record as a local sign-in is opened (app.auth.sign_in); the /login form stays for local accounts."""
+import logging
+
+from flask import abort, redirect, render_template, session
+
+from call_flows.sso import SignInRefused
+
+from .. import sso
+from ..access import public
+from ..auth import sign_in
+from ..db import db_session
+from . import bp
+from .login import FAILED, HOME
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/login/sso")
+@public  # anyone may start signing in
+def sso_start():
+    """Send the browser to the organisation's provider (authorisation code flow with PKCE)."""
+    if not sso.enabled():
+        abort(404)
+    try:
+        return sso.client().authorize_redirect(sso.external_url("pages.sso_callback"))
+    except Exception:  # discovery failed: the provider is down or misconfigured
+        log.exception("event=sso_start outcome=provider_unreachable")
+        return render_template("login.html", error="Your organisation's sign-in service cannot be reached. "
+                               "Try again in a moment."), 503
+
+
+@bp.get("/login/sso/callback")
+@public  # the provider's answer carries the proof (state, code, signed ID token)
+def sso_callback():
+    """The provider sends the browser back here with a code; refused sign-ins return to /login."""
+    if not sso.enabled():
+        abort(404)
+    db = db_session()
+    try:
+        user = sso.finish_sign_in(db)
+    except SignInRefused as exc:
+        db.commit()  # keeps a revocation made while refusing (a withdrawn role)
+        log.info("event=sso_sign_in outcome=refused reason=%s", exc.message)
+        return render_template("login.html", error=f"Not signed in: {exc.message}."), FAILED
+    sign_in(user)
+    session[sso.SESSION_FLAG] = True
+    log.info("event=sso_sign_in outcome=ok user_id=%s role=%s", user.id, user.role)
+    return redirect(HOME.get(user.role, "/"))
