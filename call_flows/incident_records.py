@@ -141,7 +141,7 @@ def summary(session: Session, incident: Incident) -> str:
     call = session.get(Call, incident.call_id) if incident.call_id else None
     details = incident.details or {}
     lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
-             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.username if staff else '-'}",
+             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.shown_name if staff else '-'}",
              f"Caller: {call.caller or call.caller_kind if call else '-'}",
              f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
     for name in (*TEXT_FIELDS, *FLAGS):

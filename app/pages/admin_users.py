@@ -13,6 +13,7 @@ from call_flows.accounts import live_counts
 from call_flows.callbacks import every_queue
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, NotFound
+from call_flows.labels import ROLES as ROLE_LABELS
 from call_flows.models import ROLES, Team, User
 
 from ..auth import current_staff, session_timeouts
@@ -21,9 +22,6 @@ from ..events import publish
 from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
-
-ROLE_LABELS = {"call_handler": "Call handler", "line_manager": "Line manager", "supervisor": "Supervisor",
-               "panel_member": "Review panel member", "admin": "Administrator"}
 
 
 def _profile() -> staff_admin.Profile:

@@ -126,7 +126,7 @@ def register_entry(entry_id):
     commit_and_dispatch(session)
     members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
                                    .order_by(User.username)))
-    names = {u.id: u.username for u in session.scalars(select(User))}
+    names = {u.id: u.shown_name for u in session.scalars(select(User))}
     return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
                            panel=viewer.role in ("panel_member", "admin"), markers=register_panel.MARKERS,
                            exemptions=register_letters.EXEMPTIONS)
