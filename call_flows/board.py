@@ -54,12 +54,14 @@ def call_card(session: Session, call: Call, now: datetime, settings: dict, teams
         "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
         else call.caller_kind, "caller_kind": call.caller_kind,
         # 14.8: two callers whose masked numbers end alike are told apart by area and call label
-        "caller_area": area(call.caller), "call_label": call_label(call.call_sid), "started_at": as_utc(call.started_at).isoformat(),
+        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
+        "started_at": as_utc(call.started_at).isoformat(),
         "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
         "handler": names.get(call.handler_id) if call.handler_id else None, "team_id": call.team_id,
         "team": team.name if team else None, "site": team.site if team else None,
         "need_noted": bool(call.needs_note),
-        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason), "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
+        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
                      for w in warnings],
         "termination": None, "serious": False,
     }

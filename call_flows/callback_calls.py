@@ -109,6 +109,9 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     task = task_for(session, task_id, user)
     claimed_by_me(task, user)
     call = current_call(session, task)
+    if outcome == "no_answer" and call is None:  # 14.8: an attempt is counted only when one was made
+        raise Conflict("No answer can only be recorded after you have called the customer back: "
+                       "press Call back first", code="no_dial_attempt")
     task.attempts += 1
     attempt = task.attempts
     if outcome == "no_answer":

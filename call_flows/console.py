@@ -77,7 +77,8 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
         card["needs_note"] = call.needs_note  # T2
         warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                         .order_by(CallWarning.created_at)))
-        card["warnings"] = [{"reason": w.reason, "reason_label": label("warning_reason", w.reason), "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
+        card["warnings"] = [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                             "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                              "platform_status": w.platform_status} for w in warnings]
         card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
         # T3: the final notice the caller will really hear (after a warning they heard, or the immediate one)

@@ -2,11 +2,19 @@
 flash messages and emails show these labels, the API keeps the codes.
 
 `label(vocabulary, code)` answers the label, or the code with underscores as spaces for a code the
-table does not know (a new code never breaks a page). Field labels of the incident record are
-`incident_records.LABELS`, reused here rather than copied.
+table does not know (a new code never breaks a page). The incident record's field labels
+are here too (`incident_records.LABELS` is this table).
 """
-from .incident_records import LABELS as INCIDENT_FIELDS
 
+INCIDENT_FIELDS = {"incident_date": "Date", "incident_time": "Time", "location": "Location",
+                   "details": "Details of the incident",
+                   "action_taken": "Action taken (including support for the staff member)",
+                   "staff_involved": "Staff involved",
+                   "reported_to": "Reported to", "comments": "Comments", "welfare_note": "Welfare note",
+                   "riddor_reportable": "RIDDOR-reportable", "security_breach": "Security or data breach",
+                   "welfare_spoke_with_staff": "Spoke with the staff member",
+                   "welfare_support_offered": "Reminded them of support (EAP, union, staff contact officers)",
+                   "welfare_time_given": "Gave them time"}  # I1, I3
 WARNING_REASONS = {"abuse": "Abuse", "threats": "Threats", "discrimination": "Discriminatory abuse",
                    "intimidating_language": "Intimidating language (swearing)",
                    "acoustic_shock": "Acoustic shock (screaming, loud noises)", "other": "Other"}  # T1
@@ -14,7 +22,6 @@ IMMEDIATE_REASONS = {"threat_of_violence": "Threat of violence", "other_serious"
 CALLBACK_OUTCOMES = {"resolved": "Resolved", "behaviour_not_improved": "Behaviour not improved",
                      "no_answer": "No answer", "unreachable": "Unreachable after every attempt",
                      "cancelled": "Cancelled"}  # M1, M2
-CALLBACK_STATUSES = {"open": "Open", "claimed": "Claimed", "closed": "Closed", "cancelled": "Cancelled"}
 NOTE_FIELDS = {"spoke_to": "Who you spoke to", "query": "The query", "told_customer": "What you told the customer",
                "customer_said_or_did": "What the customer said or did"}  # T4, M1, M2
 POLICE_DECISIONS = {"police_informed": "Police informed", "police_not_needed": "Police not needed"}  # I7
@@ -33,12 +40,24 @@ SIGNALS = {"repeat_warnings": "Repeat warnings", "previous_termination": "Previo
 ROLES = {"call_handler": "Call handler", "line_manager": "Line manager", "supervisor": "Supervisor",
          "panel_member": "Review panel member", "admin": "Administrator"}
 REGISTER_SOURCES = {"own": "Our own register", "partner": "Partner's register"}  # R4, R6
+REGISTER_STATUSES = {"proposed": "Proposed to the panel", "awaiting_notice": "Decided, awaiting the letter",
+                     "in_force": "In force", "rejected": "Rejected", "removed": "Removed", "expired": "Expired"}  # R3-R6
+END_REASONS = {"panel_rejected": "Panel rejected it", "review": "Removed at review", "expiry": "Reached its expiry",
+               "appeal_upheld": "Appeal upheld"}  # R6, R8
+EXEMPTIONS = {"risk_of_violence": "Telling them would create a substantial risk of violence",
+              "address_unknown": "Address unknown"}  # R5
+CHANNELS = {"letter": "Letter", "phone": "Phone", "email": "Email", "in_person": "In person"}  # C1
+REMINDERS = {"review_due": "Entry review due", "register_review_due": "Register review due",
+             "letter_overdue": "Letter overdue", "meeting_overdue": "Panel meeting overdue"}  # R3, R5, R6
 
 VOCABULARIES = {"warning_reason": WARNING_REASONS, "immediate_reason": IMMEDIATE_REASONS,
                 "reason": {**WARNING_REASONS, **IMMEDIATE_REASONS}, "outcome": CALLBACK_OUTCOMES,
-                "task_status": CALLBACK_STATUSES, "note_field": NOTE_FIELDS, "incident_field": INCIDENT_FIELDS,
-                "police_decision": POLICE_DECISIONS, "recipient": RECIPIENTS, "email_purpose": EMAIL_PURPOSES, "restriction": RESTRICTION_KINDS,
-                "signal": SIGNALS, "role": ROLES, "register_source": REGISTER_SOURCES}
+                "note_field": NOTE_FIELDS, "incident_field": INCIDENT_FIELDS,
+                "police_decision": POLICE_DECISIONS, "recipient": RECIPIENTS, "email_purpose": EMAIL_PURPOSES,
+                "restriction": RESTRICTION_KINDS,
+                "signal": SIGNALS, "role": ROLES, "register_source": REGISTER_SOURCES,
+                "register_status": REGISTER_STATUSES, "end_reason": END_REASONS, "exemption": EXEMPTIONS,
+                "channel": CHANNELS, "reminder": REMINDERS}
 
 
 def label(vocabulary: str, code) -> str:

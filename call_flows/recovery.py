@@ -28,7 +28,8 @@ class Recovering:
     name: str = ""  # the name people read (14.3)
 
     def as_dict(self) -> dict:
-        return {"user_id": self.user_id, "username": self.username, "name": self.name or self.username, "team_id": self.team_id, "team": self.team,
+        return {"user_id": self.user_id, "username": self.username, "name": self.name or self.username,
+                "team_id": self.team_id, "team": self.team,
                 "site": self.site, "started_at": self.started_at.isoformat(), "ends_at": self.ends_at.isoformat()}
 
 

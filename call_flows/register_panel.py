@@ -106,7 +106,8 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
         raise Conflict(f"this customer already has entry {open_entry} open", code="already_proposed")
     entry = RegisterEntry(
         customer_id=customer.id, incident_id=incident.id if incident else None, status="proposed", source=source,
-        summary=summary, key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.shown_name,
+        summary=summary,
+        key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.shown_name,
         reporting_service=clean_text(proposal.reporting_service, "reporting_service", max_len=200)
         or (proposer.team.name if proposer.team else None),
         notified=False, proposed_by_id=proposer.id, created_at=now,

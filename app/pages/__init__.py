@@ -1,5 +1,5 @@
 """Browser pages for staff (CONTRACT "Pages")."""
-from flask import Blueprint
+from flask import Blueprint, render_template, request
 
 bp = Blueprint("pages", __name__)
 
@@ -10,6 +10,28 @@ def _label(code, vocabulary: str) -> str:
     from call_flows.labels import label
 
     return label(vocabulary, code)
+
+
+@bp.app_errorhandler(405)
+def _wrong_method(exc):
+    """14.8: a page address that only takes a form (a bookmarked or reloaded POST, e.g. /register/review)
+    opened in the browser shows a page that says so and links back, not a raw 405. The API and Twilio
+    keep their own answers."""
+    if request.path.startswith("/api/"):
+        from ..api.errors import http_error
+
+        return http_error(exc)  # the API's JSON error shape (CONTRACT)
+    if request.path.startswith("/twilio/"):
+        return exc
+    response = render_template("console/wrong_method.html", back=_back_for(request.path))
+    return response, 405, {"Allow": ", ".join(exc.valid_methods or ())}
+
+
+def _back_for(path: str) -> str:
+    """The page a form's address belongs to: its first path segment (/register/review -> /register)."""
+    first = path.strip("/").split("/")[0]
+    return {"register": "/register", "callbacks": "/callbacks", "incidents": "/incidents", "console": "/console",
+            "board": "/board", "admin": "/admin/users", "account": "/account/password"}.get(first, "/")
 
 
 from . import login  # noqa: E402,F401

@@ -110,7 +110,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     second.get_by_label("What the customer said or did (needed when behaviour did not improve)").fill(
         "Swore again after the warning")
     second.get_by_role("button", name="Record outcome").click()
-    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: behaviour_not_improved")
+    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: Behaviour not improved")
     assert page.locator("article.task h2").all_inner_texts()[0].startswith("Case PP-3")  # no follow-up task
 
     # 3. no_answer: the task goes back to the queue with a retry time (keyboard only)
@@ -118,13 +118,15 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     claim.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_contain_text("Task claimed")
+    task_card(page, "PP-3").get_by_role("button", name="Call back").click()  # 14.8: no answer needs a dial
+    expect(page.get_by_role("status").first).to_contain_text("Calling your phone now")
     third = task_card(page, "PP-3")
     third.get_by_label("No answer: try again later").check()
     third.get_by_role("button", name="Record outcome").click()
     expect(task_card(page, "PP-3")).to_contain_text("Next attempt from")
     expect(task_card(page, "PP-3")).to_contain_text("Attempts 1 of 3")
     closed = page.get_by_role("table").inner_text()
-    assert "resolved" in closed and "behaviour not improved" in closed
+    assert "Resolved" in closed and "Behaviour not improved" in closed  # 14.6: labels, not codes
     shot(page, "outcomes")
 
     # the incident record: complete it (I1, RIDDOR, I3) and see it distributed (I4)
