@@ -47,6 +47,9 @@ END_REASONS = {"panel_rejected": "Panel rejected it", "review": "Removed at revi
 EXEMPTIONS = {"risk_of_violence": "Telling them would create a substantial risk of violence",
               "address_unknown": "Address unknown"}  # R5
 CHANNELS = {"letter": "Letter", "phone": "Phone", "email": "Email", "in_person": "In person"}  # C1
+PANEL_OUTCOMES = {"add": "Added to the register", "reject": "Not added", "keep": "Kept on the register",
+                  "remove": "Removed from the register", "upheld": "Upheld: entry removed",
+                  "dismissed": "Dismissed: entry stays", "completed": "Completed"}  # R3, R6, R8
 REMINDERS = {"review_due": "Entry review due", "register_review_due": "Register review due",
              "letter_overdue": "Letter overdue", "meeting_overdue": "Panel meeting overdue"}  # R3, R5, R6
 
@@ -57,7 +60,7 @@ VOCABULARIES = {"warning_reason": WARNING_REASONS, "immediate_reason": IMMEDIATE
                 "restriction": RESTRICTION_KINDS,
                 "signal": SIGNALS, "role": ROLES, "register_source": REGISTER_SOURCES,
                 "register_status": REGISTER_STATUSES, "end_reason": END_REASONS, "exemption": EXEMPTIONS,
-                "channel": CHANNELS, "reminder": REMINDERS}
+                "channel": CHANNELS, "reminder": REMINDERS, "panel_outcome": PANEL_OUTCOMES}
 
 
 def label(vocabulary: str, code) -> str:

@@ -13,6 +13,7 @@ from call_flows import register_letters, register_panel, register_privacy, regis
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput
+from call_flows.labels import label
 from call_flows.models import Incident, User
 
 from ..auth import current_staff
@@ -186,7 +187,8 @@ def register_review_entry(entry_id):
         return register_reviews.review_entry(s, entry_id, current_staff(), request.form.get("outcome"),
                                              request.form.get("notes"), utcnow())
 
-    return attempt(action, "Review recorded ({result.outcome}).", _back(entry_id))
+    return attempt(action, lambda review: f"Review recorded: {label('panel_outcome', review.outcome)}.",
+                   _back(entry_id))
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
@@ -210,7 +212,7 @@ def register_appeal_outcome(appeal_id):
                                               request.form.get("notes"), utcnow())
 
     back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
-    return attempt(action, "Appeal {result.outcome}.", back)
+    return attempt(action, lambda appeal: f"Appeal {label('panel_outcome', appeal.outcome).lower()}.", back)
 
 
 @bp.post("/register/review")

@@ -57,7 +57,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     expect(task_card(page, "PP-3")).to_contain_text("Serious: threat of violence")
     first = task_card(page, "PP-1")
     expect(first).to_contain_text("handler")
-    expect(first).to_contain_text("abuse (shouting)")  # the warning given
+    expect(first).to_contain_text("Abuse (shouting)")  # the warning given
     expect(first).to_contain_text("passport renewal")  # the handler's case note
     assert axe_serious(page) == []
     shot(page, "queue")

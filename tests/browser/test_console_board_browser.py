@@ -103,7 +103,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
         assert stand_in_twilio.posts_to("/Participants.json")  # the handler's phone was rung in
 
         board_card = page.locator(f'#calls li[data-call="{sid}"]')
-        expect(board_card).to_contain_text("Terminated (abuse)")
+        expect(board_card).to_contain_text("Terminated (Abuse)")
         expect(page.locator("#recovering")).to_contain_text("handler")
         assert axe_serious(console) == []
         console.screenshot(path=str(DOCS_IMG / "console.png"), full_page=True)
