@@ -91,7 +91,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     first.get_by_label("Who you spoke to").fill("Mr Jones")
     first.get_by_label("What you told the customer (needed when resolved)").fill("Renewal is being processed")
     first.get_by_role("button", name="Record outcome").click()
-    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: resolved")
+    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: Resolved")
 
     # 2. behaviour_not_improved: warn, then terminate on the callback (M2), then the outcome
     second = task_card(page, "PP-2")
@@ -144,9 +144,9 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     page.get_by_role("button", name="Complete and send").click()
     expect(page.get_by_role("status").first).to_contain_text("Record completed")
     sent = page.get_by_role("table").inner_text()
-    for recipient in ("hr service centre", "equality diversity", "union hs reps"):
-        assert recipient in sent
-    assert sent.count("sent") >= 3 and "security desk" not in sent
+    for recipient in ("HR service centre", "Equality and Diversity team", "Union health and safety representatives"):
+        assert recipient in sent  # 14.6: the recipients' labels, not their codes
+    assert sent.count("sent") >= 3 and "Security help desk" not in sent
     assert len(list((tmp_path / "outbox").glob("incident-*.eml"))) == 3
     assert axe_serious(page) == []
     shot(page, "incident-distributed")
