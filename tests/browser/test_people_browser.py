@@ -111,3 +111,31 @@ def test_14_4_a_person_changes_their_own_password_and_their_other_browser_is_sig
         expect(other).to_have_url(re.compile("/console$"))
     finally:
         other_context.close()
+
+
+def test_14_8_chart_labels_are_drawn_at_a_readable_size_on_wide_and_narrow_screens(page, live, live_staff):
+    live_staff.add("supervisor", "supervisor", team="Passports North")
+    sign_in(page, live, "supervisor")
+    for width in (1280, 800, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live.url}/trends")
+        expect(page.locator("svg[data-chart] text.axis").first).to_be_attached()
+        smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg[data-chart] text.axis')]
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a))""")
+        assert smallest >= 12, (width, smallest)  # was about 7 px: the 720-unit chart squeezed into 32rem
+
+
+def test_14_8_the_default_case_reference_stays_inside_its_card(page, live, live_staff):
+    live_staff.add("manager", "line_manager", team="Passports North", phone="+447700900001")
+    handler = live_staff.add("handler", "call_handler", manager="manager", team="Passports North")
+    reference = "CALL-CA" + "0123456789abcdef" * 2  # the default reference: CALL-<CallSid>
+    terminated_call(live.app, live.app.test_client(), handler, case_reference=reference)
+    sign_in(page, live, "manager")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live.url}/callbacks")
+        card = page.locator("article.task").first
+        expect(card).to_contain_text(reference)
+        overflow = card.evaluate("c => c.scrollWidth - c.clientWidth")
+        assert overflow <= 0, (width, overflow)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
