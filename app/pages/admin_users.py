@@ -94,8 +94,10 @@ def admin_user(user_id):
         return _users_page(status=404)
 
 
-def _act(user_id, action, message):
-    """Run one service on the user; a refusal is shown on their page with its own status, never a 500."""
+def _act(user_id, action, message, respond=None):
+    """Run one service on the user; a refusal is shown on their page with its own status, never a 500.
+    On success `message(user, result)` is flashed and `respond(user, result)` answers (default: back
+    to their page)."""
     session = db_session()
     try:
         user = _target(user_id)
@@ -110,6 +112,8 @@ def _act(user_id, action, message):
         flash(exc.message, "error")
         return _user_page(session.get(User, user_id), status=exc.status)
     flash(message(user, result), "ok")
+    if respond is not None:
+        return respond(user, result)
     return redirect(url_for("pages.admin_user", user_id=user_id))
 
 
@@ -137,21 +141,9 @@ def admin_user_password(user_id):
 @bp.post("/admin/users/<int:user_id>/token")
 @page_roles("admin")
 def admin_user_token(user_id):
-    session = db_session()
-    try:
-        user = _target(user_id)
-    except NotFound as exc:
-        flash(exc.message, "error")
-        return _users_page(status=404)
-    try:
-        token = staff_admin.new_token(user)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        flash(exc.message, "error")
-        return _user_page(user, status=exc.status)
-    flash(f"New API token issued for {user.shown_name}; the previous one no longer works.", "ok")
-    return _user_page(user, token=token)  # shown once: not stored, not flashed
+    return _act(user_id, lambda s, u: staff_admin.new_token(u),
+                lambda u, _: f"New API token issued for {u.shown_name}; the previous one no longer works.",
+                lambda u, token: _user_page(u, token=token))  # shown once: not stored, not flashed
 
 
 @bp.post("/admin/callbacks/<int:task_id>/reassign")
