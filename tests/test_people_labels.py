@@ -36,6 +36,8 @@ def test_14_3_users_add_takes_a_display_name_and_the_username_stays_for_sign_in(
     with app.app_context():
         user = db_session().scalar(select(User).where(User.username == "spatel"))
         assert (user.username, user.display_name, user.shown_name) == ("spatel", "Sam Patel", "Sam Patel")
+    listing = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert any(line.startswith("spatel") and line.endswith("Sam Patel") for line in listing)
 
 
 def test_14_3_m1_script_queue_and_incident_name_the_manager_and_handler_by_display_name(app, client, team):

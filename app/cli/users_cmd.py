@@ -105,15 +105,17 @@ def deactivate(username):
 @group.command("list")
 @with_appcontext
 def list_users():
-    """One line per user: username, role, team, active or not, token state, live browser sessions."""
+    """One line per user: username, role, team, active or not, token state, live browser sessions, and the
+    name people see (the display name, else the username)."""
     from ..auth import session_timeouts
 
     session = db_session()
     now, timeouts = utcnow(), session_timeouts()
-    click.echo(f"{'username':20} {'role':13} {'team':20} {'status':11} {'token':22} sessions")
+    click.echo(f"{'username':20} {'role':13} {'team':20} {'status':11} {'token':22} {'sessions':8} name")
     for user in session.scalars(select(User).order_by(User.username)):
         token_state = staff_admin.token_state(user, now)
         status = "active" if user.active else "deactivated"
         team = user.team.name if user.team else "-"
         live = accounts.live_sessions(session, user.id, now, timeouts)
-        click.echo(f"{user.username:20} {user.role:13} {team:20} {status:11} {token_state:22} {live}")
+        click.echo(f"{user.username:20} {user.role:13} {team:20} {status:11} {token_state:22} {live:<8} "
+                   f"{user.shown_name}")
