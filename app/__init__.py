@@ -16,6 +16,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(from_env(overrides))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .log_privacy import install as mask_numbers_in_logs
+    mask_numbers_in_logs(app.config.get("DEFAULT_REGION") or "GB")  # R9: caller numbers masked in every log line
 
     db.init_app(app)
     jobs.init_app(app)
@@ -27,6 +29,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .auth import login_manager
     login_manager.init_app(app)
+
+    from . import access, routing
+    routing.init_app(app)  # bounded <int:> ids and audience-shaped errors; before any blueprint
+    access.init_app(app)  # every route declares who may use it (app/access.py)
 
     from .api import bp as api_bp
     from .ops import bp as ops_bp

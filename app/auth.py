@@ -1,13 +1,12 @@
 """Staff authentication: API tokens (stored hashed) and browser sessions (Flask-Login over a server-side
 session record, issue 10.8), with role checks."""
-from functools import wraps
 
 from flask import current_app, g, request, session
 from flask_login import LoginManager, current_user
 
 from call_flows import accounts
 from call_flows.clock import utcnow
-from call_flows.errors import DomainError, Forbidden
+from call_flows.errors import DomainError
 from call_flows.models import User
 
 from .db import db_session
@@ -105,16 +104,8 @@ def current_staff() -> User:
 
 
 def roles_required(*roles: str):
-    """Refuse a staff member whose role is not one of `roles` (403)."""
+    """Refuse a staff member whose role is not one of `roles` (403); the route's declared policy
+    (app/access.py `allow`, one mechanism for the API and the pages)."""
+    from .access import allow
 
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            user = current_staff()
-            if roles and user.role not in roles:
-                raise Forbidden(f"this needs the role {' or '.join(roles)}")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
+    return allow(*roles)

@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from call_flows.clock import DEFAULT_TIMEZONE, set_org_timezone
+
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -30,12 +32,14 @@ def from_env(overrides: dict | None = None) -> dict:
         "TWILIO_CALLER_ID": env.get("TWILIO_CALLER_ID") or None,
         "SECRET_KEY": env.get("SECRET_KEY") or None,
         "SMTP_URL": env.get("SMTP_URL") or None,
+        "ORG_TIMEZONE": env.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE,
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
         **_security_settings(env),
     }
     config.update(overrides or {})
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    set_org_timezone(config["ORG_TIMEZONE"])  # every day and week boundary (C2, R10, I8); a bad zone fails here
     if not config["SECRET_KEY"]:
         if not config["DEVELOPMENT"]:
             raise RuntimeError("SECRET_KEY is required outside development (CONTRACT)")

@@ -7,6 +7,7 @@ that key, so a retried send overwrites rather than duplicates (the outbox job is
 """
 import re
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -46,6 +47,19 @@ class Mailer:
             if url.username:
                 smtp.login(unquote(url.username), unquote(url.password or ""))
             smtp.send_message(msg)
+
+
+    def purge_files(self, before: datetime) -> int:
+        """R9 retention: delete the outbox folder's .eml files last written before `before` (aware UTC).
+        Returns how many were deleted. Nothing to do when mail goes through SMTP or the folder is absent."""
+        if not self.outbox_dir.is_dir():
+            return 0
+        deleted = 0
+        for path in self.outbox_dir.glob("*.eml"):
+            if path.stat().st_mtime <= before.timestamp():
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
 
 
 def make_mailer(config: dict) -> Mailer:

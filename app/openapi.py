@@ -2,9 +2,17 @@
 also validate the requests, so the document cannot drift from what the API accepts."""
 from pydantic import BaseModel
 
+from call_flows import settings as org_settings
+
 from .api import callback_schemas, schemas
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Path parameters that are not free text: record ids are positive integers that fit the database's
+# integer columns; a setting is one of the organisation's setting keys.
+PATH_PARAMETERS: dict[str, dict] = {
+    "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "key": {"type": "string", "enum": sorted(org_settings.DEFAULTS)},
+}
 OPERATIONS: list[tuple[str, str, str, str, type[BaseModel] | None, dict[str, str]]] = []
 
 
@@ -14,17 +22,25 @@ def operation(method: str, path: str, summary: str, roles: str, body: type[BaseM
     OPERATIONS.append((method, path, summary, roles, body, responses or {"200": "OK"}))
 
 
+def _response(code: str, text: str) -> dict:
+    """A documented response; every 4xx is the API's JSON error shape (CONTRACT)."""
+    if code.startswith("4"):
+        return {"description": text, "content": {"application/json": {"schema": ERROR}}}
+    return {"description": text}
+
+
 def document() -> dict:
     paths: dict = {}
     components = {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}}, "required": ["code", "message"]}}}}
     for method, path, summary, roles, body, responses in OPERATIONS:
         op: dict = {"summary": summary, "description": f"Roles: {roles}.",
-                    "responses": {code: {"description": text} for code, text in responses.items()}}
+                    "responses": {code: _response(code, text) for code, text in responses.items()}}
         for code in ("400", "401", "403", "404", "409"):
             op["responses"].setdefault(code, {"description": "error",
                                               "content": {"application/json": {"schema": ERROR}}})
-        params = [{"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": part[1:-1], "in": "path", "required": True,
+                   "schema": PATH_PARAMETERS.get(part[1:-1], {"type": "string"})}
                   for part in path.split("/") if part.startswith("{")]
         if params:
             op["parameters"] = params
@@ -33,7 +49,8 @@ def document() -> dict:
             for name, sub in schema.pop("$defs", {}).items():
                 components[name] = sub
             components[body.__name__] = schema
-            op["requestBody"] = {"required": True, "content": {"application/json": {
+            # a body whose fields are all optional may be left out (the API reads a missing body as {})
+            op["requestBody"] = {"required": bool(schema.get("required")), "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
         paths.setdefault(path, {})[method] = op
     return {
@@ -47,22 +64,29 @@ def document() -> dict:
 
 
 CALL_ENDED = "call_ended: the call has ended or was terminated"
+CALL_ACTORS = ("the call's handler, or a supervisor of its team (else 404; 409 not_answered on a call nobody "
+               "has taken)")
 operation("post", "/calls/{CallSid}/accept", "Take a ringing call", "call_handler, line_manager",
           responses={"200": "the call", "409": f"{CALL_ENDED}; already_accepted by another handler"})
-operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", "the call's handler, supervisor",
+operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", CALL_ACTORS,
           schemas.WarningIn, {"201": "the warning", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/need", "Record that a disability or need may be involved (T2)",
-          "the call's handler, supervisor", schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
+          CALL_ACTORS, schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
 operation("post", "/calls/{CallSid}/termination", "End the call after a warning (T3-T5)",
-          "the call's handler, supervisor", schemas.TerminationIn,
+          CALL_ACTORS, schemas.TerminationIn,
           {"201": "the termination", "200": "the same termination, repeated",
            "409": f"warning_required (T3); {CALL_ENDED} (or already terminated with other details)"})
-operation("get", "/callers/{phone}", "A caller's flags as the role may see them", "staff")
+operation("get", "/callers/{phone}", "A caller's flags as the role may see them (R9; every look-up audited)",
+          "call_handler for the caller on their own current call (else 404); line_manager, supervisor, "
+          "panel_member, admin for any number (recent calls: only their teams')")
 operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
-operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)", "staff")
+operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)",
+          "the note's author, the call's handler, the team's line managers (and their deputies) and supervisors, "
+          "admin; anyone else 404 (R9)")
 operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
 operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", "admin")
-operation("put", "/settings/{key}", "Change one organisation setting: body {\"value\": ...}", "admin")
+operation("put", "/settings/{key}", "Change one organisation setting; a value outside the setting's type or bounds "
+          "(call_flows.settings.OrgSettings) is a 400 naming them", "admin", schemas.SettingIn)
 
 # Caution register (issue 5: R3-R9, R10, C1-C3)
 from .api import register_schemas as rs  # noqa: E402
@@ -129,6 +153,8 @@ operation("get", "/incidents", "Incident records you work on, and those awaiting
 operation("get", "/incidents/{id}", "One incident record with its email deliveries", "staff who may see it")
 operation("put", "/incidents/{id}", "Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)",
           "staff who may see it", callback_schemas.IncidentIn)
+operation("delete", "/incidents/{id}", "Refused: incident records are never deleted (I6)", "nobody",
+          None, {"405": "incident_not_deletable"})
 operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", "line_manager")
 operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the completed record (I3)",
           "the staff member", responses={"200": "the record", "409": "incident_not_completed: still open"})

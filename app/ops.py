@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from .access import public
 from .db import engine
 from .openapi import document
 
@@ -9,11 +10,13 @@ bp = Blueprint("ops", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     checks = {}
     try:
@@ -34,5 +37,6 @@ def readyz():
 
 
 @bp.get("/openapi.json")
+@public
 def openapi():
     return jsonify(document())

@@ -13,7 +13,8 @@ from .models import Call, CallWarning, Incident, Team, Termination, User
 from .labels import label
 from .people import shown_names
 from .phone import area, call_label, mask
-from .ring import FLAGS_SELECT, repeat_signals
+from .ring import FLAGS_SELECT, day_bounds, repeat_signals
+from .shown import markers_shown
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
@@ -27,8 +28,7 @@ def caller_flags(session: Session, call: Call, now: datetime, settings: dict) ->
              "flagged": False}
     if not call.caller:
         return empty
-    params = {"caller": call.caller, "now": now, "since": now - timedelta(days=settings["repeat_window_days"]),
-              "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0)}
+    params = {"caller": call.caller, "now": now, **day_bounds(now, settings)}
     row = session.execute(text(FLAGS_SELECT), params).one()
     calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
     marker = row.marker or call.ring_marker
@@ -102,6 +102,9 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
         .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
         .order_by(Incident.opened_at.desc())).all()
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
+    markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
+                                    for c, card in zip(ringing + team_calls, ringing_cards + cards)], now, "board")
     ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
     return {
         "at": now.isoformat(),

@@ -20,6 +20,7 @@ from .labels import note_text
 from .models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from .platform import CallNotInProgress
 from .status import FINAL
+from .phone import withheld_placeholder
 from .validation import choice, note_fields
 
 OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
@@ -55,7 +56,7 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
         return task, existing
     if task.retry_at and task.retry_at > now:
         raise Conflict(f"the next attempt is due from {task.retry_at:%Y-%m-%d %H:%M} UTC", code="retry_not_due")
-    if not task.caller:
+    if not task.caller or withheld_placeholder(task.caller):  # a withheld caller has no number (CONTRACT)
         raise Conflict("the customer's number was withheld: there is no number to call", code="no_number")
     if not user.phone:
         raise Conflict("your account has no phone number to ring first (users add --phone)", code="no_phone")

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from .callback_calls import script
 from .callbacks import queue_for, scope
 from .cases import notes_for
+from .clock import as_utc
+from .shown import markers_shown
 from .models import Call, CallbackTask, CallWarning, Incident, User
 from .people import shown_names
 from .status import why_ended
@@ -29,12 +31,15 @@ def queue_view(session: Session, user: User, now: datetime, organisation: str) -
             "manager": names.get(task.manager_id), "mine": task.claimed_by_id == user.id,
             "overdue": task.due_at < now, "serious": bool(incident and incident.serious),
             "marker": call.ring_marker if call else None, "needs_note": call.needs_note if call else None,
-            "incident": incident, "warnings": warnings, "notes": notes_for(session, task.case_reference),
+            "incident": incident, "warnings": warnings, "notes": notes_for(session, task.case_reference, user),
             "dial_call": dial_call, "script": script(user, organisation),
             # no warn or terminate controls once the callback call is over (CONTRACT call_ended)
             "dial_call_over": why_ended(session, dial_call) if dial_call else None,
             "retry_pending": bool(task.retry_at and task.retry_at > now),
         })
+    # R9: the register markers shown on the queue, logged once per task for this manager.
+    markers_shown(session, user, [(row["task"].caller, row["marker"], as_utc(row["task"].need_arose_at))
+                                  for row in rows], now, "callback_queue")
     return rows
 
 

@@ -18,8 +18,8 @@ from .validation import clean_text
 def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
     """The task if `user` may work it (their teams, a manager they deputise for; admins: any), else 404."""
     task = session.get(CallbackTask, task_id)
-    if task is None:
-        raise NotFound(f"no callback task {task_id}")
+    if task is None:  # R9: the same answer as for another team's task, so existence does not leak
+        raise NotFound(f"no callback task {task_id} in your teams")
     if user.role == "admin":
         return task
     teams, managers = scope(session, user)
@@ -110,7 +110,7 @@ def _line_manager(session: Session, username, what: str) -> User:
 def reassign(session: Session, task_id: int, admin: User, manager_username, now: datetime) -> CallbackTask:
     """An administrator moves a task to another line manager; it keeps its place (need_arose_at)."""
     if admin.role != "admin":
-        raise Forbidden("only an administrator may reassign tasks")
+        raise Forbidden("only an administrator may reassign tasks", code="admin_reassigns")
     task = task_for(session, task_id, admin)
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"the task is {task.status}", code="task_closed")

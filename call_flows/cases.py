@@ -1,16 +1,24 @@
-"""Case notes of an application or case (M3: the history is visible where the next contact happens)."""
-from sqlalchemy import select
+"""Case notes of an application or case (M3: the history is visible where the next contact happens),
+to the people who may see them (R9, call_flows/visibility.py)."""
 from sqlalchemy.orm import Session
 
+from .errors import NotFound
 from .models import CaseNote, User
-from .people import SHOWN_NAME
+from .visibility import visible_notes
 
 
-def notes_for(session: Session, case_reference: str) -> list[dict]:
-    rows = session.execute(
-        select(CaseNote, User.username, SHOWN_NAME).join(User, User.id == CaseNote.author_id)
-        .where(CaseNote.case_reference == case_reference).order_by(CaseNote.created_at, CaseNote.id)).all()
-    return [note_json(note, author, name) for note, author, name in rows]
+def notes_for(session: Session, case_reference: str, viewer: User) -> list[dict]:
+    """The notes of `case_reference` that `viewer` may see, oldest first (possibly none)."""
+    return [note_json(note, author, name) for note, author, name in visible_notes(session, case_reference, viewer)]
+
+
+def case_notes(session: Session, case_reference: str, viewer: User) -> list[dict]:
+    """The staff API's view: NotFound when the viewer may see no note of the case, exactly as for a
+    case that has none, so a case's existence does not leak (R9)."""
+    notes = notes_for(session, case_reference, viewer)
+    if not notes:
+        raise NotFound(f"no case notes for {case_reference}")
+    return notes
 
 
 def note_json(note: CaseNote, author: str, author_name: str | None = None) -> dict:

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
-from .callers import audit
 from .control import heard_a_warning
 from .labels import label
-from .models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from .people import shown_names
+from .shown import markers_shown, shown_once
 from .status import FINAL as ENDED
 from .twiml import final_notice
 
@@ -44,10 +44,8 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                       Restriction.status == "active")
                             .order_by(Restriction.id.desc()).limit(1))
-    if entry is not None and viewer is not None and since is not None and session.scalar(
-            select(AuditLog.id).where(AuditLog.actor_id == viewer.id, AuditLog.entity == "register_entry",
-                                      AuditLog.entity_id == entry.id, AuditLog.at >= since).limit(1)) is None:
-        audit(session, viewer, "view", "register_entry", entry.id, now, via="console")
+    if entry is not None and viewer is not None and since is not None:
+        shown_once(session, viewer, entry.id, since, now, "console")
     return {"precautions": entry.precautions if entry else None,
             "restriction": {"kind": active.kind, "kind_label": label("restriction", active.kind),
                             "detail": active.detail} if active else None}
@@ -85,13 +83,17 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
         text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
         card["final_notice"] = {"text": text, "recording": bool(recording_url)}
         card["note"] = note_prefill(call, warnings, user, text)
-    ringing = session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
-                                                 Call.started_at > now - RING_STALE).order_by(Call.started_at))
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                      Call.started_at > now - RING_STALE).order_by(Call.started_at)))
+    ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
+    markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
+                                  for c, card in zip(ringing, ringing_cards)], now, "console")
     period = recovery.current(session, user.id, now)
     return {
         "at": now.isoformat(),
         "call": card,
-        "ringing": [call_card(session, c, now, settings, teams, names) for c in ringing],
+        "ringing": ringing_cards,
         "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
                      "minutes": settings["recovery_minutes"]} if period else None,
         "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],

@@ -11,6 +11,7 @@ from .errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, Warn
 from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from .status import why_ended
 from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
+from .visibility import may_see_call
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 
@@ -29,11 +30,18 @@ def heard_a_warning(session: Session, call_id: int) -> bool:
                                                        CallWarning.platform_status == "played").limit(1)) is not None
 
 
-def _check_may_act(call: Call, user: User) -> None:
-    """The call's own handler, or a supervisor (CONTRACT staff API)."""
-    if user.role == "supervisor" or (call.handler_id == user.id):
+def _check_may_act(session: Session, call: Call, user: User) -> None:
+    """The call's own handler, or a supervisor who watches the call's team (CONTRACT staff API).
+    R9: someone who may not see the call is told it does not exist (404, as for an unknown CallSid);
+    a call nobody has taken yet has no handler to protect, so no one warns or ends it (409)."""
+    if call.handler_id is not None and call.handler_id == user.id:
         return
-    raise Forbidden("only the call's handler or a supervisor may do this")
+    if not may_see_call(session, user, call):
+        raise NotFound(f"no call {call.call_sid}")
+    if call.handler_id is None:
+        raise Conflict("nobody has taken this call yet", code="not_answered")
+    if user.role != "supervisor":
+        raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
 
 
 def check_live(session: Session, call: Call) -> None:
@@ -68,7 +76,7 @@ def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
     """T2: the handler records that a disability or need may be involved; managers see it.
     Raises CallEnded once the call is over (the need is then part of the case note, T4)."""
     call = get_call(session, call_sid)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)
     check_live(session, call)
     call.needs_note = clean_text(text, "need", required=True, max_len=1000)
     return call
@@ -93,7 +101,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     reason = choice(reason, "reason", WARNING_REASONS)
     detail = clean_text(detail, "detail")
     call = get_call(session, call_sid)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)
     check_live(session, call)
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
                           given_by_id=user.id, created_at=now, platform_status="pending")
@@ -146,7 +154,7 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     given_reference = clean_text(case_reference, "case_reference", max_len=64)
     case_reference = given_reference or f"CALL-{call.call_sid}"
     fields = note_fields(note, NOTE_FIELDS)
-    _check_may_act(call, user)
+    _check_may_act(session, call, user)  # R9: before anything about the call is answered
     act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
            "case_reference": given_reference, **fields}
     existing = session.scalar(select(Termination).where(Termination.call_id == call.id))

@@ -107,7 +107,8 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
     """I7: the senior officer (a supervisor in the software) decides on police involvement; the
     decision is recorded and the next level (Grade 7) informed."""
     if user.role not in ("supervisor", "admin"):
-        raise Forbidden("a senior officer (supervisor) records the decision about the police")
+        raise Forbidden("a senior officer (supervisor) records the decision about the police",
+                        code="senior_officer_decides")
     decision = choice(decision, "decision", POLICE_DECISIONS)
     note = clean_text(note, "note", required=True, max_len=2000)
     incident = get_incident(session, incident_id, user)

@@ -10,10 +10,9 @@ from .callbacks import scope
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .labels import INCIDENT_FIELDS, label
 from .mail import addresses, queue_email
-from .clock import as_utc
+from .clock import local, local_date
 from .models import Call, Incident, Termination, User
 from .register_import import parse_date
-from .working_days import LONDON
 from .validation import clean_text
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
@@ -81,7 +80,7 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
         if details.get(name) and name in values:
             details[name] = check(details[name], now)
     for name in FLAGS:
-        if name in values:
+        if name in values and values[name] is not None:  # null = not answered, as /openapi.json allows
             if not isinstance(values[name], bool):
                 raise InvalidInput(f"{name} must be true or false")
             details[name] = values[name]
@@ -97,7 +96,7 @@ def _check_date(text: str, now: datetime) -> str:
         day = parse_date(text, "the date")
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_date") from None
-    if day > now.astimezone(LONDON).date():
+    if day > local_date(now):
         raise InvalidInput(f"the date {day:%d %B %Y} is in the future", code="invalid_date")
     return day.isoformat()
 
@@ -115,9 +114,8 @@ def known_when(session: Session, incident: Incident) -> dict:
     when the record was opened), in the organisation's time, as the form's starting values."""
     call = session.get(Call, incident.call_id) if incident.call_id else None
     termination = session.scalar(select(Termination).where(Termination.call_id == call.id)) if call else None
-    at = as_utc(termination.created_at if termination else call.started_at if call else incident.opened_at)
-    local = at.astimezone(LONDON)
-    return {"incident_date": local.date().isoformat(), "incident_time": f"{local:%H:%M}"}
+    at = local(termination.created_at if termination else call.started_at if call else incident.opened_at)
+    return {"incident_date": at.date().isoformat(), "incident_time": f"{at:%H:%M}"}
 
 
 def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict) -> Incident:
@@ -125,7 +123,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
     if user.role != "line_manager":
-        raise Forbidden("the line manager completes and submits the record (I2)")
+        raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
     if incident.status == "completed":
         return incident
     details = incident.details or {}
@@ -159,12 +157,19 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     still open: there is nothing final to sign until the manager has completed it."""
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
-        raise Forbidden("only the member of staff the record is about can acknowledge it")
+        raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
     if incident.status != "completed":
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now
     return incident
+
+
+def _caller(call: Call | None) -> str:
+    """The caller as the record shows it; after the retention purge only the last 4 digits remain (R9, I6)."""
+    if call is None:
+        return "-"
+    return call.caller or (call.caller_raw if call.purged_at else call.caller_kind)
 
 
 def summary(session: Session, incident: Incident) -> str:
@@ -174,7 +179,7 @@ def summary(session: Session, incident: Incident) -> str:
     details = incident.details or {}
     lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
              f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.shown_name if staff else '-'}",
-             f"Caller: {call.caller or call.caller_kind if call else '-'}",
+             f"Caller: {_caller(call)}",
              f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
     for name in (*TEXT_FIELDS, *FLAGS):
         value = details.get(name)

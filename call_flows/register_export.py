@@ -13,6 +13,7 @@ from typing import IO, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .clock import local_date
 from .models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from .register_import import COLUMNS, FORMULA_START
 from .register_store import bulk_insert
@@ -53,7 +54,7 @@ def in_force_rows(session: Session, now: datetime) -> tuple[list[list[str]], lis
 
 
 def _day(value: datetime | None) -> str:
-    return value.date().isoformat() if value else ""
+    return local_date(value).isoformat() if value else ""  # the organisation's calendar date
 
 
 def audit_export(session: Session, entry_ids: list[int], now: datetime, actor_id: int | None) -> None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Iterable
 
+from .clock import local_date
 from .errors import InvalidPhone
-from .phone import to_e164
+from .phone import rejoin_extensions, to_e164
 from .register_rules import expires_at
 
 COLUMNS = ("name", "phones", "marker", "precautions", "added_on", "last_reviewed_on", "source", "notified")
@@ -136,15 +137,14 @@ def _phones(value: str, region: str, reasons: list[str]) -> list[str]:
         reasons.append(f"phones is longer than {MAX_PHONES_TEXT} characters")
         return []
     found: list[str] = []
-    for piece in (p.strip() for p in value.split(";")):
+    for piece in rejoin_extensions([unescape(p.strip()) for p in value.split(";")], region):
         if not piece:
             continue
         try:
-            number = to_e164(unescape(piece), region)
-        except InvalidPhone as exc:
-            hint = (" (separate numbers with ;)" if any(c in piece for c in ",/|")
-                    else " (wrong number of digits)" if "possible" in exc.message else "")
-            reasons.append(f"phones: '{_show(piece)}' is not a phone number{hint}")
+            number = to_e164(piece, region)
+        except InvalidPhone as exc:  # the reason is phone.to_e164's plain sentence (extension, placeholder...)
+            hint = " (separate numbers with ;)" if any(c in piece for c in "/|") else ""
+            reasons.append(f"phones: {_show(exc.message, 400)}{hint}")
             continue
         if number not in found:
             found.append(number)
@@ -297,7 +297,7 @@ def check(text: str, region: str, now: datetime,
           progress: Callable[[int], None] | None = None) -> Checked:
     """Read, check and merge a whole file. Rows already past their R6 expiry are left out with a
     note, not refused: R6 says no entry stays longer, so they have nothing to flag."""
-    rows, errors, count = read_rows(text, region, now.date(), progress)
+    rows, errors, count = read_rows(text, region, local_date(now), progress)
     notes, live = [], []
     for row in rows:
         ends = expires_at(row.added_on, row.source, row.marker)

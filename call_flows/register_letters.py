@@ -1,7 +1,8 @@
 """R5: the customer's letter, from a template the organisation edits, and when the entry takes effect.
 
-The template is plain text with `{placeholders}`; paragraphs are separated by a blank line. Every
-R5 element has a placeholder the template must keep, so an edited template cannot drop one. The
+The template is plain text with `{{ placeholders }}` (call_flows/letter_template.py renders it in
+jinja2's sandbox, placeholders only); paragraphs are separated by a blank line. Every R5 element has a
+placeholder the template must keep, so an edited template cannot drop one. The
 letter is shown as print-ready HTML (escaped; see templates/register/letter.html). The entry goes
 in force only when the letter is recorded as sent or a documented exemption is recorded.
 """
@@ -10,9 +11,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from . import register_rules
+from . import letter_template, register_rules
 from .callers import audit
 from .errors import Conflict, InvalidInput, NotFound
+from .letter_template import OPTIONAL, REQUIRED  # noqa: F401  (the API and pages list them)
 from .models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
 from .validation import choice, clean_text
 from sqlalchemy import select
@@ -20,49 +22,35 @@ from sqlalchemy import select
 log = logging.getLogger(__name__)
 EXEMPTIONS = ("risk_of_violence", "address_unknown")  # R5: the only two exceptions
 
-# R5 element -> the placeholder that carries it.
-REQUIRED = {
-    "action and reasons": "reasons",
-    "right of appeal": "appeal_route",
-    "future contact": "precautions",
-    "contact about new issues": "new_issues_contact",
-    "how long it lasts": "expiry_date",
-    "when reviewed": "review_date",
-    "who it is shared with": "sharing",
-    "signed by the most senior panel member": "signatory_name",
-}
-OPTIONAL = ("date", "customer_name", "customer_address", "summary", "marker_meaning", "signatory_title",
-            "organisation_name", "incident_date")
+DEFAULT_TEMPLATE = """{{ customer_name }}
+{{ customer_address }}
 
-DEFAULT_TEMPLATE = """{customer_name}
-{customer_address}
+Date: {{ date }}
 
-Date: {date}
+Dear {{ customer_name }}
 
-Dear {customer_name}
+Re: {{ summary }}
 
-Re: {summary}
+I am writing to inform you that {{ organisation_name }} has placed you on its Customer Caution Register.
 
-I am writing to inform you that {organisation_name} has placed you on its Customer Caution Register.
+{{ reasons }}
 
-{reasons}
+We will not ignore incidents where our staff are subjected to aggression, verbal or physical, in the course of their duties. We keep a Customer Caution Register of customers who may present a risk to staff safety; the Customer Caution Review Panel has met and decided to add your details to it ({{ marker_meaning }}).
 
-We will not ignore incidents where our staff are subjected to aggression, verbal or physical, in the course of their duties. We keep a Customer Caution Register of customers who may present a risk to staff safety; the Customer Caution Review Panel has met and decided to add your details to it ({marker_meaning}).
+What this means for your future contact with us: {{ precautions }}
 
-What this means for your future contact with us: {precautions}
+{{ new_issues_contact }}
 
-{new_issues_contact}
+Your details will remain on the Register until {{ expiry_date }} at the latest. Your inclusion, and any restrictions, will be reviewed by {{ review_date }}.
 
-Your details will remain on the Register until {expiry_date} at the latest. Your inclusion, and any restrictions, will be reviewed by {review_date}.
+{{ sharing }}
 
-{sharing}
-
-{appeal_route}
+{{ appeal_route }}
 
 Yours sincerely
 
-{signatory_name}
-{signatory_title}"""
+{{ signatory_name }}
+{{ signatory_title }}"""
 
 
 def template_text(settings: dict) -> str:
@@ -77,18 +65,9 @@ def template_text(settings: dict) -> str:
 
 
 def validate_template(text: str) -> str:
-    """Refuse a template that drops an R5 element or names a placeholder the service does not fill."""
-    text = clean_text(text, "template", required=True, max_len=20000)
-    sample = {name: "x" for name in list(REQUIRED.values()) + list(OPTIONAL)}
-    try:
-        text.format_map(sample)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise InvalidInput(f"the template has an unknown or malformed placeholder: {exc} "
-                           "(write a literal brace as {{ or }})") from None
-    missing = [f"{{{ph}}} ({element})" for element, ph in REQUIRED.items() if f"{{{ph}}}" not in text]
-    if missing:
-        raise InvalidInput("the template must keep every R5 element: missing " + ", ".join(missing))
-    return text
+    """Refuse a template that drops an R5 element or uses anything but the documented placeholders
+    (the message names them); one in the older `{placeholder}` style is upgraded. Returns what to store."""
+    return letter_template.validate(clean_text(text, "template", required=True, max_len=letter_template.MAX_LENGTH))
 
 
 def _date(value: datetime) -> str:
@@ -133,7 +112,7 @@ def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, set
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
         values = letter_values(entry, session.get(Customer, entry.customer_id), decision, now, settings)
-        body = template_text(settings).format_map(values)
+        body = letter_template.render(template_text(settings), values)
     else:
         body = letter.body
     audit(session, viewer, "view", "register_letter", entry.id, now)
@@ -159,7 +138,7 @@ def record_sent(session: Session, entry_id: int, user: User, now: datetime, sett
     if sent_at > now:
         raise InvalidInput("sent_at cannot be in the future")
     values = letter_values(entry, session.get(Customer, entry.customer_id), decision, sent_at, settings)
-    letter.body = template_text(settings).format_map(values)
+    letter.body = letter_template.render(template_text(settings), values)
     letter.generated_at, letter.sent_at, letter.sent_by_id = now, sent_at, user.id
     entry.notified = True
     _take_effect(entry, sent_at)
@@ -180,3 +159,4 @@ def record_exemption(session: Session, entry_id: int, user: User, reason: str, j
     _take_effect(entry, now)
     audit(session, user, "letter_exempt", "register_entry", entry.id, now, reason=reason)
     return entry
+

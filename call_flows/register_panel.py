@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import incident_records
 from .callers import audit
 from .errors import Conflict, InvalidInput, NotFound
-from .models import Call, Customer, CustomerPhone, Incident, PanelDecision, RegisterEntry, RegisterLetter, User
+from .models import Call, Customer, CustomerPhone, PanelDecision, RegisterEntry, RegisterLetter, User
 from .phone import to_e164
+from .shown import entries_shown
 from .validation import choice, clean_text
 from .working_days import add_working_days
 
@@ -76,9 +78,8 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
     summary = clean_text(proposal.summary, "summary", required=True)
     incident = None
     if proposal.incident_id is not None:
-        incident = session.get(Incident, proposal.incident_id)
-        if incident is None:
-            raise NotFound(f"no incident {proposal.incident_id}")
+        # R9: only on an incident record the proposer may see (their teams'); others do not exist for them.
+        incident = incident_records.get(session, proposal.incident_id, proposer)
     elif source == "own":
         raise InvalidInput("incident_id is required: an entry is proposed on an incident record (R3)")
     numbers = phones_e164(proposal.phones, region)
@@ -103,7 +104,9 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
     open_entry = session.scalar(select(RegisterEntry.id).where(RegisterEntry.customer_id == customer.id,
                                                                RegisterEntry.status.in_(OPEN_STATUSES)))
     if open_entry is not None:
-        raise Conflict(f"this customer already has entry {open_entry} open", code="already_proposed")
+        # R9: the refusal names no record the proposer may not open (handlers and other teams' managers).
+        raise Conflict("this customer already has an entry proposed or in force; see the register",
+                       code="already_proposed")
     entry = RegisterEntry(
         customer_id=customer.id, incident_id=incident.id if incident else None, status="proposed", source=source,
         summary=summary,
@@ -193,6 +196,7 @@ def proposals(session: Session, viewer: User, now: datetime) -> list[dict]:
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
                            .where(RegisterEntry.status == "proposed").order_by(RegisterEntry.meet_by)).all()
     audit(session, viewer, "view", "register", None, now, status="proposed", count=len(rows))
+    entries_shown(session, viewer, [e.id for e, _ in rows], now, "proposals")  # R9: each entry listed
     return [{"id": e.id, "customer": name, "incident_id": e.incident_id, "summary": e.summary,
              "proposed_at": e.created_at.isoformat(), "meet_by": e.meet_by.isoformat() if e.meet_by else None,
              "overdue": bool(e.meet_by and now > e.meet_by)} for e, name in rows]

@@ -6,12 +6,13 @@ entries that ended long enough ago and leaves only anonymised monthly counts (I8
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import register_rules
 from .callers import audit
 from .errors import Forbidden, NotFound
+from .shown import entries_shown
 from .models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
 
@@ -53,6 +54,7 @@ def list_entries(session: Session, viewer: User, now: datetime, status: str | No
         query = query.where(RegisterEntry.status == status)
     rows = [entry_summary(e, c) for e, c in session.execute(query.limit(500)).all()]
     audit(session, viewer, "view", "register", None, now, status=status, count=len(rows))
+    entries_shown(session, viewer, [r["id"] for r in rows], now, "register_list")  # each entry listed
     return rows
 
 
@@ -109,9 +111,10 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
                                                           .where(Restriction.customer_id == customer_id))],
         "concern_notices": [_row(n) for n in session.scalars(select(ConcernNotice)
                                                              .where(ConcernNotice.customer_id == customer_id))],
-        "access_log": [_row(a) for a in session.scalars(
-            select(AuditLog).where(AuditLog.entity == "register_entry", AuditLog.entity_id.in_(ids))
-            .order_by(AuditLog.id))] if ids else [],
+        "access_log": [_row(a) for a in session.scalars(  # views of the entries and look-ups of the customer
+            select(AuditLog).where(or_(and_(AuditLog.entity == "register_entry", AuditLog.entity_id.in_(ids)),
+                                       and_(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)))
+            .order_by(AuditLog.id))],
     }
     audit(session, viewer, "export", "customer", customer_id, now, entries=ids)
     return export

@@ -8,11 +8,10 @@ routing so consoles and the board can send the call to them.
 import json
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from .clock import local
 from .errors import InvalidInput
 
-LOCAL = ZoneInfo("Europe/London")
 KINDS = ("named_officer", "set_hours", "written_only")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -25,7 +24,7 @@ def _hours(hours) -> dict | None:
 
 
 def check_hours(hours) -> dict:
-    """C1 set hours: {"days": [0-6, Monday = 0], "start": "HH:MM", "end": "HH:MM"} (London time)."""
+    """C1 set hours: {"days": [0-6, Monday = 0], "start": "HH:MM", "end": "HH:MM"} (ORG_TIMEZONE local time)."""
     if not isinstance(hours, dict):
         raise InvalidInput('hours must be an object like {"days": [0, 2], "start": "10:00", "end": "12:00"}')
     days = hours.get("days", [0, 1, 2, 3, 4])
@@ -51,10 +50,10 @@ def routing_for(kind: str, detail: str | None, officer_id: int | None, hours, no
     """C3: route as the restriction says; the caller keeps the right to contact about new issues."""
     hours = _hours(hours)
     if kind == "set_hours" and hours:
-        local = now.astimezone(LOCAL)
+        wall = local(now)
         days = hours.get("days", [0, 1, 2, 3, 4])
         start, end = hours.get("start", "10:00"), hours.get("end", "12:00")
-        inside = local.weekday() in days and start <= local.strftime("%H:%M") < end
+        inside = wall.weekday() in days and start <= wall.strftime("%H:%M") < end
         if not inside:
             return {"kind": kind, "officer_id": officer_id, "end_call": True,
                     "message": f"We can take your call between {start} and {end} {describe_days(days)}. "

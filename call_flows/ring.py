@@ -13,6 +13,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from .clock import day_start, local_date
 from .phone import Caller
 
 FLAGS_SELECT = """
@@ -25,7 +26,7 @@ SELECT
     WHERE cp.phone = :caller AND r.status = 'active' ORDER BY r.id DESC LIMIT 1) AS restriction_id,
   (SELECT count(*) FROM warnings w WHERE w.caller = :caller AND w.created_at > :since) AS warnings,
   (SELECT count(*) FROM terminations t WHERE t.caller = :caller AND t.created_at > :since) AS terminations,
-  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at > :day_start) AS calls_today
+  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start) AS calls_today
 """
 
 CALL_INSERT = """
@@ -84,9 +85,14 @@ def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime
     return {
         "call_sid": call_sid, "caller": caller.e164, "kind": caller.kind, "raw": caller.raw,
         "called": (called or "")[:64], "now": now,
-        "since": now - timedelta(days=settings["repeat_window_days"]),
-        "day_start": now.replace(hour=0, minute=0, second=0, microsecond=0),
+        **day_bounds(now, settings),
     }
+
+
+def day_bounds(now: datetime, settings: dict) -> dict:
+    """C2 "today" and the R10 window, from the organisation's local midnight (clock.ORG_TIMEZONE), in UTC."""
+    today = local_date(now)
+    return {"since": day_start(today - timedelta(days=settings["repeat_window_days"])), "day_start": day_start(today)}
 
 
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,

@@ -5,14 +5,14 @@ or repeated?") and never block a caller. Windows and thresholds are organisation
 `repeat_window_days`, `repeat_warnings_threshold`, `repeat_terminations_threshold`,
 `calls_per_day_threshold`, `call_seconds_per_day_threshold`, `long_call_seconds`.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Call, CallWarning, CustomerPhone, Customer, Termination
 from .phone import mask
-from .ring import repeat_signals
+from .ring import day_bounds, repeat_signals
 
 
 def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: dict) -> list[str]:
@@ -31,8 +31,8 @@ def repeat_callers(session: Session, now: datetime, settings: dict, limit: int =
     """Every caller with a signal in the window: warnings, terminations, calls and call time (R10, C2).
 
     Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
-    since = now - timedelta(days=settings["repeat_window_days"])
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
+    since, day_start = bounds["since"], bounds["day_start"]
     stats: dict[str, dict] = {}
 
     def row(caller):

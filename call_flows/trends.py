@@ -4,12 +4,12 @@ records (I5) against their deadlines. Counted in Python over one period's rows, 
 runs on SQLite and PostgreSQL; a period is at most a year of a contact centre's incidents."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .clock import as_utc
+from .clock import as_utc, day_start, local_date, week_monday
 from .models import Call, CallbackTask, CallWarning, Incident, Team, Termination
 from .phone import mask
 
@@ -26,16 +26,13 @@ class Event:
     reason: str
 
 
-def week_of(moment: datetime) -> date:
-    """The Monday of the ISO week the moment falls in (UTC)."""
-    day = as_utc(moment).date()
-    return day - timedelta(days=day.weekday())
+week_of = week_monday  # I8: weeks run from Monday 00:00 on the organisation's clock (ORG_TIMEZONE)
 
 
 def period_start(now: datetime, weeks: int) -> datetime:
+    """The local Monday midnight, `weeks` weeks back counting this one, in UTC."""
     weeks = max(1, min(MAX_WEEKS, weeks))
-    monday = week_of(now) - timedelta(weeks=weeks - 1)
-    return datetime(monday.year, monday.month, monday.day, tzinfo=now.tzinfo)
+    return day_start(week_of(now) - timedelta(weeks=weeks - 1))
 
 
 def _team_clause(query, team_column, team_id: int | None, site: str | None):
@@ -144,7 +141,7 @@ def report(session: Session, now: datetime, settings: dict, weeks: int = 12, tea
     found = events(session, since, team_id, site)
     teams = list(session.scalars(select(Team).order_by(Team.name)))
     return {
-        "since": since.date().isoformat(), "weeks": max(1, min(MAX_WEEKS, weeks)),
+        "since": local_date(since).isoformat(), "weeks": max(1, min(MAX_WEEKS, weeks)),
         "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in teams],
         "sites": sorted({t.site for t in teams if t.site}),
         "weekly": weekly(found, now, weeks), "by_team": by(found, "team"), "by_site": by(found, "site"),

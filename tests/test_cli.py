@@ -14,7 +14,7 @@ def test_users_add_prints_the_token_last_and_stores_only_its_hash(app, runner, c
     with app.app_context():
         amy = db_session().scalar(select(User).where(User.username == "amy"))
         assert amy.token_hash != token and amy.phone == "+447700900002" and amy.team_id is not None
-    assert client.get("/api/v1/callers/+447700900999", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
 def test_users_add_refuses_bad_roles_and_duplicates(runner):

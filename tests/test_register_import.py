@@ -262,13 +262,14 @@ def test_r1_an_imported_number_flags_at_ring_time(app, runner, tmp_path, ring, s
     assert run_import(runner, write(tmp_path, MESSY)).exit_code == 0
     subscription = events.subscription(app)
     try:
-        _, response = ring(from_="+447700900999")  # imported as "0044 7700 900 999" on line 6
+        sid, response = ring(from_="+447700900999")  # imported as "0044 7700 900 999" on line 6
         assert response.status_code == 200
         event = subscription.get(timeout=2)
     finally:
         subscription.close()
     assert event["kind"] == "call_ringing" and event["marker"] == 1  # R2: the person's most serious marker
     handler = staff.add("handler", "call_handler")
+    assert app.test_client().post(f"/api/v1/calls/{sid}/accept", headers=handler["headers"]).status_code == 200
     flags = app.test_client().get("/api/v1/callers/07700900999", headers=handler["headers"]).get_json()
     assert flags["register"] == {"marker": 1, "precautions": "two officers"}
 

@@ -1,12 +1,15 @@
 """R5: the customer's letter from an editable template, due in 2 working days (England bank holidays),
 or a documented exemption; the entry takes effect only then."""
+import json
+
+import pytest
 from sqlalchemy import select
 
 from app.db import db_session
 from call_flows import register_letters, register_panel
 from call_flows import settings as org_settings
 from call_flows.errors import InvalidInput
-from call_flows.models import RegisterEntry, RegisterLetter, User
+from call_flows.models import RegisterEntry, RegisterLetter, Setting, User
 from call_flows.working_days import add_working_days
 from tests.page_helpers import sign_in
 from tests.register_helpers import at, decide, incident_from_call, panel, propose
@@ -76,13 +79,13 @@ def test_r5_template_is_editable_but_cannot_drop_an_element(app, client, staff):
     members = panel(staff, 1)
     current = client.get("/api/v1/register/letter-template", headers=members[0]["headers"]).get_json()
     assert set(current["required_placeholders"].values()) <= set(
-        p for p in register_letters.REQUIRED.values() if "{" + p + "}" in current["template"])
-    dropped = current["template"].replace("{sharing}", "")
+        p for p in register_letters.REQUIRED.values() if "{{ " + p + " }}" in current["template"])
+    dropped = current["template"].replace("{{ sharing }}", "")
     refused = client.put("/api/v1/register/letter-template", headers=members[0]["headers"],
                          json={"template": dropped})
-    assert refused.status_code == 400 and "{sharing}" in refused.get_json()["error"]["message"]
+    assert refused.status_code == 400 and "{{ sharing }}" in refused.get_json()["error"]["message"]
     unknown = client.put("/api/v1/register/letter-template", headers=members[0]["headers"],
-                         json={"template": current["template"] + "\n{favourite_colour}"})
+                         json={"template": current["template"] + "\n{{ favourite_colour }}"})
     assert unknown.status_code == 400
     edited = "Harborough District Council\n\n" + current["template"]
     saved = client.put("/api/v1/register/letter-template", headers=members[0]["headers"], json={"template": edited})
@@ -131,7 +134,7 @@ def test_r5_printable_letter_escapes_the_customers_details(app, client, ring, te
 
 
 def test_r5_validate_template_service_refuses_missing_signatory():
-    text = register_letters.DEFAULT_TEMPLATE.replace("{signatory_name}", "")
+    text = register_letters.DEFAULT_TEMPLATE.replace("{{ signatory_name }}", "")
     try:
         register_letters.validate_template(text)
     except InvalidInput as exc:
@@ -146,8 +149,10 @@ def test_r5_a_template_saved_through_the_generic_settings_cannot_drop_an_element
     entry_id = _decided(client, ring, team, members)
     with app.app_context():
         s = db_session()
-        org_settings.save(s, "register_letter_template", "Dear {customer_name}, you are on the register.")
-        s.commit()
+        with pytest.raises(InvalidInput, match="must keep every R5 element"):
+            org_settings.save(s, "register_letter_template", "Dear {{ customer_name }}, you are on the register.")
+        s.add(Setting(key="register_letter_template", value=json.dumps("Dear {customer_name}, you are on it.")))
+        s.commit()  # as stored before the settings had bounds
     org_settings.invalidate()
     body = client.get(f"/api/v1/register/entries/{entry_id}/letter", headers=members[0]["headers"]).get_json()["body"]
     assert "right to appeal" in body and "Pat Chair" in body

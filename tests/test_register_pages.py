@@ -81,6 +81,6 @@ def test_register_pages_are_role_checked(client, team, staff):
     assert client.get("/register/letter-template").status_code == 403
     _sign_in(client, members[0])
     template = client.get("/register/letter-template").get_data(as_text=True)
-    assert "{signatory_name}" in template
+    assert "{{ signatory_name }}" in template
     refused = client.post("/register/letter-template", data={"template": "Dear {customer_name}"})
     assert refused.status_code == 400 and "missing" in refused.get_data(as_text=True)

@@ -93,6 +93,7 @@ def test_r6_expired_entry_no_longer_flags_at_ring_time(app, client, ring, team, 
     assert response.status_code == 200
     event = subscriber.get(timeout=2)
     assert event["call_sid"] == sid and event["marker"] is None
+    client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])  # R9: the caller on their call
     flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["handler"]["headers"]).get_json()
     assert flags["register"] is None
     result = register_deadlines(app, utcnow())
@@ -144,7 +145,7 @@ def test_r8_upheld_appeal_removes_the_entry(app, client, ring, team, staff):
     assert upheld.status_code == 200
     view = client.get(f"/api/v1/register/entries/{entry_id}", headers=members[0]["headers"]).get_json()
     assert view["status"] == "removed" and view["end_reason"] == "appeal_upheld"
-    flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["handler"]["headers"]).get_json()
+    flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["manager"]["headers"]).get_json()
     assert flags["register"] is None
     future = client.post(f"/api/v1/register/entries/{entry_id}/appeals", headers=members[0]["headers"],
                          json={"received_at": "2099-01-01T00:00:00Z"})

@@ -89,11 +89,12 @@ def test_r10_earlier_warnings_and_terminations_are_repeat_signals_at_ring(app, c
         client.post(f"/api/v1/calls/{sid}/warnings", headers=team["handler"]["headers"], json={"reason": "abuse"})
         client.post(f"/api/v1/calls/{sid}/termination", headers=team["handler"]["headers"], json={"reason": "abuse"})
     events = app.extensions["events"].subscribe()
-    ring("07700 900555")
+    sid, _ = ring("07700 900555")
     event = events.get_nowait()
     assert event["kind"] == "call_ringing"
     assert set(event["signals"]) >= {"repeat_warnings", "previous_termination"}
     assert event["caller"].endswith("0555") and "+44" not in event["caller"]  # masked
+    client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])  # R9: the caller on their call
     flags = client.get("/api/v1/callers/07700%20900555", headers=team["handler"]["headers"]).get_json()
     assert flags["signals"]["warnings"] == 2 and flags["signals"]["terminations"] == 2
     assert flags["caller"] == "+447700900555"

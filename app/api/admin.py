@@ -7,6 +7,7 @@ from ..auth import roles_required
 from ..db import db_session
 from . import bp
 from .errors import json_body
+from .schemas import SettingIn
 
 
 @bp.get("/settings")
@@ -18,9 +19,9 @@ def get_settings():
 @bp.put("/settings/<key>")
 @roles_required("admin")
 def put_setting(key):
-    body = json_body()
+    body = SettingIn.model_validate(json_body())
     session = db_session()
-    org_settings.save(session, key, body.get("value"))
+    org_settings.save(session, key, body.value)
     session.commit()
     return jsonify({"key": key, "value": org_settings.load(session, fresh=True)[key]})
 

@@ -15,7 +15,8 @@ class ReassignIn(Body):
 
 
 class DeputyIn(Body):
-    deputy: str | None = Field(default=None, max_length=80, description="username of a line manager; null to take the queue back")
+    deputy: str | None = Field(max_length=80, description="username of a line manager; null to take the queue back "
+                               "(required: a missing body or field is a 400, never a silent hand-back)")
 
 
 class IncidentIn(Body):

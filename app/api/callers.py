@@ -1,9 +1,10 @@
-"""GET /api/v1/callers/{phone}: a caller's flags as the role may see them."""
+"""GET /api/v1/callers/{phone}: a caller's flags as the role may see them (R9; call_flows/callers.py)."""
 from flask import current_app, jsonify
 
 from call_flows import settings as org_settings
 from call_flows.callers import flags_for
 from call_flows.clock import utcnow
+from call_flows.errors import NotFound
 from call_flows.phone import to_e164
 
 from ..auth import current_staff, roles_required
@@ -17,5 +18,7 @@ def caller_flags(phone):
     e164 = to_e164(phone, current_app.config["DEFAULT_REGION"])
     session = db_session()
     result = flags_for(session, e164, current_staff(), utcnow(), org_settings.load(session))
-    session.commit()  # R9: the audit rows of this view
+    session.commit()  # R9: the audit rows of this look-up, refused or not
+    if result is None:  # a handler asking about a number not on their own call: told nothing
+        raise NotFound(f"no caller {e164} on a call of yours")
     return jsonify(result)

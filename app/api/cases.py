@@ -1,9 +1,9 @@
-"""GET /api/v1/cases/{reference}/notes (M3)."""
+"""GET /api/v1/cases/{reference}/notes (M3; R9: only the notes the person may see, else 404)."""
 from flask import jsonify
 
-from call_flows.cases import notes_for
+from call_flows.cases import case_notes as visible_case_notes
 
-from ..auth import roles_required
+from ..auth import current_staff, roles_required
 from ..db import db_session
 from . import bp
 
@@ -11,4 +11,4 @@ from . import bp
 @bp.get("/cases/<path:reference>/notes")
 @roles_required()
 def case_notes(reference):
-    return jsonify({"case_reference": reference, "notes": notes_for(db_session(), reference)})
+    return jsonify({"case_reference": reference, "notes": visible_case_notes(db_session(), reference, current_staff())})

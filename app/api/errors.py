@@ -1,22 +1,16 @@
 """One error shape for the API: {"error": {"code", "message"}} with a 4xx status (CONTRACT)."""
 import logging
 
-from flask import jsonify, request
+from flask import request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
 
 from call_flows.errors import DomainError
 
 from ..db import db_session
+from ..routing import error_json as error_response
 from . import bp
 
 log = logging.getLogger(__name__)
-
-
-def error_response(status: int, code: str, message: str):
-    response = jsonify({"error": {"code": code, "message": message}})
-    response.status_code = status
-    return response
 
 
 @bp.errorhandler(DomainError)
@@ -31,11 +25,6 @@ def validation_error(exc: ValidationError):
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
     return error_response(400, "invalid_input", f"{where}: {first['msg']}")
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
 
 
 def json_body() -> dict:

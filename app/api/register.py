@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 from call_flows import register_letters, register_panel, register_privacy, register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.shown import entries_shown
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -144,9 +145,12 @@ def review_entry(entry_id):
 def reviews_due():
     session = db_session()
     now = utcnow()
-    return jsonify({"entries": register_reviews.reviews_due(session, now),
-                    "register_review_due": _iso(register_reviews.register_review_due(session, now)),
-                    "last_register_review": _iso(register_reviews.last_register_review(session))})
+    due = register_reviews.reviews_due(session, now)
+    entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
+    body = {"entries": due, "register_review_due": _iso(register_reviews.register_review_due(session, now)),
+            "last_register_review": _iso(register_reviews.last_register_review(session))}
+    commit_and_dispatch(session)
+    return jsonify(body)
 
 
 @bp.post("/register/reviews")

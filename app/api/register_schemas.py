@@ -1,10 +1,15 @@
 """Request bodies of the register API (R3-R9, C1), as pydantic models: validation and /openapi.json."""
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ..routing import MAX_ID
+
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]  # a row id: beyond MAX_ID it names none (400, never a 500)
+
 Text = Field(default=None, max_length=4000)
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a record id: fits the database's integer columns
 
 
 class Body(BaseModel):
@@ -14,10 +19,15 @@ class Body(BaseModel):
 class ProposalIn(Body):
     """R3: a line manager proposes an entry from an incident record."""
 
-    incident_id: int | None = None
+    # R3: the organisation's own entries (source own, the default) are proposed on an incident record
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"source": {"const": "own"}}}, "then": {"required": ["incident_id"]}})
+
+    incident_id: Id | None = Field(default=None, description="R3: the incident record the entry is proposed on; "
+                                   "required for the organisation's own entries (source own)")
     name: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=4000)
-    phones: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
     address: str | None = Text
     email: str | None = Field(default=None, max_length=200)
     case_references: list[str] = Field(default_factory=list, max_length=20)
@@ -30,8 +40,8 @@ class DecisionIn(Body):
     """R3 (members present, chair), R2 (marker), R7 (sharing)."""
 
     outcome: Literal["add", "reject"]
-    member_ids: list[int] = Field(max_length=20)
-    chair_id: int
+    member_ids: list[Id] = Field(max_length=20)
+    chair_id: Id
     justification: str = Field(min_length=1, max_length=4000)
     marker: Literal[1, 2, 3] | None = None
     precautions: str | None = Text
@@ -97,7 +107,7 @@ class Hours(Body):
 class RestrictionIn(Body):
     kind: Literal["named_officer", "set_hours", "written_only"]
     detail: str | None = Text
-    named_officer_id: int | None = None
+    named_officer_id: Id | None = None
     hours: Hours | None = None
 
 

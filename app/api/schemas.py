@@ -40,3 +40,9 @@ class TerminationIn(Body):
 class OutcomeIn(Body):
     outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]
     note: NoteFields | None = None
+
+
+class SettingIn(Body):
+    """One organisation setting; its type must be the type of the setting's default (text or a number)."""
+
+    value: str | int | float | bool

@@ -17,12 +17,10 @@ def _wrong_method(exc):
     """14.8: a page address that only takes a form (a bookmarked or reloaded POST, e.g. /register/review)
     opened in the browser shows a page that says so and links back, not a raw 405. The API and Twilio
     keep their own answers."""
-    if request.path.startswith("/api/"):
-        from ..api.errors import http_error
+    if request.path.startswith(("/api/", "/twilio/")):
+        from ..routing import _for_audience
 
-        return http_error(exc)  # the API's JSON error shape (CONTRACT)
-    if request.path.startswith("/twilio/"):
-        return exc
+        return _for_audience(exc)  # the API's JSON error, Twilio's TwiML (app/routing.py)
     response = render_template("console/wrong_method.html", back=_back_for(request.path))
     return response, 405, {"Allow": ", ".join(exc.valid_methods or ())}
 

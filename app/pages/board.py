@@ -24,6 +24,7 @@ def board_page():
     session = db_session()
     team_id, site = _filters()
     snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
+    session.commit()  # R9: the audit rows of the markers shown
     return render_template("board/board.html", snap=snap, team_id=team_id, site=site)
 
 
@@ -32,7 +33,9 @@ def board_page():
 def board_state():
     session = db_session()
     team_id, site = _filters()
-    return jsonify(board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site))
+    snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
+    session.commit()  # R9: the audit rows of the markers shown
+    return jsonify(snap)
 
 
 @bp.get("/board/events")

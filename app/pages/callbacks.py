@@ -33,8 +33,10 @@ def _queue_page(status=200):
     settings = org_settings.load(session)
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
+    rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
+    session.commit()  # R9: the audit rows of the markers shown
     return render_template(
-        "callbacks/queue.html", rows=callback_view.queue_view(session, user, utcnow(), settings["organisation_name"]),
+        "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
         deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
         max_attempts=settings["callback_max_attempts"]), status
@@ -129,6 +131,9 @@ def terminate_page(task_id):
 @bp.post("/callbacks/deputy")
 @page_roles("line_manager")
 def deputy_page():
+    if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
+        flash("Choose a deputy, or Nobody to take your queue back.", "error")
+        return redirect(url_for("pages.callbacks"))
     deputy = request.form.get("deputy") or None
     return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, deputy),
                 f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")

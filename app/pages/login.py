@@ -9,6 +9,7 @@ from sqlalchemy import select
 from call_flows import passwords
 from call_flows.models import User
 
+from ..access import public
 from ..auth import current_staff, sign_in, sign_out
 from ..db import db_session
 from . import bp
@@ -19,6 +20,7 @@ FAILED = 401  # the status of a failed attempt: the per-address throttle counts 
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     error = None
     if request.method == "POST":
@@ -32,12 +34,14 @@ def login():
 
 
 @bp.post("/logout")
+@public
 def logout():
     sign_out()
     return redirect(url_for("pages.login"))
 
 
 @bp.get("/")
+@public
 def home():
     try:
         user = current_staff()

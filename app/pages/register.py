@@ -4,21 +4,24 @@ Forms post back here (CSRF token in each), each view calls one service, then red
 message (post/redirect/get); a refused action (quorum, missing justification...) says why. The
 JSON API (app/api/register.py) does the same through the same services.
 """
-from datetime import datetime, time, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from call_flows import register_letters, register_panel, register_privacy, register_reviews
+from call_flows import incident_records, register_letters, register_panel, register_privacy, register_reviews
 from call_flows import settings as org_settings
-from call_flows.clock import utcnow
+from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
 from call_flows.labels import label
-from call_flows.models import Incident, User
+from call_flows.models import User
+from call_flows.phone import split_numbers
+from call_flows.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..routing import form_id
 from . import bp
 from .live import page_roles
 
@@ -27,7 +30,7 @@ PANEL = ("panel_member",)
 
 
 def form_date(name: str, now: datetime) -> datetime:
-    """A date field (blank = now); midday UTC of that date, never later than now."""
+    """A date field (blank = now); midday of that date on the organisation's clock, never later than now."""
     raw = request.form.get(name, "").strip()
     if not raw:
         return now
@@ -35,7 +38,7 @@ def form_date(name: str, now: datetime) -> datetime:
         day = datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
         raise InvalidInput(f"{name.replace('_', ' ')} must be a date") from None
-    return min(datetime.combine(day, time(12), tzinfo=timezone.utc), now)
+    return min(day_start(day) + timedelta(hours=12), now)
 
 
 def form_lines(name: str) -> list[str]:
@@ -72,6 +75,8 @@ def register_home():
         "appeals": register_reviews.appeals_open(session) if panel else [],
         "reminders": register_reviews.open_reminders(session, 10) if panel else [],
     }
+    entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
+                  [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
     commit_and_dispatch(session)  # R9: the listing is audited
     return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
                            viewer=viewer, **data)
@@ -86,11 +91,12 @@ def register_propose():
         incident = form.get("incident_id", "").strip()
 
         def action(s):
-            if incident and not incident.isdigit():
-                raise InvalidInput("incident number must be a number")
+            if incident and form_id(incident) is None:
+                raise InvalidInput("incident number must be a number (of an incident record)")
             proposal = register_panel.Proposal(
-                incident_id=int(incident) if incident else None, name=form.get("name", ""),
-                summary=form.get("summary", ""), phones=form_lines("phones"), address=form.get("address"),
+                incident_id=form_id(incident), name=form.get("name", ""),
+                summary=form.get("summary", ""), address=form.get("address"),
+                phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]),
                 email=form.get("email"), case_references=form_lines("case_references"),
                 key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
                 source=form.get("source", "own"))
@@ -111,7 +117,8 @@ def register_propose():
 
 
 def _incidents():
-    return list(db_session().scalars(select(Incident).order_by(Incident.opened_at.desc()).limit(50)))
+    """The incident records the proposer may see (R9: their teams'), newest first."""
+    return incident_records.visible(db_session(), current_staff())[:50]
 
 
 @bp.get("/register/entries/<int:entry_id>")
@@ -146,8 +153,9 @@ def register_decide(entry_id):
         marker = form.get("marker", "")
         chair = form.get("chair_id", "")
         decision = register_panel.Decision(
-            outcome=form.get("outcome", ""), member_ids=[int(m) for m in form.getlist("member_ids") if m.isdigit()],
-            chair_id=int(chair) if chair.isdigit() else 0, justification=form.get("justification", ""),
+            outcome=form.get("outcome", ""),
+            member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
+            chair_id=form_id(chair) or 0, justification=form.get("justification", ""),
             marker=int(marker) if marker.isdigit() else None, precautions=form.get("precautions"),
             share=form.get("share") == "yes", share_with=form.get("share_with"),
             share_justification=form.get("share_justification"), signatory_name=form.get("signatory_name"),

@@ -13,10 +13,12 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput, NotFound
 from call_flows.models import Customer, CustomerPhone, RegisterEntry, User
 from call_flows.register_panel import attach_phones, phones_e164
+from call_flows.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..routing import form_id
 from . import bp
 from .live import page_roles
 from .register import attempt, form_date
@@ -73,6 +75,7 @@ def register_customer(customer_id):
                                    .order_by(RegisterEntry.id.desc())))
     held = contact_restrictions.for_customer(session, customer_id)
     audit(session, viewer, "view", "customer", customer_id, utcnow())
+    entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
     commit_and_dispatch(session)
     officers = list(session.scalars(select(User).where(User.active, User.role != "admin").order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
@@ -121,10 +124,10 @@ def register_restrict(customer_id):
         if kind == "set_hours":
             days = [int(d) for d in form.getlist("days") if d.isdigit()]
             hours = {"days": days, "start": form.get("start", ""), "end": form.get("end", "")}
-        if officer and not officer.isdigit():
+        if officer and form_id(officer) is None:
             raise InvalidInput("choose a named officer from the list")
         return contact_restrictions.add_restriction(s, customer_id, current_staff(), kind, form.get("detail"),
-                                                    int(officer) if officer else None, hours, utcnow())
+                                                    form_id(officer), hours, utcnow())
 
     return attempt(action, "Restriction recorded: calls will be routed as it says.", _back(customer_id))
 

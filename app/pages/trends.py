@@ -10,6 +10,7 @@ from call_flows import trends
 from call_flows.clock import utcnow
 
 from ..db import db_session
+from ..routing import form_id
 from . import bp, charts
 from .live import page_roles
 
@@ -21,7 +22,7 @@ def _params() -> dict:
     weeks = request.args.get("weeks", "12")
     team = request.args.get("team", "")
     return {"weeks": int(weeks) if weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12,
-            "team_id": int(team) if team.isdigit() else None, "site": request.args.get("site", "")[:100] or None}
+            "team_id": form_id(team), "site": request.args.get("site", "")[:100] or None}
 
 
 def _report(params: dict) -> dict:

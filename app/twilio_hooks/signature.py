@@ -6,6 +6,7 @@ from functools import wraps
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from ..access import TWILIO
 from ..platform import webhook_auth_token
 
 log = logging.getLogger(__name__)
@@ -33,4 +34,5 @@ def twilio_signed(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.access = TWILIO  # the route's declared policy (app/access.py)
     return wrapped

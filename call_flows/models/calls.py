@@ -1,7 +1,7 @@
 """Calls and what happened on them: warnings (T1) and terminations (T3)."""
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -11,7 +11,12 @@ class Call(Base):
     """One inbound (or callback) call. Written at ring time by a single statement (see ring.py)."""
 
     __tablename__ = "calls"
-    __table_args__ = (Index("ix_calls_caller_started", "caller", "started_at"),)
+    __table_args__ = (
+        Index("ix_calls_caller_started", "caller", "started_at"),
+        # R9 retention: the purge finds calls not yet reduced, oldest first, without scanning reduced ones
+        Index("ix_calls_unpurged_started", "started_at", postgresql_where=text("purged_at IS NULL"),
+              sqlite_where=text("purged_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -30,6 +35,7 @@ class Call(Base):
     conference_sid: Mapped[str | None] = mapped_column(String(64))
     ring_marker: Mapped[int | None] = mapped_column(Integer)  # register marker seen at ring time (R1)
     needs_note: Mapped[str | None] = mapped_column(Text)  # T2: a disability or need may be involved
+    purged_at: Mapped[datetime | None]  # R9: the caller's number was reduced to its last 4 digits (retention.py)
 
 
 class CallWarning(Base):

@@ -1,13 +1,13 @@
 """sessions and tokens: server-side browser sessions and API token expiry (issue 10, items 8 and 9)
 
 Revision ID: 0011
-Revises: 0005
+Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0011"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

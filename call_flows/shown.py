@@ -1,0 +1,53 @@
+"""R9 "who viewed an entry is logged": what each person was shown of the caution register, as audit
+rows keyed by the entry, so a subject-access export (register_privacy.subject_access) finds every
+list, page, board and queue that showed the entry. The caller commits."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .callers import audit
+from .models import AuditLog, CustomerPhone, RegisterEntry, User
+
+
+def entries_shown(session: Session, viewer: User | None, entry_ids, now: datetime, via: str) -> None:
+    """One `view` row per entry shown (a list shows many: each is logged, not just a count)."""
+    for entry_id in dict.fromkeys(entry_ids):
+        audit(session, viewer, "view", "register_entry", entry_id, now, via=via)
+
+
+def shown_once(session: Session, viewer: User, entry_id: int, since: datetime, now: datetime, via: str) -> None:
+    """Log a view unless this viewer's view of the entry is already logged since `since` (e.g. the
+    call's start: a live page that refreshes every few seconds logs one view per call, not hundreds)."""
+    seen = session.scalar(select(AuditLog.id).where(
+        AuditLog.actor_id == viewer.id, AuditLog.entity == "register_entry", AuditLog.entity_id == entry_id,
+        AuditLog.at >= since).limit(1))
+    if seen is None:
+        audit(session, viewer, "view", "register_entry", entry_id, now, via=via)
+
+
+def entry_behind_marker(session: Session, e164: str | None, marker: int | None, now: datetime) -> int | None:
+    """The register entry a marker shown for `e164` comes from: the entry in force with the most
+    serious marker (as ring time reads it), else the customer's latest entry with that marker (an
+    entry that has since ended, shown as ring time saw it)."""
+    if not e164 or not marker:
+        return None
+    customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
+    if customer_id is None:
+        return None
+    in_force = session.scalar(select(RegisterEntry.id).where(
+        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force", RegisterEntry.expires_at > now)
+        .order_by(RegisterEntry.marker, RegisterEntry.id).limit(1))
+    return in_force or session.scalar(select(RegisterEntry.id).where(
+        RegisterEntry.customer_id == customer_id, RegisterEntry.marker == marker)
+        .order_by(RegisterEntry.id.desc()).limit(1))
+
+
+def markers_shown(session: Session, viewer: User, shown: list[tuple[str | None, int | None, datetime]],
+                  now: datetime, via: str) -> None:
+    """Markers shown on the board or the callback queue: (number, marker, since) for each row; the
+    entry behind each is logged once per viewer since `since` (the call's start, or the task's)."""
+    for e164, marker, since in shown:
+        entry_id = entry_behind_marker(session, e164, marker, now)
+        if entry_id is not None:
+            shown_once(session, viewer, entry_id, since, now, via)

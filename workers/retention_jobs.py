@@ -1,0 +1,29 @@
+"""R9 retention purge, run every minute by `workers.jobs.tick` (see call_flows/retention.py).
+
+Takes `now` from the caller so tests control the clock; commits its own work.
+"""
+import logging
+
+from call_flows import retention
+from call_flows import settings as org_settings
+
+from .schedules import periodic
+
+log = logging.getLogger(__name__)
+
+
+@periodic
+def retention_purge(app, now) -> dict:
+    """Delete or reduce records past their `retention_<kind>_days`, then the outbox's old mail files."""
+    session = app.extensions["sessionmaker"]()
+    try:
+        settings = org_settings.load(session)
+        result = retention.purge(session, now, settings)
+        session.commit()
+    finally:
+        session.close()
+    result["mail_files"] = app.extensions["mailer"].purge_files(retention.cutoff(now, settings, "mail"))
+    if any(result.values()):
+        log.info("event=retention_purge rule=R9 outcome=%s",
+                 " ".join(f"{kind}={count}" for kind, count in result.items() if count))
+    return result
