@@ -159,7 +159,8 @@ operation("post", "/callbacks/{id}/release", "Hand a claimed task back to the qu
 operation("post", "/callbacks/{id}/dial", "Call the customer back: the manager's phone first, then the customer (M1)",
           "the claimant", None, {"202": "the task, the callback's call_sid and the M1 script"})
 operation("post", "/callbacks/{id}/outcome", "Record the outcome and its case note (M1, M2; no_answer retries)",
-          "the claimant", schemas.OutcomeIn)
+          "the claimant", schemas.OutcomeIn,
+          {"200": "the task", "409": "no_dial_attempt: no_answer needs a call back first (dial)"})
 operation("post", "/callbacks/{id}/cancel", "Cancel one task with a reason", "line_manager, admin",
           callback_schemas.CancelIn)
 operation("post", "/callbacks/{id}/reassign", "Give a task to another line manager", "admin",

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .errors import NotFound
@@ -76,19 +76,31 @@ def end_session(session: Session, secret: str | None, now: datetime, why: str = 
                         .values(revoked_at=now, revoked_why=why))
 
 
-def revoke_sessions(session: Session, user_id: int, now: datetime, why: str = "revoked") -> int:
-    """Revoke every live browser session of `user_id`; returns how many were live."""
-    result = session.execute(update(StaffSession)
-                             .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
-                             .values(revoked_at=now, revoked_why=why))
+def revoke_sessions(session: Session, user_id: int, now: datetime, why: str = "revoked",
+                    keep_secret: str | None = None) -> int:
+    """Revoke every live browser session of `user_id` (but the one whose cookie carries `keep_secret`,
+    when given); returns how many were revoked."""
+    where = [StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None)]
+    if keep_secret:
+        where.append(StaffSession.secret_hash != hash_secret(keep_secret))
+    result = session.execute(update(StaffSession).where(*where).values(revoked_at=now, revoked_why=why))
     return result.rowcount or 0
+
+
+def live_counts(session: Session, now: datetime, timeouts: Timeouts, user_ids=None) -> dict[int, int]:
+    """How many sessions of each user (of `user_ids`, default everyone) could still be used at `now`:
+    {user_id: count}, users with none left out."""
+    where = [StaffSession.revoked_at.is_(None), StaffSession.last_seen_at >= now - timeouts.idle,
+             StaffSession.created_at >= now - timeouts.absolute]
+    if user_ids is not None:
+        where.append(StaffSession.user_id.in_(user_ids))
+    return dict(session.execute(select(StaffSession.user_id, func.count()).where(*where)
+                                .group_by(StaffSession.user_id)).all())
 
 
 def live_sessions(session: Session, user_id: int, now: datetime, timeouts: Timeouts) -> int:
     """How many sessions of `user_id` could still be used at `now`."""
-    rows = session.scalars(select(StaffSession).where(StaffSession.user_id == user_id,
-                                                      StaffSession.revoked_at.is_(None))).all()
-    return sum(1 for r in rows if now - r.last_seen_at <= timeouts.idle and now - r.created_at <= timeouts.absolute)
+    return live_counts(session, now, timeouts, [user_id]).get(user_id, 0)
 
 
 def find_user(session: Session, username: str) -> User:

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from . import recovery
 from .clock import as_utc
 from .models import Call, CallWarning, Incident, Team, Termination, User
-from .phone import mask
+from .labels import label
+from .people import shown_names
+from .phone import area, call_label, mask
 from .ring import FLAGS_SELECT, day_bounds, repeat_signals
 from .shown import markers_shown
 
@@ -50,12 +52,16 @@ def call_card(session: Session, call: Call, now: datetime, settings: dict, teams
     team = teams.get(call.team_id) if call.team_id else None
     card = {
         "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
-        else call.caller_kind, "caller_kind": call.caller_kind, "started_at": as_utc(call.started_at).isoformat(),
+        else call.caller_kind, "caller_kind": call.caller_kind,
+        # 14.8: two callers whose masked numbers end alike are told apart by area and call label
+        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
+        "started_at": as_utc(call.started_at).isoformat(),
         "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
         "handler": names.get(call.handler_id) if call.handler_id else None, "team_id": call.team_id,
         "team": team.name if team else None, "site": team.site if team else None,
         "need_noted": bool(call.needs_note),
-        "warnings": [{"reason": w.reason, "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
+        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
                      for w in warnings],
         "termination": None, "serious": False,
     }
@@ -63,6 +69,7 @@ def call_card(session: Session, call: Call, now: datetime, settings: dict, teams
     if termination is not None:
         serious = termination.immediate_reason == "threat_of_violence"  # I7
         card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
+                               "reason_label": label("reason", termination.immediate_reason or termination.reason),
                                "at": as_utc(termination.created_at).isoformat(),
                                "platform_status": termination.platform_status}
         card["serious"] = serious
@@ -77,7 +84,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
     teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
     watched = [t for t in teams.values() if team_ids is None or t.id in team_ids]
     chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
-    names = dict(session.execute(select(User.id, User.username)).all())
+    names = shown_names(session)
 
     ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE)

@@ -16,6 +16,7 @@ from . import settings as org_settings
 from .callback_work import claimed_by_me, task_for
 from .control import heard_a_warning
 from .errors import Conflict, InvalidInput
+from .labels import note_text
 from .models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from .platform_faults import CallerGone
 from .status import FINAL
@@ -30,7 +31,7 @@ AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
 
 def script(manager: User, organisation: str) -> str:
     """M1: who they are, where they are calling from, why, and that they will look into the query."""
-    return (f"This is {manager.username}, a line manager at {organisation}, calling about your recent call. "
+    return (f"This is {manager.shown_name}, a line manager at {organisation}, calling about your recent call. "
             "That call was ended because of the behaviour on the call. "
             "I am calling back to look into your query with you.")
 
@@ -109,6 +110,9 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     task = task_for(session, task_id, user)
     claimed_by_me(task, user)
     call = current_call(session, task)
+    if outcome == "no_answer" and call is None:  # 14.8: an attempt is counted only when one was made
+        raise Conflict("No answer can only be recorded after you have called the customer back: "
+                       "press Call back first", code="no_dial_attempt")
     task.attempts += 1
     attempt = task.attempts
     if outcome == "no_answer":
@@ -120,7 +124,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
         task.claimed_by_id = task.claimed_at = task.claim_active_at = None
     else:
         task.status, task.outcome, task.closed_at, task.retry_at = "closed", outcome, now, None
-    task.outcome_note = "; ".join(f"{k}: {v}" for k, v in fields.items()) or None
+    task.outcome_note = note_text(fields) or None  # 14.6: read by people, so labels, not field codes
     session.add(CaseNote(
         case_reference=task.case_reference, call_id=call.id if call else task.call_id, kind="callback",
         author_id=user.id, fields=fields, created_at=now,
@@ -143,7 +147,7 @@ def _note_on_incident(session: Session, task: CallbackTask, user: User, attempt:
     incident = session.get(Incident, task.incident_id) if task.incident_id else None
     if incident is None:
         return
-    entry = {"attempt": attempt, "outcome": task.outcome, "by": user.username, "at": now.isoformat(),
+    entry = {"attempt": attempt, "outcome": task.outcome, "by": user.shown_name, "at": now.isoformat(),
              "note": task.outcome_note}
     incident.details = {**(incident.details or {}), "callbacks": [*(incident.details or {}).get("callbacks", []), entry]}
     incident.picked_up_at = incident.picked_up_at or now

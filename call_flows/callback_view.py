@@ -11,17 +11,13 @@ from .cases import notes_for
 from .clock import as_utc
 from .shown import markers_shown
 from .models import Call, CallbackTask, CallWarning, Incident, User
+from .people import shown_names
 from .status import why_ended
-
-
-def _names(session: Session, ids: set) -> dict:
-    ids = {i for i in ids if i}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
 
 
 def queue_view(session: Session, user: User, now: datetime, organisation: str) -> list[dict]:
     tasks = queue_for(session, user, now)
-    names = _names(session, {t.handler_id for t in tasks} | {t.claimed_by_id for t in tasks}
+    names = shown_names(session, {t.handler_id for t in tasks} | {t.claimed_by_id for t in tasks}
                    | {t.manager_id for t in tasks})
     rows = []
     for task in tasks:

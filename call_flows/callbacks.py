@@ -36,14 +36,22 @@ def queue_for(session: Session, manager: User, now: datetime) -> list[CallbackTa
     higher register markers (1 = violent), then by due time; ties by when the need arose (a
     release, retry or reassignment keeps its place: it never reorders by when a task was touched)."""
     teams, managers = scope(session, manager)
+    return _urgent_first(session, now, or_(CallbackTask.team_id.in_(teams), CallbackTask.manager_id.in_(managers)))
+
+
+def every_queue(session: Session, now: datetime) -> list[CallbackTask]:
+    """Every team's open tasks, in the same order as `queue_for` (an administrator's read-only view)."""
+    return _urgent_first(session, now)
+
+
+def _urgent_first(session: Session, now: datetime, *where) -> list[CallbackTask]:
     overdue = case((CallbackTask.due_at < now, 0), else_=1)
     serious = case((Incident.serious.is_(True), 0), else_=1)
     marker = func.coalesce(Call.ring_marker, 9)
     return list(session.scalars(
         select(CallbackTask).outerjoin(Incident, Incident.id == CallbackTask.incident_id)
         .outerjoin(Call, Call.id == CallbackTask.call_id)
-        .where(CallbackTask.status.in_(OPEN_STATUSES),
-               or_(CallbackTask.team_id.in_(teams), CallbackTask.manager_id.in_(managers)))
+        .where(CallbackTask.status.in_(OPEN_STATUSES), *where)
         .order_by(overdue, serious, marker, CallbackTask.due_at, CallbackTask.need_arose_at, CallbackTask.id)))
 
 

@@ -9,7 +9,7 @@ from .visibility import visible_notes
 
 def notes_for(session: Session, case_reference: str, viewer: User) -> list[dict]:
     """The notes of `case_reference` that `viewer` may see, oldest first (possibly none)."""
-    return [note_json(note, author) for note, author in visible_notes(session, case_reference, viewer)]
+    return [note_json(note, author, name) for note, author, name in visible_notes(session, case_reference, viewer)]
 
 
 def case_notes(session: Session, case_reference: str, viewer: User) -> list[dict]:
@@ -21,6 +21,8 @@ def case_notes(session: Session, case_reference: str, viewer: User) -> list[dict
     return notes
 
 
-def note_json(note: CaseNote, author: str) -> dict:
+def note_json(note: CaseNote, author: str, author_name: str | None = None) -> dict:
+    """`author` is the username; `author_name` the name people read (14.3)."""
     return {"id": note.id, "case_reference": note.case_reference, "kind": note.kind, "author": author,
+            "author_name": author_name or author,
             "created_at": note.created_at.isoformat(), "known": note.known, "fields": note.fields}

@@ -10,7 +10,9 @@ from . import recovery
 from .board import RECENT_END, RING_STALE, call_card
 from .clock import as_utc
 from .control import heard_a_warning
+from .labels import label
 from .models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from .people import shown_names
 from .shown import markers_shown, shown_once
 from .status import FINAL as ENDED
 from .twiml import final_notice
@@ -45,25 +47,26 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     if entry is not None and viewer is not None and since is not None:
         shown_once(session, viewer, entry.id, since, now, "console")
     return {"precautions": entry.precautions if entry else None,
-            "restriction": {"kind": active.kind, "detail": active.detail} if active else None}
+            "restriction": {"kind": active.kind, "kind_label": label("restriction", active.kind),
+                            "detail": active.detail} if active else None}
 
 
 def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict:
     """T4: what the service knows, so the handler only completes the rest."""
     told = [f"{as_utc(w.created_at):%H:%M} UTC: warned that the call would not continue unless their behaviour "
-            f"improved ({w.reason.replace('_', ' ')})" for w in warnings]
+            f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
     told.append(f"Told the call would now end: \"{termination_message}\"")
     said = [w.detail for w in warnings if w.detail]
     return {"case_reference": f"CALL-{call.call_sid}", "spoke_to": "", "query": "",
             "told_customer": "; ".join(told), "customer_said_or_did": "; ".join(said),
             "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
-                      "handler": handler.username, "warnings": len(warnings)}}
+                      "handler": handler.shown_name, "warnings": len(warnings)}}
 
 
 def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
     """The console's full state; fetched on load, on every live event and on (re)connect."""
     teams = {t.id: t for t in session.scalars(select(Team))}
-    names = dict(session.execute(select(User.id, User.username)).all())
+    names = shown_names(session)
     call = current_call(session, user, now)
     card = None
     if call is not None:
@@ -72,7 +75,8 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
         card["needs_note"] = call.needs_note  # T2
         warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                         .order_by(CallWarning.created_at)))
-        card["warnings"] = [{"reason": w.reason, "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
+        card["warnings"] = [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                             "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                              "platform_status": w.platform_status} for w in warnings]
         card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
         # T3: the final notice the caller will really hear (after a warning they heard, or the immediate one)

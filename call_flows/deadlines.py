@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .callback_work import expire_idle_claims
 from .errors import Conflict, Forbidden
 from .incident_records import get as get_incident, summary
+from .labels import label
 from .mail import addresses, queue_email
 from .models import Call, CallbackTask, Incident, User
 from .validation import choice, clean_text
@@ -120,6 +121,6 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
     for address in addresses(settings["recipient_senior_officer_next_level"]):
         queue_email(session, f"incident-{incident.id}-i7-decision-to-{address}", "serious_i7_decision",
                     "senior_officer_next_level", address, f"Serious incident {incident.id}: police decision",
-                    f"Decision: {decision.replace('_', ' ')} (by {user.username}).\nReason: {note}\n\n"
+                    f"Decision: {label('police_decision', decision)} (by {user.shown_name}).\nReason: {note}\n\n"
                     + summary(session, incident), now, incident_id=incident.id)
     return incident

@@ -1,5 +1,6 @@
 """Incident records (I1-I4, I6): fields, welfare steps, the staff member's acknowledgement,
 completion and distribution. Records are never deleted (I6: see models/incidents_extra.py)."""
+import re
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -7,8 +8,11 @@ from sqlalchemy.orm import Session
 
 from .callbacks import scope
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .labels import INCIDENT_FIELDS, label
 from .mail import addresses, queue_email
-from .models import Call, Incident, User
+from .clock import local, local_date
+from .models import Call, Incident, Termination, User
+from .register_import import parse_date
 from .validation import clean_text
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
@@ -20,13 +24,8 @@ WELFARE = ("welfare_spoke_with_staff", "welfare_support_offered", "welfare_time_
 DISTRIBUTION = (("hr_service_centre", "recipient_hr_service_centre"),
                 ("equality_diversity", "recipient_equality_diversity"),
                 ("union_hs_reps", "recipient_union_hs_reps"))  # I4
-LABELS = {"incident_date": "Date", "incident_time": "Time", "location": "Location", "details": "Details of the incident",
-          "action_taken": "Action taken (including support for the staff member)", "staff_involved": "Staff involved",
-          "reported_to": "Reported to", "comments": "Comments", "welfare_note": "Welfare note",
-          "riddor_reportable": "RIDDOR-reportable", "security_breach": "Security or data breach",
-          "welfare_spoke_with_staff": "Spoke with the staff member",
-          "welfare_support_offered": "Reminded them of support (EAP, union, staff contact officers)",
-          "welfare_time_given": "Gave them time"}
+TIME = re.compile(r"(\d{1,2}):(\d{2})")
+LABELS = INCIDENT_FIELDS  # the field labels live with every other label table (call_flows.labels)
 
 
 def _may_see(session: Session, user: User, incident: Incident) -> bool:
@@ -77,6 +76,9 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
     for name in TEXT_FIELDS:
         if name in values:
             details[name] = clean_text(values[name], name)
+    for name, check in (("incident_date", _check_date), ("incident_time", _check_time)):
+        if details.get(name) and name in values:
+            details[name] = check(details[name], now)
     for name in FLAGS:
         if name in values and values[name] is not None:  # null = not answered, as /openapi.json allows
             if not isinstance(values[name], bool):
@@ -86,6 +88,34 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
     if user.role == "line_manager":
         incident.picked_up_at = incident.picked_up_at or now  # I5
     return incident
+
+
+def _check_date(text: str, now: datetime) -> str:
+    """I1's date: ISO or UK day-first (as the register import reads dates), not after today; stored ISO."""
+    try:
+        day = parse_date(text, "the date")
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="invalid_date") from None
+    if day > local_date(now):
+        raise InvalidInput(f"the date {day:%d %B %Y} is in the future", code="invalid_date")
+    return day.isoformat()
+
+
+def _check_time(text: str, now: datetime) -> str:
+    """I1's time: 24-hour HH:MM (9:05 is read as 09:05); stored HH:MM."""
+    match = TIME.fullmatch(text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise InvalidInput(f"the time '{text[:20]}' is not a time of day (write it as 14:05)", code="invalid_time")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+def known_when(session: Session, incident: Incident) -> dict:
+    """I1: the date and time the service knows (when the call was ended, else when it started, else
+    when the record was opened), in the organisation's time, as the form's starting values."""
+    call = session.get(Call, incident.call_id) if incident.call_id else None
+    termination = session.scalar(select(Termination).where(Termination.call_id == call.id)) if call else None
+    at = local(termination.created_at if termination else call.started_at if call else incident.opened_at)
+    return {"incident_date": at.date().isoformat(), "incident_time": f"{at:%H:%M}"}
 
 
 def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict) -> Incident:
@@ -148,7 +178,7 @@ def summary(session: Session, incident: Incident) -> str:
     call = session.get(Call, incident.call_id) if incident.call_id else None
     details = incident.details or {}
     lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
-             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.username if staff else '-'}",
+             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.shown_name if staff else '-'}",
              f"Caller: {_caller(call)}",
              f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
     for name in (*TEXT_FIELDS, *FLAGS):
@@ -157,7 +187,8 @@ def summary(session: Session, incident: Incident) -> str:
             value = "yes" if value else "no"
         lines.append(f"{LABELS[name]}: {value or '-'}")
     for entry in details.get("callbacks", []):
-        lines.append(f"Callback attempt {entry['attempt']}: {entry['outcome']} ({entry['by']}, {entry['at']})")
+        lines.append(f"Callback attempt {entry['attempt']}: {label('outcome', entry['outcome'])} "
+                     f"({entry['by']}, {entry['at']})")
     lines.append(f"Acknowledged by the staff member: "
                  f"{incident.acknowledged_at.strftime('%Y-%m-%d %H:%M') + ' UTC' if incident.acknowledged_at else 'not yet'}")
     return "\n".join(lines) + "\n"

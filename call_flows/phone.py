@@ -169,3 +169,26 @@ def mask(e164: str | None) -> str:
     if not e164:
         return "withheld"
     return "•" * max(0, len(e164) - 4) + e164[-4:]
+
+
+@lru_cache(maxsize=4096)
+def area(e164: str | None) -> str | None:
+    """Where a number belongs, as people say it ("Leeds", "mobile", "France"), to tell apart two
+    callers whose masked numbers end alike (issue 14.8); None when phonenumbers cannot say."""
+    if not e164:
+        return None
+    from phonenumbers import PhoneNumberType, geocoder, number_type
+
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return None
+    if number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.PAGER, PhoneNumberType.PERSONAL_NUMBER):
+        return "mobile"
+    home = phonenumbers.region_code_for_country_code(number.country_code)
+    return geocoder.description_for_number(number, "en", region=home) or None
+
+def call_label(call_sid: str) -> str:
+    """A short label for one call ("call 9F3A": the last 4 characters of its CallSid), different for
+    two calls from look-alike numbers (issue 14.8)."""
+    return f"call {call_sid[-4:].upper()}"

@@ -25,9 +25,11 @@ class Recovering:
     site: str | None
     started_at: datetime
     ends_at: datetime
+    name: str = ""  # the name people read (14.3)
 
     def as_dict(self) -> dict:
-        return {"user_id": self.user_id, "username": self.username, "team_id": self.team_id, "team": self.team,
+        return {"user_id": self.user_id, "username": self.username, "name": self.name or self.username,
+                "team_id": self.team_id, "team": self.team,
                 "site": self.site, "started_at": self.started_at.isoformat(), "ends_at": self.ends_at.isoformat()}
 
 
@@ -52,7 +54,7 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
         address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
         queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", "line_manager", address,
                     "A call was ended for behaviour: please check on your colleague",
-                    f"{handler.username} has just ended a call because of the caller's behaviour and is taking "
+                    f"{handler.shown_name} has just ended a call because of the caller's behaviour and is taking "
                     "recovery time. Please speak with them and remind them of the support available "
                     "(Employee Assistance Programme, union, staff contact officers).", now)
     return period
@@ -88,7 +90,7 @@ def recovering(session: Session, now: datetime, team_ids: list[int] | None = Non
     for period, user, team in session.execute(query).all():
         seen.setdefault(user.id, Recovering(user.id, user.username, user.team_id, team.name if team else None,
                                             team.site if team else None, as_utc(period.started_at),
-                                            as_utc(period.ends_at)))
+                                            as_utc(period.ends_at), user.shown_name))
     return list(seen.values())
 
 

@@ -109,7 +109,8 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
                        code="already_proposed")
     entry = RegisterEntry(
         customer_id=customer.id, incident_id=incident.id if incident else None, status="proposed", source=source,
-        summary=summary, key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.username,
+        summary=summary,
+        key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.shown_name,
         reporting_service=clean_text(proposal.reporting_service, "reporting_service", max_len=200)
         or (proposer.team.name if proposer.team else None),
         notified=False, proposed_by_id=proposer.id, created_at=now,
@@ -178,7 +179,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
             row.share_with = clean_text(decision.share_with, "share_with", required=True)
             row.share_justification = clean_text(decision.share_justification, "share_justification", required=True)
         chair = session.get(User, decision.chair_id)
-        row.signatory_name = clean_text(decision.signatory_name, "signatory_name", max_len=200) or chair.username
+        row.signatory_name = clean_text(decision.signatory_name, "signatory_name", max_len=200) or chair.shown_name
         row.signatory_title = clean_text(decision.signatory_title, "signatory_title", max_len=200) or "Panel chair"
         entry.status = "awaiting_notice"
         session.add(RegisterLetter(entry_id=entry.id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .board import visible_team_ids
 from .callbacks import scope
 from .models import Call, CaseNote, User
+from .people import SHOWN_NAME
 
 RINGING = ("ringing", "queued")
 SEES_RINGING = ("call_handler", "supervisor", "admin")  # the console and the board show every ringing call
@@ -50,14 +51,15 @@ def call_owner(session: Session, call_sid: str) -> tuple[int | None, int | None]
     return (row.team_id, row.handler_id) if row else (None, None)
 
 
-def visible_notes(session: Session, case_reference: str, user: User) -> list[tuple[CaseNote, str]]:
+def visible_notes(session: Session, case_reference: str, user: User) -> list[tuple[CaseNote, str, str]]:
     """M3 with R9: the case notes of `case_reference` that `user` may see (author, the call's handler,
-    the team's managers and supervisors, administrators), oldest first, with each author's username."""
+    the team's managers and supervisors, administrators), oldest first, with each author's username and
+    the name people see (14.3)."""
     rows = session.execute(
-        select(CaseNote, User.username, Call.team_id, Call.handler_id)
+        select(CaseNote, User.username, SHOWN_NAME, Call.team_id, Call.handler_id)
         .join(User, User.id == CaseNote.author_id).outerjoin(Call, Call.id == CaseNote.call_id)
         .where(CaseNote.case_reference == case_reference).order_by(CaseNote.created_at, CaseNote.id)).all()
     teams = teams_in_view(session, user) if rows else []
-    return [(note, author) for note, author, team_id, handler_id in rows
+    return [(note, author, name) for note, author, name, team_id, handler_id in rows
             if note.author_id == user.id or handler_id == user.id or teams is None
             or (team_id is not None and team_id in teams)]

@@ -3,7 +3,7 @@
 # virtual environment, pinned requirements, migrations, demo users (tokens printed), then the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh serve
 export FLASK_APP=wsgi
 .venv/bin/flask --app wsgi db upgrade
 .venv/bin/flask --app wsgi demo setup

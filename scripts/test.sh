@@ -3,5 +3,5 @@
 # With CI=true: the machine's PostgreSQL and Redis (the suite fails if either is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 exec .venv/bin/python -m pytest "$@"

@@ -57,6 +57,10 @@ def build(app, client, staff, ring) -> World:
             if role != "line_manager":
                 world.people[f"{team}:{role}"] = staff.add(
                     f"{role}_{team}", role, manager=manager["username"] if role == "call_handler" else None, team=name)
+    # /admin/users/<user_id>/...: a team A handler who is none of the identities the matrix signs in as,
+    # so deactivating or resetting them there leaves every identity working
+    spare = staff.add("spare_handler_a", "call_handler", manager=world.who("a", "line_manager")["username"],
+                      team=TEAMS["a"])
     handler = world.who("a", "call_handler")
     sid, _ = ring(from_=CALLER_A)
     assert client.post(f"/api/v1/calls/{sid}/accept", headers=handler["headers"]).status_code == 200
@@ -84,6 +88,7 @@ def build(app, client, staff, ring) -> World:
     world.ids = {"task_id": termination["callback_task_id"], "incident_id": termination["incident_id"],
                  "entry_id": entry_id, "customer_id": customer_id, "appeal_id": 1, "restriction_id": 1, "run_id": 1,
                  "call_id": live_call_id, "call_sid": live, "ended_sid": sid, "reference": CASE_A,
-                 "phone": CALLER_A, "username": "call_handler_a", "key": "recovery_minutes", "name": "weekly", "filename": "callguard.css"}
+                 "phone": CALLER_A, "username": "call_handler_a",
+                 "user_id": spare["id"], "key": "recovery_minutes", "name": "weekly", "filename": "callguard.css"}
     world.secrets = [SECRET_QUERY, SECRET_SAID, SECRET_DETAILS, CASE_A, sid, live]
     return world

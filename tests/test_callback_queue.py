@@ -12,6 +12,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import AlreadyClaimed
 from call_flows.models import Call, CallbackTask, CaseNote, PlatformAction, User
 from tests.callback_helpers import post, terminated_call
+from tests.page_helpers import sign_in
 from tests.twilio_standin import form
 
 
@@ -209,14 +210,34 @@ def test_no_answer_retries_then_closes_as_unreachable(app, client, team):
     t = terminated_call(app, client, team["handler"])
     tid = t["callback_task_id"]
     post(client, f"/callbacks/{tid}/claim", team["manager"])
+    assert post(client, f"/callbacks/{tid}/dial", team["manager"]).status_code == 202
     first = post(client, f"/callbacks/{tid}/outcome", team["manager"], {"outcome": "no_answer"}).get_json()
     assert first["status"] == "open" and first["retry_at"] and first["claimed_by_id"] is None
     post(client, f"/callbacks/{tid}/claim", team["manager"])
     early = post(client, f"/callbacks/{tid}/dial", team["manager"])
     assert early.status_code == 409 and early.get_json()["error"]["code"] == "retry_not_due"
+    with app.app_context():  # the retry comes due
+        db_session().get(CallbackTask, tid).retry_at = utcnow() - timedelta(minutes=1)
+        db_session().commit()
+    assert post(client, f"/callbacks/{tid}/dial", team["manager"]).status_code == 202
     second = post(client, f"/callbacks/{tid}/outcome", team["manager"], {"outcome": "no_answer"}).get_json()
     assert second["status"] == "closed" and second["outcome"] == "unreachable" and second["attempts"] == 2
     assert client.get("/api/v1/callbacks", headers=team["manager"]["headers"]).get_json()["callbacks"] == []
+
+
+def test_14_8_no_answer_without_a_dial_attempt_is_refused_on_the_api_and_the_page(app, client, team):
+    t = terminated_call(app, client, team["handler"])
+    tid = t["callback_task_id"]
+    post(client, f"/callbacks/{tid}/claim", team["manager"])
+    refused = post(client, f"/callbacks/{tid}/outcome", team["manager"], {"outcome": "no_answer"})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "no_dial_attempt"
+    assert "Call back first" in refused.get_json()["error"]["message"]
+    task = _task(app, tid)
+    assert (task.attempts, task.status, task.retry_at) == (0, "claimed", None)  # nothing counted or stored
+    sign_in(app, client, "manager")
+    page = client.post(f"/callbacks/{tid}/outcome", data={"outcome": "no_answer"})
+    assert page.status_code == 409 and "Call back first" in page.get_data(as_text=True)
+    assert _task(app, tid).attempts == 0
 
 
 def test_cancel_needs_a_reason_and_keeps_the_incident(app, client, team):

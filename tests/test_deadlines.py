@@ -94,6 +94,7 @@ def test_no_answer_retry_comes_due_and_the_manager_is_reminded(mail_app, people)
     t = terminated_call(mail_app, client, people["handler"])
     tid = t["callback_task_id"]
     post(client, f"/callbacks/{tid}/claim", people["manager"])
+    assert post(client, f"/callbacks/{tid}/dial", people["manager"]).status_code == 202
     post(client, f"/callbacks/{tid}/outcome", people["manager"], {"outcome": "no_answer"})
     assert tick(mail_app, utcnow() + timedelta(minutes=119))["retries_due"] == []
     assert tick(mail_app, utcnow() + timedelta(minutes=121))["retries_due"] == [tid]

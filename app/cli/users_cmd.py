@@ -7,12 +7,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from call_flows import accounts, passwords
-from call_flows.accounts import new_secret
+from call_flows import accounts, staff_admin
 from call_flows.clock import utcnow
-from call_flows.errors import DomainError, InvalidPhone
-from call_flows.models import ROLES, Team, User
-from call_flows.phone import to_e164
+from call_flows.errors import DomainError
+from call_flows.models import ROLES, User
 
 from ..db import db_session
 
@@ -23,34 +21,13 @@ def group():
 
 
 def add_user(session, username: str, role: str, manager: str | None, team: str | None,
-             phone: str | None, region: str) -> tuple[User, str]:
+             phone: str | None, region: str, display_name: str | None = None) -> tuple[User, str]:
     """Create a user and return it with its new API token (only the hash is stored)."""
-    if role not in ROLES:
-        raise click.BadParameter(f"role must be one of {', '.join(ROLES)}")
-    if session.scalar(select(User).where(User.username == username)):
-        raise click.BadParameter(f"user {username} already exists")
-    manager_row = None
-    if manager:
-        manager_row = session.scalar(select(User).where(User.username == manager))
-        if manager_row is None:
-            raise click.BadParameter(f"no manager {manager}")
-    team_row = None
-    if team:
-        team_row = session.scalar(select(Team).where(Team.name == team)) or Team(name=team)
-        session.add(team_row)
-        session.flush()
-    if phone and not phone.startswith("client:"):
-        try:
-            phone = to_e164(phone, region)
-        except InvalidPhone as exc:
-            raise click.BadParameter(exc.message) from None
-    token, token_hash = new_secret()
-    user = User(username=username, role=role, manager_id=manager_row.id if manager_row else None,
-                team_id=team_row.id if team_row else (manager_row.team_id if manager_row else None),
-                phone=phone, token_hash=token_hash, active=True)
-    session.add(user)
-    session.flush()
-    return user, token
+    profile = staff_admin.Profile(role=role, display_name=display_name, team=team, manager=manager, phone=phone)
+    try:
+        return staff_admin.create_user(session, username, profile, region)
+    except DomainError as exc:
+        raise click.BadParameter(exc.message) from None
 
 
 @group.command("add")
@@ -59,11 +36,13 @@ def add_user(session, username: str, role: str, manager: str | None, team: str |
 @click.option("--manager")
 @click.option("--team")
 @click.option("--phone")
+@click.option("--name", "display_name", help="the name people see (the username stays for signing in)")
 @with_appcontext
-def add(username, role, manager, team, phone):
+def add(username, role, manager, team, phone, display_name):
     """Create a user; prints the user's new API token as the last line."""
     session = db_session()
-    user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"])
+    user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"],
+                           display_name)
     session.commit()
     click.echo(f"created {user.username} ({user.role})")
     click.echo(token)
@@ -86,12 +65,11 @@ def set_password(username):
     user = _user(session, username)
     password = sys.stdin.readline().rstrip("\r\n")
     try:
-        passwords.check_policy(password, username)
+        ended = staff_admin.reset_password(session, user, password, utcnow())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    user.password_hash = passwords.hash_password(password)
     session.commit()
-    click.echo(f"password set for {username}")
+    click.echo(f"password set for {username}" + (f"; {ended} session(s) ended" if ended else ""))
 
 
 @group.command("token")
@@ -102,10 +80,11 @@ def token(username, expires_in_days):
     """Issue a new API token, printed as the last line; the previous token stops working at once."""
     session = db_session()
     user = _user(session, username)
-    if not user.active:
-        raise click.ClickException(f"{username} is deactivated")
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
-    new = accounts.rotate_token(user, expires_at)
+    try:
+        new = staff_admin.new_token(user, expires_at)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     session.commit()
     click.echo(f"new token for {username}" + (f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""))
     click.echo(new)
@@ -126,22 +105,17 @@ def deactivate(username):
 @group.command("list")
 @with_appcontext
 def list_users():
-    """One line per user: username, role, team, active or not, token state, live browser sessions."""
+    """One line per user: username, role, team, active or not, token state, live browser sessions, and the
+    name people see (the display name, else the username)."""
     from ..auth import session_timeouts
 
     session = db_session()
     now, timeouts = utcnow(), session_timeouts()
-    click.echo(f"{'username':20} {'role':13} {'team':20} {'status':11} {'token':22} sessions")
+    click.echo(f"{'username':20} {'role':13} {'team':20} {'status':11} {'token':22} {'sessions':8} name")
     for user in session.scalars(select(User).order_by(User.username)):
-        if not user.token_hash:
-            token_state = "none"
-        elif user.token_expires_at is None:
-            token_state = "no expiry"
-        elif user.token_expires_at <= now:
-            token_state = "expired"
-        else:
-            token_state = f"until {user.token_expires_at:%Y-%m-%d}"
+        token_state = staff_admin.token_state(user, now)
         status = "active" if user.active else "deactivated"
         team = user.team.name if user.team else "-"
         live = accounts.live_sessions(session, user.id, now, timeouts)
-        click.echo(f"{user.username:20} {user.role:13} {team:20} {status:11} {token_state:22} {live}")
+        click.echo(f"{user.username:20} {user.role:13} {team:20} {status:11} {token_state:22} {live:<8} "
+                   f"{user.shown_name}")

@@ -7,6 +7,7 @@ from call_flows import settings as org_settings
 from call_flows.callbacks import deputising_for
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
+from call_flows.labels import label
 from call_flows.models import User
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
 
@@ -30,7 +31,7 @@ def _queue_page(status=200):
     session = db_session()
     user = current_staff()
     settings = org_settings.load(session)
-    covering = [m.username for m in deputising_for(session, user)]
+    covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
     rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
     session.commit()  # R9: the audit rows of the markers shown
@@ -86,7 +87,7 @@ def dial_page(task_id):
 def outcome_page(task_id):
     outcome = request.form.get("outcome")
     return _act(task_id, lambda s, u, now: callback_calls.record_outcome(
-        s, task_id, u, outcome, _note(), now, org_settings.load(s)), f"Outcome recorded: {outcome}.")
+        s, task_id, u, outcome, _note(), now, org_settings.load(s)), f"Outcome recorded: {label('outcome', outcome)}.")
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")

@@ -43,6 +43,7 @@ def _record_page(incident_id, status=200):
     call = session.get(Call, incident.call_id) if incident.call_id else None
     return render_template("callbacks/incident.html", incident=incident, user=user, staff=staff, call=call,
                            details=incident.details or {}, labels=incident_records.LABELS,
+                           prefill=incident_records.known_when(session, incident),
                            text_fields=incident_records.TEXT_FIELDS,
                            deliveries=deliveries_for(session, incident.id)), status
 

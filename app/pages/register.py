@@ -13,6 +13,7 @@ from call_flows import incident_records, register_letters, register_panel, regis
 from call_flows import settings as org_settings
 from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
+from call_flows.labels import label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.shown import entries_shown
@@ -133,7 +134,7 @@ def register_entry(entry_id):
     commit_and_dispatch(session)
     members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
                                    .order_by(User.username)))
-    names = {u.id: u.username for u in session.scalars(select(User))}
+    names = {u.id: u.shown_name for u in session.scalars(select(User))}
     return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
                            panel=viewer.role in ("panel_member", "admin"), markers=register_panel.MARKERS,
                            exemptions=register_letters.EXEMPTIONS)
@@ -194,7 +195,8 @@ def register_review_entry(entry_id):
         return register_reviews.review_entry(s, entry_id, current_staff(), request.form.get("outcome"),
                                              request.form.get("notes"), utcnow())
 
-    return attempt(action, "Review recorded ({result.outcome}).", _back(entry_id))
+    return attempt(action, lambda review: f"Review recorded: {label('panel_outcome', review.outcome)}.",
+                   _back(entry_id))
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
@@ -218,7 +220,7 @@ def register_appeal_outcome(appeal_id):
                                               request.form.get("notes"), utcnow())
 
     back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
-    return attempt(action, "Appeal {result.outcome}.", back)
+    return attempt(action, lambda appeal: f"Appeal {label('panel_outcome', appeal.outcome).lower()}.", back)
 
 
 @bp.post("/register/review")

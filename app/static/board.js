@@ -10,7 +10,7 @@
     var cls = "card" + (c.marker ? " marker-card marker-card-" + c.marker : c.flagged ? " flagged-card" : "");
     return L.el("li", { className: cls, "data-call": c.call_sid }, [
       L.el("p", { className: "caller-line" }, [
-        L.el("strong", { text: c.caller }),
+        L.el("strong", { text: L.callerText(c) }),
         L.el("span", { className: "tag", text: "ringing since " + L.time(c.started_at) })
       ]),
       L.el("ul", { className: "flags", "aria-label": "Flags" },
@@ -21,12 +21,12 @@
   function callCard(c) {
     var cls = "card" + (c.serious ? " serious-card" : c.termination ? " ended-card" : c.marker ? " marker-card marker-card-" + c.marker : "");
     var state = c.termination
-      ? (c.serious ? "Terminated: threat of violence" : "Terminated (" + c.termination.reason.replace(/_/g, " ") + ")") + " at " + L.time(c.termination.at)
+      ? (c.serious ? "Terminated: threat of violence" : "Terminated (" + c.termination.reason_label + ")") + " at " + L.time(c.termination.at)
       : c.warnings.length ? "Warned " + c.warnings.length + "×, last at " + L.time(c.warnings[c.warnings.length - 1].at)
       : "Connected";
     return L.el("li", { className: cls, "data-call": c.call_sid }, [
       L.el("p", { className: "caller-line" }, [
-        L.el("strong", { text: c.caller }),
+        L.el("strong", { text: L.callerText(c) }),
         L.el("span", { className: "tag", text: c.handler ? "with " + c.handler : "" }),
         L.el("span", { className: "tag", text: [c.team, c.site].filter(Boolean).join(", ") })
       ]),
@@ -50,7 +50,7 @@
     L.replace(document.getElementById("ringing"), snap.ringing.length ? snap.ringing.map(ringingCard) : [empty("No calls ringing.")]);
     L.replace(document.getElementById("calls"), snap.calls.length ? snap.calls.map(callCard) : [empty("No connected calls.")]);
     L.replace(document.getElementById("recovering"), snap.recovering.length ? snap.recovering.map(function (r) {
-      return L.el("li", { className: "card recovering-card", text: r.username + (r.team ? " (" + r.team + ")" : "") +
+      return L.el("li", { className: "card recovering-card", text: (r.name || r.username) + (r.team ? " (" + r.team + ")" : "") +
         ": recovering until " + L.time(r.ends_at) });
     }) : [empty("Nobody is recovering.")]);
     document.getElementById("ringing-count").textContent = "(" + snap.ringing.length + ")";
@@ -59,7 +59,7 @@
     snap.ringing.forEach(function (c) { known[c.call_sid] = true; });
     if (fresh.length) {
       document.getElementById("announce").textContent = "Flagged caller ringing: " + fresh.map(function (c) {
-        return c.caller + (c.marker ? ", " + L.MARKERS[c.marker] : "");
+        return L.callerText(c) + (c.marker ? ", " + L.MARKERS[c.marker] : "");
       }).join("; ");
     }
   }

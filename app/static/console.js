@@ -38,14 +38,14 @@
     var flags = L.flagItems(c);
     if (c.precautions) { flags.push(L.el("li", { className: "flag precautions", text: "Precautions: " + c.precautions })); }
     if (c.restriction) {
-      flags.push(L.el("li", { className: "flag restricted", text: "Restriction: " + c.restriction.kind.replace(/_/g, " ") +
+      flags.push(L.el("li", { className: "flag restricted", text: "Restriction: " + c.restriction.kind_label +
         (c.restriction.detail ? " (" + c.restriction.detail + ")" : "") }));
     }
     L.replace($("call-flags"), flags.length ? flags : [L.el("li", { className: "flag none", text: "No flags" })]);
     $("call-need").hidden = !c.needs_note;
     $("call-need").textContent = c.needs_note ? "A disability or need may be involved: " + c.needs_note : "";
     L.replace($("call-warnings"), c.warnings.length ? c.warnings.map(function (w) {
-      return L.el("li", { text: L.time(w.at) + ": " + w.reason.replace(/_/g, " ") + (w.detail ? " (" + w.detail + ")" : "") +
+      return L.el("li", { text: L.time(w.at) + ": " + w.reason_label + (w.detail ? " (" + w.detail + ")" : "") +
         heard("warning", w.platform_status) });
     }) : [L.el("li", { text: "None yet." })]);
     var ended = !!c.termination;
@@ -65,7 +65,7 @@
       var button = L.el("button", { type: "button", className: "accept", text: "Accept" + (i === 0 ? " (A)" : "") });
       button.addEventListener("click", function () { accept(c.call_sid); });
       return L.el("li", { className: "card" + (c.marker ? " marker-card marker-card-" + c.marker : c.flagged ? " flagged-card" : "") }, [
-        L.el("p", { className: "caller-line" }, [L.el("strong", { text: c.caller }),
+        L.el("p", { className: "caller-line" }, [L.el("strong", { text: L.callerText(c) }),
           L.el("span", { className: "tag", text: "ringing since " + L.time(c.started_at) })]),
         L.el("ul", { className: "flags", "aria-label": "Flags" }, c.flagged ? L.flagItems(c) : [L.el("li", { className: "flag none", text: "No flags" })]),
         button

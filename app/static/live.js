@@ -130,6 +130,12 @@
     return !!t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
   }
 
-  window.callguardLive = { el: el, replace: replace, time: time, flagItems: flagItems, connect: connect,
+  /* 14.8: the masked number with its area and a short call label, so two callers whose numbers end
+     alike never look identical ("•••••••0123, Leeds · call 9F3A"). */
+  function callerText(c) {
+    return c.caller + (c.caller_area ? ", " + c.caller_area : "") + (c.call_label ? " · " + c.call_label : "");
+  }
+
+  window.callguardLive = { el: el, replace: replace, time: time, flagItems: flagItems, connect: connect, callerText: callerText,
                            post: post, typing: typing, SIGNALS: SIGNALS, MARKERS: MARKERS };
 })();

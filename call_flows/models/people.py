@@ -22,7 +22,8 @@ class User(Base):
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)  # for signing in
+    display_name: Mapped[str | None] = mapped_column(String(120))  # how people see them named (issue 14.3)
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -38,3 +39,8 @@ class User(Base):
 
     team: Mapped[Team | None] = relationship(lazy="joined")
     manager: Mapped["User | None"] = relationship(remote_side=[id], foreign_keys=[manager_id])
+
+    @property
+    def shown_name(self) -> str:
+        """The name shown to people: the display name, else the username (issue 14.3)."""
+        return self.display_name or self.username

@@ -1,13 +1,13 @@
 """sso: users sign in by OpenID Connect as a provider's subject (issue 14.5)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

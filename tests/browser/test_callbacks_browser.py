@@ -51,7 +51,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     expect(task_card(page, "PP-3")).to_contain_text("Serious: threat of violence")
     first = task_card(page, "PP-1")
     expect(first).to_contain_text("handler")
-    expect(first).to_contain_text("abuse (shouting)")  # the warning given
+    expect(first).to_contain_text("Abuse (shouting)")  # the warning given
     expect(first).to_contain_text("passport renewal")  # the handler's case note
     assert axe_serious(page) == []
     shot(page, "queue")
@@ -83,7 +83,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     first.get_by_label("Who you spoke to").fill("Mr Jones")
     first.get_by_label("What you told the customer (needed when resolved)").fill("Renewal is being processed")
     first.get_by_role("button", name="Record outcome").click()
-    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: resolved")
+    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: Resolved")
 
     # 2. behaviour_not_improved: warn, then terminate on the callback (M2), then the outcome
     second = task_card(page, "PP-2")
@@ -102,7 +102,7 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     second.get_by_label("What the customer said or did (needed when behaviour did not improve)").fill(
         "Swore again after the warning")
     second.get_by_role("button", name="Record outcome").click()
-    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: behaviour_not_improved")
+    expect(page.get_by_role("status").first).to_contain_text("Outcome recorded: Behaviour not improved")
     assert page.locator("article.task h2").all_inner_texts()[0].startswith("Case PP-3")  # no follow-up task
 
     # 3. no_answer: the task goes back to the queue with a retry time (keyboard only)
@@ -110,13 +110,15 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     claim.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_contain_text("Task claimed")
+    task_card(page, "PP-3").get_by_role("button", name="Call back").click()  # 14.8: no answer needs a dial
+    expect(page.get_by_role("status").first).to_contain_text("Calling your phone now")
     third = task_card(page, "PP-3")
     third.get_by_label("No answer: try again later").check()
     third.get_by_role("button", name="Record outcome").click()
     expect(task_card(page, "PP-3")).to_contain_text("Next attempt from")
     expect(task_card(page, "PP-3")).to_contain_text("Attempts 1 of 3")
     closed = page.get_by_role("table").inner_text()
-    assert "resolved" in closed and "behaviour not improved" in closed
+    assert "Resolved" in closed and "Behaviour not improved" in closed  # 14.6: labels, not codes
     shot(page, "outcomes")
 
     # the incident record: complete it (I1, RIDDOR, I3) and see it distributed (I4)
@@ -134,9 +136,9 @@ def test_line_manager_works_the_queue_end_to_end(page, live, live_staff, stand_i
     page.get_by_role("button", name="Complete and send").click()
     expect(page.get_by_role("status").first).to_contain_text("Record completed")
     sent = page.get_by_role("table").inner_text()
-    for recipient in ("hr service centre", "equality diversity", "union hs reps"):
-        assert recipient in sent
-    assert sent.count("sent") >= 3 and "security desk" not in sent
+    for recipient in ("HR service centre", "Equality and Diversity team", "Union health and safety representatives"):
+        assert recipient in sent  # 14.6: the recipients' labels, not their codes
+    assert sent.count("sent") >= 3 and "Security help desk" not in sent
     assert len(list((tmp_path / "outbox").glob("incident-*.eml"))) == 3
     assert axe_serious(page) == []
     shot(page, "incident-distributed")

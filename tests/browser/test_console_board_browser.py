@@ -105,7 +105,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
         assert leg["data"]["Url"].endswith(f"/twilio/voice/whisper/{sid}")
 
         board_card = page.locator(f'#calls li[data-call="{sid}"]')
-        expect(board_card).to_contain_text("Terminated (abuse)")
+        expect(board_card).to_contain_text("Terminated (Abuse)")
         expect(page.locator("#recovering")).to_contain_text("handler")
         assert axe_serious(console) == []
         docs_screenshot(console, "console.png")

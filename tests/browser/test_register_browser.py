@@ -55,7 +55,7 @@ def test_panel_member_decides_sends_the_letter_and_the_entry_takes_effect(page, 
     page.get_by_role("link", name="Back to the entry").click()
     page.get_by_role("button", name="Record letter sent: entry takes effect").click()
     assert "now in force" in page.get_by_role("status").inner_text()
-    assert page.get_by_text("in force", exact=True).is_visible()
+    assert page.get_by_text("In force", exact=True).is_visible()
     assert axe_serious(page) == []
 
     flags = client.get("/api/v1/callers/+447700900123", headers=members[0]["headers"]).get_json()

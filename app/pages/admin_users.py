@@ -1,0 +1,162 @@
+"""/admin/users: an administrator's users and teams page (issue 14.2, CONTRACT "Pages").
+
+List, create, edit (display name, role, team and site, line manager, deputy, phone), deactivate (every
+session and token ends), reset a password (the policy applies), issue a new API token (shown once,
+never stored or flashed), and every team's callback queue read-only, with a reassign form that calls
+the same service as `POST /api/v1/callbacks/{id}/reassign`. Each form calls one `call_flows` service.
+"""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from call_flows import callback_work, staff_admin
+from call_flows.accounts import live_counts
+from call_flows.callbacks import every_queue
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError, NotFound
+from call_flows.labels import ROLES as ROLE_LABELS
+from call_flows.models import ROLES, Team, User
+
+from ..auth import current_staff, session_timeouts
+from ..db import db_session
+from ..events import publish
+from ..jobs import commit_and_dispatch
+from . import bp
+from .live import page_roles
+
+
+def _profile() -> staff_admin.Profile:
+    form = request.form
+    return staff_admin.Profile(role=form.get("role", ""), display_name=form.get("display_name"),
+                               team=form.get("team"), site=form.get("site"), manager=form.get("manager"),
+                               deputy=form.get("deputy"), phone=form.get("phone"))
+
+
+def _users_page(status=200, token_for=None, token=None, form=None):
+    session, now = db_session(), utcnow()
+    users = list(session.scalars(select(User).order_by(User.active.desc(), User.username)))
+    names = {u.id: u.shown_name for u in users}
+    live = live_counts(session, now, session_timeouts())
+    rows = [{"user": u, "manager": names.get(u.manager_id), "deputy": names.get(u.deputy_id),
+             "token": staff_admin.token_state(u, now), "sessions": live.get(u.id, 0)} for u in users]
+    tasks = every_queue(session, now)
+    return render_template(
+        "admin/users.html", rows=rows, roles=ROLES, role_labels=ROLE_LABELS, token_for=token_for, token=token,
+        teams=list(session.scalars(select(Team).order_by(Team.name))), form=form or {},
+        managers=[u for u in users if u.active and u.role == "line_manager"], tasks=tasks, names=names,
+        now=now), status
+
+
+def _user_page(user: User, status=200, token=None):
+    session = db_session()
+    managers = list(session.scalars(select(User).where(User.active, User.id != user.id).order_by(User.username)))
+    return render_template("admin/user.html", u=user, roles=ROLES, role_labels=ROLE_LABELS, token=token,
+                           people=managers, teams=list(session.scalars(select(Team).order_by(Team.name))),
+                           line_managers=[m for m in managers if m.role == "line_manager"],
+                           token_state=staff_admin.token_state(user, utcnow())), status
+
+
+def _target(user_id: int) -> User:
+    user = db_session().get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+@bp.get("/admin/users")
+@page_roles("admin")
+def admin_users():
+    return _users_page()
+
+
+@bp.post("/admin/users")
+@page_roles("admin")
+def admin_user_create():
+    session = db_session()
+    try:
+        user, token = staff_admin.create_user(session, request.form.get("username"), _profile(),
+                                              current_app.config["DEFAULT_REGION"])
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return _users_page(status=exc.status, form=request.form)
+    flash(f"Created {user.shown_name} ({user.username}).", "ok")
+    return _users_page(status=201, token_for=user, token=token)  # the token is shown once, here
+
+
+@bp.get("/admin/users/<int:user_id>")
+@page_roles("admin")
+def admin_user(user_id):
+    try:
+        return _user_page(_target(user_id))
+    except NotFound as exc:
+        flash(exc.message, "error")
+        return _users_page(status=404)
+
+
+def _act(user_id, action, message, respond=None):
+    """Run one service on the user; a refusal is shown on their page with its own status, never a 500.
+    On success `message(user, result)` is flashed and `respond(user, result)` answers (default: back
+    to their page)."""
+    session = db_session()
+    try:
+        user = _target(user_id)
+    except NotFound as exc:
+        flash(exc.message, "error")
+        return _users_page(status=404)
+    try:
+        result = action(session, user)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return _user_page(session.get(User, user_id), status=exc.status)
+    flash(message(user, result), "ok")
+    if respond is not None:
+        return respond(user, result)
+    return redirect(url_for("pages.admin_user", user_id=user_id))
+
+
+@bp.post("/admin/users/<int:user_id>")
+@page_roles("admin")
+def admin_user_save(user_id):
+    return _act(user_id, lambda s, u: staff_admin.apply_profile(s, u, _profile(), current_app.config["DEFAULT_REGION"]),
+                lambda u, _: f"Saved {u.shown_name}.")
+
+
+@bp.post("/admin/users/<int:user_id>/deactivate")
+@page_roles("admin")
+def admin_user_deactivate(user_id):
+    return _act(user_id, lambda s, u: staff_admin.deactivate_user(s, current_staff(), u, utcnow()),
+                lambda u, ended: f"Deactivated {u.shown_name}: API token revoked, {ended} session(s) ended.")
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@page_roles("admin")
+def admin_user_password(user_id):
+    return _act(user_id, lambda s, u: staff_admin.reset_password(s, u, request.form.get("password"), utcnow()),
+                lambda u, ended: f"New password set for {u.shown_name}; {ended} session(s) ended.")
+
+
+@bp.post("/admin/users/<int:user_id>/token")
+@page_roles("admin")
+def admin_user_token(user_id):
+    return _act(user_id, lambda s, u: staff_admin.new_token(u),
+                lambda u, _: f"New API token issued for {u.shown_name}; the previous one no longer works.",
+                lambda u, token: _user_page(u, token=token))  # shown once: not stored, not flashed
+
+
+@bp.post("/admin/callbacks/<int:task_id>/reassign")
+@page_roles("admin")
+def admin_callback_reassign(task_id):
+    session = db_session()
+    try:
+        task = callback_work.reassign(session, task_id, current_staff(), request.form.get("manager"), utcnow())
+        commit_and_dispatch(session)
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return _users_page(status=exc.status)
+    publish(current_app, "callback_changed", task_id=task.id, status=task.status, team_id=task.team_id)
+    flash(f"Case {task.case_reference} reassigned.", "ok")
+    return redirect(url_for("pages.admin_users") + "#queues")

@@ -1,0 +1,77 @@
+"""What people read for the codes the service keeps (issue 14.6). One table per vocabulary; pages,
+flash messages and emails show these labels, the API keeps the codes.
+
+`label(vocabulary, code)` answers the label, or the code with underscores as spaces for a code the
+table does not know (a new code never breaks a page). The incident record's field labels
+are here too (`incident_records.LABELS` is this table).
+"""
+
+INCIDENT_FIELDS = {"incident_date": "Date", "incident_time": "Time", "location": "Location",
+                   "details": "Details of the incident",
+                   "action_taken": "Action taken (including support for the staff member)",
+                   "staff_involved": "Staff involved",
+                   "reported_to": "Reported to", "comments": "Comments", "welfare_note": "Welfare note",
+                   "riddor_reportable": "RIDDOR-reportable", "security_breach": "Security or data breach",
+                   "welfare_spoke_with_staff": "Spoke with the staff member",
+                   "welfare_support_offered": "Reminded them of support (EAP, union, staff contact officers)",
+                   "welfare_time_given": "Gave them time"}  # I1, I3
+WARNING_REASONS = {"abuse": "Abuse", "threats": "Threats", "discrimination": "Discriminatory abuse",
+                   "intimidating_language": "Intimidating language (swearing)",
+                   "acoustic_shock": "Acoustic shock (screaming, loud noises)", "other": "Other"}  # T1
+IMMEDIATE_REASONS = {"threat_of_violence": "Threat of violence", "other_serious": "Other serious reason"}  # T3
+CALLBACK_OUTCOMES = {"resolved": "Resolved", "behaviour_not_improved": "Behaviour not improved",
+                     "no_answer": "No answer", "unreachable": "Unreachable after every attempt",
+                     "cancelled": "Cancelled"}  # M1, M2
+NOTE_FIELDS = {"spoke_to": "Who you spoke to", "query": "The query", "told_customer": "What you told the customer",
+               "customer_said_or_did": "What the customer said or did"}  # T4, M1, M2
+POLICE_DECISIONS = {"police_informed": "Police informed", "police_not_needed": "Police not needed"}  # I7
+RECIPIENTS = {"hr_service_centre": "HR service centre", "equality_diversity": "Equality and Diversity team",
+              "union_hs_reps": "Union health and safety representatives", "security_desk": "Security help desk",
+              "area_manager": "Area manager", "senior_officer": "Senior officer", "line_manager": "Line manager",
+              "manager": "Line manager", "supervisor": "Supervisor", "review_panel": "Review panel"}  # I4, I5, I7
+EMAIL_PURPOSES = {"distribution": "Completed record (I4)", "escalation_i5": "Not picked up within the window (I5)",
+                  "serious_i7": "Serious incident (I7)", "serious_i7_decision": "Decision about the police (I7)",
+                  "overdue": "Overdue callback", "retry_due": "Callback retry due", "new_callback": "New callback",
+                  "register_reminder": "Register reminder", "team_lead_alert": "Check on a colleague"}
+RESTRICTION_KINDS = {"named_officer": "Contact with one named officer", "set_hours": "Contact at set times",
+                     "written_only": "Written contact only"}  # C1
+SIGNALS = {"repeat_warnings": "Repeat warnings", "previous_termination": "Previously terminated",
+           "many_calls_today": "Many calls today"}  # R10, C2
+ROLES = {"call_handler": "Call handler", "line_manager": "Line manager", "supervisor": "Supervisor",
+         "panel_member": "Review panel member", "admin": "Administrator"}
+REGISTER_SOURCES = {"own": "Our own register", "partner": "Partner's register"}  # R4, R6
+REGISTER_STATUSES = {"proposed": "Proposed to the panel", "awaiting_notice": "Decided, awaiting the letter",
+                     "in_force": "In force", "rejected": "Rejected", "removed": "Removed", "expired": "Expired"}  # R3-R6
+END_REASONS = {"panel_rejected": "Panel rejected it", "review": "Removed at review", "expiry": "Reached its expiry",
+               "appeal_upheld": "Appeal upheld"}  # R6, R8
+EXEMPTIONS = {"risk_of_violence": "Telling them would create a substantial risk of violence",
+              "address_unknown": "Address unknown"}  # R5
+CHANNELS = {"letter": "Letter", "phone": "Phone", "email": "Email", "in_person": "In person"}  # C1
+PANEL_OUTCOMES = {"add": "Added to the register", "reject": "Not added", "keep": "Kept on the register",
+                  "remove": "Removed from the register", "upheld": "Upheld: entry removed",
+                  "dismissed": "Dismissed: entry stays", "completed": "Completed"}  # R3, R6, R8
+REMINDERS = {"review_due": "Entry review due", "register_review_due": "Register review due",
+             "letter_overdue": "Letter overdue", "meeting_overdue": "Panel meeting overdue"}  # R3, R5, R6
+
+VOCABULARIES = {"warning_reason": WARNING_REASONS, "immediate_reason": IMMEDIATE_REASONS,
+                "reason": {**WARNING_REASONS, **IMMEDIATE_REASONS}, "outcome": CALLBACK_OUTCOMES,
+                "note_field": NOTE_FIELDS, "incident_field": INCIDENT_FIELDS,
+                "police_decision": POLICE_DECISIONS, "recipient": RECIPIENTS, "email_purpose": EMAIL_PURPOSES,
+                "restriction": RESTRICTION_KINDS,
+                "signal": SIGNALS, "role": ROLES, "register_source": REGISTER_SOURCES,
+                "register_status": REGISTER_STATUSES, "end_reason": END_REASONS, "exemption": EXEMPTIONS,
+                "channel": CHANNELS, "reminder": REMINDERS, "panel_outcome": PANEL_OUTCOMES}
+
+
+def label(vocabulary: str, code) -> str:
+    """The label people read for `code` in `vocabulary` (a key of VOCABULARIES); KeyError for an
+    unknown vocabulary, the code with spaces for an unknown code, "" for None."""
+    if code is None:
+        return ""
+    table = VOCABULARIES[vocabulary]
+    return table.get(code) or str(code).replace("_", " ")
+
+
+def note_text(fields: dict) -> str:
+    """A case note's staff-written fields as one line people read: "What you told the customer: ...; ..."."""
+    return "; ".join(f"{label('note_field', k)}: {v}" for k, v in fields.items())
