@@ -70,6 +70,8 @@ class Shape:
         self.standin = StandIn()
         self.standin.status_url, self.standin.auth_token = self.base + "/twilio/voice/status", TOKEN
         self.procs: dict[str, subprocess.Popen] = {}
+        self.argv: dict[str, list] = {}
+        self.restarts = 0
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": self.redis_url,
                     "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
                     "TWILIO_API_BASE_URL": self.standin.url, "PUBLIC_BASE_URL": self.base,
@@ -83,6 +85,7 @@ class Shape:
         self.start("cron", [BIN / "rq", "cron", "workers/cron_config.py", "--url", self.redis_url])
 
     def start(self, name: str, argv: list) -> subprocess.Popen:
+        self.argv[name] = argv
         log = open(self.tmp / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen([str(a) for a in argv], cwd=ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -103,6 +106,16 @@ class Shape:
     def start_worker(self, name: str) -> None:
         self.start(name, [BIN / "rq", "worker", "--url", self.redis_url, "--with-scheduler", "--worker-class",
                           "workers.worker.CallguardWorker", "--name", f"{name}-{self.web_port}", "callguard"])
+
+    def revive(self) -> int:
+        """What a supervisor (systemd `Restart=always`) does: start again any process that exited on
+        its own (an `rq worker` or `rq cron` gives up when Redis is gone). Returns how many."""
+        dead = [name for name, proc in self.procs.items() if proc.poll() is not None]
+        for name in dead:
+            self.procs.pop(name).wait()
+            self.start(name, self.argv[name])
+        self.restarts += len(dead)
+        return len(dead)
 
     def kill(self, name: str) -> None:
         """kill -9 the process (and the process group it leads: gunicorn's own worker with it)."""

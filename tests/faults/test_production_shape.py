@@ -5,12 +5,14 @@ the stand-in's record; every wait is for a condition."""
 import time
 
 import pytest
+import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from app.simulator import new_call_sid
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination
 from tests.conftest import PG_URL, Staff, make_app
+from tests.test_twilio_prism import prism_url  # noqa: F401  (fixture: Prism serving Twilio's OpenAPI document)
 from tests.faults.shape import ACCOUNT, Shape, fresh_database, wait_until
 
 COUNTS = {"faults_injected": 0, "acts_pressed": 0, "acts_stored": 0, "effects_expected": 0, "effects_seen": 0}
@@ -123,19 +125,25 @@ def test_fault3_redis_down_while_calls_ring_and_acts_are_pressed_every_effect_on
     _act(shape, other, "termination")
     assert _status(shape, CallWarning, sid) == "pending" and _status(shape, Termination, other) == "pending"
     shape.start_redis()
-    for name in ("cron", "worker-b1", "worker-b2"):  # a supervisor restarts whatever gave up on Redis
-        proc = shape.procs.get(name)
-        if proc is not None and proc.poll() is not None:
-            shape.procs.pop(name)
-            if name == "cron":
-                shape.start("cron", [shape.env["PYTHONPATH"] + "/.venv/bin/rq", "cron", "workers/cron_config.py",
-                                     "--url", shape.redis_url])
-            else:
-                shape.start_worker(name)
-    wait_until(lambda: _status(shape, CallWarning, sid) == "played", 30, "warning after Redis is back")
-    wait_until(lambda: _status(shape, Termination, other) == "played", 30, "notice after Redis is back")
+
+    def played(model, call_sid):
+        shape.revive()  # a supervisor restarts the workers and the scheduler that gave up on Redis
+        return _status(shape, model, call_sid) == "played"
+
+    wait_until(lambda: played(CallWarning, sid), 60, "warning after Redis is back")
+    wait_until(lambda: played(Termination, other), 60, "notice after Redis is back")
     COUNTS["acts_stored"] += _count(shape, CallWarning, sid) + _count(shape, Termination, other)
     assert len(_seen(shape, sid, 1)) == 1 and len(_seen(shape, other, 1)) == 1
+
+
+def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):  # noqa: F811
+    """The stand-in's record replayed to Prism (Twilio's OpenAPI document, as tests/test_twilio_prism.py):
+    every request the service sent during the faults above is valid for Twilio (no 4xx from Prism)."""
+    assert any(r["method"] == "POST" for r in shape.standin.log)
+    for request in shape.standin.log:
+        answer = requests.request(request["method"], prism_url + request["path"], data=request["form"] or None,
+                                  auth=(ACCOUNT, "token"), timeout=10)
+        assert 200 <= answer.status_code < 300, (request["method"], request["path"], answer.text[:300])
 
 
 def test_counts_report():
