@@ -153,4 +153,5 @@ def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_u
 
 def test_counts_report():
     print("production-shape-counts", COUNTS)
-    assert COUNTS["effects_seen"] == COUNTS["effects_expected"]
+    assert COUNTS["effects_seen"] == COUNTS["effects_expected"]  # no duplicate, no loss
+    assert COUNTS["acts_stored"] == COUNTS["acts_pressed"]  # every act pressed is stored once
