@@ -35,6 +35,8 @@ def from_env(overrides: dict | None = None) -> dict:
         "ORG_TIMEZONE": env.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE,
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
+        "OUTBOX_LEASE_S": int(env.get("OUTBOX_LEASE_S") or 0) or None,  # issue 12: tests shorten the claim's lease
+        "RECONCILE_AFTER_S": int(env["RECONCILE_AFTER_S"]) if env.get("RECONCILE_AFTER_S") else None,
         **_security_settings(env),
         **_sso_settings(env),
     }

@@ -4,7 +4,9 @@ TwiML under `/twilio/`, Flask's pages elsewhere."""
 import logging
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.routing import IntegerConverter
 
 from call_flows import twiml
@@ -71,6 +73,21 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return _for_audience(exc)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception):
+        """The database is unreachable or its connection was cut (issue 12 fault 4): a clear 503
+        (`service_unavailable`, Retry-After) and nothing stored, since the request's transaction
+        never committed. The pool drops connections found broken, so the next request reconnects."""
+        log.warning("event=database_unavailable path=%s error=%s", request.path, type(exc).__name__)
+        unavailable = ServiceUnavailable("the service cannot reach its database; nothing was stored; try again")
+        response = _for_audience(unavailable)
+        if isinstance(response, HTTPException):
+            response = response.get_response()
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc: InternalServerError):

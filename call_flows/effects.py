@@ -4,6 +4,8 @@ business state first, so a retry or a duplicate hand-over does no harm.
 `platform_status` of a warning or termination (CONTRACT): `pending` until the job that redirects the
 caller's leg settles it as `played`, `caller_left` (the caller had already hung up: Twilio 21220 or
 20404, nothing to play, not retried) or `failed` (the platform refused, or every retry failed)."""
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,11 +13,12 @@ from . import settings as org_settings
 from . import twiml, whisper
 from .control import heard_a_warning
 from .models import Call, CallbackTask, CallWarning, Termination, User
-from .outbox import task
+from .outbox import UNCONFIRMED, task
 from .platform_faults import CallerGone
 from .status import FINAL
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
+log = logging.getLogger(__name__)
 SETTLED = ("played", "caller_left", "failed")
 
 
@@ -23,6 +26,8 @@ def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> N
     """Play `body` on the caller's leg and record what became of it on `act` (a warning or a
     termination); publish `<kind>_played` or `<kind>_caller_left` for the console."""
     call = session.get(Call, act.call_id)
+    if session.info.get(UNCONFIRMED) and _earlier_attempt_settles(session, ctx, call, act, kind):
+        return
     try:
         ctx.platform.redirect_call(session, call.call_sid, body, now=now)
     except CallerGone:  # terminal: retrying cannot reach a caller who has gone
@@ -32,6 +37,27 @@ def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> N
     act.platform_status = "played"
     ctx.publish(f"{kind}_played", call_sid=call.call_sid, team_id=call.team_id,
                 handler_id=call.handler_id)  # the console's feedback
+
+
+def _earlier_attempt_settles(session: Session, ctx, call, act, kind: str) -> bool:
+    """An earlier attempt's worker died waiting on the platform, so its redirect may have reached the
+    caller. The caller hears each act at most once (issue 12 fault 2): ask the platform for the call
+    (GET /Calls/{CallSid}) before repeating. Over: the act is settled (a termination `played`: the
+    call ended as the notice ends it; a warning `caller_left`). Still in progress: a warning may
+    already have been heard and is not repeated (recorded `played`, logged as unconfirmed); a final
+    notice is sent again, since a notice that landed ends the call well within the job's lease."""
+    state = ctx.platform.call_status(session, call.call_sid)
+    if state in FINAL:
+        act.platform_status = "played" if kind == "termination" else "caller_left"
+    elif kind == "warning":
+        act.platform_status = "played"
+    else:
+        return False
+    log.warning("event=unconfirmed_attempt_settled kind=%s id=%s call_state=%s status=%s", kind, act.id, state,
+                act.platform_status)
+    ctx.publish(f"{kind}_{act.platform_status}", call_sid=call.call_sid, team_id=call.team_id,
+                handler_id=call.handler_id)
+    return True
 
 
 def _gave_up(model, kind: str):

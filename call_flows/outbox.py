@@ -134,21 +134,52 @@ def mark_pending(session: Session, job_ids: list[int]) -> None:
         session.commit()
 
 
+LEASE_S = 90  # a claimed job not settled by then (its worker died) may be claimed again; > JOB_TIMEOUT_S + Twilio's 10 s
+UNCONFIRMED = "outbox_unconfirmed"  # session.info key: this attempt follows one whose outcome is unknown
+
+
+def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, bool]:
+    """Claim a job for one attempt in a short transaction of its own (committed here), so that no
+    row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
+    The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
+    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
+    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
+    reached the platform (tasks then check before repeating a caller-visible act, fault 2)."""
+    job = session.get(OutboxJob, job_id)
+    if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
+        session.rollback()
+        return False, False
+    before, unconfirmed = job.status, job.status == "running"
+    guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
+    if unconfirmed:
+        guard = guard & (OutboxJob.run_at <= now)
+    claimed = session.execute(update(OutboxJob).where(guard).values(
+        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
+    session.commit()
+    return claimed.rowcount == 1, unconfirmed
+
+
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
-    the job's `run_at`), "failed" (given up), or "missing". Never raises for a failed task: the
-    failure is recorded on the job (the one retry policy above)."""
+    the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
+    Claim, call out, settle: three short transactions, none open across the platform's answer with
+    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
+    retry policy above)."""
     now = now or utcnow()
-    job = session.get(OutboxJob, job_id, with_for_update=session.bind.dialect.name == "postgresql")
-    if job is None or job.status in ("done", "failed"):
+    claimed, unconfirmed = claim(session, job_id, now)
+    if not claimed:
+        job = session.get(OutboxJob, job_id)
         session.rollback()
         return job.status if job else "missing"
-    job.attempts += 1
+    job = session.get(OutboxJob, job_id)
+    session.info[UNCONFIRMED] = unconfirmed
     try:
         TASKS[job.task](session, ctx, now, **job.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
         session.rollback()
         return _record_failure(session, ctx, job_id, exc, now)
+    finally:
+        session.info.pop(UNCONFIRMED, None)
     job.status = "done"
     job.done_at = now
     job.last_error = None
@@ -157,8 +188,7 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
 
 
 def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
-    job = session.get(OutboxJob, job_id)
-    job.attempts += 1
+    job = session.get(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
         job.status, job.done_at = "failed", now
@@ -189,5 +219,6 @@ def due_for_redispatch(session: Session, now: datetime, stale_after: timedelta =
         select(OutboxJob.id).where(or_(
             (OutboxJob.status == "pending") & (OutboxJob.run_at <= now),
             (OutboxJob.status == "enqueued") & (OutboxJob.run_at <= now - stale_after),
+            (OutboxJob.status == "running") & (OutboxJob.run_at <= now),  # its worker died: the lease ran out
         )).order_by(OutboxJob.id).limit(500)
     ))

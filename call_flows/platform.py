@@ -50,6 +50,15 @@ class TwilioPlatform:
         Raises CallerGone when the caller has already hung up (Twilio 21220 or 20404)."""
         self._rest(self.client.calls(call_sid).update, twiml=twiml)
 
+    def call_status(self, session: Session, call_sid: str) -> str:
+        """Twilio's state of a call (GET /Calls/{CallSid}): `queued`, `ringing`, `in-progress`,
+        `completed`, `busy`, `failed`, `no-answer` or `canceled`; `completed` for a call Twilio no
+        longer knows (20404). Raises PlatformUnavailable on a 429/5xx/timeout."""
+        try:
+            return self._rest(self.client.calls(call_sid).fetch).status
+        except CallerGone:
+            return "completed"
+
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:
         """Ring a member of staff into a call's conference; returns the new leg's CallSid.
@@ -108,6 +117,10 @@ class SimulatedPlatform:
         if self._ended(session, call_sid):
             raise CallerGone(f"HTTP 400, Twilio error 21220: call {call_sid} is not in progress", 21220, 400)
         self._log(session, call_sid, "redirect", {"twiml": twiml}, now)
+
+    def call_status(self, session, call_sid):
+        """As Twilio's GET /Calls/{CallSid}: `completed` once the call ended, else `in-progress`."""
+        return "completed" if self._ended(session, call_sid) else "in-progress"
 
     def add_participant(self, session, conference, to, from_, status_callback=None, now=None):
         """As Twilio: the conference of a call that has ended is gone (error 20404)."""

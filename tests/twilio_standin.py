@@ -9,7 +9,10 @@ status with a JSON body of `code`, `message`, `more_info` and `status`, plus `Re
 - `forget(sid)`: the call is unknown; any request for it or its conference is 404, code 20404.
 - `fail_next_with(code, times=1, retry_after=None)`: the next requests answer 20429 (429), 20503
   (503) or any other code in TWILIO_ERRORS, whatever they ask for.
+- GET /Calls/{sid}: the call's state, `completed` once it ended, else `in-progress`.
 - `time_out_next`: the next requests raise a read timeout, as `requests` does.
+- `before_request(method, url)` / `after_answer(record)`: hooks to kill the caller (a worker) before
+  its request leaves or while it waits for the answer, or to stall; `landed(suffix)`: 2xx POSTs.
 - `fail_next` (kept for older tests): the next requests answer a 503 "stand-in outage".
 """
 import json
@@ -54,6 +57,8 @@ class RecordingHttpClient(HttpClient):
         self.unknown: set[str] = set()
         self._errors: list[tuple[int, int | None]] = []
         self._lock = threading.Lock()
+        self.before_request = None  # fn(method, url), run before the request reaches the stand-in
+        self.after_answer = None  # fn(record), run after it answered and before the client reads it
 
     def hang_up(self, call_sid: str) -> None:
         self.ended.add(call_sid)
@@ -66,9 +71,18 @@ class RecordingHttpClient(HttpClient):
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                 allow_redirects=False):
+        if self.before_request is not None:  # e.g. the worker is killed before its request leaves
+            self.before_request(method, url)
+        record = {"method": method, "url": url, "params": params or {}, "data": dict(data or {}), "auth": auth}
+        response = self._answer(record, method, url, data)
+        record["status"] = response.status_code  # what Twilio answered: 2xx means the act landed
+        if self.after_answer is not None:  # e.g. a stall, or the worker killed while it waits
+            self.after_answer(record)
+        return response
+
+    def _answer(self, record, method, url, data) -> Response:
         with self._lock:
-            self.requests.append({"method": method, "url": url, "params": params or {}, "data": dict(data or {}),
-                                  "auth": auth})
+            self.requests.append(record)
             path = url.split("twilio.com", 1)[-1]
             if self.time_out_next:
                 self.time_out_next -= 1
@@ -82,6 +96,10 @@ class RecordingHttpClient(HttpClient):
             target = CALL_PATH.search(url)
             if target and target.group(2) in self.unknown:
                 return twilio_error(20404, path)
+            if target and target.group(1) == "Calls/" and method == "GET":  # fetch: the call's state
+                status = "completed" if target.group(2) in self.ended else "in-progress"
+                return Response(200, json.dumps({"sid": target.group(2), "status": status,
+                                                 "account_sid": "AC" + "0" * 32}))
             if target and target.group(2) in self.ended:  # a call that ended, and its conference with it
                 return twilio_error(21220 if target.group(1) == "Calls/" and method == "POST" else 20404, path)
             hangs_up = "<Hangup" in str((data or {}).get("Twiml", ""))
@@ -90,6 +108,10 @@ class RecordingHttpClient(HttpClient):
         sid = "CA" + secrets.token_hex(16)
         body = {"sid": sid, "call_sid": sid, "account_sid": "AC" + "0" * 32, "status": "queued"}
         return Response(201 if method == "POST" and url.endswith("s.json") else 200, json.dumps(body))
+
+    def landed(self, suffix: str) -> list[dict]:
+        """POSTs to `suffix` that Twilio accepted (2xx): what the caller really heard."""
+        return [r for r in self.posts_to(suffix) if 200 <= r.get("status", 0) < 300]
 
     def posts_to(self, suffix: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == "POST" and r["url"].endswith(suffix)]

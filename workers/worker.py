@@ -38,5 +38,10 @@ class CallguardWorker(SimpleWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        prepare(worker_app())
+        app = worker_app()
+        prepare(app)
+        if app.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/outbox.py LEASE_S)
+            from call_flows import outbox
+
+            outbox.LEASE_S = app.config["OUTBOX_LEASE_S"]
         log.info("callguard app prepared for jobs")

@@ -16,7 +16,7 @@ class OutboxJob(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)  # business key: one job per effect
     task: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|enqueued|done|failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|enqueued|running|done|failed
     run_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
