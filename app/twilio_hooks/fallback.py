@@ -36,7 +36,7 @@ def fallback():
         if call is None:
             if not call_sid or form.get("Direction", "inbound") != "inbound":
                 return twiml_response(twiml.ring_back(settings))
-            return twiml_response(answer_ring(call_sid))
+            return twiml_response(answer_ring(call_sid, form))
         if session.scalar(select(Termination.id).where(Termination.call_id == call.id)) is not None:
             # T3: the final notice ("you were warned" only after a warning was played), then the end
             return twiml_response(twiml.termination(settings, warned=heard_a_warning(session, call.id)))

@@ -12,22 +12,29 @@ from ..platform import webhook_auth_token
 log = logging.getLogger(__name__)
 
 
-def public_url() -> str:
-    """The URL Twilio called: PUBLIC_BASE_URL behind a proxy, else the request's own URL."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
+def public_url(req=None, config=None) -> str:
+    """The URL Twilio called: PUBLIC_BASE_URL behind a proxy, else the request's own URL.
+    `req` and `config` default to Flask's request and current_app.config (any werkzeug Request works)."""
+    req = request if req is None else req
+    base = (current_app.config if config is None else config).get("PUBLIC_BASE_URL")
     if not base:
-        return request.url
-    path = request.full_path.rstrip("?") if request.query_string else request.path
+        return req.url
+    path = req.full_path.rstrip("?") if req.query_string else req.path
     return base.rstrip("/") + path
+
+
+def validator_for(app) -> RequestValidator:
+    """The app's RequestValidator (built once, with the webhook auth token)."""
+    validator = app.extensions.get("twilio_validator")
+    if validator is None:
+        validator = app.extensions["twilio_validator"] = RequestValidator(webhook_auth_token(app.config))
+    return validator
 
 
 def twilio_signed(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
-        validator = current_app.extensions.get("twilio_validator")
-        if validator is None:
-            validator = current_app.extensions["twilio_validator"] = RequestValidator(
-                webhook_auth_token(current_app.config))
+        validator = validator_for(current_app)
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not validator.validate(public_url(), request.form, signature):
             log.warning("refused webhook with a bad or missing signature: %s", request.path)

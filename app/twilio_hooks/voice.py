@@ -35,20 +35,22 @@ def inbound():
     if not call_sid:
         return twiml_response(twiml.for_ring("unknown", org_settings.cached_or_defaults(), None))
     try:
-        return twiml_response(answer_ring(call_sid))
+        return twiml_response(answer_ring(call_sid, request.form))
     except Exception:
         log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
         return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url()))
 
 
-def answer_ring(call_sid: str) -> str:
+def answer_ring(call_sid: str, form) -> str:
     """Record the ring once per CallSid, store and publish its flags, and answer the ring's TwiML
-    (C3 routing for a restricted caller). Raises when the database cannot be reached."""
-    caller = classify_caller(request.form.get("From"), current_app.config["DEFAULT_REGION"])
+    (C3 routing for a restricted caller). `form` is the webhook's form (a MultiDict); needs an app
+    context, not a request (app/twilio_hooks/lean.py calls it outside Flask's request pipeline).
+    Raises when the database cannot be reached."""
+    caller = classify_caller(form.get("From"), current_app.config["DEFAULT_REGION"])
     now = utcnow()
     with ring_connection() as conn:
         settings = org_settings.load(conn)
-        flags = ring.record_ring(conn, call_sid, caller, request.form.get("To"), now, settings)
+        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,

@@ -1,0 +1,103 @@
+"""Ring time without the staff pipeline (issue 13): a small WSGI middleware in front of Flask that
+answers `POST /twilio/voice/inbound` (with or without the trailing slash) itself.
+
+The staff pipeline (sessions, sign-in, CSRF, access policies, the throttle, Talisman's per-request
+work) costs about as much CPU as the ring itself and does nothing for a Twilio webhook. The lean path
+keeps what ring time needs: the 64 KB request limit (MAX_CONTENT_LENGTH / MAX_FORM_MEMORY_SIZE), the
+signature check with twilio's RequestValidator against the same URL (signature.public_url), the same
+`voice.answer_ring` (R1, R10, C2, C3, the stored flags, the live event) and the same fallback TwiML
+when anything inside fails (the caller is never failed), and the response headers the full pipeline
+would have sent (taken once from Flask's own after-request hooks).
+
+Anything unusual is handed to Flask unchanged (the body is buffered and replayed), so refusals keep
+their one shape: no or an oversized Content-Length (413), a bad or missing signature (403), no CallSid,
+another method. Install it before ProxyFix (web_security.init_app) so it sees the fixed environ.
+"""
+import io
+import logging
+
+from flask import Flask
+from werkzeug.wrappers import Request
+
+from call_flows import settings as org_settings
+from call_flows import twiml
+
+from .signature import public_url, validator_for
+from .voice import answer_ring
+
+log = logging.getLogger("app.twilio_hooks.voice")  # the same logger (and masking) as the Flask view
+PATHS = frozenset({"/twilio/voice/inbound", "/twilio/voice/inbound/"})
+
+
+class LeanRing:
+    """WSGI middleware: `LeanRing(app)` wraps `app.wsgi_app`; every other request goes to Flask."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.inner = app.wsgi_app
+        self._headers: list[tuple[str, str]] | None = None
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") not in PATHS or environ.get("REQUEST_METHOD") != "POST":
+            return self.inner(environ, start_response)
+        body = self._read_body(environ)
+        if body is None:
+            return self.inner(environ, start_response)
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer = self._ring(environ, body)
+        if answer is None:  # refused or odd: Flask answers it exactly as before
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.inner(environ, start_response)
+        payload = answer.encode()
+        start_response("200 OK", [*self._response_headers(), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _read_body(self, environ) -> bytes | None:
+        """The body when it has a Content-Length within the limit, else None (Flask refuses it)."""
+        limit = self.app.config.get("MAX_CONTENT_LENGTH") or 64 * 1024
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            return None
+        if length < 0 or length > limit:
+            return None
+        body = environ["wsgi.input"].read(length)
+        return body if len(body) == length else None
+
+    def _ring(self, environ, body: bytes) -> str | None:
+        req = Request(environ)
+        req.max_content_length = self.app.config.get("MAX_CONTENT_LENGTH")
+        req.max_form_memory_size = self.app.config.get("MAX_FORM_MEMORY_SIZE")
+        try:
+            form = req.form
+        except Exception:  # too many fields, bad encoding: Flask's 413/400
+            return None
+        signature = req.headers.get("X-Twilio-Signature", "")
+        call_sid = form.get("CallSid", "")[:64]
+        with self.app.app_context():
+            if not signature or not call_sid or not validator_for(self.app).validate(
+                    public_url(req, self.app.config), form, signature):
+                return None
+            try:
+                return answer_ring(call_sid, form)
+            except Exception:
+                log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
+                from .voice import events_url
+                return twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url())
+
+    def _response_headers(self) -> list[tuple[str, str]]:
+        """The headers Flask's after-request hooks (Talisman, no-store) give a TwiML answer, built once
+        (no before-request hook runs: they are the staff pipeline)."""
+        if self._headers is None:
+            from flask import Response
+            with self.app.test_request_context("/twilio/voice/inbound", method="POST",
+                                               base_url=self.app.config.get("PUBLIC_BASE_URL") or None):
+                response = self.app.process_response(Response("", mimetype="text/xml"))
+            self._headers = [(k, v) for k, v in response.headers.items()
+                             if k.lower() not in ("content-length", "set-cookie", "vary")]
+        return self._headers
+
+
+def install(app: Flask) -> None:
+    """Put the lean ring path in front of Flask (before web_security wraps wsgi_app in ProxyFix)."""
+    app.wsgi_app = LeanRing(app)  # type: ignore[method-assign]

@@ -1,0 +1,46 @@
+"""Issue 13: ring time served by the lean WSGI path (app/twilio_hooks/lean.py), answering exactly as
+the Flask view does, without running the staff pipeline's request hooks."""
+from sqlalchemy import select
+
+from app.db import db_session
+from call_flows.models import Call
+from app.simulator import new_call_sid, signed_post
+from app.twilio_hooks.lean import LeanRing
+
+
+def _form(sid):
+    return {"CallSid": sid, "From": "+447700900123", "To": "+441632960000", "CallStatus": "ringing"}
+
+
+def test_13_lean_ring_answers_with_the_flask_views_twiml_and_headers(app, client):
+    lean = app.wsgi_app
+    assert isinstance(lean, LeanRing)
+    lean_answer = signed_post(app, client, "/twilio/voice/inbound", _form("CA" + "1" * 32))
+    app.wsgi_app = lean.inner  # the full Flask pipeline, as before issue 13
+    try:
+        flask_answer = signed_post(app, app.test_client(), "/twilio/voice/inbound", _form("CA" + "1" * 32))
+    finally:
+        app.wsgi_app = lean
+    assert lean_answer.status_code == flask_answer.status_code == 200
+    assert lean_answer.get_data() == flask_answer.get_data()
+    same = {k for k in flask_answer.headers.keys() if k not in ("Vary", "Set-Cookie")}
+    assert {k: lean_answer.headers[k] for k in same} == {k: flask_answer.headers[k] for k in same}
+
+
+def test_13_lean_ring_skips_staff_request_hooks_but_records_the_call_r1(app, client):
+    ran = []
+    app.before_request(lambda: ran.append(1))
+    sid = new_call_sid()
+    answer = signed_post(app, client, "/twilio/voice/inbound/", _form(sid))  # trailing slash too
+    assert answer.status_code == 200 and b"<Dial" in answer.get_data()
+    assert ran == []
+    with app.app_context():
+        assert db_session().scalar(select(Call.caller).where(Call.call_sid == sid)) == "+447700900123"
+
+
+def test_13_lean_ring_hands_a_forged_ring_to_flask_which_refuses_it_403(app, client):
+    sid = new_call_sid()
+    answer = client.post("/twilio/voice/inbound", data=_form(sid), headers={"X-Twilio-Signature": "forged"})
+    assert answer.status_code == 403
+    with app.app_context():
+        assert db_session().scalar(select(Call.id).where(Call.call_sid == sid)) is None
