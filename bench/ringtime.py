@@ -500,7 +500,7 @@ def server_env(args, port: int) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TWILIO_", "DATABASE_", "REDIS_", "PUBLIC_BASE", "CALLGUARD_"))}
     env.update(DATABASE_URL=sqlalchemy_url(args), REDIS_URL=args.redis_url, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", SECRET_KEY="bench-secret-key", CALLGUARD_ENV="production",
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", SECRET_KEY="bench-secret-key-" + "0" * 32, CALLGUARD_ENV="production",
                PYTHONDONTWRITEBYTECODE="1")
     return env
 
