@@ -98,6 +98,13 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
         session.info.setdefault("outbox_ids", []).append(job.id)
 
 
+def hold(session: Session, job_id: int) -> None:
+    """Do not hand this recorded job over after commit: it waits for its `run_at` and the sweeper
+    (e.g. a guard the request itself settles, call_flows.termination_write_up)."""
+    ids = session.info.get("outbox_ids", [])
+    session.info["outbox_ids"] = [i for i in ids if i != job_id]
+
+
 def recorded_ids(session: Session) -> list[int]:
     """The pending jobs this session recorded (and forgets them)."""
     return sorted(set(session.info.pop("outbox_ids", [])))

@@ -1,7 +1,7 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
 from flask import current_app, jsonify
 
-from call_flows import control, recovery
+from call_flows import control
 from call_flows.call_detail import call_detail
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
@@ -70,12 +70,11 @@ def terminate_call(call_sid):
     body = TerminationIn.model_validate(json_body())
     session = db_session()
     settings = org_settings.load(session)
+    # 9.16: the final notice is committed and handed over before the case note, incident and callback task
     result = control.terminate(
         session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
         body.case_reference, body.note.model_dump(exclude_none=True) if body.note else None, utcnow(),
-        settings["callback_due_hours"])
-    if result.created:  # issue 6: recovery time for the handler; their team lead is alerted
-        recovery.offer(session, result.termination, utcnow(), settings["recovery_minutes"])
+        settings["callback_due_hours"], settings["recovery_minutes"], hand_over=commit_and_dispatch)
     commit_and_dispatch(session)
     session.refresh(result.termination)
     if result.created:
