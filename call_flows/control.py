@@ -1,6 +1,7 @@
 """The handler's controls on a live call: accept, warn (T1), need noted (T2), terminate (T3-T5)."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from . import outbox
 from .errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
-from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
+from .models import Call, CallWarning, CaseNote, Incident, Termination, User
 from .status import why_ended
 from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 from .visibility import may_see_call
@@ -117,10 +118,13 @@ def _same_act(session: Session, existing: Termination, act: dict) -> Termination
     parts out, but anything it does say must agree with what was stored: a different request on a
     terminated call (another reason, an immediate reason added, other note text) is refused, not
     silently answered with the old one."""
+    from .termination_write_up import pending_fields  # it builds on this module
+
     note = session.get(CaseNote, existing.case_note_id) if existing.case_note_id else None
+    fields = note.fields if note else (pending_fields(session, existing.id) or {})  # written up after the notice
     stored = {"reason": existing.reason, "immediate_reason": existing.immediate_reason,
               "immediate_detail": existing.immediate_detail, "case_reference": existing.case_reference,
-              **(note.fields if note else {})}
+              **fields}
     if any(value is not None and stored.get(key) != value for key, value in act.items()):
         raise CallEnded(f"the call was already ended for behaviour (termination {existing.id}) with other "
                         "details; nothing was changed. Add anything further to the case note or incident record")
@@ -134,14 +138,20 @@ class TerminationResult:
 
 
 def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
-              case_reference, note, now: datetime, callback_due_hours: int) -> TerminationResult:
+              case_reference, note, now: datetime, callback_due_hours: int, recovery_minutes: int = 0,
+              hand_over: Callable[[Session], None] | None = None) -> TerminationResult:
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
     open the incident record and queue the line manager's callback.
 
     A repeat whose every stated part agrees with the stored termination (parts left out agree)
     returns the same termination (created=False). Raises CallEnded when the call is over, or when it was already
     terminated by a different act (what this request says would otherwise be dropped unseen);
-    WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields."""
+    WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields.
+    `recovery_minutes`: the handler's recovery period (issue 6; 0 = none). `hand_over(session)`, when
+    given, commits and hands over the jobs recorded so far: it is called once the termination and its
+    final notice are recorded, before the write-up (call_flows.termination_write_up, 9.16), which then
+    runs in a second transaction the caller commits. Without it everything is one transaction."""
+    from .termination_write_up import record_guard, write_up, write_up_guarded  # it builds on this module
     call = get_call(session, call_sid)
     reason = choice(reason, "reason", WARNING_REASONS)
     immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
@@ -161,12 +171,9 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     if existing:
         return TerminationResult(_same_act(session, existing, act), created=False)
     check_live(session, call)
-    warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
-                                    .order_by(CallWarning.created_at)))
-    if not warnings and not immediate_reason:  # T3: terminate only after a warning
+    warned = session.scalar(select(CallWarning.id).where(CallWarning.call_id == call.id).limit(1)) is not None
+    if not warned and not immediate_reason:  # T3: terminate only after a warning
         raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
-    handler = session.get(User, call.handler_id) if call.handler_id else user
-
     termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
                               immediate_detail=immediate_detail, case_reference=case_reference,
                               terminated_by_id=user.id, created_at=now, platform_status="pending")
@@ -177,31 +184,12 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         return TerminationResult(_same_act(session, winner, act), False)
-
-    note_row = CaseNote(  # T4: what the service knows, plus what the handler wrote
-        case_reference=case_reference, call_id=call.id, kind="termination", author_id=user.id,
-        known={
-            "caller": call.caller or call.caller_kind, "call_sid": call.call_sid,
-            "call_started_at": call.started_at.isoformat(), "terminated_at": now.isoformat(),
-            "handler": handler.username if handler else None, "terminated_by": user.username,
-            "warnings": [{"reason": w.reason, "detail": w.detail, "at": w.created_at.isoformat()} for w in warnings],
-            "termination_reason": reason, "immediate_reason": immediate_reason,
-            "immediate_detail": immediate_detail, "needs_note": call.needs_note,
-        },
-        fields=fields, created_at=now)
-    session.add(note_row)
-    # I7: a threat of violence makes the incident serious, for escalation to a senior officer.
-    incident = _incident_for(session, call, now, serious=immediate_reason == "threat_of_violence")
-    incident.case_reference = case_reference
-    manager_id = handler.manager_id if handler else None
-    task = CallbackTask(  # T5: the handler's line manager calls the customer back
-        case_reference=case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
-        team_id=call.team_id or (handler.team_id if handler else None), manager_id=manager_id,
-        handler_id=handler.id if handler else None, status="open", need_arose_at=now,
-        due_at=now + timedelta(hours=callback_due_hours), attempts=0)
-    session.add(task)
-    session.flush()
-    termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id
     outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
-    outbox.record(session, f"callback-{task.id}", "notify_manager", {"task_id": task.id}, now=now)
+    if hand_over is None:
+        write_up(session, termination.id, user.id, fields, now, callback_due_hours, recovery_minutes)
+        return TerminationResult(termination, created=True)
+    # 9.16: the final notice is committed and handed over first; the write-up is guarded by an outbox job
+    record_guard(session, termination, user.id, fields, callback_due_hours, recovery_minutes, now)
+    hand_over(session)
+    write_up_guarded(session, termination.id)
     return TerminationResult(termination, created=True)

@@ -96,10 +96,21 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
     """Remember the job on the session so the app hands it over right after commit."""
     if job.status == "pending":
         session.info.setdefault("outbox_ids", []).append(job.id)
+        # what the hand-over needs, kept now: the job object itself may be gone from the session's
+        # (weak) identity map by commit time, and reading it back is a round trip on a press's path
+        session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
+
+
+def hold(session: Session, job_id: int) -> None:
+    """Do not hand this recorded job over after commit: it waits for its `run_at` and the sweeper
+    (e.g. a guard the request itself settles, call_flows.termination_write_up)."""
+    ids = session.info.get("outbox_ids", [])
+    session.info["outbox_ids"] = [i for i in ids if i != job_id]
 
 
 def recorded_ids(session: Session) -> list[int]:
     """The pending jobs this session recorded (and forgets them)."""
+    session.info.pop("outbox_refs", None)
     return sorted(set(session.info.pop("outbox_ids", [])))
 
 
@@ -120,10 +131,15 @@ def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
     ids = sorted(set(session.info.get("outbox_ids", [])))
     if not ids:
         return []
-    refs = [JobRef(job.id, job.task, job.run_at, job.attempts) for job in (session.get(OutboxJob, i) for i in ids)]
+    known = session.info.pop("outbox_refs", {})
+    refs = [known.get(i) or _ref(session.get(OutboxJob, i)) for i in ids]
     session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
                     .values(status="enqueued"))
     return refs
+
+
+def _ref(job: OutboxJob) -> JobRef:
+    return JobRef(job.id, job.task, job.run_at, job.attempts)
 
 
 def mark_pending(session: Session, job_ids: list[int]) -> None:

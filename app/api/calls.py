@@ -1,10 +1,11 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
 from flask import current_app, jsonify
 
-from call_flows import control, recovery
+from call_flows import control
 from call_flows.call_detail import call_detail
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.models import Call
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -46,12 +47,10 @@ def warn_caller(call_sid):
     body = WarningIn.model_validate(json_body())
     session = db_session()
     warning = control.warn(session, call_sid, current_staff(), body.reason, body.detail, utcnow())
+    answer, scope = warning_json(warning), _event_scope(session, warning.call_id)  # read before commit (9.16)
     commit_and_dispatch(session)
-    session.refresh(warning)
-    call = control.get_call(session, call_sid)  # the event's scope: who may see it (call_flows.live_scope)
-    publish(current_app, "call_warned", call_sid=call_sid, reason=warning.reason, handler_id=call.handler_id,
-            team_id=call.team_id)
-    return jsonify(warning_json(warning)), 201
+    publish(current_app, "call_warned", call_sid=call_sid, reason=answer["reason"], **scope)
+    return jsonify(_ran_inline(session, warning, warning_json) or answer), 201
 
 
 @bp.post("/calls/<call_sid>/need")
@@ -70,20 +69,33 @@ def terminate_call(call_sid):
     body = TerminationIn.model_validate(json_body())
     session = db_session()
     settings = org_settings.load(session)
+    # 9.16: the final notice is committed and handed over before the case note, incident and callback task
     result = control.terminate(
         session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
         body.case_reference, body.note.model_dump(exclude_none=True) if body.note else None, utcnow(),
-        settings["callback_due_hours"])
-    if result.created:  # issue 6: recovery time for the handler; their team lead is alerted
-        recovery.offer(session, result.termination, utcnow(), settings["recovery_minutes"])
+        settings["callback_due_hours"], settings["recovery_minutes"], hand_over=commit_and_dispatch)
+    answer, scope = termination_json(result.termination), _event_scope(session, result.termination.call_id)
     commit_and_dispatch(session)
-    session.refresh(result.termination)
     if result.created:
-        call = control.get_call(session, call_sid)  # the event's scope (call_flows.live_scope)
-        publish(current_app, "call_terminated", call_sid=call_sid, reason=result.termination.reason,
-                serious=result.termination.immediate_reason == "threat_of_violence", handler_id=call.handler_id,
-                team_id=call.team_id)
-    return jsonify(termination_json(result.termination)), 201 if result.created else 200
+        publish(current_app, "call_terminated", call_sid=call_sid, reason=answer["reason"],
+                serious=answer["immediate_reason"] == "threat_of_violence", **scope)
+    return jsonify(_ran_inline(session, result.termination, termination_json) or answer), 201 if result.created else 200
+
+
+def _ran_inline(session, act, to_json) -> dict | None:
+    """The embedded default ran the act's job in this process during the hand-over: answer with
+    what it recorded (e.g. `played`). With a queue the answer is the one read before commit."""
+    if current_app.extensions["queue"] is not None:
+        return None
+    session.refresh(act)
+    return to_json(act)
+
+
+def _event_scope(session, call_id: int) -> dict:
+    """Who may see a call's event (call_flows.live_scope), read in the request's transaction: after
+    commit the call would be read again (9.16: no round trip more than needed on a press's path)."""
+    call = session.get(Call, call_id)
+    return {"handler_id": call.handler_id, "team_id": call.team_id}
 
 
 def warning_json(warning) -> dict:
