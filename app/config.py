@@ -28,6 +28,7 @@ def from_env(overrides: dict | None = None) -> dict:
         "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN") or None,
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL") or "https://api.twilio.com",
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or None,
+        "PORT": env.get("PORT") or "5000",  # embedded default: where the platform's callback URLs point
         "DEFAULT_REGION": env.get("DEFAULT_REGION") or "GB",
         "TWILIO_CALLER_ID": env.get("TWILIO_CALLER_ID") or None,
         "SECRET_KEY": env.get("SECRET_KEY") or None,
@@ -73,6 +74,9 @@ def _refuse_unsafe_production(config: dict) -> None:
     if not simulated and not (config["TWILIO_AUTH_TOKEN"] and config["TWILIO_ACCOUNT_SID"]):
         raise RuntimeError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required in production "
                            "(set CALLGUARD_PLATFORM=simulated to run the simulator on purpose)")
+    if not simulated and not config["PUBLIC_BASE_URL"]:
+        raise RuntimeError("PUBLIC_BASE_URL is required in production: Twilio is sent callback URLs under it "
+                           "(conference events, the whisper, callback legs)")
 
 
 def _security_settings(env) -> dict:

@@ -22,6 +22,8 @@ from call_flows.errors import InvalidPhone
 from call_flows.phone import mask, to_e164
 
 E164_LIKE = re.compile(r"\+\d{7,15}")  # candidates only: each is checked by phonenumbers before masking
+# A number the service refuses (an extension, pause digits) is still someone's number: masked too.
+PHONE_LIKE = re.compile(r"^(tel:)?[\d\s+\-().#,;=*~]*((ext|extension|x)\.?)?[\d\s+\-().#,;=*~]*$", re.I)
 URL_ATOMS = ("r", "U", "q", "f", "{raw_uri}e", "{path_info}e", "{query_string}e", "{request_uri}e", "{referer}i")
 
 
@@ -31,8 +33,8 @@ def _number(text: str, region: str) -> str | None:
         return None
     try:
         return to_e164(text, region)
-    except InvalidPhone:
-        return None
+    except InvalidPhone:  # refused as a caller ID (e.g. an extension), yet a number all the same
+        return "+" + "".join(ch for ch in text if ch.isdigit()) if PHONE_LIKE.match(text.strip()) else None
 
 
 def _is_date(text: str) -> bool:

@@ -10,7 +10,9 @@ TWILIO_TIMEOUT_S = 10  # a hung Twilio request fails (and its outbox job is retr
 
 
 def make_platform(config: dict):
-    base = config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    # URLs handed to the platform (conference events, whisper, callback legs): PUBLIC_BASE_URL, else the
+    # embedded default's own address (PORT, as scripts/serve.sh listens)
+    base = config.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{config.get('PORT') or 5000}"
     if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
         client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
                         http_client=HeaderKeepingHttpClient(config.get("TWILIO_HTTP_CLIENT")

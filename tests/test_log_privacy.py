@@ -43,6 +43,9 @@ def test_r9_phone_numbers_in_urls_are_masked_in_any_format():
     assert mask_url("/api/v1/callers/%2B447700900123") == f"/api/v1/callers/{MASKED}"
     assert mask_url("/api/v1/calls?phone=0044+7700+900123&page=2") == f"/api/v1/calls?phone={MASKED}&page=2"
     assert mask_url("/api/v1/callers/+33%201%2023%2045%2067%2089") == f"/api/v1/callers/{mask('+33123456789')}"
+    # numbers the service refuses (extensions, pause digits) are still numbers: masked all the same
+    for refused in ("07700%20900123%20ext.%2012", "07700900123%23123", "07700900123,456", "tel:07700900123;ext=9"):
+        assert "900123" not in mask_url(f"/api/v1/callers/{refused}")
     # not numbers: ids, CallSids, words and short digit runs stay as they are
     kept = "/api/v1/calls/CA0123456789abcdef0123456789abcdef/warnings?page=12&since=2026-11-01"
     assert mask_url(kept) == kept

@@ -20,7 +20,7 @@ from tests.conftest import make_app
 
 RIGHT = "pw-for-tests-ok"
 PROD = {"DEVELOPMENT": False, "SECRET_KEY": "k" * 40, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": "test-auth-token"}
+        "TWILIO_AUTH_TOKEN": "test-auth-token", "PUBLIC_BASE_URL": "https://callguard.example.org"}
 
 
 def with_password(app, username, role="call_handler"):
@@ -237,3 +237,19 @@ def test_10_12_the_development_secret_file_is_private(tmp_path, monkeypatch):
     assert app_config._development_secret() == first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
+
+
+def test_10_12_production_refuses_to_start_without_public_base_url(database_url):
+    """Twilio is handed callback URLs under PUBLIC_BASE_URL; without it they would point at 127.0.0.1."""
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        make_app(database_url, **{**PROD, "PUBLIC_BASE_URL": None})
+
+
+def test_callback_urls_follow_port_in_the_embedded_default(database_url):
+    """With no PUBLIC_BASE_URL the simulated platform's callback URLs use the port the service listens on."""
+    application = make_app(database_url, PORT="5099")
+    try:
+        assert application.extensions["platform"].url("/twilio/voice/conference") == \
+            "http://127.0.0.1:5099/twilio/voice/conference"
+    finally:
+        application.extensions["engine"].dispose()
