@@ -57,6 +57,9 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
     """The handler takes a ringing call; the platform rings them into the call's conference.
     Raises CallEnded on a call that is over, Conflict `already_accepted` if another handler has it."""
     call = get_call(session, call_sid)
+    if call.handler_id and call.handler_id != user.id and not may_see_call(session, user, call):
+        # R9: another team's call says nothing of what became of it (not even that it ended, or why)
+        raise Conflict("another handler has taken this call", code="already_accepted")
     check_live(session, call)
     if call.handler_id and call.handler_id != user.id:
         raise Conflict("another handler has taken this call", code="already_accepted")

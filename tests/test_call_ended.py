@@ -202,3 +202,15 @@ def test_m2_callback_page_immediate_termination_keeps_its_detail(app, client, te
         call_id = s.scalar(select(Call.id).where(Call.call_sid == leg))
         termination = s.scalar(select(Termination).where(Termination.call_id == call_id))
         assert termination.immediate_detail == "threatened to follow staff"
+
+
+def test_r9_another_teams_handler_accepting_a_terminated_call_learns_only_that_it_is_taken(client, ring, team, staff):
+    """A call of another team answers `already_accepted`: nothing of whether or why it ended (R9)."""
+    sid = _live_call(client, ring, team["handler"])
+    assert _terminate(client, sid, team["handler"]).status_code == 201
+    stranger = staff.add("stranger", "call_handler", team="Council South")
+    refused = client.post(f"/api/v1/calls/{sid}/accept", headers=stranger["headers"])
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "already_accepted"
+    assert "T3" not in refused.get_data(as_text=True) and "behaviour" not in refused.get_data(as_text=True)
+    own = client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])
+    assert own.status_code == 409 and own.get_json()["error"]["code"] == "call_ended"
