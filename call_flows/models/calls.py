@@ -17,6 +17,7 @@ class Call(Base):
         Index("ix_calls_live", "status", "started_at",  # 0018: the board reads live calls only
               postgresql_where=text("status IN ('ringing', 'queued', 'in-progress')"),
               sqlite_where=text("status IN ('ringing', 'queued', 'in-progress')")),
+        Index("ix_calls_id_team", "id", postgresql_include=["team_id"]),  # 0018: trends, index-only
         Index("ix_calls_unpurged_started", "started_at", postgresql_where=text("purged_at IS NULL"),
               sqlite_where=text("purged_at IS NULL")),
     )

@@ -32,6 +32,8 @@ def upgrade() -> None:
                     postgresql_where=IN_FORCE, sqlite_where=IN_FORCE)
     # The board: live calls only (a few hundred among millions).
     op.create_index("ix_calls_live", "calls", ["status", "started_at"], postgresql_where=LIVE, sqlite_where=LIVE)
+    # Trends: each warning's or termination's team by an index-only probe (never a scan of all calls).
+    op.create_index("ix_calls_id_team", "calls", ["id"], postgresql_include=["team_id"])
     for name, table, columns in PLAIN:
         op.create_index(name, table, columns)
 
@@ -39,6 +41,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, table, _ in reversed(PLAIN):
         op.drop_index(name, table_name=table)
+    op.drop_index("ix_calls_id_team", table_name="calls")
     op.drop_index("ix_calls_live", table_name="calls")
     op.drop_index("ix_register_entries_in_force_expires", table_name="register_entries")
     op.drop_index("ix_register_entries_review", table_name="register_entries")
