@@ -4,7 +4,7 @@ board wrong for long. Every ringing call is shown (no team owns it yet), then th
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import recovery
@@ -116,10 +116,12 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
     ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE)
                                    .order_by(Call.started_at)))
-    ended_recently = select(Termination.call_id).where(Termination.created_at > now - RECENT_END)
+    # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
+    # neither side scans the table of every call ever taken
+    on_board = select(Call.id).where(Call.status.in_(LIVE)).union(
+        select(Termination.call_id).where(Termination.created_at > now - RECENT_END))
     team_calls = list(session.scalars(
-        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None),
-                           or_(Call.status.in_(LIVE), Call.id.in_(ended_recently)))
+        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
         .order_by(Call.answered_at.desc())))
     cards = call_cards(session, team_calls, now, settings, teams, names)
     cards.sort(key=lambda c: (not c["serious"], c["termination"] is None and not c["warnings"]))
