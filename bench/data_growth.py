@@ -42,10 +42,11 @@ def load() -> str:
 
 def prepare(args, info: dict) -> None:
     """This run's live calls, supervisors and due reviews; what earlier runs added is removed first."""
+    with psycopg.connect(ringtime.bench_conninfo(args), autocommit=True) as conn:
+        conn.execute("DELETE FROM warnings WHERE detail = 'bench-live'")
     ringtime.forget_previous_runs(args, info)
     with psycopg.connect(ringtime.bench_conninfo(args), autocommit=True) as conn:
         conn.execute("DELETE FROM register_reminders; DELETE FROM audit_log; DELETE FROM email_deliveries")
-        conn.execute("DELETE FROM warnings WHERE detail = 'bench-live'")
         conn.execute("""INSERT INTO teams (id, name, site) SELECT i, 'Team ' || i, 'Site ' || (i % 3)
                         FROM generate_series(2, 11) i ON CONFLICT DO NOTHING""")
         conn.execute("""INSERT INTO users (id, username, role, team_id, active) VALUES
