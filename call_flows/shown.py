@@ -54,9 +54,12 @@ def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]]
     entries = session.execute(select(RegisterEntry.id, RegisterEntry.customer_id, RegisterEntry.marker,
                                      RegisterEntry.status, RegisterEntry.expires_at)
                               .where(RegisterEntry.customer_id.in_(set(customers.values())))).all()
+    by_customer: dict[int, list] = {}
+    for e in entries:
+        by_customer.setdefault(e.customer_id, []).append(e)
     found = {}
-    for e164, marker in shown:
-        mine = [e for e in entries if e.customer_id == customers.get(e164)] if marker else []
+    for e164, marker in dict.fromkeys(shown):
+        mine = by_customer.get(customers.get(e164), []) if marker else []
         in_force = sorted((e.marker, e.id) for e in mine if e.status == "in_force" and e.expires_at
                           and as_utc(e.expires_at) > now)
         latest = max((e.id for e in mine if e.marker == marker), default=None)
