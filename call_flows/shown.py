@@ -31,17 +31,7 @@ def entry_behind_marker(session: Session, e164: str | None, marker: int | None, 
     """The register entry a marker shown for `e164` comes from: the entry in force with the most
     serious marker (as ring time reads it), else the customer's latest entry with that marker (an
     entry that has since ended, shown as ring time saw it)."""
-    if not e164 or not marker:
-        return None
-    customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
-    if customer_id is None:
-        return None
-    in_force = session.scalar(select(RegisterEntry.id).where(
-        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force", RegisterEntry.expires_at > now)
-        .order_by(RegisterEntry.marker, RegisterEntry.id).limit(1))
-    return in_force or session.scalar(select(RegisterEntry.id).where(
-        RegisterEntry.customer_id == customer_id, RegisterEntry.marker == marker)
-        .order_by(RegisterEntry.id.desc()).limit(1))
+    return _entries_behind(session, [(e164, marker)], now).get((e164, marker))
 
 
 def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]], now: datetime) -> dict:
