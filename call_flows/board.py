@@ -4,7 +4,7 @@ board wrong for long. Every ringing call is shown (no team owns it yet), then th
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import recovery
@@ -22,14 +22,23 @@ MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
 LIVE = ("ringing", "queued", "in-progress")
 
 
-def caller_flags(session: Session, call: Call, now: datetime, settings: dict) -> dict:
-    """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
-    empty = {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
-             "flagged": False}
-    if not call.caller:
-        return empty
-    params = {"caller": call.caller, "now": now, **day_bounds(now, settings)}
-    row = session.execute(text(FLAGS_SELECT), params).one()
+def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict) -> dict[str, object]:
+    """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
+    caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
+    if not callers:
+        return {}
+    values = ", ".join(f"(:c{i})" for i in range(len(callers)))
+    sql = (f"WITH v(caller) AS (VALUES {values}) " + FLAGS_SELECT.replace(":caller", "v.caller")
+           .replace("SELECT\n", "SELECT v.caller AS caller,\n", 1) + " FROM v")
+    params = {"now": now, **day_bounds(now, settings), **{f"c{i}": c for i, c in enumerate(callers)}}
+    return {row.caller: row for row in session.execute(text(sql), params)}
+
+
+def _flags(row, call: Call, settings: dict) -> dict:
+    """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
+    if row is None:
+        return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
+                "flagged": False}
     calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
     marker = row.marker or call.ring_marker
     signals = repeat_signals(row.warnings, row.terminations, calls_before, settings)
@@ -38,17 +47,42 @@ def caller_flags(session: Session, call: Call, now: datetime, settings: dict) ->
             "flagged": bool(marker or row.restriction_id or signals)}
 
 
+def caller_flags(session: Session, call: Call, now: datetime, settings: dict) -> dict:
+    """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
+    rows = _flags_many(session, [call.caller] if call.caller else [], now, settings)
+    return _flags(rows.get(call.caller), call, settings)
+
+
 def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
     """A supervisor with a team watches that team; one without a team watches every team (None)."""
     return [viewer.team_id] if viewer.team_id else None
 
 
+def call_cards(session: Session, calls: list[Call], now: datetime, settings: dict, teams: dict[int, Team],
+               names: dict[int, str]) -> list[dict]:
+    """The calls as the board and console show them, in order; numbers masked to their last 4 digits
+    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
+    ids = [c.id for c in calls]
+    warnings: dict[int, list[CallWarning]] = {i: [] for i in ids}
+    terminations: dict[int, Termination] = {}
+    if ids:
+        for w in session.scalars(select(CallWarning).where(CallWarning.call_id.in_(ids))
+                                 .order_by(CallWarning.created_at, CallWarning.id)):
+            warnings[w.call_id].append(w)
+        terminations = {t.call_id: t for t in session.scalars(select(Termination).where(Termination.call_id.in_(ids)))}
+    flags = _flags_many(session, list(dict.fromkeys(c.caller for c in calls if c.caller)), now, settings)
+    return [_card(c, warnings[c.id], terminations.get(c.id), _flags(flags.get(c.caller) if c.caller else None, c,
+                                                                     settings), teams, names) for c in calls]
+
+
 def call_card(session: Session, call: Call, now: datetime, settings: dict, teams: dict[int, Team],
               names: dict[int, str]) -> dict:
-    """One call as the board and console show it; the number masked to its last 4 digits (CONTRACT)."""
-    warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
-                                    .order_by(CallWarning.created_at)))
-    termination = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    """One call as the board and console show it (see `call_cards`)."""
+    return call_cards(session, [call], now, settings, teams, names)[0]
+
+
+def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict,
+          teams: dict[int, Team], names: dict[int, str]) -> dict:
     team = teams.get(call.team_id) if call.team_id else None
     card = {
         "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
@@ -65,7 +99,7 @@ def call_card(session: Session, call: Call, now: datetime, settings: dict, teams
                      for w in warnings],
         "termination": None, "serious": False,
     }
-    card.update(caller_flags(session, call, now, settings))
+    card.update(flags)
     if termination is not None:
         serious = termination.immediate_reason == "threat_of_violence"  # I7
         card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
@@ -89,19 +123,21 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
     ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE)
                                    .order_by(Call.started_at)))
-    ended_recently = select(Termination.call_id).where(Termination.created_at > now - RECENT_END)
+    # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
+    # neither side scans the table of every call ever taken
+    on_board = select(Call.id).where(Call.status.in_(LIVE)).union(
+        select(Termination.call_id).where(Termination.created_at > now - RECENT_END))
     team_calls = list(session.scalars(
-        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None),
-                           or_(Call.status.in_(LIVE), Call.id.in_(ended_recently)))
+        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
         .order_by(Call.answered_at.desc())))
-    cards = [call_card(session, c, now, settings, teams, names) for c in team_calls]
+    cards = call_cards(session, team_calls, now, settings, teams, names)
     cards.sort(key=lambda c: (not c["serious"], c["termination"] is None and not c["warnings"]))
 
     serious = session.execute(
         select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
         .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
         .order_by(Incident.opened_at.desc())).all()
-    ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    ringing_cards = call_cards(session, ringing, now, settings, teams, names)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
     markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
                                     for c, card in zip(ringing + team_calls, ringing_cards + cards)], now, "board")

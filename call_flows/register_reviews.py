@@ -4,14 +4,16 @@ Each entry is reviewed 6 months after it was added or last reviewed; the registe
 6 months; an entry stops flagging at `expires_at` (register_rules) whatever the reviews said. The
 periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` with its own clock.
 """
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import register_rules
 from .callers import audit
+from .clock import as_utc
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
 from .validation import choice, clean_text
@@ -72,17 +74,48 @@ def register_review_due(session: Session, now: datetime) -> datetime:
     return register_rules.review_due(last, None) if last else now
 
 
-def reviews_due(session: Session, now: datetime) -> list[dict]:
-    """R6: entries in force whose review date has come, the most overdue first."""
-    rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
-                           .where(RegisterEntry.status == "in_force")).all()
-    due = []
-    for entry, name in rows:
-        when = register_rules.review_due(entry.added_on, entry.last_reviewed_on)
-        if when <= now:
-            due.append({"id": entry.id, "customer": name, "marker": entry.marker, "review_due": when.isoformat(),
-                        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None})
-    return sorted(due, key=lambda d: d["review_due"])
+REVIEW_SLACK = timedelta(days=4)  # R6 dates clamp to the month's end: 31 Aug + 6 months = 28 Feb
+PAGE = 1000  # entries read per query: the tick's memory does not grow with the register
+
+
+def _cycle_start():
+    """When the entry's current review cycle began (R6): its last review, else the day it was added.
+    Indexed (ix_register_entries_review, partial on in-force entries), so the tick reads only the due."""
+    return func.coalesce(RegisterEntry.last_reviewed_on, RegisterEntry.added_on)
+
+
+def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[dict]:
+    """R6: entries in force whose review date (`register_rules.review_due`) has come, in pages of
+    `page` rows by (cycle start, id). The index narrows to cycle starts up to 6 months and 4 days ago;
+    the exact calendar rule is then applied to those few candidates in Python, so the dates are the
+    same as before. `unreminded` leaves out entries already reminded of in this cycle (the tick)."""
+    start = _cycle_start()
+    query = (select(RegisterEntry.id, start.label("start"), RegisterEntry.added_on, RegisterEntry.last_reviewed_on,
+                    RegisterEntry.marker, RegisterEntry.expires_at, Customer.name)
+             .join(Customer).where(RegisterEntry.status == "in_force",
+                                   start <= now - register_rules.REVIEW_AFTER + REVIEW_SLACK))
+    if unreminded:
+        query = query.where(~select(RegisterReminder.id).where(
+            RegisterReminder.entry_id == RegisterEntry.id, RegisterReminder.kind == "review_due",
+            RegisterReminder.due_at > start).exists())
+    after = None
+    while True:
+        paged = query if after is None else query.where(tuple_(start, RegisterEntry.id) > tuple_(*after))
+        rows = session.execute(paged.order_by(start, RegisterEntry.id).limit(page)).all()
+        for row in rows:
+            when = register_rules.review_due(row.added_on, row.last_reviewed_on)
+            if when <= now:
+                yield {"id": row.id, "customer": row.name, "marker": row.marker, "review_due": when.isoformat(),
+                       "expires_at": as_utc(row.expires_at).isoformat() if row.expires_at else None}
+        if len(rows) < page:
+            return
+        after = (rows[-1].start, rows[-1].id)
+
+
+def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[dict]:
+    """R6: entries in force whose review date has come, the most overdue first (at most `limit`)."""
+    due = sorted(iter_reviews_due(session, now), key=lambda d: d["review_due"])
+    return due[:limit] if limit is not None else due
 
 
 def expire_due(session: Session, now: datetime) -> list[int]:
@@ -127,7 +160,7 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
 def remind_panel(session: Session, now: datetime, settings: dict | None = None) -> list[dict]:
     """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
     made = []
-    for item in reviews_due(session, now):
+    for item in iter_reviews_due(session, now, unreminded=True):
         if _remind(session, f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
                    datetime.fromisoformat(item["review_due"]), now, settings):
             made.append({"kind": "review_due", "entry_id": item["id"]})

@@ -14,6 +14,10 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_caller_started", "caller", "started_at"),
         # R9 retention: the purge finds calls not yet reduced, oldest first, without scanning reduced ones
+        Index("ix_calls_live", "status", "started_at",  # 0018: the board reads live calls only
+              postgresql_where=text("status IN ('ringing', 'queued', 'in-progress')"),
+              sqlite_where=text("status IN ('ringing', 'queued', 'in-progress')")),
+        Index("ix_calls_id_team", "id", postgresql_include=["team_id"]),  # 0018: trends, index-only
         Index("ix_calls_unpurged_started", "started_at", postgresql_where=text("purged_at IS NULL"),
               sqlite_where=text("purged_at IS NULL")),
     )
@@ -44,7 +48,8 @@ class CallWarning(Base):
     """T1: the caller was warned. `platform_status` says whether the caller has heard it yet."""
 
     __tablename__ = "warnings"
-    __table_args__ = (Index("ix_warnings_caller_created", "caller", "created_at"),)
+    __table_args__ = (Index("ix_warnings_caller_created", "caller", "created_at"),
+                      Index("ix_warnings_created", "created_at"))  # 0018: trends by period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -63,6 +68,7 @@ class Termination(Base):
     __table_args__ = (
         UniqueConstraint("call_id"),
         Index("ix_terminations_caller_created", "caller", "created_at"),
+        Index("ix_terminations_created", "created_at"),  # 0018: trends and the board's recent ends
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,6 +26,7 @@ class Incident(Base):
     """I6: opened for every warned-and-terminated call; stays open until completed; never deleted."""
 
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_opened", "opened_at"),)  # 0018: trends by period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True)
@@ -52,7 +53,8 @@ class CallbackTask(Base):
     """T5/M1: the line manager calls the customer back. Ordered by when the need arose."""
 
     __tablename__ = "callback_tasks"
-    __table_args__ = (Index("ix_callback_tasks_team_status", "team_id", "status"),)
+    __table_args__ = (Index("ix_callback_tasks_team_status", "team_id", "status"),
+                      Index("ix_callback_tasks_need_arose", "need_arose_at"))  # 0018: trends by period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_reference: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ Kept apart from `register.py` so the ring-time tables stay small: nothing here i
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -79,7 +79,7 @@ class RegisterReminder(Base):
     """R6/R3/R5: a reminder to the panel, once per thing and due date (the periodic job is idempotent)."""
 
     __tablename__ = "register_reminders"
-    __table_args__ = (UniqueConstraint("key"),)
+    __table_args__ = (UniqueConstraint("key"), Index("ix_register_reminders_entry_kind", "entry_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120))

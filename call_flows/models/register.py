@@ -5,7 +5,7 @@ indexed probe whatever the register's size (R1).
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -34,6 +34,13 @@ class RegisterEntry(Base):
     """R4 content. Flags at ring time only while status is `in_force` and before `expires_at` (R6)."""
 
     __tablename__ = "register_entries"
+    __table_args__ = (  # 0018: the minute tick reads only what is due (R6), whatever the register's size
+        Index("ix_register_entries_review", text("coalesce(last_reviewed_on, added_on)"), "id",
+              postgresql_where=text("status = 'in_force'"), sqlite_where=text("status = 'in_force'")),
+        Index("ix_register_entries_in_force_expires", "expires_at", postgresql_where=text("status = 'in_force'"),
+              sqlite_where=text("status = 'in_force'")),
+        Index("ix_register_entries_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)

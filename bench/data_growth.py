@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Issue 13 items 4-6 as the data grows: the board snapshot, the minute tick and the trends on the
+seeded PostgreSQL database of bench/ringtime.py (100,000 flagged numbers with register entries in
+force, 1,000,000 past calls, 20,000 warnings, 5,000 terminations), in its own database.
+
+    .venv/bin/python bench/data_growth.py [--db callguard_scale] [--live 500] [--rounds 5]
+
+Adds per run: `--live` connected calls over 10 teams (60% from flagged numbers, a warning on every
+tenth) and 50 ringing calls; 1% of the in-force entries due for their R6 review. Prints the median
+and worst of `--rounds` runs, the queries each took and the load average, and exits 1 when a target
+is missed: board snapshot < 100 ms and a number of queries that does not grow with the calls shown;
+the tick (expire_due + remind_panel) < 1 s with its memory peak independent of the register; trends
+(12 and 52 weeks) < 500 ms. Loopback PostgreSQL only."""
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import ringtime  # noqa: E402  (the shared seed)
+from call_flows import board, register_reviews, trends  # noqa: E402
+from call_flows import settings as org_settings  # noqa: E402
+from call_flows.clock import utcnow  # noqa: E402
+from call_flows.models import User  # noqa: E402
+
+TARGETS = {"board": 0.100, "tick": 1.0, "trends": 0.500}
+
+
+def load() -> str:
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def prepare(args, info: dict) -> None:
+    """This run's live calls, supervisors and due reviews; what earlier runs added is removed first."""
+    with psycopg.connect(ringtime.bench_conninfo(args), autocommit=True) as conn:
+        conn.execute("DELETE FROM warnings WHERE detail = 'bench-live'")
+    ringtime.forget_previous_runs(args, info)
+    with psycopg.connect(ringtime.bench_conninfo(args), autocommit=True) as conn:
+        conn.execute("DELETE FROM register_reminders; DELETE FROM audit_log; DELETE FROM email_deliveries")
+        conn.execute("""INSERT INTO teams (id, name, site) SELECT i, 'Team ' || i, 'Site ' || (i % 3)
+                        FROM generate_series(2, 11) i ON CONFLICT DO NOTHING""")
+        conn.execute("""INSERT INTO users (id, username, role, team_id, active) VALUES
+                        (2, 'bench-supervisor', 'supervisor', NULL, true) ON CONFLICT DO NOTHING""")
+        conn.execute("""INSERT INTO users (id, username, role, team_id, active)
+                        SELECT 100 + i, 'bench-handler-' || i, 'call_handler', 2 + i %% 10, true
+                        FROM generate_series(1, %s) i ON CONFLICT DO NOTHING""", (args.live,))
+        conn.execute("""INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status,
+                                           started_at, answered_at, handler_id, team_id)
+                        SELECT 'CAlive' || i, 'inbound', num, 'number', num, %s, 'in-progress',
+                               now() - interval '5 minutes', now() - interval '4 minutes', 100 + i, 2 + i %% 10
+                        FROM (SELECT i, CASE WHEN i %% 5 < 3 THEN '+44751' || lpad((i * 37)::text, 7, '0')
+                                             ELSE '+44753' || lpad(i::text, 7, '0') END AS num
+                              FROM generate_series(1, %s) i) s""", (ringtime.CALLED, args.live))
+        conn.execute("""INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status,
+                                           started_at)
+                        SELECT 'CAring' || i, 'inbound', '+44751' || lpad((i * 91)::text, 7, '0'), 'number',
+                               'x', %s, 'ringing', now() - interval '20 seconds' FROM generate_series(1, 50) i""",
+                     (ringtime.CALLED,))
+        conn.execute("""INSERT INTO warnings (call_id, caller, reason, detail, given_by_id, created_at, platform_status)
+                        SELECT id, caller, 'abuse', 'bench-live', handler_id, now() - interval '1 minute', 'played'
+                        FROM calls WHERE call_sid LIKE 'CAlive%' AND id % 10 = 0""")
+        conn.execute("""UPDATE register_entries SET last_reviewed_on = CASE WHEN id % 100 = 0
+                        THEN now() - interval '7 months' ELSE now() - interval '30 days' END
+                        WHERE status = 'in_force'""")
+        conn.execute("VACUUM (ANALYZE)")
+
+
+class Queries:
+    def __init__(self, engine):
+        self.n = 0
+        event.listen(engine, "before_cursor_execute", self.count)
+
+    def count(self, *_):
+        self.n += 1
+
+
+def timed(engine, counter, rounds: int, fn) -> tuple[list[float], int, int]:
+    """Seconds of each round (own session, rolled back), queries and peak Python memory of the last."""
+    seconds = []
+    for _ in range(rounds):
+        with Session(engine) as session:
+            counter.n = 0
+            tracemalloc.start()
+            started = time.perf_counter()
+            fn(session)
+            seconds.append(time.perf_counter() - started)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            session.rollback()
+    return seconds, counter.n, peak
+
+
+def report(name: str, seconds: list[float], queries: int, peak: int, target: float) -> bool:
+    ok = max(seconds) < target
+    print(f"{name:<28} median {statistics.median(seconds) * 1000:7.1f} ms  worst {max(seconds) * 1000:7.1f} ms  "
+          f"queries {queries:4d}  peak {peak / 1e6:6.1f} MB  target < {target * 1000:.0f} ms  "
+          f"{'ok' if ok else 'MISSED'}  ({load()})", flush=True)
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default="callguard_scale")
+    parser.add_argument("--live", type=int, default=500, help="connected calls on the board (500)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", default="5432")
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    ringtime.ensure_database(args)
+    ringtime.migrate(args)
+    info = ringtime.seed(args)
+    prepare(args, info)
+    engine = create_engine(ringtime.sqlalchemy_url(args))
+    counter = Queries(engine)
+    now = utcnow()
+    with Session(engine) as session:
+        settings = org_settings.load(session)
+        supervisor = session.get(User, 2)
+        lead = session.scalar(select(User).where(User.username == "bench-handler-1"))
+        session.expunge_all()
+    ok = True
+
+    def snap(session, team_id=None):
+        shown = board.snapshot(session, session.merge(supervisor), now, settings, team_id)
+        assert len(shown["calls"]) + len(shown["ringing"]) >= (args.live // 10 if team_id else args.live)
+
+    for label, fn in ((f"board snapshot, {args.live} calls", snap),
+                      (f"board snapshot, 1 team", lambda s: snap(s, lead.team_id))):
+        ok &= report(label, *timed(engine, counter, args.rounds, fn), TARGETS["board"])
+    # R6 tick: the first finds the due reviews (1% of the register), later ones find nothing new.
+    with Session(engine) as session:
+        seconds, started = [], time.perf_counter()
+        made = register_reviews.remind_panel(session, now, settings)
+        first = time.perf_counter() - started
+        session.commit()
+    print(f"tick, first (makes {len(made):,} reminders)  {first * 1000:7.1f} ms  ({load()})")
+    ok &= first < TARGETS["tick"]
+
+    def tick(session):
+        register_reviews.expire_due(session, now)
+        register_reviews.remind_panel(session, now + timedelta(minutes=1), settings)
+
+    ok &= report("tick, steady (every minute)", *timed(engine, counter, args.rounds, tick), TARGETS["tick"])
+    for weeks in (12, 52):
+        ok &= report(f"trends, {weeks} weeks", *timed(engine, counter, args.rounds,
+                                                     lambda s: trends.report(s, now, settings, weeks)), TARGETS["trends"])
+    print("all targets met" if ok else "a target was missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

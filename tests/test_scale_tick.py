@@ -1,0 +1,70 @@
+"""Issue 13 item 5: the minute tick reads reviews due (R6) through an index, page by page, and finds
+exactly the entries and dates the calendar rule (`register_rules.review_due`) gives, month ends included."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from app.db import db_session
+from call_flows import register_rules, register_reviews
+from call_flows.models import Customer, RegisterEntry
+
+UTC = timezone.utc
+
+
+def _register(session, starts: list[tuple[datetime, datetime | None]], status="in_force") -> None:
+    for i, (added, reviewed) in enumerate(starts):
+        customer = Customer(name=f"Customer {i}", created_at=added)
+        session.add(customer)
+        session.flush()
+        session.add(RegisterEntry(customer_id=customer.id, status=status, marker=1 + i % 3, source="own",
+                                  notified=True, added_on=added, last_reviewed_on=reviewed,
+                                  expires_at=added + timedelta(days=1000), created_at=added))
+    session.flush()
+
+
+def _by_the_rule(session, now: datetime) -> list[tuple[int, str]]:
+    """What the tick found before issue 13: every entry in force, the rule applied in Python."""
+    found = []
+    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == "in_force")):
+        when = register_rules.review_due(entry.added_on, entry.last_reviewed_on)
+        if when <= now:
+            found.append((entry.id, when.isoformat()))
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+def test_r6_reviews_due_are_those_of_the_calendar_rule_at_month_ends_and_across_pages(app):
+    now = datetime(2027, 2, 28, 12, 0, tzinfo=UTC)  # 31 Aug + 6 months is 28 Feb: the clamped month end
+    starts = []
+    for day in range(20, 32):  # 20-31 Aug 2026, either side of noon, added or last reviewed
+        for hour in (11, 12, 13):
+            moment = datetime(2026, 8, day, hour, 0, tzinfo=UTC)
+            starts.append((moment, None))
+            starts.append((moment - timedelta(days=300), moment))
+    starts += [(datetime(2026, 9, 1, tzinfo=UTC), None), (datetime(2025, 1, 31, tzinfo=UTC), None)]
+    with app.app_context():
+        s = db_session()
+        _register(s, starts)
+        _register(s, [(datetime(2025, 1, 1, tzinfo=UTC), None)], status="removed")  # not in force: never due
+        expected = _by_the_rule(s, now)
+        paged = [(d["id"], d["review_due"]) for d in register_reviews.iter_reviews_due(s, now, page=7)]
+        listed = [(d["id"], d["review_due"]) for d in register_reviews.reviews_due(s, now)]
+    assert sorted(paged, key=lambda item: (item[1], item[0])) == expected
+    assert sorted(listed, key=lambda item: (item[1], item[0])) == expected
+    # 28-31 Aug at 13:00 all fall due on 28 Feb at 13:00, an hour away; 31 Aug at 12:00 is due already
+    assert len(expected) == 2 * (12 * 3 - 4) + 1
+
+
+def test_r6_the_tick_reminds_of_each_review_once_per_cycle(app):
+    now = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        s = db_session()
+        _register(s, [(datetime(2026, 9, 1, tzinfo=UTC), None), (datetime(2026, 8, 1, tzinfo=UTC), None)])
+        first = register_reviews.remind_panel(s, now)
+        again = register_reviews.remind_panel(s, now + timedelta(minutes=1))
+        entry = s.scalars(select(RegisterEntry).order_by(RegisterEntry.id)).first()
+        entry.last_reviewed_on = now + timedelta(minutes=2)  # kept at review: a new cycle, a new reminder later
+        s.flush()
+        later = register_reviews.remind_panel(s, now + timedelta(days=200))
+    reviews = lambda made: sorted(m["entry_id"] for m in made if m["kind"] == "review_due")  # noqa: E731
+    assert len(reviews(first)) == 2 and reviews(again) == []
+    assert reviews(later) == [entry.id]
