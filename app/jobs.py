@@ -90,6 +90,8 @@ def run_inline(app, job_id: int) -> str:
     session = app.extensions["sessionmaker"]()
     try:
         job = session.get(OutboxJob, job_id)
+        if job is not None and job.status in ("done", "failed"):
+            return job.status  # a repeated hand-over of a settled job does nothing
         if job is None or job.run_at > utcnow():
             return "scheduled"
         session.rollback()
