@@ -16,7 +16,7 @@ from .clock import day_start
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Call, CaseNote, Customer, CustomerPhone, Incident, RegisterEntry, Team, Termination, User
 from .phone import to_e164
-from .shown import entries_shown
+from .shown import entries_shown, markers_shown
 from .visibility import teams_in_view
 
 PAGE_SIZE = 25
@@ -87,7 +87,8 @@ def _by_name(session: Session, user: User, name: str, now: datetime) -> list[str
 def history(session: Session, user: User, search: Search, now: datetime, region: str = "GB") -> dict:
     """`{"calls": [call_summary...], "next_page": int | None}`, newest first, only calls `user` may read.
     Raises Forbidden for a role without call history, InvalidPhone / InvalidInput for bad filters,
-    NotFound for a team the user may not see. The caller commits (a name search writes audit rows)."""
+    NotFound for a team the user may not see. The caller commits (R9: a name search, and each register
+    marker shown, write audit rows)."""
     if user.role not in HISTORY_ROLES:
         raise Forbidden("call history is for line managers, supervisors and administrators")
     teams = teams_in_view(session, user)
@@ -116,5 +117,7 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
     page = _page(search.page)
     rows = session.execute(query.order_by(Call.started_at.desc(), Call.id.desc())
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    markers_shown(session, user, [(call.caller, call.ring_marker, call.started_at) for call, _ in rows[:PAGE_SIZE]
+                                  if call.ring_marker], now, via="call_history")  # R9: who saw an entry's marker
     return {"calls": [call_summary(call, handler) for call, handler in rows[:PAGE_SIZE]],
             "next_page": page + 1 if len(rows) > PAGE_SIZE else None}
