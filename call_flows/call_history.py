@@ -4,6 +4,7 @@ A line manager sees their teams' calls (and those of managers they deputise for)
 team's (one without a team: every team's), an administrator every call: the same people who may read
 each call on its own (call_detail.may_read). Newest first, a page at a time.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -75,9 +76,10 @@ def _by_name(session: Session, user: User, name: str, now: datetime) -> list[str
     entry found is logged as viewed, and the search itself is logged."""
     if user.role not in REGISTER_ROLES:
         raise Forbidden("searching by a register name needs a role that may see the register")
+    exact = re.sub(r"([\\%_])", r"\\\1", name.strip()[:200])  # a name, never a pattern: "%" finds no one
     rows = session.execute(
         select(RegisterEntry.id, Customer.id).join(Customer, Customer.id == RegisterEntry.customer_id)
-        .where(Customer.name.ilike(name.strip()[:200]))).all()
+        .where(Customer.name.ilike(exact, escape="\\"))).all()
     audit(session, user, "search", "register_name", None, now, via="call_history", found=len(rows))
     entries_shown(session, user, [entry_id for entry_id, _ in rows], now, via="call_history")
     customers = {customer_id for _, customer_id in rows}
@@ -91,6 +93,9 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
     marker shown, write audit rows)."""
     if user.role not in HISTORY_ROLES:
         raise Forbidden("call history is for line managers, supervisors and administrators")
+    for name, value in vars(search).items():
+        if isinstance(value, str) and ("\x00" in value or len(value) > 200):
+            raise InvalidInput(f"{name} is not a search term (over 200 characters or a NUL character)")
     teams = teams_in_view(session, user)
     query = select(Call, User.username).outerjoin(User, User.id == Call.handler_id)
     if teams is not None:  # R9: their teams; a supervisor also sees calls no team has taken yet, as on the board

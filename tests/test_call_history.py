@@ -124,3 +124,16 @@ def test_openapi_describes_the_history_and_its_filters(client):
     assert {p["name"] for p in op["parameters"]} == {"phone", "case_reference", "name", "since", "until", "team",
                                                      "page"}
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/CallHistoryOut")
+
+
+def test_r9_a_name_is_matched_exactly_never_as_a_pattern(app, client, two_teams):
+    add_marker(app, "+447700900111", marker=2)  # "A Caller"
+    manager = two_teams["north"]["manager"]
+    for pattern in ("%25", "A%25", "_%20Caller", "A%20C_ller"):  # %, A%, "_ Caller", "A C_ller"
+        assert _sids(client, manager, f"?name={pattern}") == [], pattern
+
+
+@pytest.mark.parametrize("query", ["case_reference=a%00b", "name=x%00", "team=" + "t" * 201])
+def test_a_nul_or_overlong_search_term_is_a_400_not_a_server_error(client, two_teams, query):
+    response = client.get(f"/api/v1/calls?{query}", headers=two_teams["admin"]["headers"])
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_input"
