@@ -26,7 +26,9 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app) -> None:
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
-    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False)
+    # `config` lets services read PUBLIC_BASE_URL (the links in emails, call_flows/mail.py) without Flask
+    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False,
+                                                  info={"config": app.config})
     app.teardown_appcontext(close_session)
 
 

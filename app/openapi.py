@@ -15,6 +15,7 @@ PATH_PARAMETERS: dict[str, dict] = {
 }
 OPERATIONS: list[tuple[str, str, str, str, type[BaseModel] | None, dict[str, str]]] = []
 RESPONSE_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
+QUERY_PARAMETERS: dict[tuple[str, str], list[dict]] = {}
 
 
 def operation(method: str, path: str, summary: str, roles: str, body: type[BaseModel] | None = None,
@@ -55,6 +56,7 @@ def document() -> dict:
         params = [{"name": part[1:-1], "in": "path", "required": True,
                    "schema": PATH_PARAMETERS.get(part[1:-1], {"type": "string"})}
                   for part in path.split("/") if part.startswith("{")]
+        params += QUERY_PARAMETERS.get((method, path), [])
         if params:
             op["parameters"] = params
         if body is not None:
@@ -77,6 +79,21 @@ def document() -> dict:
     }
 
 
+operation("get", "/calls", "Call history and search, newest first, a page of 25 at a time (R9: their teams)",
+          "line_manager, supervisor, admin", None,
+          {"200": "a page of calls", "400": "invalid_phone; invalid_input (a date or page)",
+           "403": "forbidden (another role; a name search without a register role)",
+           "404": "a team you may not see"}, out=call_schemas.CallHistoryOut)
+QUERY_PARAMETERS[("get", "/calls")] = [
+    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+    for name, text, schema in (
+        ("phone", "the caller's number in any common format (matched as E.164)", {"type": "string"}),
+        ("case_reference", "calls with this case reference (termination, case note or incident)", {"type": "string"}),
+        ("name", "a caution register name (register roles only; audited, R9)", {"type": "string"}),
+        ("since", "ISO date (from the start of that local day) or date-time", {"type": "string"}),
+        ("until", "ISO date (to the end of that local day) or date-time", {"type": "string"}),
+        ("team", "a team's name or id", {"type": "string"}),
+        ("page", "1-based page number", {"type": "integer", "minimum": 1, "maximum": 100000}))]
 operation("get", "/calls/{CallSid}", "One call: caller, times, handler, flags at ring time, warnings and termination "
           "with what the caller's leg did (platform_status)", "the call's handler, its team's line managers and "
           "supervisors, admin (anyone else: 404)", None, {"200": "the call", "404": "no such call you may read"},

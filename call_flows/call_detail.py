@@ -30,6 +30,18 @@ def may_read(session: Session, user: User, call: Call) -> bool:
     return False
 
 
+def call_summary(call: Call, handler: str | None) -> dict:
+    """The call without its lists (CONTRACT history shape): sid, caller (E.164 or null), caller_kind,
+    status, ISO UTC times, handler's username, flags as at ring time (R1, R10, C3)."""
+    return {
+        "call_sid": call.call_sid, "caller": call.caller, "caller_kind": call.caller_kind, "status": call.status,
+        "started_at": _iso(call.started_at), "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
+        "handler": handler,
+        "flags": {"marker": call.ring_marker, "signals": list(call.ring_signals or []),
+                  "restricted": bool(call.ring_restricted)},
+    }
+
+
 def call_detail(session: Session, call_sid: str, user: User) -> dict:
     """The call as `user` may read it. Raises NotFound (never Forbidden: whether a call exists is not
     told to someone who may not read it) for an unknown call or one outside the reader's scope."""
@@ -41,11 +53,7 @@ def call_detail(session: Session, call_sid: str, user: User) -> dict:
                                .order_by(CallWarning.created_at, CallWarning.id))
     termination = session.scalar(select(Termination).where(Termination.call_id == call.id))
     return {
-        "call_sid": call.call_sid, "caller": call.caller, "caller_kind": call.caller_kind, "status": call.status,
-        "started_at": _iso(call.started_at), "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
-        "handler": handler.username if handler else None,
-        "flags": {"marker": call.ring_marker, "signals": list(call.ring_signals or []),
-                  "restricted": bool(call.ring_restricted)},
+        **call_summary(call, handler.username if handler else None),
         "warnings": [{"id": w.id, "reason": w.reason, "created_at": _iso(w.created_at),
                       "platform_status": w.platform_status} for w in warnings],
         "termination": None if termination is None else {

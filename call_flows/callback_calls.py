@@ -113,6 +113,10 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     if outcome == "no_answer" and call is None:  # 14.8: an attempt is counted only when one was made
         raise Conflict("No answer can only be recorded after you have called the customer back: "
                        "press Call back first", code="no_dial_attempt")
+    if call is not None and outcome != "behaviour_not_improved" and session.scalar(
+            select(Termination.id).where(Termination.call_id == call.id)) is not None:
+        raise Conflict("M2: this callback was ended for behaviour: record the outcome behaviour_not_improved",
+                       code="ended_for_behaviour")
     task.attempts += 1
     attempt = task.attempts
     if outcome == "no_answer":
@@ -134,8 +138,6 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     _note_on_incident(session, task, user, attempt, now)
     if call is not None:
         task.dial_call_id = None
-        if outcome == "behaviour_not_improved":
-            _close_follow_up_tasks(session, task, call, now)
         if call.status not in FINAL:
             outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
                           {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
@@ -151,15 +153,6 @@ def _note_on_incident(session: Session, task: CallbackTask, user: User, attempt:
              "note": task.outcome_note}
     incident.details = {**(incident.details or {}), "callbacks": [*(incident.details or {}).get("callbacks", []), entry]}
     incident.picked_up_at = incident.picked_up_at or now
-
-
-def _close_follow_up_tasks(session: Session, task: CallbackTask, call: Call, now: datetime) -> None:
-    """M2: a callback ended for behaviour needs no further callback of its own (a terminate on the
-    callback call queues one, as on any call): it is closed, with the reason, pointing at this task."""
-    for follow_up in session.scalars(select(CallbackTask).where(CallbackTask.call_id == call.id,
-                                                                CallbackTask.status.in_(("open", "claimed")))):
-        follow_up.status, follow_up.outcome, follow_up.closed_at = "cancelled", "cancelled", now
-        follow_up.cancel_reason = f"M2: the manager's callback on task {task.id} was ended for behaviour"
 
 
 @outbox.task("finish_callback")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from . import outbox
 from .errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
-from .models import Call, CallWarning, CaseNote, Incident, Termination, User
+from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from .status import why_ended
 from .validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 from .visibility import may_see_call
@@ -87,7 +87,15 @@ def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
 
 
 def _incident_for(session: Session, call: Call, now: datetime, serious: bool = False) -> Incident:
-    """I6: one incident record per warned or terminated call, opened the first time."""
+    """I6: one incident record per warned or terminated call, opened the first time. A manager's
+    callback call (M2) has none of its own: it is recorded on the incident of the call it is about."""
+    callback = callback_of(session, call)
+    if callback is not None and callback.incident_id:
+        incident = session.get(Incident, callback.incident_id)
+        incident.serious = incident.serious or serious
+        return incident
+    if callback is not None and callback.call_id:
+        call = session.get(Call, callback.call_id)
     incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
     if incident is None:
         incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status="open",
@@ -165,7 +173,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     if immediate_reason == "other_serious" and not immediate_detail:
         raise InvalidInput("immediate_reason other_serious needs immediate_detail")
     given_reference = clean_text(case_reference, "case_reference", max_len=64)
-    case_reference = given_reference or f"CALL-{call.call_sid}"
+    callback = callback_of(session, call)  # M2: ending the manager's callback belongs to that callback
+    case_reference = given_reference or (callback.case_reference if callback else f"CALL-{call.call_sid}")
     fields = note_fields(note, NOTE_FIELDS)
     _check_may_act(session, call, user)  # R9: before anything about the call is answered
     act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
@@ -196,3 +205,32 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     hand_over(session)
     write_up_guarded(session, termination.id)
     return TerminationResult(termination, created=True)
+
+
+def callback_of(session: Session, call: Call) -> CallbackTask | None:
+    """The callback task a manager's callback call (direction "callback") belongs to: the task that
+    dialled it (while under way), else the one whose callback case note names it; None otherwise."""
+    if call.direction != "callback":
+        return None
+    task = session.scalar(select(CallbackTask).where(CallbackTask.dial_call_id == call.id))
+    if task is None:
+        note = session.scalar(select(CaseNote).where(CaseNote.call_id == call.id, CaseNote.kind == "callback")
+                              .order_by(CaseNote.id.desc()).limit(1))
+        task_id = (note.known or {}).get("callback_task_id") if note else None
+        task = session.get(CallbackTask, task_id) if task_id else None
+    return task
+
+
+def _callback_incident(session: Session, task: CallbackTask, call: Call, termination: Termination,
+                       now: datetime, serious: bool) -> Incident:
+    """M2 "record the incident": the callback's termination is added to the original incident record
+    (opened for the call the callback is about), never to a second, unconnected one."""
+    incident = _incident_for(session, call, now, serious)
+    incident.case_reference = incident.case_reference or task.case_reference
+    task.incident_id = incident.id
+    entry = {"ended_for_behaviour": termination.id, "call_sid": call.call_sid, "reason": termination.reason,
+             "immediate_reason": termination.immediate_reason, "at": now.isoformat()}
+    details = incident.details or {}
+    incident.details = {**details, "callback_terminations": [*details.get("callback_terminations", []), entry]}
+    incident.picked_up_at = incident.picked_up_at or now
+    return incident

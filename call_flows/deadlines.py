@@ -35,12 +35,17 @@ def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
         task.overdue_notified_at = now
         supervisors = session.scalars(select(User).where(User.role == "supervisor", User.active,
                                                          User.team_id == task.team_id))
-        for supervisor in supervisors:
+        call = session.get(Call, task.call_id) if task.call_id else None
+        manager = session.get(User, task.manager_id) if task.manager_id else None
+        for supervisor in supervisors:  # the supervisor reads the task on the call's timeline (/calls/<CallSid>)
             address = staff_address(supervisor, settings)
             queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", "supervisor", address,
                         f"Callback overdue: case {task.case_reference}",
                         f"The callback task {task.id} for case {task.case_reference} was due at "
-                        f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n", now, task_id=task.id)
+                        f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n"
+                        f"Line manager: {manager.username if manager else 'none assigned'}.\n"
+                        f"Attempts so far: {task.attempts}.\n", now, task_id=task.id,
+                        link=f"/calls/{call.call_sid}" if call else "/calls")
     return [t.id for t in tasks]
 
 
@@ -55,7 +60,8 @@ def retries_due(session: Session, now: datetime, settings: dict) -> list[int]:
             queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", "manager",
                         address, f"Callback retry due: case {task.case_reference}",
                         f"Attempt {task.attempts + 1} of {settings['callback_max_attempts']} to call the customer "
-                        f"back on case {task.case_reference} is now due.\n", now, task_id=task.id)
+                        f"back on case {task.case_reference} is now due.\n", now, task_id=task.id,
+                        link=f"/callbacks#task-{task.id}")
     return [t.id for t in tasks]
 
 
@@ -73,8 +79,9 @@ def escalate_unpicked(session: Session, now: datetime, settings: dict) -> list[i
                                    ("union_hs_reps", "recipient_union_hs_reps")):
             for address in addresses(settings[setting]):
                 queue_email(session, f"incident-{incident.id}-i5-to-{address}", "escalation_i5", recipient, address,
-                            f"Incident {incident.id} not picked up within 24 hours", body, now,
-                            incident_id=incident.id)
+                            f"Incident {incident.id} not picked up within "
+                            f"{settings['incident_escalation_hours']} hours", body, now,
+                            incident_id=incident.id, link=f"/incidents/{incident.id}")
     return [i.id for i in incidents]
 
 
@@ -90,7 +97,8 @@ def escalate_serious(session: Session, now: datetime, settings: dict) -> list[in
                 + summary(session, incident))
         for address in addresses(settings["recipient_senior_officer"]):
             queue_email(session, f"incident-{incident.id}-i7-to-{address}", "serious_i7", "senior_officer", address,
-                        f"Serious incident {incident.id}: threat of violence", body, now, incident_id=incident.id)
+                        f"Serious incident {incident.id}: threat of violence", body, now, incident_id=incident.id,
+                        link=f"/incidents/{incident.id}")
     return [i.id for i in incidents]
 
 
@@ -122,5 +130,5 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
         queue_email(session, f"incident-{incident.id}-i7-decision-to-{address}", "serious_i7_decision",
                     "senior_officer_next_level", address, f"Serious incident {incident.id}: police decision",
                     f"Decision: {label('police_decision', decision)} (by {user.shown_name}).\nReason: {note}\n\n"
-                    + summary(session, incident), now, incident_id=incident.id)
+                    + summary(session, incident), now, incident_id=incident.id, link=f"/incidents/{incident.id}")
     return incident

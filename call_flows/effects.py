@@ -134,10 +134,13 @@ def notify_manager(session: Session, ctx, now, task_id: int) -> None:
     if manager is None:
         return
     values = org_settings.load(session)
+    handler = session.get(User, callback.handler_id) if callback.handler_id else None
     address = values["staff_email_format"].format(username=manager.username)
     queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", "line_manager", address,
                 f"New callback task: case {callback.case_reference}",
                 f"A call was ended for the caller's behaviour (case {callback.case_reference}).\n"
+                f"Caller: {callback.caller or 'number withheld'}. Handler: {handler.username if handler else 'unknown'}.\n"
                 f"Please call the customer back by {callback.due_at:%d %B %Y %H:%M} UTC (T5, M1).\n"
-                "Open your callback queue in callguard to claim the task.", now, task_id=callback.id)
+                "Open your callback queue in callguard to claim the task.", now, task_id=callback.id,
+                link=f"/callbacks#task-{callback.id}")
     ctx.publish("callback_created", task_id=callback.id, manager_id=manager.id, team_id=callback.team_id)

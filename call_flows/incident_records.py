@@ -11,7 +11,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .labels import INCIDENT_FIELDS, label
 from .mail import addresses, queue_email
 from .clock import local, local_date
-from .models import Call, Incident, Termination, User
+from .models import Call, CallWarning, Incident, Team, Termination, User
 from .register_import import parse_date
 from .validation import clean_text
 
@@ -148,7 +148,7 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
     for recipient, setting in recipients:
         for address in addresses(settings[setting]):
             queue_email(session, f"incident-{incident.id}-to-{address}", "distribution", recipient, address,
-                        subject, body, now, incident_id=incident.id)
+                        subject, body, now, incident_id=incident.id, link=f"/incidents/{incident.id}")
 
 
 def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -> Incident:
@@ -172,23 +172,52 @@ def _caller(call: Call | None) -> str:
     return call.caller or (call.caller_raw if call.purged_at else call.caller_kind)
 
 
+def _what_happened(session: Session, call: Call | None) -> list[str]:
+    """What the service itself knows of the call (T4): when, the team and site, the warnings and the
+    termination, so an email sent before the manager fills the record in (I5, I7) is never blank."""
+    if call is None:
+        return []
+    team = session.get(Team, call.team_id) if call.team_id else None
+    lines = [f"Call: {call.started_at:%Y-%m-%d %H:%M} UTC"]
+    if team is not None:
+        lines.append(f"Team: {team.name}" + (f", site {team.site}" if team.site else ""))
+    for warning in session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
+                                   .order_by(CallWarning.created_at)):
+        lines.append(f"Warning at {warning.created_at:%H:%M} UTC: {warning.reason.replace('_', ' ')}"
+                     + (f" ({warning.detail})" if warning.detail else ""))
+    ended = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    if ended is not None:
+        lines.append(f"Call ended for behaviour at {ended.created_at:%H:%M} UTC: {ended.reason.replace('_', ' ')}")
+        if ended.immediate_reason:
+            lines.append(f"Ended without a warning because: {ended.immediate_reason.replace('_', ' ')}"
+                         + (f" ({ended.immediate_detail})" if ended.immediate_detail else ""))
+    return lines
+
+
 def summary(session: Session, incident: Incident) -> str:
-    """The record as plain text, for the emails."""
+    """The record as plain text, for the emails: only lines that say something (a field the manager
+    has not filled in yet is left out, not shown empty), with what the service knows of the call."""
     staff = session.get(User, incident.staff_id) if incident.staff_id else None
     call = session.get(Call, incident.call_id) if incident.call_id else None
     details = incident.details or {}
-    lines = [f"Incident record {incident.id}", f"Case reference: {incident.case_reference or '-'}",
-             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Staff member: {staff.shown_name if staff else '-'}",
-             f"Caller: {_caller(call)}",
-             f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}", ""]
+    lines = [f"Incident record {incident.id}",
+             *([f"Case reference: {incident.case_reference}"] if incident.case_reference else []),
+             f"Opened: {incident.opened_at:%Y-%m-%d %H:%M} UTC", f"Status: {incident.status}",
+             *([f"Staff member: {staff.shown_name}"] if staff else []),
+             *([f"Caller: {_caller(call)}"] if call else []),
+             f"Serious (threat of violence, I7): {'yes' if incident.serious else 'no'}",
+             *_what_happened(session, call), ""]
     for name in (*TEXT_FIELDS, *FLAGS):
         value = details.get(name)
         if isinstance(value, bool):
             value = "yes" if value else "no"
-        lines.append(f"{LABELS[name]}: {value or '-'}")
+        if value:
+            lines.append(f"{LABELS[name]}: {value}")
     for entry in details.get("callbacks", []):
         lines.append(f"Callback attempt {entry['attempt']}: {label('outcome', entry['outcome'])} "
                      f"({entry['by']}, {entry['at']})")
+    for entry in details.get("callback_terminations", []):  # M2: the callback itself was ended for behaviour
+        lines.append(f"Callback ended for behaviour: {entry['reason']} ({entry['at']})")
     lines.append(f"Acknowledged by the staff member: "
                  f"{incident.acknowledged_at.strftime('%Y-%m-%d %H:%M') + ' UTC' if incident.acknowledged_at else 'not yet'}")
     return "\n".join(lines) + "\n"

@@ -15,11 +15,21 @@ def addresses(value: str) -> list[str]:
     return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
+def record_link(session: Session, path: str) -> str:
+    """The address of a page of callguard for an email: PUBLIC_BASE_URL (CONTRACT) + `path`; without
+    PUBLIC_BASE_URL (a development set-up) the path alone, as there is no request to take a host from."""
+    base = ((session.info.get("config") or {}).get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return base + path
+
+
 def queue_email(session: Session, key: str, purpose: str, recipient: str, to: str, subject: str, body: str,
-                now: datetime, incident_id: int | None = None, task_id: int | None = None) -> EmailDelivery:
-    """Record one email (unless this key exists already) and the job that sends it."""
+                now: datetime, incident_id: int | None = None, task_id: int | None = None, *,
+                link: str) -> EmailDelivery:
+    """Record one email (unless this key exists already) and the job that sends it. `link`: the path
+    of the record the email is about (e.g. "/incidents/7"); every email ends with its full address."""
     delivery = session.scalar(select(EmailDelivery).where(EmailDelivery.key == key))
     if delivery is None:
+        body = body.rstrip("\n") + f"\n\nOpen it in callguard: {record_link(session, link)}\n"
         delivery = EmailDelivery(key=key, purpose=purpose, recipient=recipient, to_address=to, subject=subject[:300],
                                  body=body, status="pending", attempts=0, created_at=now,
                                  incident_id=incident_id, task_id=task_id)

@@ -56,7 +56,9 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
                     "A call was ended for behaviour: please check on your colleague",
                     f"{handler.shown_name} has just ended a call because of the caller's behaviour and is taking "
                     "recovery time. Please speak with them and remind them of the support available "
-                    "(Employee Assistance Programme, union, staff contact officers).", now)
+                    "(Employee Assistance Programme, union, staff contact officers).\n"
+                    f"Recovery time ends at {period.ends_at:%H:%M} UTC.", now,
+                    link=f"/calls/{call.call_sid}")
     return period
 
 

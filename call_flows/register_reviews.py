@@ -153,7 +153,8 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
     text = REMINDER_TEXT[kind].format(entry_id=entry_id)
     for to in addresses((settings or {}).get("recipient_review_panel", "")):
         queue_email(session, f"register-{key}-to-{to}", "register_reminder", "review_panel", to,
-                    "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now)
+                    "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
+                    link=f"/register/entries/{entry_id}" if entry_id else "/register")
     return True
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import outbox, recovery
-from .control import _incident_for
+from .control import _callback_incident, _incident_for, callback_of
 from .models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from .outbox import task
 
@@ -87,17 +87,23 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
         },
         fields=fields, created_at=now)
     session.add(note_row)
-    incident = _incident_for(session, call, now, serious=termination.immediate_reason == "threat_of_violence")
-    incident.case_reference = termination.case_reference
-    callback = CallbackTask(
-        case_reference=termination.case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
-        team_id=call.team_id or (handler.team_id if handler else None),
-        manager_id=handler.manager_id if handler else None, handler_id=handler.id if handler else None,
-        status="open", need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
-    session.add(callback)
+    serious = termination.immediate_reason == "threat_of_violence"  # I7: escalated to a senior officer
+    callback = callback_of(session, call)
+    if callback is not None:  # M2: the original incident records it; no second incident, no further callback
+        note_row.known = {**note_row.known, "callback_task_id": callback.id}
+        incident, task = _callback_incident(session, callback, call, termination, now, serious), callback
+    else:
+        incident = _incident_for(session, call, now, serious=serious)
+        incident.case_reference = termination.case_reference
+        task = CallbackTask(  # T5: the handler's line manager calls the customer back
+            case_reference=termination.case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
+            team_id=call.team_id or (handler.team_id if handler else None),
+            manager_id=handler.manager_id if handler else None, handler_id=handler.id if handler else None,
+            status="open", need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
+        session.add(task)
     session.flush()
-    termination.case_note_id, termination.incident_id = note_row.id, incident.id
-    termination.callback_task_id = callback.id
-    outbox.record(session, f"callback-{callback.id}", "notify_manager", {"task_id": callback.id}, now=now)
+    termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id
+    if callback is None:
+        outbox.record(session, f"callback-{task.id}", "notify_manager", {"task_id": task.id}, now=now)
     recovery.offer(session, termination, now, recovery_minutes)
     return termination

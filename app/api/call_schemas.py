@@ -31,8 +31,9 @@ class TerminationOut(BaseModel):
     callback_task_id: int | None
 
 
-class CallOut(BaseModel):
-    """One call. Times are ISO 8601 in UTC; `caller` is E.164, or null when withheld or not a number."""
+class CallSummaryOut(BaseModel):
+    """One call without its lists. Times are ISO 8601 in UTC; `caller` is E.164, or null when withheld
+    or not a number."""
 
     call_sid: str
     caller: str | None
@@ -43,5 +44,17 @@ class CallOut(BaseModel):
     ended_at: str | None
     handler: str | None
     flags: RingFlagsOut
+
+
+class CallOut(CallSummaryOut):
+    """One call with its warnings (T1) and termination (T3-T5)."""
+
     warnings: list[WarningOut]
     termination: TerminationOut | None
+
+
+class CallHistoryOut(BaseModel):
+    """A page of call history, newest first; `next_page` is the next page's number, or null on the last."""
+
+    calls: list[CallSummaryOut]
+    next_page: int | None

@@ -1,8 +1,9 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
 from call_flows import control
 from call_flows.call_detail import call_detail
+from call_flows.call_history import Search, history
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import Call
@@ -12,7 +13,7 @@ from ..db import db_session
 from ..events import publish
 from ..jobs import commit_and_dispatch
 from . import bp
-from .call_schemas import CallOut
+from .call_schemas import CallHistoryOut, CallOut
 from .errors import json_body
 from .schemas import NeedIn, TerminationIn, WarningIn
 
@@ -22,6 +23,17 @@ CALL_ROLES = ("call_handler", "line_manager", "supervisor")
 def call_json(call) -> dict:
     return {"call_sid": call.call_sid, "status": call.status, "caller": call.caller, "caller_kind": call.caller_kind,
             "handler_id": call.handler_id, "started_at": call.started_at.isoformat(), "needs_note": call.needs_note}
+
+
+@bp.get("/calls")
+@roles_required("line_manager", "supervisor", "admin")
+def list_calls():
+    """Call history (CONTRACT): the caller's teams' calls, newest first, a page at a time."""
+    session = db_session()
+    args = {field: request.args.get(field) for field in Search.__dataclass_fields__}
+    found = history(session, current_staff(), Search(**args), utcnow(), current_app.config.get("DEFAULT_REGION", "GB"))
+    session.commit()  # a register-name search is audited (R9)
+    return jsonify(CallHistoryOut.model_validate(found).model_dump(mode="json"))
 
 
 @bp.get("/calls/<call_sid>")

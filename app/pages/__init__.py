@@ -39,3 +39,4 @@ from . import register_import  # noqa: E402,F401  (caution register CSV import a
 from . import register  # noqa: E402,F401  (caution register panel and manager pages, issue 5)
 from . import callbacks, incidents  # noqa: E402,F401  (issue 4)
 from . import account, admin_users  # noqa: E402,F401  (own password, users and teams: issue 14)
+from . import calls  # noqa: E402,F401  (call history and timelines, issue 14.1)

@@ -1,0 +1,50 @@
+"""/calls (CONTRACT: call history and search, issue 14.1) and /calls/<CallSid> (the call's timeline).
+The services decide what each person sees (call_flows/call_history.py, call_flows/call_timeline.py)."""
+from flask import current_app, render_template, request
+from sqlalchemy import select, true
+
+from call_flows import settings as org_settings
+from call_flows.call_history import HISTORY_ROLES, REGISTER_ROLES, Search, history
+from call_flows.call_timeline import timeline
+from call_flows.clock import utcnow
+from call_flows.errors import DomainError
+from call_flows.models import ROLES, Team
+from call_flows.visibility import teams_in_view
+
+from ..auth import current_staff
+from ..db import db_session
+from . import bp
+from .live import page_roles
+
+
+@bp.get("/calls")
+@page_roles(*HISTORY_ROLES)
+def calls_page():
+    session, user = db_session(), current_staff()
+    search = Search(**{name: (request.args.get(name) or "").strip() or None for name in Search.__dataclass_fields__})
+    teams_seen = teams_in_view(session, user)
+    teams = session.scalars(select(Team).order_by(Team.name).where(
+        Team.id.in_(teams_seen) if teams_seen is not None else true()))
+    found, error = {"calls": [], "next_page": None}, None
+    try:
+        found = history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB"))
+        session.commit()  # R9: a name search and the markers shown are audited
+    except DomainError as exc:
+        session.rollback()
+        error = exc.message
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("calls/history.html", found=found, error=error, search=search, teams=list(teams),
+                           may_search_names=user.role in REGISTER_ROLES, args=args,
+                           page=int(search.page) if (search.page or "").isdigit() else 1), 400 if error else 200
+
+
+@bp.get("/calls/<call_sid>")
+@page_roles(*ROLES)
+def call_timeline_page(call_sid):
+    session = db_session()
+    try:
+        shown = timeline(session, call_sid, current_staff(), utcnow(), org_settings.load(session))
+    except DomainError as exc:
+        return render_template("calls/timeline.html", missing=exc.message), 404
+    session.commit()  # R9: the marker shown is logged as a view of its register entry
+    return render_template("calls/timeline.html", **shown)
