@@ -97,7 +97,7 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
         if isinstance(value, str) and ("\x00" in value or len(value) > 200):
             raise InvalidInput(f"{name} is not a search term (over 200 characters or a NUL character)")
     teams = teams_in_view(session, user)
-    query = select(Call, User.username).outerjoin(User, User.id == Call.handler_id)
+    query = select(Call, User.username).outerjoin(User, User.id == Call.handler_id)  # the API's identifier
     if teams is not None:  # R9: their teams; a supervisor also sees calls no team has taken yet, as on the board
         query = query.where(or_(Call.team_id.in_(teams), Call.team_id.is_(None))
                             if user.role == "supervisor" else Call.team_id.in_(teams))

@@ -17,6 +17,7 @@ from .call_detail import may_read
 from .clock import as_utc
 from .errors import NotFound
 from .models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
+from .people import shown_names
 from .shown import markers_shown
 from .twiml import final_notice
 
@@ -33,11 +34,6 @@ class Step:
     title: str
     lines: list[str] = field(default_factory=list)
     link: str | None = None
-
-
-def _names(session: Session, ids) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
 
 
 def _spoken(text: str, recording: str) -> str:
@@ -109,7 +105,7 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
         select(CaseNote).where(or_(CaseNote.call_id == call.id, CaseNote.case_reference.in_(references)))
         .order_by(CaseNote.created_at, CaseNote.id))
         if note.call_id == call.id or (note.known or {}).get("callback_task_id") in task_ids]
-    names = _names(session, [call.handler_id, *(w.given_by_id for w in warnings), *(n.author_id for n in notes),
+    names = shown_names(session, [call.handler_id, *(w.given_by_id for w in warnings), *(n.author_id for n in notes),
                              termination.terminated_by_id if termination else None,
                              *(t.claimed_by_id for t in tasks)])
     steps = [_ring_step(call)]
