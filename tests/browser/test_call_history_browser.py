@@ -62,7 +62,8 @@ def test_timeline_shows_the_callbacks_attempts_and_outcome(page, live, live_staf
     ended = terminated_call(live.app, client, handler)
     tid = ended["callback_task_id"]
     post(client, f"/callbacks/{tid}/claim", manager)
-    post(client, f"/callbacks/{tid}/outcome", manager, {"outcome": "no_answer"})
+    assert post(client, f"/callbacks/{tid}/dial", manager).status_code == 202  # 14.8: no_answer needs a dial attempt
+    assert post(client, f"/callbacks/{tid}/outcome", manager, {"outcome": "no_answer"}).status_code == 200
 
     sign_in(page, live, "manager")
     page.goto(f"{live.url}/calls/{ended['call_sid']}")
