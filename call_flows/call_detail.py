@@ -7,13 +7,9 @@ from sqlalchemy.orm import Session
 
 from .board import visible_team_ids
 from .callbacks import teams_managed
-from .clock import as_utc
+from .clock import iso_utc
 from .errors import NotFound
 from .models import Call, CallWarning, Termination, User
-
-
-def _iso(value) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
 
 
 def may_read(session: Session, user: User, call: Call) -> bool:
@@ -35,7 +31,7 @@ def call_summary(call: Call, handler: str | None) -> dict:
     status, ISO UTC times, handler's username, flags as at ring time (R1, R10, C3)."""
     return {
         "call_sid": call.call_sid, "caller": call.caller, "caller_kind": call.caller_kind, "status": call.status,
-        "started_at": _iso(call.started_at), "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
+        "started_at": iso_utc(call.started_at), "answered_at": iso_utc(call.answered_at), "ended_at": iso_utc(call.ended_at),
         "handler": handler,
         "flags": {"marker": call.ring_marker, "signals": list(call.ring_signals or []),
                   "restricted": bool(call.ring_restricted)},
@@ -54,7 +50,7 @@ def call_detail(session: Session, call_sid: str, user: User) -> dict:
     termination = session.scalar(select(Termination).where(Termination.call_id == call.id))
     return {
         **call_summary(call, handler.username if handler else None),
-        "warnings": [{"id": w.id, "reason": w.reason, "created_at": _iso(w.created_at),
+        "warnings": [{"id": w.id, "reason": w.reason, "created_at": iso_utc(w.created_at),
                       "platform_status": w.platform_status} for w in warnings],
         "termination": None if termination is None else {
             "id": termination.id, "immediate_reason": termination.immediate_reason,

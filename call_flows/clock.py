@@ -23,6 +23,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc)
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """A stored moment as ISO 8601 with its UTC offset (None stays None): the API's time format."""
+    return as_utc(value).isoformat() if value is not None else None
+
+
 @lru_cache(maxsize=8)
 def zone_named(name: str) -> ZoneInfo:
     """The IANA zone `name`; raises ValueError for an unknown one (checked at start-up)."""
