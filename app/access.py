@@ -17,7 +17,7 @@ A refusal answers the audience's way: under `/api/` the JSON error (401 `unautho
 403 `forbidden` for another role); on pages a redirect to /login (signed out) or the 403 page.
 A route that declares nothing is refused at run time (403) and fails tests/test_role_matrix.py.
 What each role may see *inside* a route (their teams' records; 404 for the rest) is decided by the
-services in call_flows/ (call_flows/visibility.py).
+services in call_flows/ (call_flows/staff/visibility.py).
 """
 import logging
 from dataclasses import dataclass

@@ -4,7 +4,7 @@ session record, issue 10.8), with role checks."""
 from flask import current_app, g, request, session
 from flask_login import LoginManager, current_user
 
-from call_flows import accounts
+from call_flows.staff import accounts
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import User

@@ -81,7 +81,7 @@ def _refuse_unsafe_production(config: dict) -> None:
 
 def _security_settings(env) -> dict:
     """Sessions, sign-in throttle and request sizes (issue 10); README "Security and privacy"."""
-    from call_flows.register_import_run import MAX_BYTES as IMPORT_BYTES
+    from call_flows.register.import_run import MAX_BYTES as IMPORT_BYTES
 
     max_hours = float(env.get("SESSION_MAX_HOURS") or 12)
     return {

@@ -26,7 +26,7 @@ def make_engine(url: str) -> Engine:
 
 def init_app(app) -> None:
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
-    # `config` lets services read PUBLIC_BASE_URL (the links in emails, call_flows/mail.py) without Flask
+    # `config` lets services read PUBLIC_BASE_URL (the links in emails, call_flows/jobs/mail.py) without Flask
     app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False,
                                                   info={"config": app.config})
     app.teardown_appcontext(close_session)

@@ -2,7 +2,7 @@
 
 A job is always in the database before anyone tries to run it; if Redis is down the row stays
 `pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back. Retries follow the
-outbox's one policy (call_flows/outbox.py): RQ never retries by itself; a retry the outbox scheduled
+outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a retry the outbox scheduled
 is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
 """
 import logging
@@ -12,8 +12,8 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
-from call_flows import outbox
+import call_flows.jobs.all_tasks  # noqa: F401  (registers the outbox tasks)
+from call_flows.jobs import outbox
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
 

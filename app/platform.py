@@ -2,8 +2,8 @@
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from call_flows.platform import SimulatedPlatform, TwilioPlatform
-from call_flows.platform_faults import HeaderKeepingHttpClient
+from call_flows.platform.adapters import SimulatedPlatform, TwilioPlatform
+from call_flows.platform.faults import HeaderKeepingHttpClient
 
 
 TWILIO_TIMEOUT_S = 10  # a hung Twilio request fails (and its outbox job is retried) instead of holding a worker

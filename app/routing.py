@@ -9,7 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.routing import IntegerConverter
 
-from call_flows import twiml
+from call_flows.calls import twiml
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1  # the largest id our columns hold: PostgreSQL INTEGER (SQLite's is wider)

@@ -1,6 +1,6 @@
 """14.5: OpenID Connect sign-in wiring with Authlib's Flask client: discovery from `OIDC_ISSUER`,
 the authorisation code flow with PKCE (S256), state and nonce, and ID-token verification (signature
-against the provider's JWKS, issuer, audience, expiry). `call_flows.sso` decides who that signs in.
+against the provider's JWKS, issuer, audience, expiry). `call_flows.staff.sso` decides who that signs in.
 
 Configured only when `OIDC_ISSUER` is set; then `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` and a valid
 `OIDC_ROLE_MAP` are required at startup (a missing secret fails at startup, not at sign-in).
@@ -12,7 +12,7 @@ from joserfc import errors as joserfc_errors
 
 from call_flows.clock import utcnow
 from call_flows.models import User
-from call_flows.sso import SignInRefused, SsoPolicy, claim_values, parse_role_map, user_for_claims
+from call_flows.staff.sso import SignInRefused, SsoPolicy, claim_values, parse_role_map, user_for_claims
 
 CLIENT = "organisation"
 SESSION_FLAG = "sso"  # set in the browser session of a person signed in by SSO (for signing out)
@@ -71,7 +71,7 @@ def end_session_url() -> str | None:
 
 def finish_sign_in(db) -> User:
     """The provider sent the browser back: exchange the code (with the PKCE verifier), verify the ID
-    token and find the staff member its claims sign in (call_flows.sso.user_for_claims).
+    token and find the staff member its claims sign in (call_flows.staff.sso.user_for_claims).
 
     Raises SignInRefused, with a message for the person, when the provider refused or the state does
     not match, the ID token is expired or invalid, or callguard refuses the claims."""

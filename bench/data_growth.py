@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import ringtime  # noqa: E402  (the shared seed)
-from call_flows import board, register_reviews, trends  # noqa: E402
+from call_flows.calls import board
+from call_flows.register import reviews as register_reviews
+from call_flows.incidents import trends  # noqa: E402
 from call_flows import settings as org_settings  # noqa: E402
 from call_flows.clock import utcnow  # noqa: E402
 from call_flows.models import User  # noqa: E402

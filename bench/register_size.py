@@ -16,7 +16,8 @@ import time
 from datetime import datetime, timezone
 from sqlalchemy import create_engine, text
 from app.cli.db_cmd import upgrade
-from call_flows import ring, settings as org_settings
+from call_flows.calls import ring
+from call_flows import settings as org_settings
 from call_flows.phone import classify_caller
 
 URL = os.environ.get("REGISTER_BENCH_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/register_bench")

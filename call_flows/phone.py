@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from .errors import InvalidPhone
+from call_flows.errors import InvalidPhone
 
 # Twilio's `From` for a withheld caller ID (help.twilio.com article 223179988, "Why am I getting calls
 # from these strange numbers?"): the keypad spellings of the words carriers send, plus +464 for "no caller

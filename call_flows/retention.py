@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from .models import (Call, CallbackTask, CallWarning, CaseNote, EmailDelivery, Incident, PlatformAction,
+from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailDelivery, Incident, PlatformAction,
                      RegisterImportRun, Termination, WebhookReceipt)
-from .phone import mask
+from call_flows.phone import mask
 
 OPEN_TASKS = ("open", "claimed")
 CALL_BATCH = 5000  # calls handled per pass: the first run on a large history is spread over several ticks

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from . import letter_template
-from .errors import InvalidInput
-from .models import Setting
-from .twiml import TWILIO_DEFAULT_HOLD_MUSIC, is_http_url
+from call_flows.register import letter_template
+from call_flows.errors import InvalidInput
+from call_flows.models import Setting
+from call_flows.calls.twiml import TWILIO_DEFAULT_HOLD_MUSIC, is_http_url
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Checks on free text and enumerations shared by the services (hostile or oversized input)."""
-from .errors import InvalidInput
+from call_flows.errors import InvalidInput
 
 WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
 IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")

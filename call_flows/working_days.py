@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 import holidays
 
-from .clock import local_date, org_zone
+from call_flows.clock import local_date, org_zone
 
 END_OF_DAY = time(17, 0)
 

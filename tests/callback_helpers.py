@@ -44,7 +44,7 @@ def post(client, path, who, body=None):
 
 def run_due(app, now):
     """Run the outbox jobs due at `now`, as a worker would when the clock gets there."""
-    from call_flows import outbox
+    from call_flows.jobs import outbox
 
     session = app.extensions["sessionmaker"]()
     try:

@@ -7,7 +7,7 @@ from app.db import db_session
 from call_flows.clock import utcnow
 from call_flows.models import (Call, CallbackTask, CallWarning, Customer, CustomerPhone, Incident, RegisterEntry, Team,
                                Termination, User)
-from call_flows.trends import week_of
+from call_flows.incidents.trends import week_of
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 # The trends page reads the clock, so history is written relative to this week's Monday.

@@ -1,12 +1,12 @@
 """Issue 14.2 and 14.4: users and teams in the browser (/admin/users) and changing one's own password
-(/account/password). Page tests through the test client; sessions and tokens end as call_flows.accounts
+(/account/password). Page tests through the test client; sessions and tokens end as call_flows.staff.accounts
 says."""
 import re
 
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import passwords
+from call_flows.staff import passwords
 from call_flows.models import Team, User
 from tests.callback_helpers import terminated_call
 from tests.page_helpers import sign_in

@@ -3,10 +3,10 @@ the live event stream (in-process and Redis pub/sub) and escaping of hostile tex
 from app.db import db_session
 from app.events import publish
 from app.pages.live import stream_events
-from call_flows import board
+from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.live_scope import Reader
+from call_flows.staff.live_scope import Reader
 from call_flows.models import Team, User
 from tests.conftest import make_app
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in

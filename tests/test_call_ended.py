@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from app.simulator import signed_post
-from call_flows import effects
+from call_flows.jobs import effects
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, PlatformAction, Termination
-from call_flows.platform import TwilioPlatform
-from call_flows.platform_faults import CallerGone
+from call_flows.platform.adapters import TwilioPlatform
+from call_flows.platform.faults import CallerGone
 from tests.callback_helpers import post
 from tests.page_helpers import sign_in
 

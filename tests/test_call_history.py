@@ -4,7 +4,7 @@ call is: a line manager or supervisor sees their teams' calls, an admin every ca
 import pytest
 from sqlalchemy import select
 
-from call_flows import call_history
+from call_flows.calls import history as call_history
 from call_flows.models import AuditLog, RegisterEntry
 from app.db import db_session
 from tests.page_helpers import accept, add_marker

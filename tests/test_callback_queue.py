@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from call_flows import settings as org_settings
-from call_flows.callback_work import claim
+from call_flows.callbacks.work import claim
 from call_flows.clock import utcnow
 from call_flows.errors import AlreadyClaimed
 from call_flows.models import Call, CallbackTask, CaseNote, PlatformAction, User
@@ -273,7 +273,7 @@ def test_dial_job_retried_after_a_twilio_outage_places_exactly_one_call(twilio_a
     """Every Twilio request is made by a job that can be retried without calling twice."""
     from datetime import timedelta
 
-    from call_flows import outbox
+    from call_flows.jobs import outbox
     from call_flows.models import OutboxJob
     from tests.conftest import Staff
 

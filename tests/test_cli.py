@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from app.pages.live import stream_events
-from call_flows.live_scope import reader_for
+from call_flows.staff.live_scope import reader_for
 from call_flows.models import Call, User
 from tests.browser.conftest import LiveServer
 from tests.conftest import make_app

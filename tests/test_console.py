@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import console, recovery
+from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import AuditLog, EmailDelivery, RecoveryPeriod, User

@@ -10,7 +10,7 @@ import pytest
 from app.db import db_session
 from call_flows import settings as org_settings
 from call_flows.errors import InvalidInput
-from call_flows.twiml import TWILIO_DEFAULT_HOLD_MUSIC
+from call_flows.calls.twiml import TWILIO_DEFAULT_HOLD_MUSIC
 from tests.conftest import Staff
 from tests.twilio_standin import form
 

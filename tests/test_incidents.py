@@ -61,7 +61,7 @@ def test_i4_security_desk_only_when_there_was_a_breach(mail_app, people):
 
 
 def test_i4_a_failed_email_is_retried_and_sent_once(mail_app, people, tmp_path):
-    from call_flows import outbox
+    from call_flows.jobs import outbox
     from call_flows.clock import utcnow
     from datetime import timedelta
 

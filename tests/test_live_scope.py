@@ -9,7 +9,7 @@ import pytest
 from app.events import publish
 from app.pages.live import stream_events
 from app.simulator import new_call_sid, signed_post
-from call_flows.live_scope import Reader, may_see, reader_for
+from call_flows.staff.live_scope import Reader, may_see, reader_for
 
 READERS = ("owner", "colleague", "lead", "supervisor_a", "handler_b", "supervisor_b", "supervisor_all")
 TEAM_A = {"owner", "colleague", "lead", "supervisor_a", "supervisor_all"}

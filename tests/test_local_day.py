@@ -11,7 +11,9 @@ import time_machine
 from app.config import from_env
 from app.db import db_session, ring_connection
 from app.simulator import new_call_sid, signed_post
-from call_flows import clock, ring, trends
+from call_flows import clock
+from call_flows.calls import ring
+from call_flows.incidents import trends
 from call_flows import settings as org_settings
 from call_flows.phone import classify_caller
 
@@ -144,7 +146,7 @@ def test_an_unknown_org_timezone_fails_at_start_up():
 
 
 def test_r4_exported_register_dates_are_the_local_calendar_date():
-    from call_flows.register_export import _day
+    from call_flows.register.export import _day
 
     assert _day(utc(2026, 6, 30, 23, 30)) == "2026-07-01"  # 00:30 London on 1 July
     assert _day(utc(2026, 10, 25, 23, 30)) == "2026-10-25"  # 23:30 GMT, after the clocks went back

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import board, incident_records
+from call_flows.calls import board
+from call_flows.incidents import records as incident_records
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.labels import VOCABULARIES, label

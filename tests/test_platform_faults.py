@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.db import db_session
 from app.simulator import new_call_sid, signed_post
-from call_flows import outbox
+from call_flows.jobs import outbox
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, OutboxJob, Termination
-from call_flows.platform_faults import (CallerGone, PlatformRefused, PlatformUnavailable, from_rest_error,
+from call_flows.platform.faults import (CallerGone, PlatformRefused, PlatformUnavailable, from_rest_error,
                                         retry_after_seconds)
 from tests.conftest import Staff
 
@@ -93,7 +93,7 @@ def test_t3_termination_of_a_caller_who_hung_up_is_caller_left_and_still_writes_
 
 
 def test_console_says_the_caller_had_already_gone(twilio_app, twilio_http, live_call):
-    from call_flows import console
+    from call_flows.calls import console
     from call_flows import settings as org_settings
     from call_flows.clock import utcnow
     from call_flows.models import User

@@ -94,7 +94,7 @@ def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_ret
 
 def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
     """The business key keeps one job per effect (on PostgreSQL one INSERT ... ON CONFLICT)."""
-    from call_flows import outbox
+    from call_flows.jobs import outbox
 
     with app.app_context():
         session = db_session()

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from app import events
 from app.db import db_session
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
-from call_flows.register_export import guard
-from call_flows.register_import import check
+from call_flows.register.export import guard
+from call_flows.register.spreadsheet import check
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"
 TODAY = datetime.now(timezone.utc).date()

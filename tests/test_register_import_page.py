@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from app.jobs import run_inline
-from call_flows import register_import_run
+from call_flows.register import import_run as register_import_run
 from call_flows.models import AuditLog, CustomerPhone, OutboxJob, RegisterEntry
 from call_flows.models.imports import RegisterImportRun
 

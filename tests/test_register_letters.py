@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import register_letters, register_panel
+from call_flows.register import letters as register_letters, panel as register_panel
 from call_flows import settings as org_settings
 from call_flows.errors import InvalidInput
 from call_flows.models import RegisterEntry, RegisterLetter, Setting, User

@@ -10,7 +10,7 @@ from app.db import db_session
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import Call
-from call_flows.restrictions import routing_for
+from call_flows.calls.restricted import routing_for
 from tests.register_helpers import CALLER, in_force, incident_from_call, panel
 
 

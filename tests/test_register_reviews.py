@@ -4,7 +4,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.db import db_session
-from call_flows import register_letters, register_panel, register_reviews
+from call_flows.register import letters as register_letters, panel as register_panel, reviews as register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import EmailDelivery, RegisterEntry, RegisterReminder, User

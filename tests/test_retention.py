@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from app.simulator import signed_post
-from call_flows import trends
+from call_flows.incidents import trends
 from call_flows.clock import utcnow
-from call_flows.incident_records import summary
+from call_flows.incidents.records import summary
 from call_flows.phone import mask
 from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailDelivery, Incident, PlatformAction,
                               RegisterImportRun, Termination, WebhookReceipt)

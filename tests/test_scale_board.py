@@ -4,7 +4,7 @@ each entry behind a marker once per supervisor and call."""
 from sqlalchemy import event, select
 
 from app.db import db_session
-from call_flows import board
+from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import AuditLog, Call, RegisterEntry, Team, User

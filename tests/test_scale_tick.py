@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import register_rules, register_reviews
+from call_flows.register import rules as register_rules, reviews as register_reviews
 from call_flows.models import Customer, RegisterEntry
 
 UTC = timezone.utc

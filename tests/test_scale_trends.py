@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from call_flows import settings as org_settings
-from call_flows import trends
+from call_flows.incidents import trends
 from call_flows.models import Call, CallWarning, Incident, Team, Termination
 from tests.page_helpers import History
 

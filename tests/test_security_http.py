@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 from app import config as app_config
 from app.db import db_session
 from app.simulator import new_call_sid, signed_post
-from call_flows import passwords
+from call_flows.staff import passwords
 from call_flows.clock import utcnow
 from call_flows.models import Call, User
 from call_flows.models.imports import RegisterImportRun

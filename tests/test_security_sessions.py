@@ -7,7 +7,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.db import db_session
-from call_flows import passwords
+from call_flows.staff import passwords
 from call_flows.clock import utcnow
 from call_flows.errors import InvalidInput
 from call_flows.models import StaffSession, User

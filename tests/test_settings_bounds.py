@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from app.cli.db_cmd import upgrade
 from app.db import db_session
-from call_flows import letter_template, register_letters
+from call_flows.register import letter_template, letters as register_letters
 from call_flows import settings as org_settings
 from call_flows.errors import InvalidInput
 from call_flows.models import Setting

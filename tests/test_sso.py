@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from call_flows.models import StaffSession, Team, User
-from call_flows.sso import SsoPolicy, parse_role_map, role_for
+from call_flows.staff.sso import SsoPolicy, parse_role_map, role_for
 from tests.oidc_provider import oidc_issuer, running_provider, set_claims, sso_config  # noqa: F401
 
 

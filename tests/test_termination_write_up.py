@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from app.jobs import commit_and_dispatch
-from call_flows import control, outbox
+from call_flows.calls import control
+from call_flows.jobs import outbox
 from call_flows.clock import utcnow
 from call_flows.models import CallbackTask, CaseNote, OutboxJob, Termination, User
-from call_flows.termination_write_up import WRITE_UP_GRACE, guard_key
+from call_flows.calls.write_up import WRITE_UP_GRACE, guard_key
 from tests.test_press_path import _queued_tasks, queued_app  # noqa: F401  (fixture)
 from tests.test_reliability import _warned_call
 

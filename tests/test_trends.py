@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.db import db_session
 from call_flows import settings as org_settings
-from call_flows import trends
+from call_flows.incidents import trends
 from call_flows.clock import utcnow
 from call_flows.models import Team
 from tests.page_helpers import HOSTILE, MONDAY, History, seed, sign_in

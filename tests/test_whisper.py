@@ -87,7 +87,7 @@ def test_whisper_wording_is_an_organisation_setting(twilio_app, twilio_http, han
 
 
 def test_c3_restricted_caller_whisper_names_the_restriction(twilio_app, handler):
-    from call_flows import whisper
+    from call_flows.calls import whisper
 
     flags = {"flagged": True, "marker": None, "restricted": True, "signals": ["repeat_warnings"]}
     text = whisper.whisper_text(flags, org_settings.DEFAULTS)
@@ -95,7 +95,7 @@ def test_c3_restricted_caller_whisper_names_the_restriction(twilio_app, handler)
 
 
 def test_stored_whisper_wording_is_not_a_format_string():
-    from call_flows import whisper
+    from call_flows.calls import whisper
 
     settings = {**org_settings.DEFAULTS, "handler_whisper_flagged": "{flags} {flags.__class__} {0} {marker}"}
     assert whisper.whisper_text({"flagged": True, "marker": 3}, settings) == "marker 3 {flags.__class__} {0} {marker}"

@@ -2,8 +2,8 @@
 from `workers.jobs.tick`. Emails are outbox jobs, handed over after the commit."""
 from app.events import publish
 from app.jobs import dispatch
-from call_flows import deadlines
-from call_flows import outbox
+from call_flows.incidents import deadlines
+from call_flows.jobs import outbox
 from call_flows import settings as org_settings
 
 from .schedules import periodic

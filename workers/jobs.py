@@ -1,6 +1,6 @@
 """RQ job functions. Each is a few lines: build the context, call one service."""
-import call_flows.all_tasks  # noqa: F401  (registers the outbox tasks)
-from call_flows import outbox
+import call_flows.jobs.all_tasks  # noqa: F401  (registers the outbox tasks)
+from call_flows.jobs import outbox
 
 from app.jobs import dispatch
 

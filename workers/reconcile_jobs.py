@@ -1,8 +1,8 @@
-"""Every minute: settle calls whose status callbacks never came, by asking Twilio (call_flows/reconcile.py)."""
+"""Every minute: settle calls whose status callbacks never came, by asking Twilio (call_flows/calls/reconcile.py)."""
 from datetime import timedelta
 
 from app.events import publish
-from call_flows import reconcile
+from call_flows.calls import reconcile
 
 from .schedules import periodic
 

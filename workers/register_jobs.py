@@ -6,7 +6,8 @@ once), takes `now` from the caller so tests control the clock, and commits its o
 import logging
 
 from app.jobs import dispatch
-from call_flows import outbox, register_privacy, register_reviews
+from call_flows.jobs import outbox
+from call_flows.register import privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
 
 from .schedules import periodic

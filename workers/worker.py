@@ -40,8 +40,8 @@ class CallguardWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
         app = worker_app()
         prepare(app)
-        if app.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/outbox.py LEASE_S)
-            from call_flows import outbox
+        if app.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/outbox.py LEASE_S)
+            from call_flows.jobs import outbox
 
             outbox.LEASE_S = app.config["OUTBOX_LEASE_S"]
         log.info("callguard app prepared for jobs")

@@ -30,7 +30,7 @@ def put_setting(key):
 @roles_required("admin")
 def revoke_user_sessions(username):
     """10.8: an administrator ends every browser session of a user at once (they sign in again)."""
-    from call_flows import accounts
+    from call_flows.staff import accounts
     from call_flows.clock import utcnow
 
     session = db_session()

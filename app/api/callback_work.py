@@ -1,9 +1,9 @@
 """Working a callback task (M1, M2): claim, release, dial, outcome, cancel, reassign, deputy."""
 from flask import current_app, jsonify
 
-from call_flows import callback_calls, callback_work
+from call_flows.callbacks import dialling as callback_calls, work as callback_work
 from call_flows import settings as org_settings
-from call_flows.callbacks import task_json
+from call_flows.callbacks.queue import task_json
 from call_flows.clock import utcnow
 
 from ..auth import current_staff, roles_required

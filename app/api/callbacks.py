@@ -1,7 +1,7 @@
 """The line manager's callback queue (T5, M1)."""
 from flask import jsonify
 
-from call_flows.callbacks import queue_for, task_json
+from call_flows.callbacks.queue import queue_for, task_json
 from call_flows.clock import utcnow
 
 from ..auth import current_staff, roles_required

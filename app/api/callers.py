@@ -1,8 +1,8 @@
-"""GET /api/v1/callers/{phone}: a caller's flags as the role may see them (R9; call_flows/callers.py)."""
+"""GET /api/v1/callers/{phone}: a caller's flags as the role may see them (R9; call_flows/calls/callers.py)."""
 from flask import current_app, jsonify
 
 from call_flows import settings as org_settings
-from call_flows.callers import flags_for
+from call_flows.calls.callers import flags_for
 from call_flows.clock import utcnow
 from call_flows.errors import NotFound
 from call_flows.phone import to_e164

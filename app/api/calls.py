@@ -1,9 +1,9 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
 from flask import current_app, jsonify, request
 
-from call_flows import control
-from call_flows.call_detail import call_detail
-from call_flows.call_history import Search, history
+from call_flows.calls import control
+from call_flows.calls.detail import call_detail
+from call_flows.calls.history import Search, history
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import Call
@@ -104,7 +104,7 @@ def _ran_inline(session, act, to_json) -> dict | None:
 
 
 def _event_scope(session, call_id: int) -> dict:
-    """Who may see a call's event (call_flows.live_scope), read in the request's transaction: after
+    """Who may see a call's event (call_flows.staff.live_scope), read in the request's transaction: after
     commit the call would be read again (9.16: no round trip more than needed on a press's path)."""
     call = session.get(Call, call_id)
     return {"handler_id": call.handler_id, "team_id": call.team_id}

@@ -1,7 +1,7 @@
 """GET /api/v1/cases/{reference}/notes (M3; R9: only the notes the person may see, else 404)."""
 from flask import jsonify
 
-from call_flows.cases import case_notes as visible_case_notes
+from call_flows.incidents.cases import case_notes as visible_case_notes
 
 from ..auth import current_staff, roles_required
 from ..db import db_session

@@ -2,10 +2,10 @@
 There is no way to delete one (I6)."""
 from flask import jsonify
 
-from call_flows import deadlines, incident_records
+from call_flows.incidents import deadlines, records as incident_records
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.mail import deliveries_for
+from call_flows.jobs.mail import deliveries_for
 from call_flows.models.incidents_extra import IncidentNotDeletable
 
 from ..auth import current_staff, roles_required

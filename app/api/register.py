@@ -6,10 +6,10 @@ register_customers.py.
 """
 from flask import current_app, jsonify, request
 
-from call_flows import register_letters, register_panel, register_privacy, register_reviews
+from call_flows.register import letters as register_letters, panel as register_panel, privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.shown import entries_shown
+from call_flows.register.shown import entries_shown
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -125,7 +125,7 @@ def put_template():
     session = db_session()
     text = register_letters.validate_template(body.template)
     org_settings.save(session, "register_letter_template", text)
-    from call_flows.callers import audit
+    from call_flows.calls.callers import audit
     audit(session, current_staff(), "update", "letter_template", None, utcnow())
     commit_and_dispatch(session)
     return jsonify({"template": text})

@@ -2,13 +2,14 @@
 repeat-caller signals (R10, C2) and the anonymised counts left by the retention purge."""
 from flask import current_app, jsonify
 
-from call_flows import contact_restrictions, register_privacy, signals
+from call_flows.register import restrictions as contact_restrictions, privacy as register_privacy
+from call_flows.calls import signals
 from call_flows import settings as org_settings
-from call_flows.callers import audit
+from call_flows.calls.callers import audit
 from call_flows.clock import utcnow
 from call_flows.errors import NotFound
 from call_flows.models import Customer
-from call_flows.register_panel import attach_phones, phones_e164
+from call_flows.register.panel import attach_phones, phones_e164
 
 from ..auth import current_staff, roles_required
 from ..db import db_session

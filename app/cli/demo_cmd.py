@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from call_flows.models import User
-from call_flows.passwords import hash_password
+from call_flows.staff.passwords import hash_password
 
 from ..db import db_session
 from .users_cmd import add_user

@@ -13,9 +13,9 @@ from flask.cli import with_appcontext
 
 from call_flows.clock import utcnow
 from call_flows.errors import Conflict
-from call_flows.register_export import export
-from call_flows.register_import import check, decode
-from call_flows.register_store import Stored, store
+from call_flows.register.export import export
+from call_flows.register.spreadsheet import check, decode
+from call_flows.register.store import Stored, store
 
 from ..db import db_session
 

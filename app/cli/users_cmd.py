@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from call_flows import accounts, staff_admin
+from call_flows.staff import accounts, admin as staff_admin
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES, User
@@ -60,7 +60,7 @@ def _user(session, username: str) -> User:
 @with_appcontext
 def set_password(username):
     """Set a password, read from standard input (first line). At least 12 characters and not a common
-    or easily guessed password (call_flows.passwords)."""
+    or easily guessed password (call_flows.staff.passwords)."""
     session = db_session()
     user = _user(session, username)
     password = sys.stdin.readline().rstrip("\r\n")

@@ -1,12 +1,12 @@
 """/account/password: change your own password (issue 14.4, CONTRACT "Pages").
 
-The current password is required and the policy of `call_flows.passwords` applies; every other browser
+The current password is required and the policy of `call_flows.staff.passwords` applies; every other browser
 session of the person ends, this one continues. People who sign in by single sign-on have no local
 password here and are told so.
 """
 from flask import flash, redirect, render_template, request, session, url_for
 
-from call_flows import staff_admin
+from call_flows.staff import admin as staff_admin
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES

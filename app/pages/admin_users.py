@@ -8,9 +8,10 @@ the same service as `POST /api/v1/callbacks/{id}/reassign`. Each form calls one 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from call_flows import callback_work, staff_admin
-from call_flows.accounts import live_counts
-from call_flows.callbacks import every_queue
+from call_flows.callbacks import work as callback_work
+from call_flows.staff import admin as staff_admin
+from call_flows.staff.accounts import live_counts
+from call_flows.callbacks.queue import every_queue
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, NotFound
 from call_flows.labels import ROLES as ROLE_LABELS

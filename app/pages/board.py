@@ -2,7 +2,7 @@
 live event stream."""
 from flask import jsonify, render_template, request
 
-from call_flows import board
+from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 

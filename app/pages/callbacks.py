@@ -2,9 +2,10 @@
 Each action calls the same service as the JSON API, then returns to the task on the page."""
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from call_flows import callback_calls, callback_view, callback_work, control
+from call_flows.callbacks import dialling as callback_calls, view as callback_view, work as callback_work
+from call_flows.calls import control
 from call_flows import settings as org_settings
-from call_flows.callbacks import deputising_for
+from call_flows.callbacks.queue import deputising_for
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.labels import label

@@ -1,15 +1,15 @@
 """/calls (CONTRACT: call history and search, issue 14.1) and /calls/<CallSid> (the call's timeline).
-The services decide what each person sees (call_flows/call_history.py, call_flows/call_timeline.py)."""
+The services decide what each person sees (call_flows/calls/history.py, call_flows/calls/timeline.py)."""
 from flask import current_app, render_template, request
 from sqlalchemy import select, true
 
 from call_flows import settings as org_settings
-from call_flows.call_history import HISTORY_ROLES, REGISTER_ROLES, Search, history
-from call_flows.call_timeline import timeline
+from call_flows.calls.history import HISTORY_ROLES, REGISTER_ROLES, Search, history
+from call_flows.calls.timeline import timeline
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES, Team
-from call_flows.visibility import teams_in_view
+from call_flows.staff.visibility import teams_in_view
 
 from ..auth import current_staff
 from ..db import db_session

@@ -2,7 +2,7 @@
 stream and the end of a recovery period. Warn, terminate, accept and need use the staff API."""
 from flask import jsonify, render_template
 
-from call_flows import console, recovery
+from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS

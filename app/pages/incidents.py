@@ -3,11 +3,11 @@ acknowledgement in their own session (I3), the senior officer's police decision 
 status of each email sent about it. There is no delete (I6)."""
 from flask import flash, redirect, render_template, request, url_for
 
-from call_flows import deadlines, incident_records
+from call_flows.incidents import deadlines, records as incident_records
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
-from call_flows.mail import deliveries_for
+from call_flows.jobs.mail import deliveries_for
 from call_flows.models import ROLES, Call, User
 
 from ..auth import current_staff

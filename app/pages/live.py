@@ -8,7 +8,7 @@ import time
 
 from flask import Response, current_app, request
 
-from call_flows.live_scope import Reader, may_see, reader_for
+from call_flows.staff.live_scope import Reader, may_see, reader_for
 
 from .. import events
 from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
@@ -41,7 +41,7 @@ def client_gone(sock) -> bool:
 
 def stream_events(app, reader: Reader, lifetime: float = LIFETIME_S, heartbeat: float = HEARTBEAT_S, sock=None,
                   subscription=None):
-    """A generator of SSE text carrying only the events `reader` may see (call_flows.live_scope).
+    """A generator of SSE text carrying only the events `reader` may see (call_flows.staff.live_scope).
     Subscribes before returning (or uses `subscription`), so nothing published afterwards is missed.
     Ends after `lifetime` seconds, or within about a second of the client going away (`sock`: the
     connection's socket)."""

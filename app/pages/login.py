@@ -6,7 +6,7 @@ attempt checks a password hash, known user or not, so neither answers nor timing
 from flask import redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from call_flows import passwords
+from call_flows.staff import passwords
 from call_flows.models import User
 
 from ..access import public

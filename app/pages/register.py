@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from call_flows import incident_records, register_letters, register_panel, register_privacy, register_reviews
+from call_flows.incidents import records as incident_records
+from call_flows.register import letters as register_letters, panel as register_panel, privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
 from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
 from call_flows.labels import label
 from call_flows.models import User
 from call_flows.phone import split_numbers
-from call_flows.shown import entries_shown
+from call_flows.register.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session

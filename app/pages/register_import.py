@@ -8,12 +8,12 @@ from flask import Response, abort, current_app, jsonify, redirect, render_templa
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from call_flows import register_import_run
+from call_flows.register import import_run as register_import_run
 from call_flows.clock import utcnow
 from call_flows.errors import InvalidInput
 from call_flows.models.imports import RegisterImportRun
-from call_flows.register_export import audit_export, csv_lines, in_force_rows
-from call_flows.register_import import COLUMNS
+from call_flows.register.export import audit_export, csv_lines, in_force_rows
+from call_flows.register.spreadsheet import COLUMNS
 
 from ..auth import current_staff
 from ..db import db_session

@@ -6,14 +6,15 @@ import json
 from flask import Response, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from call_flows import contact_restrictions, register_letters, register_privacy, signals
+from call_flows.register import restrictions as contact_restrictions, letters as register_letters, privacy as register_privacy
+from call_flows.calls import signals
 from call_flows import settings as org_settings
-from call_flows.callers import audit
+from call_flows.calls.callers import audit
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError, InvalidInput, NotFound
 from call_flows.models import Customer, CustomerPhone, RegisterEntry, User
-from call_flows.register_panel import attach_phones, phones_e164
-from call_flows.shown import entries_shown
+from call_flows.register.panel import attach_phones, phones_e164
+from call_flows.register.shown import entries_shown
 
 from ..auth import current_staff
 from ..db import db_session

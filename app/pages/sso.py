@@ -4,7 +4,7 @@ import logging
 
 from flask import abort, redirect, render_template, session
 
-from call_flows.sso import SignInRefused
+from call_flows.staff.sso import SignInRefused
 
 from .. import sso
 from ..access import public

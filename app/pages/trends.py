@@ -6,7 +6,7 @@ import io
 from flask import Response, abort, render_template, request
 
 from call_flows import settings as org_settings
-from call_flows import trends
+from call_flows.incidents import trends
 from call_flows.clock import utcnow
 
 from ..db import db_session

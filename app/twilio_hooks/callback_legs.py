@@ -5,7 +5,8 @@ import logging
 from flask import request
 from sqlalchemy import select
 
-from call_flows import callback_twiml, status
+from call_flows.callbacks import twiml as callback_twiml
+from call_flows.calls import status
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, Termination
 

@@ -6,9 +6,9 @@ import logging
 from flask import request
 from sqlalchemy import select
 
-from call_flows import status, twiml
+from call_flows.calls import status, twiml
 from call_flows import settings as org_settings
-from call_flows.control import heard_a_warning
+from call_flows.calls.control import heard_a_warning
 from call_flows.models import Call, Termination
 
 from ..db import db_session

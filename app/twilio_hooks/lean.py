@@ -20,7 +20,7 @@ from flask import Flask
 from werkzeug.wrappers import Request
 
 from call_flows import settings as org_settings
-from call_flows import twiml
+from call_flows.calls import twiml
 
 from .signature import public_url, validator_for
 from .voice import answer_ring

@@ -3,7 +3,7 @@ import logging
 
 from flask import Response, current_app, request
 
-from call_flows import ring, status, twiml
+from call_flows.calls import ring, status, twiml
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.phone import classify_caller, mask

@@ -5,7 +5,7 @@ import logging
 from flask import abort
 
 from call_flows import settings as org_settings
-from call_flows import twiml, whisper
+from call_flows.calls import twiml, whisper
 from call_flows.clock import utcnow
 
 from ..db import db_session
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 @bp.post("/voice/whisper/<call_sid>/")
 @twilio_signed
 def handler_whisper(call_sid: str):
-    """TwiML for the handler's answered leg (call_flows.whisper.handler_leg). If the database fails the
+    """TwiML for the handler's answered leg (call_flows.calls.whisper.handler_leg). If the database fails the
     handler is still connected to the caller, without the whisper (DOMAIN principles)."""
     if not call_sid.isalnum() or len(call_sid) > 64:
         abort(404)

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
-from ..clock import as_utc
+from call_flows.clock import as_utc
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..errors import DomainError
-from .base import Base
-from .cases import Incident
+from call_flows.errors import DomainError
+from call_flows.models.base import Base
+from call_flows.models.cases import Incident
 
 
 class IncidentNotDeletable(DomainError):

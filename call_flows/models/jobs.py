@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from call_flows.models.base import Base
 
 
 class OutboxJob(Base):

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from call_flows.models.base import Base
 
 ROLES = ("call_handler", "line_manager", "supervisor", "panel_member", "admin")
 

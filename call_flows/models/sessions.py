@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from call_flows.models.base import Base
 
 
 class StaffSession(Base):
     """One signed-in browser session. The cookie holds a random secret; only its SHA-256 is stored here.
 
     A session is usable while `revoked_at` is null, `last_seen_at` is within the idle timeout and
-    `created_at` within the absolute timeout (see `call_flows.accounts`).
+    `created_at` within the absolute timeout (see `call_flows.staff.accounts`).
     """
 
     __tablename__ = "staff_sessions"

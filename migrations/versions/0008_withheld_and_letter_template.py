@@ -3,7 +3,7 @@
 Item 5: calls recorded before every Twilio placeholder was known (e.g. +86282452253, UNAVAILABLE)
 become withheld callers: no E.164 on the call, its warnings, termination and callback task, and no
 register number (customer_phones). Item 13: a stored R5 letter template written with `{name}`
-placeholders is rewritten to `{{ name }}` (call_flows.register_letters renders it sandboxed).
+placeholders is rewritten to `{{ name }}` (call_flows.register.letters renders it sandboxed).
 
 Revision ID: 0008
 Revises: 0007
@@ -36,7 +36,7 @@ def upgrade() -> None:
 
 
 def _migrate_letter_template(bind) -> None:
-    from call_flows.letter_template import upgrade_template
+    from call_flows.register.letter_template import upgrade_template
 
     row = bind.execute(sa.text("SELECT value FROM settings WHERE key = 'register_letter_template'")).first()
     if row is None:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from app.jobs import run_inline
-from call_flows import register_import_run
+from call_flows.register import import_run as register_import_run
 from call_flows.models import OutboxJob
 from tests.browser.conftest import axe_serious, sign_in
 

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select, text
 
 from app.db import db_session
-from call_flows import outbox
+from call_flows.jobs import outbox
 from call_flows.models import Call, CallWarning, OutboxJob, Termination
 from tests.test_platform_faults import _job, _run, _warn
 from workers.reconcile_jobs import reconcile_calls

@@ -1,0 +1,157 @@
+"""The supervisor's live board (issue 6; R1, R10, T1-T3, I7): a full snapshot that the page fetches
+on every (re)connect and after every live event, so a lost event or a restart never leaves the
+board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
+recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from call_flows.calls import recovery
+from call_flows.clock import as_utc
+from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
+from call_flows.labels import label
+from call_flows.staff.people import shown_names
+from call_flows.phone import area, call_label, mask
+from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
+from call_flows.register.shown import markers_shown
+
+RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
+RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
+MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
+LIVE = ("ringing", "queued", "in-progress")
+
+
+def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict) -> dict[str, object]:
+    """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
+    caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
+    if not callers:
+        return {}
+    values = ", ".join(f"(:c{i})" for i in range(len(callers)))
+    sql = (f"WITH v(caller) AS (VALUES {values}) " + FLAGS_SELECT.replace(":caller", "v.caller")
+           .replace("SELECT\n", "SELECT v.caller AS caller,\n", 1) + " FROM v")
+    params = {"now": now, **day_bounds(now, settings), **{f"c{i}": c for i, c in enumerate(callers)}}
+    return {row.caller: row for row in session.execute(text(sql), params)}
+
+
+def _flags(row, call: Call, settings: dict) -> dict:
+    """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
+    if row is None:
+        return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
+                "flagged": False}
+    calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
+    marker = row.marker or call.ring_marker
+    signals = repeat_signals(row.warnings, row.terminations, calls_before, settings)
+    return {"marker": marker, "marker_label": MARKERS.get(marker), "restricted": bool(row.restriction_id),
+            "restriction_id": row.restriction_id, "signals": signals,
+            "flagged": bool(marker or row.restriction_id or signals)}
+
+
+def caller_flags(session: Session, call: Call, now: datetime, settings: dict) -> dict:
+    """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
+    rows = _flags_many(session, [call.caller] if call.caller else [], now, settings)
+    return _flags(rows.get(call.caller), call, settings)
+
+
+def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
+    """A supervisor with a team watches that team; one without a team watches every team (None)."""
+    return [viewer.team_id] if viewer.team_id else None
+
+
+def call_cards(session: Session, calls: list[Call], now: datetime, settings: dict, teams: dict[int, Team],
+               names: dict[int, str]) -> list[dict]:
+    """The calls as the board and console show them, in order; numbers masked to their last 4 digits
+    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
+    ids = [c.id for c in calls]
+    warnings: dict[int, list[CallWarning]] = {i: [] for i in ids}
+    terminations: dict[int, Termination] = {}
+    if ids:
+        for w in session.scalars(select(CallWarning).where(CallWarning.call_id.in_(ids))
+                                 .order_by(CallWarning.created_at, CallWarning.id)):
+            warnings[w.call_id].append(w)
+        terminations = {t.call_id: t for t in session.scalars(select(Termination).where(Termination.call_id.in_(ids)))}
+    flags = _flags_many(session, list(dict.fromkeys(c.caller for c in calls if c.caller)), now, settings)
+    return [_card(c, warnings[c.id], terminations.get(c.id), _flags(flags.get(c.caller) if c.caller else None, c,
+                                                                     settings), teams, names) for c in calls]
+
+
+def call_card(session: Session, call: Call, now: datetime, settings: dict, teams: dict[int, Team],
+              names: dict[int, str]) -> dict:
+    """One call as the board and console show it (see `call_cards`)."""
+    return call_cards(session, [call], now, settings, teams, names)[0]
+
+
+def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict,
+          teams: dict[int, Team], names: dict[int, str]) -> dict:
+    team = teams.get(call.team_id) if call.team_id else None
+    card = {
+        "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
+        else call.caller_kind, "caller_kind": call.caller_kind,
+        # 14.8: two callers whose masked numbers end alike are told apart by area and call label
+        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
+        "started_at": as_utc(call.started_at).isoformat(),
+        "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
+        "handler": names.get(call.handler_id) if call.handler_id else None, "team_id": call.team_id,
+        "team": team.name if team else None, "site": team.site if team else None,
+        "need_noted": bool(call.needs_note),
+        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
+                     for w in warnings],
+        "termination": None, "serious": False,
+    }
+    card.update(flags)
+    if termination is not None:
+        serious = termination.immediate_reason == "threat_of_violence"  # I7
+        card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
+                               "reason_label": label("reason", termination.immediate_reason or termination.reason),
+                               "at": as_utc(termination.created_at).isoformat(),
+                               "platform_status": termination.platform_status}
+        card["serious"] = serious
+    return card
+
+
+def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team_id: int | None = None,
+             site: str | None = None) -> dict:
+    """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
+    everyone's until someone takes them, so they are always shown (CONTRACT /board)."""
+    team_ids = visible_team_ids(session, viewer)
+    teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
+    watched = [t for t in teams.values() if team_ids is None or t.id in team_ids]
+    chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
+    names = shown_names(session)
+
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                      Call.started_at > now - RING_STALE)
+                                   .order_by(Call.started_at)))
+    # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
+    # neither side scans the table of every call ever taken
+    on_board = select(Call.id).where(Call.status.in_(LIVE)).union(
+        select(Termination.call_id).where(Termination.created_at > now - RECENT_END))
+    team_calls = list(session.scalars(
+        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
+        .order_by(Call.answered_at.desc())))
+    cards = call_cards(session, team_calls, now, settings, teams, names)
+    cards.sort(key=lambda c: (not c["serious"], c["termination"] is None and not c["warnings"]))
+
+    serious = session.execute(
+        select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
+        .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
+        .order_by(Incident.opened_at.desc())).all()
+    ringing_cards = call_cards(session, ringing, now, settings, teams, names)
+    # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
+    markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
+                                    for c, card in zip(ringing + team_calls, ringing_cards + cards)], now, "board")
+    ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
+    return {
+        "at": now.isoformat(),
+        "filters": {"team_id": team_id, "site": site},
+        "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in watched],
+        "sites": sorted({t.site for t in watched if t.site}),
+        "serious_incidents": [{"id": i.id, "opened_at": as_utc(i.opened_at).isoformat(),
+                               "team": teams[i.team_id].name if i.team_id in teams else None,
+                               "handler": names.get(i.staff_id), "caller": mask(c.caller) if c else None,
+                               "case_reference": i.case_reference} for i, c in serious],
+        "ringing": ringing_cards,
+        "calls": cards,
+        "recovering": [r.as_dict() for r in recovery.recovering(session, now, chosen)],
+    }

@@ -1,0 +1,105 @@
+"""What the handler's console shows (issue 6; R1, R9, T1-T4): the call connected to them with its
+flags before they speak, the calls ringing that they could take, what the caller will hear on a
+warning or termination, the case-note fields the service can fill (T4), and their recovery time."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from call_flows.calls import recovery
+from call_flows.calls.board import RECENT_END, RING_STALE, call_card
+from call_flows.clock import as_utc
+from call_flows.calls.control import heard_a_warning
+from call_flows.labels import label
+from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from call_flows.staff.people import shown_names
+from call_flows.register.shown import markers_shown, shown_once
+from call_flows.calls.status import FINAL as ENDED
+from call_flows.calls.twiml import final_notice
+
+SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
+
+
+def current_call(session: Session, user: User, now: datetime) -> Call | None:
+    """The handler's live call, or the call they ended for behaviour in the last few minutes."""
+    just_ended = select(Termination.call_id).where(Termination.created_at > now - SHOW_ENDED)
+    live = Call.status.not_in(ENDED) & Call.id.not_in(select(Termination.call_id))
+    return session.scalar(select(Call).where(Call.handler_id == user.id, Call.started_at > now - timedelta(hours=8),
+                                             or_(live, Call.id.in_(just_ended)))
+                          .order_by(Call.answered_at.desc(), Call.id.desc()).limit(1))
+
+
+def register_detail(session: Session, e164: str | None, now: datetime, viewer: User | None = None,
+                    since: datetime | None = None) -> dict:
+    """R9: a handler sees the marker's precautions and the restriction's terms, nothing more; the view
+    is logged once per call (`since` = the call's start), however often the console refreshes."""
+    if not e164:
+        return {"precautions": None, "restriction": None}
+    customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
+    if customer_id is None:
+        return {"precautions": None, "restriction": None}
+    entry = session.scalar(select(RegisterEntry).where(
+        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+        RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
+    active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
+                                                      Restriction.status == "active")
+                            .order_by(Restriction.id.desc()).limit(1))
+    if entry is not None and viewer is not None and since is not None:
+        shown_once(session, viewer, entry.id, since, now, "console")
+    return {"precautions": entry.precautions if entry else None,
+            "restriction": {"kind": active.kind, "kind_label": label("restriction", active.kind),
+                            "detail": active.detail} if active else None}
+
+
+def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict:
+    """T4: what the service knows, so the handler only completes the rest."""
+    told = [f"{as_utc(w.created_at):%H:%M} UTC: warned that the call would not continue unless their behaviour "
+            f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
+    told.append(f"Told the call would now end: \"{termination_message}\"")
+    said = [w.detail for w in warnings if w.detail]
+    return {"case_reference": f"CALL-{call.call_sid}", "spoke_to": "", "query": "",
+            "told_customer": "; ".join(told), "customer_said_or_did": "; ".join(said),
+            "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
+                      "handler": handler.shown_name, "warnings": len(warnings)}}
+
+
+def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
+    """The console's full state; fetched on load, on every live event and on (re)connect."""
+    teams = {t.id: t for t in session.scalars(select(Team))}
+    names = shown_names(session)
+    call = current_call(session, user, now)
+    card = None
+    if call is not None:
+        card = call_card(session, call, now, settings, teams, names)
+        card["caller_full"] = call.caller  # the handler's own call: the full number, for the case
+        card["needs_note"] = call.needs_note  # T2
+        warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
+                                        .order_by(CallWarning.created_at)))
+        card["warnings"] = [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                             "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
+                             "platform_status": w.platform_status} for w in warnings]
+        card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
+        # T3: the final notice the caller will really hear (after a warning they heard, or the immediate one)
+        text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
+        card["final_notice"] = {"text": text, "recording": bool(recording_url)}
+        card["note"] = note_prefill(call, warnings, user, text)
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+                                                      Call.started_at > now - RING_STALE).order_by(Call.started_at)))
+    ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
+    # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
+    markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
+                                  for c, card in zip(ringing, ringing_cards)], now, "console")
+    period = recovery.current(session, user.id, now)
+    return {
+        "at": now.isoformat(),
+        "call": card,
+        "ringing": ringing_cards,
+        "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
+                     "minutes": settings["recovery_minutes"]} if period else None,
+        "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],
+                     "warning_recording": bool(settings["warning_recording_url"]),
+                     "termination_recording": bool(settings["termination_recording_url"]),
+                     "immediate_termination": settings["immediate_termination_message"],
+                     "immediate_termination_recording": bool(settings["immediate_termination_recording_url"])},
+        "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
+    }

@@ -1,0 +1,236 @@
+"""The handler's controls on a live call: accept, warn (T1), need noted (T2), terminate (T3-T5)."""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_flows.jobs import outbox
+from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
+from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
+from call_flows.calls.status import why_ended
+from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
+from call_flows.staff.visibility import may_see_call
+
+NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
+
+
+def get_call(session: Session, call_sid: str) -> Call:
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None:
+        raise NotFound(f"no call {call_sid}")
+    return call
+
+
+def heard_a_warning(session: Session, call_id: int) -> bool:
+    """T3: whether the caller has heard a warning on this call, which decides the final notice
+    (twiml.final_notice): "you were warned" only when a warning was really played."""
+    return session.scalar(select(CallWarning.id).where(CallWarning.call_id == call_id,
+                                                       CallWarning.platform_status == "played").limit(1)) is not None
+
+
+def _check_may_act(session: Session, call: Call, user: User) -> None:
+    """The call's own handler, or a supervisor who watches the call's team (CONTRACT staff API).
+    R9: someone who may not see the call is told it does not exist (404, as for an unknown CallSid);
+    a call nobody has taken yet has no handler to protect, so no one warns or ends it (409)."""
+    if call.handler_id is not None and call.handler_id == user.id:
+        return
+    if not may_see_call(session, user, call):
+        raise NotFound(f"no call {call.call_sid}")
+    if call.handler_id is None:
+        raise Conflict("nobody has taken this call yet", code="not_answered")
+    if user.role != "supervisor":
+        raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
+
+
+def check_live(session: Session, call: Call) -> None:
+    """Every act on a call (accept, warn, need, terminate) is refused once it has ended or was
+    terminated: CallEnded (409 `call_ended`, CONTRACT), so nothing is recorded as said or heard."""
+    reason = why_ended(session, call)
+    if reason:
+        raise CallEnded(f"{reason}: nothing more can be done on this call")
+
+
+def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
+    """The handler takes a ringing call; the platform rings them into the call's conference.
+    Raises CallEnded on a call that is over, Conflict `already_accepted` if another handler has it."""
+    call = get_call(session, call_sid)
+    if call.handler_id and call.handler_id != user.id and not may_see_call(session, user, call):
+        # R9: another team's call says nothing of what became of it (not even that it ended, or why)
+        raise Conflict("another handler has taken this call", code="already_accepted")
+    check_live(session, call)
+    if call.handler_id and call.handler_id != user.id:
+        raise Conflict("another handler has taken this call", code="already_accepted")
+    if call.handler_id == user.id:
+        return call
+    call.handler_id = user.id
+    call.team_id = user.team_id
+    call.status = "in-progress"
+    call.answered_at = call.answered_at or now
+    session.flush()
+    if user.phone:
+        outbox.record(session, f"connect-{call.id}-{user.id}", "connect_handler",
+                      {"call_id": call.id, "user_id": user.id}, now=now)
+    return call
+
+
+def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
+    """T2: the handler records that a disability or need may be involved; managers see it.
+    Raises CallEnded once the call is over (the need is then part of the case note, T4)."""
+    call = get_call(session, call_sid)
+    _check_may_act(session, call, user)
+    check_live(session, call)
+    call.needs_note = clean_text(text, "need", required=True, max_len=1000)
+    return call
+
+
+def _incident_for(session: Session, call: Call, now: datetime, serious: bool = False) -> Incident:
+    """I6: one incident record per warned or terminated call, opened the first time. A manager's
+    callback call (M2) has none of its own: it is recorded on the incident of the call it is about."""
+    callback = callback_of(session, call)
+    if callback is not None and callback.incident_id:
+        incident = session.get(Incident, callback.incident_id)
+        incident.serious = incident.serious or serious
+        return incident
+    if callback is not None and callback.call_id:
+        call = session.get(Call, callback.call_id)
+    incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
+    if incident is None:
+        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status="open",
+                            serious=serious, opened_at=now, details={})
+        session.add(incident)
+        session.flush()
+    elif serious:
+        incident.serious = True
+    return incident
+
+
+def warn(session: Session, call_sid: str, user: User, reason, detail, now: datetime) -> CallWarning:
+    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on.
+    Raises CallEnded on a call that has ended or was terminated: no warning is stored or played."""
+    reason = choice(reason, "reason", WARNING_REASONS)
+    detail = clean_text(detail, "detail")
+    call = get_call(session, call_sid)
+    _check_may_act(session, call, user)
+    check_live(session, call)
+    warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
+                          given_by_id=user.id, created_at=now, platform_status="pending")
+    session.add(warning)
+    session.flush()
+    _incident_for(session, call, now)
+    outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
+    return warning
+
+
+def _same_act(session: Session, existing: Termination, act: dict) -> Termination:
+    """CONTRACT: repeating a termination returns the same termination. A repeat may leave optional
+    parts out, but anything it does say must agree with what was stored: a different request on a
+    terminated call (another reason, an immediate reason added, other note text) is refused, not
+    silently answered with the old one."""
+    from call_flows.calls.write_up import pending_fields  # it builds on this module
+
+    note = session.get(CaseNote, existing.case_note_id) if existing.case_note_id else None
+    fields = note.fields if note else (pending_fields(session, existing.id) or {})  # written up after the notice
+    stored = {"reason": existing.reason, "immediate_reason": existing.immediate_reason,
+              "immediate_detail": existing.immediate_detail, "case_reference": existing.case_reference,
+              **fields}
+    if any(value is not None and stored.get(key) != value for key, value in act.items()):
+        raise CallEnded(f"the call was already ended for behaviour (termination {existing.id}) with other "
+                        "details; nothing was changed. Add anything further to the case note or incident record")
+    return existing
+
+
+@dataclass
+class TerminationResult:
+    termination: Termination
+    created: bool
+
+
+def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
+              case_reference, note, now: datetime, callback_due_hours: int, recovery_minutes: int = 0,
+              hand_over: Callable[[Session], None] | None = None) -> TerminationResult:
+    """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
+    open the incident record and queue the line manager's callback.
+
+    A repeat whose every stated part agrees with the stored termination (parts left out agree)
+    returns the same termination (created=False). Raises CallEnded when the call is over, or when it was already
+    terminated by a different act (what this request says would otherwise be dropped unseen);
+    WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields.
+    `recovery_minutes`: the handler's recovery period (issue 6; 0 = none). `hand_over(session)`, when
+    given, commits and hands over the jobs recorded so far: it is called once the termination and its
+    final notice are recorded, before the write-up (call_flows.calls.write_up, 9.16), which then
+    runs in a second transaction the caller commits. Without it everything is one transaction."""
+    from call_flows.calls.write_up import record_guard, write_up, write_up_guarded  # it builds on this module
+    call = get_call(session, call_sid)
+    reason = choice(reason, "reason", WARNING_REASONS)
+    immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
+    immediate_detail = clean_text(immediate_detail, "immediate_detail")
+    if immediate_detail and not immediate_reason:
+        raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
+                           "(T3) or leave the detail out")
+    if immediate_reason == "other_serious" and not immediate_detail:
+        raise InvalidInput("immediate_reason other_serious needs immediate_detail")
+    given_reference = clean_text(case_reference, "case_reference", max_len=64)
+    callback = callback_of(session, call)  # M2: ending the manager's callback belongs to that callback
+    case_reference = given_reference or (callback.case_reference if callback else f"CALL-{call.call_sid}")
+    fields = note_fields(note, NOTE_FIELDS)
+    _check_may_act(session, call, user)  # R9: before anything about the call is answered
+    act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
+           "case_reference": given_reference, **fields}
+    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
+    if existing:
+        return TerminationResult(_same_act(session, existing, act), created=False)
+    check_live(session, call)
+    warned = session.scalar(select(CallWarning.id).where(CallWarning.call_id == call.id).limit(1)) is not None
+    if not warned and not immediate_reason:  # T3: terminate only after a warning
+        raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
+    termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
+                              immediate_detail=immediate_detail, case_reference=case_reference,
+                              terminated_by_id=user.id, created_at=now, platform_status="pending")
+    try:
+        with session.begin_nested():
+            session.add(termination)
+            session.flush()
+    except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
+        winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
+        return TerminationResult(_same_act(session, winner, act), False)
+    outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
+    if hand_over is None:
+        write_up(session, termination.id, user.id, fields, now, callback_due_hours, recovery_minutes)
+        return TerminationResult(termination, created=True)
+    # 9.16: the final notice is committed and handed over first; the write-up is guarded by an outbox job
+    record_guard(session, termination, user.id, fields, callback_due_hours, recovery_minutes, now)
+    hand_over(session)
+    write_up_guarded(session, termination.id)
+    return TerminationResult(termination, created=True)
+
+
+def callback_of(session: Session, call: Call) -> CallbackTask | None:
+    """The callback task a manager's callback call (direction "callback") belongs to: the task that
+    dialled it (while under way), else the one whose callback case note names it; None otherwise."""
+    if call.direction != "callback":
+        return None
+    task = session.scalar(select(CallbackTask).where(CallbackTask.dial_call_id == call.id))
+    if task is None:
+        note = session.scalar(select(CaseNote).where(CaseNote.call_id == call.id, CaseNote.kind == "callback")
+                              .order_by(CaseNote.id.desc()).limit(1))
+        task_id = (note.known or {}).get("callback_task_id") if note else None
+        task = session.get(CallbackTask, task_id) if task_id else None
+    return task
+
+
+def _callback_incident(session: Session, task: CallbackTask, call: Call, termination: Termination,
+                       now: datetime, serious: bool) -> Incident:
+    """M2 "record the incident": the callback's termination is added to the original incident record
+    (opened for the call the callback is about), never to a second, unconnected one."""
+    incident = _incident_for(session, call, now, serious)
+    incident.case_reference = incident.case_reference or task.case_reference
+    task.incident_id = incident.id
+    entry = {"ended_for_behaviour": termination.id, "call_sid": call.call_sid, "reason": termination.reason,
+             "immediate_reason": termination.immediate_reason, "at": now.isoformat()}
+    details = incident.details or {}
+    incident.details = {**details, "callback_terminations": [*details.get("callback_terminations", []), entry]}
+    incident.picked_up_at = incident.picked_up_at or now
+    return incident

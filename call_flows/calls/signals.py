@@ -1,0 +1,74 @@
+"""Repeat-caller signals (R10) and contact volume (C2), shown to managers.
+
+These are automatic signals, not register markers: they inform a manager's decision (YORK "one-off
+or repeated?") and never block a caller. Windows and thresholds are organisation settings:
+`repeat_window_days`, `repeat_warnings_threshold`, `repeat_terminations_threshold`,
+`calls_per_day_threshold`, `call_seconds_per_day_threshold`, `long_call_seconds`.
+"""
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from call_flows.models import Call, CallWarning, CustomerPhone, Customer, Termination
+from call_flows.phone import mask
+from call_flows.calls.ring import day_bounds, repeat_signals
+
+
+def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: dict) -> list[str]:
+    """C2: many calls in one day, a lot of call time in one day, or one very long call."""
+    signals = []
+    if calls_today > settings["calls_per_day_threshold"]:
+        signals.append("many_calls_today")
+    if seconds_today > settings["call_seconds_per_day_threshold"]:
+        signals.append("long_call_time_today")
+    if longest_s > settings["long_call_seconds"]:
+        signals.append("very_long_call")
+    return signals
+
+
+def repeat_callers(session: Session, now: datetime, settings: dict, limit: int = 200) -> list[dict]:
+    """Every caller with a signal in the window: warnings, terminations, calls and call time (R10, C2).
+
+    Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
+    bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
+    since, day_start = bounds["since"], bounds["day_start"]
+    stats: dict[str, dict] = {}
+
+    def row(caller):
+        return stats.setdefault(caller, {"caller": caller, "warnings": 0, "terminations": 0, "calls": 0,
+                                         "call_seconds": 0, "calls_today": 0, "call_seconds_today": 0,
+                                         "longest_call_s": 0})
+
+    for caller, n in session.execute(select(CallWarning.caller, func.count()).where(
+            CallWarning.created_at > since, CallWarning.caller.is_not(None)).group_by(CallWarning.caller)):
+        row(caller)["warnings"] = n
+    for caller, n in session.execute(select(Termination.caller, func.count()).where(
+            Termination.created_at > since, Termination.caller.is_not(None)).group_by(Termination.caller)):
+        row(caller)["terminations"] = n
+    for caller, n, secs, longest in session.execute(
+            select(Call.caller, func.count(), func.coalesce(func.sum(Call.duration_s), 0),
+                   func.coalesce(func.max(Call.duration_s), 0))
+            .where(Call.started_at > since, Call.caller.is_not(None)).group_by(Call.caller)):
+        r = row(caller)
+        r.update(calls=n, call_seconds=int(secs), longest_call_s=int(longest))
+    for caller, n, secs in session.execute(
+            select(Call.caller, func.count(), func.coalesce(func.sum(Call.duration_s), 0))
+            .where(Call.started_at >= day_start, Call.caller.is_not(None)).group_by(Call.caller)):
+        row(caller).update(calls_today=n, call_seconds_today=int(secs))
+    names = dict(session.execute(select(CustomerPhone.phone, Customer.name).join(Customer)
+                                 .where(CustomerPhone.phone.in_(list(stats) or [""]))).all())
+    out = []
+    for caller, r in stats.items():
+        flags = repeat_signals(r["warnings"], r["terminations"], 0, {**settings, "calls_per_day_threshold": 10**9})
+        flags += volume_signals(r["calls_today"], r["call_seconds_today"], r["longest_call_s"], settings)
+        if flags:
+            out.append({**r, "masked": mask(caller), "customer": names.get(caller), "signals": flags})
+    out.sort(key=lambda r: (-len(r["signals"]), -r["terminations"], -r["warnings"], -r["calls_today"]))
+    return out[:limit]
+
+
+def thresholds(settings: dict) -> dict:
+    keys = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
+            "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
+    return {k: settings[k] for k in keys}

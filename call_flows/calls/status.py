@@ -1,0 +1,88 @@
+"""Call status and conference callbacks: keep each call's state; a repeated delivery changes nothing."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_flows.clock import parse_http_date
+from call_flows.models import Call, Termination, WebhookReceipt
+
+FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+ORDER = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, **{s: 4 for s in FINAL}}
+
+
+def why_ended(session: Session, call: Call) -> str | None:
+    """Why no act may be taken on `call` any more, or None while it is live (CONTRACT `call_ended`).
+
+    A call is over when its status is final (completed, busy, no-answer, failed, canceled), when it
+    has an end time, or when it was ended for behaviour (T3: a termination row, even before the
+    platform has played the final notice)."""
+    if call.status in FINAL or call.ended_at is not None:
+        return f"the call has ended ({call.status})"
+    if session.scalar(select(Termination.id).where(Termination.call_id == call.id).limit(1)) is not None:
+        return "the call was ended for behaviour (T3)"
+    return None
+
+
+@dataclass
+class StatusChange:
+    call_sid: str
+    status: str
+    handler_id: int | None = None  # who may see the change (call_flows.staff.live_scope)
+    team_id: int | None = None
+
+
+def first_delivery(session: Session, key: str, now: datetime) -> bool:
+    """Record a webhook's idempotency key; False when it was seen before."""
+    try:
+        with session.begin_nested():
+            session.add(WebhookReceipt(key=key[:200], received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _answered_at(call: Call, timestamp: str | None, now: datetime) -> datetime:
+    """When the call was answered, for an `in-progress` callback: Twilio's Timestamp when it sent one;
+    for a call that already ended, its end less its duration (CallDuration counts from the answer);
+    else now."""
+    sent = parse_http_date(timestamp)
+    if sent is not None and sent <= now:
+        return sent
+    if call.ended_at is not None and call.duration_s is not None:
+        return call.ended_at - timedelta(seconds=call.duration_s)
+    return call.ended_at or now
+
+
+def apply_call_status(session: Session, call_sid: str, call_status: str, duration, sequence,
+                      idempotency_token: str | None, now: datetime, timestamp: str | None = None
+                      ) -> StatusChange | None:
+    """Move the call forward (never backwards: callbacks can arrive out of order). An `in-progress`
+    callback that arrives late (after the call ended, or after another status) still sets
+    `answered_at` when it is missing."""
+    if call_status not in ORDER or not call_sid:
+        return None
+    key = f"idem:{idempotency_token}" if idempotency_token else f"status:{call_sid}:{call_status}:{sequence or ''}"
+    if not first_delivery(session, key, now):
+        return None
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is not None and call_status == "in-progress" and call.answered_at is None:
+        call.answered_at = _answered_at(call, timestamp, now)
+    if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in FINAL:
+        return None
+    call.status = call_status
+    if call_status in FINAL:
+        call.ended_at = now
+        if duration is not None and str(duration).isdigit():
+            call.duration_s = int(duration)
+    return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
+
+
+def apply_conference_event(session: Session, friendly_name: str, conference_sid: str, event: str) -> None:
+    if not friendly_name.startswith("cg-") or not conference_sid:
+        return
+    call = session.scalar(select(Call).where(Call.call_sid == friendly_name[3:]))
+    if call is not None and call.conference_sid is None:
+        call.conference_sid = conference_sid

@@ -1,0 +1,1 @@
+"""Incident records (I1-I8), case notes, deadlines and trends."""

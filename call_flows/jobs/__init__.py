@@ -1,0 +1,1 @@
+"""Reliable side effects: the transactional outbox and the tasks it runs."""

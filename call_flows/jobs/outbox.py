@@ -1,0 +1,240 @@
+"""Reliable side effects (DOMAIN principle "nothing is lost").
+
+`record()` adds an OutboxJob in the caller's transaction; after commit the app's dispatcher hands
+pending jobs to RQ (or runs them in-process in the embedded default). `run()` executes one job by
+id and is idempotent: a job already done is not done again, and each task checks its own business
+state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
+
+The one retry policy (RQ itself never retries): a failed attempt is recorded on the job. A terminal
+fault (an exception with `terminal = True`, e.g. platform_faults.CallerGone) settles the job after
+that one attempt; any other fault makes it `pending` again with `run_at` pushed back exponentially
+(`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`.
+A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
+"""
+import logging
+from datetime import datetime, timedelta
+from typing import Callable, NamedTuple
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_flows.clock import utcnow
+from call_flows.models import OutboxJob
+
+log = logging.getLogger(__name__)
+TASKS: dict[str, Callable] = {}
+URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
+GIVE_UP: dict[str, Callable] = {}
+MAX_ATTEMPTS = 8
+MAX_DELAY_S = 3600
+
+
+def task(name: str, urgent: bool = False, on_give_up: Callable | None = None):
+    """Register a function `fn(session, ctx, now, **args)` as an outbox task.
+
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
+    `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
+    dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
+    `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
+    `failed`, when the job will not be tried again."""
+
+    def wrap(fn):
+        TASKS[name] = fn
+        if urgent:
+            URGENT.add(name)
+        if on_give_up is not None:
+            GIVE_UP[name] = on_give_up
+        return fn
+
+    return wrap
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, ... 1 h."""
+    return timedelta(seconds=min(MAX_DELAY_S, 15 * 2 ** attempts))
+
+
+def record(session: Session, key: str, task_name: str, args: dict, run_at: datetime | None = None,
+           now: datetime | None = None) -> OutboxJob:
+    """Add the job unless one with the same business key exists (then return that one)."""
+    if task_name not in TASKS:
+        raise KeyError(f"unknown outbox task {task_name}")
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_in_one_statement(session, key, task_name, args, run_at, now or utcnow())
+    existing = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    if existing:
+        _note_for_dispatch(session, existing)
+        return existing
+    now = now or utcnow()
+    job = OutboxJob(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
+                    status="pending", attempts=0)
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    _note_for_dispatch(session, job)
+    return job
+
+
+def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict, run_at, now) -> OutboxJob:
+    """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
+    SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
+    insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
+                                          status="pending", attempts=0)
+              .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxJob))
+    job = session.scalars(insert, execution_options={"populate_existing": True}).first()
+    if job is None:  # the business key exists already
+        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    _note_for_dispatch(session, job)
+    return job
+
+
+def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
+    """Remember the job on the session so the app hands it over right after commit."""
+    if job.status == "pending":
+        session.info.setdefault("outbox_ids", []).append(job.id)
+        # what the hand-over needs, kept now: the job object itself may be gone from the session's
+        # (weak) identity map by commit time, and reading it back is a round trip on a press's path
+        session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
+
+
+def hold(session: Session, job_id: int) -> None:
+    """Do not hand this recorded job over after commit: it waits for its `run_at` and the sweeper
+    (e.g. a guard the request itself settles, call_flows.calls.write_up)."""
+    ids = session.info.get("outbox_ids", [])
+    session.info["outbox_ids"] = [i for i in ids if i != job_id]
+
+
+def recorded_ids(session: Session) -> list[int]:
+    """The pending jobs this session recorded (and forgets them)."""
+    session.info.pop("outbox_refs", None)
+    return sorted(set(session.info.pop("outbox_ids", [])))
+
+
+class JobRef(NamedTuple):
+    id: int
+    task: str
+    run_at: datetime
+    attempts: int = 0
+
+
+def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
+    """Mark the jobs this session recorded as handed over, in the session's own transaction, for a
+    dispatcher that hands them to the queue right after the commit; returns what it needs of them
+    (read from the session, not the database). Then a worker never waits on a second commit (a row
+    lock and an fsync) before it can start the job, and the dispatcher reads nothing back (9.16).
+    If the hand-over fails the dispatcher sets them back to pending; if the process dies in between,
+    the sweeper finds them once the hand-over is stale (`due_for_redispatch`)."""
+    ids = sorted(set(session.info.get("outbox_ids", [])))
+    if not ids:
+        return []
+    known = session.info.pop("outbox_refs", {})
+    refs = [known.get(i) or _ref(session.get(OutboxJob, i)) for i in ids]
+    session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
+                    .values(status="enqueued"))
+    return refs
+
+
+def _ref(job: OutboxJob) -> JobRef:
+    return JobRef(job.id, job.task, job.run_at, job.attempts)
+
+
+def mark_pending(session: Session, job_ids: list[int]) -> None:
+    """Hand-over failed (Redis down): the jobs wait for the sweeper."""
+    if job_ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == "enqueued")
+                        .values(status="pending"))
+        session.commit()
+
+
+LEASE_S = 90  # a claimed job not settled by then (its worker died) may be claimed again; > JOB_TIMEOUT_S + Twilio's 10 s
+UNCONFIRMED = "outbox_unconfirmed"  # session.info key: this attempt follows one whose outcome is unknown
+
+
+def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, bool]:
+    """Claim a job for one attempt in a short transaction of its own (committed here), so that no
+    row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
+    The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
+    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
+    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
+    reached the platform (tasks then check before repeating a caller-visible act, fault 2)."""
+    job = session.get(OutboxJob, job_id)
+    if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
+        session.rollback()
+        return False, False
+    before, unconfirmed = job.status, job.status == "running"
+    guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
+    if unconfirmed:
+        guard = guard & (OutboxJob.run_at <= now)
+    claimed = session.execute(update(OutboxJob).where(guard).values(
+        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
+    session.commit()
+    return claimed.rowcount == 1, unconfirmed
+
+
+def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
+    """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
+    the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
+    Claim, call out, settle: three short transactions, none open across the platform's answer with
+    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
+    retry policy above)."""
+    now = now or utcnow()
+    claimed, unconfirmed = claim(session, job_id, now)
+    if not claimed:
+        job = session.get(OutboxJob, job_id)
+        session.rollback()
+        return job.status if job else "missing"
+    job = session.get(OutboxJob, job_id)
+    session.info[UNCONFIRMED] = unconfirmed
+    try:
+        TASKS[job.task](session, ctx, now, **job.args)
+    except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
+        session.rollback()
+        return _record_failure(session, ctx, job_id, exc, now)
+    finally:
+        session.info.pop(UNCONFIRMED, None)
+    job.status = "done"
+    job.done_at = now
+    job.last_error = None
+    session.commit()
+    return "done"
+
+
+def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
+    job = session.get(OutboxJob, job_id)  # `claim` counted the attempt already
+    job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
+        job.status, job.done_at = "failed", now
+        hook = GIVE_UP.get(job.task)
+        if hook is not None:
+            hook(session, ctx, now, exc, **job.args)
+        log.warning("event=outbox_gave_up job=%s task=%s attempts=%s error=%s", job.id, job.task, job.attempts,
+                    job.last_error)
+    else:
+        retry_after = timedelta(seconds=getattr(exc, "retry_after", None) or 0)
+        job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
+        log.warning("event=outbox_retry job=%s task=%s attempts=%s run_at=%s error=%s", job.id, job.task,
+                    job.attempts, job.run_at.isoformat(), job.last_error)
+    session.commit()
+    return job.status
+
+
+def mark_enqueued(session: Session, job_ids: list[int]) -> None:
+    if job_ids:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == "pending")
+                        .values(status="enqueued"))
+        session.commit()
+
+
+def due_for_redispatch(session: Session, now: datetime, stale_after: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Jobs due but never handed over, or handed over so long ago that the hand-over was lost."""
+    return list(session.scalars(
+        select(OutboxJob.id).where(or_(
+            (OutboxJob.status == "pending") & (OutboxJob.run_at <= now),
+            (OutboxJob.status == "enqueued") & (OutboxJob.run_at <= now - stale_after),
+            (OutboxJob.status == "running") & (OutboxJob.run_at <= now),  # its worker died: the lease ran out
+        )).order_by(OutboxJob.id).limit(500)
+    ))

@@ -1,0 +1,1 @@
+"""The call platform: Twilio, or the simulated one of the embedded default."""

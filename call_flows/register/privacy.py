@@ -1,0 +1,174 @@
+"""Data protection for the register (R9): least data per role, audited views, subject access, retention.
+
+Every read of an entry goes through `entry_view` or `subject_access`, which write an audit row;
+nothing in the service updates or deletes audit rows. The retention purge removes personal data of
+entries that ended long enough ago and leaves only anonymised monthly counts (I8 trends).
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from call_flows.register import rules as register_rules
+from call_flows.calls.callers import audit
+from call_flows.errors import Forbidden, NotFound
+from call_flows.register.shown import entries_shown
+from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
+                     RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
+
+PANEL_ROLES = ("panel_member", "admin")
+MANAGER_ROLES = ("line_manager", "supervisor", "panel_member", "admin")
+ENDED = ("rejected", "expired", "removed")
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _row(obj, *skip) -> dict:
+    out = {}
+    for column in obj.__table__.columns:
+        if column.key in skip:
+            continue
+        value = getattr(obj, column.key)
+        out[column.key] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def entry_summary(entry: RegisterEntry, customer: Customer) -> dict:
+    """R4 content that any manager may see (no minutes, no justification)."""
+    review = register_rules.review_due(entry.added_on, entry.last_reviewed_on) if entry.added_on else None
+    return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
+            "marker": entry.marker, "precautions": entry.precautions, "source": entry.source,
+            "key_contact": entry.key_contact, "reporting_service": entry.reporting_service,
+            "notified": entry.notified, "added_on": _iso(entry.added_on),
+            "last_reviewed_on": _iso(entry.last_reviewed_on), "review_due": _iso(review),
+            "expires_at": _iso(entry.expires_at), "meet_by": _iso(entry.meet_by), "ended_at": _iso(entry.ended_at),
+            "end_reason": entry.end_reason}
+
+
+def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[dict]:
+    """The register as a list; the listing itself is audited once (R9)."""
+    query = select(RegisterEntry, Customer).join(Customer).order_by(RegisterEntry.id.desc())
+    if status:
+        query = query.where(RegisterEntry.status == status)
+    rows = [entry_summary(e, c) for e, c in session.execute(query.limit(500)).all()]
+    audit(session, viewer, "view", "register", None, now, status=status, count=len(rows))
+    entries_shown(session, viewer, [r["id"] for r in rows], now, "register_list")  # each entry listed
+    return rows
+
+
+def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> dict:
+    """One entry as the viewer's role may see it; panel members also see the decision, letter and appeals."""
+    if viewer.role not in MANAGER_ROLES:
+        raise Forbidden("handlers see a caller's marker and precautions at ring time only (R9)")
+    entry = session.get(RegisterEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no register entry {entry_id}")
+    customer = session.get(Customer, entry.customer_id)
+    view = entry_summary(entry, customer)
+    view["phones"] = list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer.id)
+                                          .order_by(CustomerPhone.phone)))
+    if viewer.role in PANEL_ROLES:
+        view["incident_id"] = entry.incident_id
+        view["summary"] = entry.summary
+        view["address"] = customer.address
+        view["email"] = customer.email
+        view["case_references"] = customer.case_references or []
+        decision = session.scalar(select(PanelDecision).where(PanelDecision.entry_id == entry.id))
+        view["decision"] = _row(decision, "entry_id") if decision else None
+        letter = session.scalar(select(RegisterLetter).where(RegisterLetter.entry_id == entry.id))
+        view["letter"] = _row(letter, "entry_id", "body") if letter else None
+        view["appeals"] = [_row(a, "entry_id") for a in session.scalars(
+            select(RegisterAppeal).where(RegisterAppeal.entry_id == entry.id).order_by(RegisterAppeal.id))]
+        view["reviews"] = [_row(r, "entry_id") for r in session.scalars(
+            select(RegisterReview).where(RegisterReview.entry_id == entry.id).order_by(RegisterReview.id))]
+    audit(session, viewer, "view", "register_entry", entry.id, now, role=viewer.role)
+    return view
+
+
+def subject_access(session: Session, customer_id: int, viewer: User, now: datetime) -> dict:
+    """R9: everything held about a customer, for a subject-access request (HDC 8.5: through the panel chair)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)))
+    ids = [e.id for e in entries]
+
+    def rows(model, column):
+        return [_row(r) for r in session.scalars(select(model).where(column.in_(ids)).order_by(model.id))] if ids else []
+
+    export = {
+        "generated_at": now.isoformat(),
+        "customer": _row(customer),
+        "phones": list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer_id))),
+        "register_entries": [_row(e) for e in entries],
+        "panel_decisions": rows(PanelDecision, PanelDecision.entry_id),
+        "letters": rows(RegisterLetter, RegisterLetter.entry_id),
+        "appeals": rows(RegisterAppeal, RegisterAppeal.entry_id),
+        "reviews": rows(RegisterReview, RegisterReview.entry_id),
+        "restrictions": [_row(r) for r in session.scalars(select(Restriction)
+                                                          .where(Restriction.customer_id == customer_id))],
+        "concern_notices": [_row(n) for n in session.scalars(select(ConcernNotice)
+                                                             .where(ConcernNotice.customer_id == customer_id))],
+        "access_log": [_row(a) for a in session.scalars(  # views of the entries and look-ups of the customer
+            select(AuditLog).where(or_(and_(AuditLog.entity == "register_entry", AuditLog.entity_id.in_(ids)),
+                                       and_(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)))
+            .order_by(AuditLog.id))],
+    }
+    audit(session, viewer, "export", "customer", customer_id, now, entries=ids)
+    return export
+
+
+def purge_expired(session: Session, now: datetime, settings: dict) -> dict:
+    """R9: remove personal data of entries ended more than `register_retention_days` ago.
+
+    Each purged entry adds one to an anonymised count (month proposed, marker, source, final status);
+    a customer with nothing else held (no open entry, no active restriction) is removed with their numbers.
+    The audit log keeps only ids, so it stays as it is.
+    """
+    cutoff = now - timedelta(days=settings["register_retention_days"])
+    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED),
+                                                               RegisterEntry.ended_at <= cutoff)))
+    customers: set[int] = set()
+    for entry in entries:
+        _count(session, entry)
+        for model in (PanelDecision, RegisterLetter, RegisterAppeal, RegisterReview):
+            session.execute(delete(model).where(model.entry_id == entry.id))
+        session.execute(delete(RegisterReminder).where(RegisterReminder.entry_id == entry.id))
+        customers.add(entry.customer_id)
+        session.delete(entry)
+        audit(session, None, "purge", "register_entry", entry.id, now)
+    session.flush()
+    removed = 0
+    for customer_id in customers:
+        still_held = session.scalar(select(func.count()).select_from(RegisterEntry)
+                                    .where(RegisterEntry.customer_id == customer_id))
+        active = session.scalar(select(func.count()).select_from(Restriction)
+                                .where(Restriction.customer_id == customer_id, Restriction.status == "active"))
+        if still_held or active:
+            continue
+        session.execute(delete(CustomerPhone).where(CustomerPhone.customer_id == customer_id))
+        session.execute(delete(ConcernNotice).where(ConcernNotice.customer_id == customer_id))
+        session.execute(delete(Restriction).where(Restriction.customer_id == customer_id))
+        session.execute(delete(Customer).where(Customer.id == customer_id))
+        removed += 1
+    return {"entries": len(entries), "customers": removed}
+
+
+def _count(session: Session, entry: RegisterEntry) -> None:
+    month = entry.created_at.strftime("%Y-%m")
+    row = session.scalar(select(RegisterCount).where(
+        RegisterCount.month == month, RegisterCount.source == entry.source, RegisterCount.final_status == entry.status,
+        RegisterCount.marker.is_(None) if entry.marker is None else RegisterCount.marker == entry.marker))
+    if row is None:
+        session.add(RegisterCount(month=month, marker=entry.marker, source=entry.source, final_status=entry.status,
+                                  count=1))
+        session.flush()
+    else:
+        session.execute(update(RegisterCount).where(RegisterCount.id == row.id).values(count=RegisterCount.count + 1))
+
+
+def counts(session: Session) -> list[dict]:
+    return [{"month": r.month, "marker": r.marker, "source": r.source, "final_status": r.final_status,
+             "count": r.count} for r in session.scalars(select(RegisterCount).order_by(RegisterCount.month))]

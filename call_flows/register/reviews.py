@@ -1,0 +1,228 @@
+"""Reviews and expiry (R6) and appeals (R8) of caution-register entries.
+
+Each entry is reviewed 6 months after it was added or last reviewed; the register as a whole every
+6 months; an entry stops flagging at `expires_at` (register_rules) whatever the reviews said. The
+periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` with its own clock.
+"""
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_flows.register import rules as register_rules
+from call_flows.calls.callers import audit
+from call_flows.clock import as_utc
+from call_flows.errors import Conflict, InvalidInput, NotFound
+from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
+from call_flows.validation import choice, clean_text
+from call_flows.working_days import add_working_days
+
+
+def _entry(session: Session, entry_id: int) -> RegisterEntry:
+    entry = session.get(RegisterEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no register entry {entry_id}")
+    return entry
+
+
+def end_entry(session: Session, entry: RegisterEntry, status: str, reason: str, actor: User | None,
+              now: datetime) -> None:
+    """Take an entry off the register (it stops flagging at once) and log why (R9)."""
+    entry.status, entry.ended_at, entry.end_reason = status, now, reason
+    audit(session, actor, "end", "register_entry", entry.id, now, status=status, reason=reason)
+
+
+def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, notes: str | None,
+                 now: datetime) -> RegisterReview:
+    """R6: the panel reviews an entry in force: keep it (review clock restarts) or remove it."""
+    entry = _entry(session, entry_id)
+    if entry.status != "in_force":
+        raise Conflict(f"entry {entry_id} is {entry.status}, not in force", code="not_in_force")
+    outcome = choice(outcome, "outcome", ("keep", "remove"))
+    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=clean_text(notes, "notes"),
+                            reviewed_by_id=reviewer.id, reviewed_at=now)
+    session.add(review)
+    entry.last_reviewed_on = now
+    if outcome == "remove":
+        end_entry(session, entry, "removed", "review", reviewer, now)
+    else:
+        audit(session, reviewer, "review", "register_entry", entry.id, now, outcome=outcome)
+    session.flush()
+    return review
+
+
+def review_register(session: Session, reviewer: User, notes: str | None, now: datetime) -> RegisterReview:
+    """R6: the six-monthly documented review of the whole register (HDC 8.4)."""
+    review = RegisterReview(entry_id=None, outcome="completed", notes=clean_text(notes, "notes", required=True),
+                            reviewed_by_id=reviewer.id, reviewed_at=now)
+    session.add(review)
+    session.flush()
+    audit(session, reviewer, "review", "register", None, now, review_id=review.id)
+    return review
+
+
+def last_register_review(session: Session) -> datetime | None:
+    return session.scalar(select(RegisterReview.reviewed_at).where(RegisterReview.entry_id.is_(None))
+                          .order_by(RegisterReview.reviewed_at.desc()).limit(1))
+
+
+def register_review_due(session: Session, now: datetime) -> datetime:
+    """R6: six months after the last whole-register review; due now if there never was one."""
+    last = last_register_review(session)
+    return register_rules.review_due(last, None) if last else now
+
+
+REVIEW_SLACK = timedelta(days=4)  # R6 dates clamp to the month's end: 31 Aug + 6 months = 28 Feb
+PAGE = 1000  # entries read per query: the tick's memory does not grow with the register
+
+
+def _cycle_start():
+    """When the entry's current review cycle began (R6): its last review, else the day it was added.
+    Indexed (ix_register_entries_review, partial on in-force entries), so the tick reads only the due."""
+    return func.coalesce(RegisterEntry.last_reviewed_on, RegisterEntry.added_on)
+
+
+def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[dict]:
+    """R6: entries in force whose review date (`register_rules.review_due`) has come, in pages of
+    `page` rows by (cycle start, id). The index narrows to cycle starts up to 6 months and 4 days ago;
+    the exact calendar rule is then applied to those few candidates in Python, so the dates are the
+    same as before. `unreminded` leaves out entries already reminded of in this cycle (the tick)."""
+    start = _cycle_start()
+    query = (select(RegisterEntry.id, start.label("start"), RegisterEntry.added_on, RegisterEntry.last_reviewed_on,
+                    RegisterEntry.marker, RegisterEntry.expires_at, Customer.name)
+             .join(Customer).where(RegisterEntry.status == "in_force",
+                                   start <= now - register_rules.REVIEW_AFTER + REVIEW_SLACK))
+    if unreminded:
+        query = query.where(~select(RegisterReminder.id).where(
+            RegisterReminder.entry_id == RegisterEntry.id, RegisterReminder.kind == "review_due",
+            RegisterReminder.due_at > start).exists())
+    after = None
+    while True:
+        paged = query if after is None else query.where(tuple_(start, RegisterEntry.id) > tuple_(*after))
+        rows = session.execute(paged.order_by(start, RegisterEntry.id).limit(page)).all()
+        for row in rows:
+            when = register_rules.review_due(row.added_on, row.last_reviewed_on)
+            if when <= now:
+                yield {"id": row.id, "customer": row.name, "marker": row.marker, "review_due": when.isoformat(),
+                       "expires_at": as_utc(row.expires_at).isoformat() if row.expires_at else None}
+        if len(rows) < page:
+            return
+        after = (rows[-1].start, rows[-1].id)
+
+
+def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[dict]:
+    """R6: entries in force whose review date has come, the most overdue first (at most `limit`)."""
+    due = sorted(iter_reviews_due(session, now), key=lambda d: d["review_due"])
+    return due[:limit] if limit is not None else due
+
+
+def expire_due(session: Session, now: datetime) -> list[int]:
+    """R6: entries past `expires_at` stop being in force (ring time already ignores them)."""
+    ids = []
+    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == "in_force",
+                                                             RegisterEntry.expires_at <= now)):
+        end_entry(session, entry, "expired", "expiry", None, now)
+        ids.append(entry.id)
+    return ids
+
+
+REMINDER_TEXT = {
+    "review_due": "Register entry {entry_id} is due for its six-monthly review (R6).",
+    "register_review_due": "The six-monthly review of the whole caution register is due (R6).",
+    "letter_overdue": "The customer's letter for register entry {entry_id} is overdue: it was due in 2 working "
+                      "days (R5). Record it as sent, or record a documented exemption.",
+    "meeting_overdue": "The panel has not yet decided on proposal {entry_id}: it should meet within 5 days (R3).",
+}
+
+
+def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime, now: datetime,
+            settings: dict | None = None) -> bool:
+    """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
+    Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
+    if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(RegisterReminder(key=key, kind=kind, entry_id=entry_id, due_at=due_at, created_at=now))
+    except IntegrityError:  # another worker got there first
+        return False
+    from call_flows.jobs.mail import addresses, queue_email
+
+    text = REMINDER_TEXT[kind].format(entry_id=entry_id)
+    for to in addresses((settings or {}).get("recipient_review_panel", "")):
+        queue_email(session, f"register-{key}-to-{to}", "register_reminder", "review_panel", to,
+                    "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
+                    link=f"/register/entries/{entry_id}" if entry_id else "/register")
+    return True
+
+
+def remind_panel(session: Session, now: datetime, settings: dict | None = None) -> list[dict]:
+    """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
+    made = []
+    for item in iter_reviews_due(session, now, unreminded=True):
+        if _remind(session, f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
+                   datetime.fromisoformat(item["review_due"]), now, settings):
+            made.append({"kind": "review_due", "entry_id": item["id"]})
+    due = register_review_due(session, now)
+    if due <= now and _remind(session, f"register-review-{due.date().isoformat()}", "register_review_due",
+                              None, due, now, settings):
+        made.append({"kind": "register_review_due", "entry_id": None})
+    letters = session.execute(select(RegisterLetter.entry_id, RegisterLetter.due_at).join(RegisterEntry)
+                              .where(RegisterEntry.status == "awaiting_notice", RegisterLetter.due_at < now)).all()
+    for entry_id, due_at in letters:
+        if _remind(session, f"letter-{entry_id}", "letter_overdue", entry_id, due_at, now, settings):
+            made.append({"kind": "letter_overdue", "entry_id": entry_id})
+    meetings = session.execute(select(RegisterEntry.id, RegisterEntry.meet_by)
+                               .where(RegisterEntry.status == "proposed", RegisterEntry.meet_by < now)).all()
+    for entry_id, meet_by in meetings:
+        if _remind(session, f"meeting-{entry_id}", "meeting_overdue", entry_id, meet_by, now, settings):
+            made.append({"kind": "meeting_overdue", "entry_id": entry_id})
+    return made
+
+
+def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
+    return list(session.scalars(select(RegisterReminder).order_by(RegisterReminder.due_at.desc()).limit(limit)))
+
+
+def record_appeal(session: Session, entry_id: int, user: User, received_at: datetime, summary: str | None,
+                  now: datetime, settings: dict) -> RegisterAppeal:
+    """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
+    entry = _entry(session, entry_id)
+    if entry.status not in ("awaiting_notice", "in_force"):
+        raise Conflict(f"entry {entry_id} is {entry.status}; there is nothing to appeal", code="not_appealable")
+    if received_at > now:
+        raise InvalidInput("received_at cannot be in the future")
+    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=clean_text(summary, "summary"),
+                            due_at=add_working_days(received_at, settings["appeal_working_days"]),
+                            recorded_by_id=user.id)
+    session.add(appeal)
+    session.flush()
+    audit(session, user, "appeal", "register_entry", entry.id, now, appeal_id=appeal.id)
+    return appeal
+
+
+def decide_appeal(session: Session, appeal_id: int, user: User, outcome: str, notes: str | None,
+                  now: datetime) -> RegisterAppeal:
+    """R8: the appeal's outcome; an upheld appeal removes the entry at once."""
+    appeal = session.get(RegisterAppeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    if appeal.outcome is not None:
+        raise Conflict(f"appeal {appeal_id} was already {appeal.outcome}", code="already_decided")
+    appeal.outcome = choice(outcome, "outcome", ("upheld", "dismissed"))
+    appeal.outcome_notes = clean_text(notes, "notes", required=True)
+    appeal.decided_at = now
+    entry = _entry(session, appeal.entry_id)
+    if appeal.outcome == "upheld" and entry.status in ("awaiting_notice", "in_force"):
+        end_entry(session, entry, "removed", "appeal_upheld", user, now)
+    else:
+        audit(session, user, "appeal_decided", "register_entry", entry.id, now, outcome=appeal.outcome)
+    session.flush()
+    return appeal
+
+
+def appeals_open(session: Session) -> list[RegisterAppeal]:
+    return list(session.scalars(select(RegisterAppeal).where(RegisterAppeal.outcome.is_(None))
+                                .order_by(RegisterAppeal.due_at)))

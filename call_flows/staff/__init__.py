@@ -1,0 +1,1 @@
+"""Staff: accounts, sign-in, who sees what (R9)."""
