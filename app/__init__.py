@@ -1,5 +1,5 @@
 """The callguard web service: `create_app` wires configuration, database, jobs, platform and blueprints."""
-import logging
+import os
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
@@ -15,9 +15,8 @@ csrf = CSRFProtect()
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(from_env(overrides))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    from .log_privacy import install as mask_numbers_in_logs
-    mask_numbers_in_logs(app.config.get("DEFAULT_REGION") or "GB")  # R9: caller numbers masked in every log line
+    from call_flows import logs
+    logs.configure(logs.wants_json(os.environ), app.config.get("DEFAULT_REGION") or "GB")  # 11.5; R9 masked
 
     db.init_app(app)
     jobs.init_app(app)

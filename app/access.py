@@ -19,7 +19,6 @@ A route that declares nothing is refused at run time (403) and fails tests/test_
 What each role may see *inside* a route (their teams' records; 404 for the rest) is decided by the
 services in call_flows/ (call_flows/staff/visibility.py).
 """
-import logging
 from dataclasses import dataclass
 from functools import wraps
 
@@ -27,8 +26,9 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 
 from call_flows.errors import Forbidden
 from call_flows.models import ROLES
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -103,5 +103,5 @@ def init_app(app: Flask) -> None:
     def _declared_routes_only():
         """Fail closed: a route that declares no policy is refused, never served to anyone."""
         if request.endpoint and policy_for(app, request.endpoint) is None:
-            log.error("route %s declares no access policy; refused", request.endpoint)
+            log.error("route_without_access_policy", endpoint=request.endpoint, outcome="refused")
             abort(403)

@@ -2,11 +2,12 @@
 broadcaster in the embedded default. Publishing never fails a request: a lost live event is
 recovered by the board's next full refresh, the database being the record."""
 import json
-import logging
 import queue
 import threading
 
-log = logging.getLogger(__name__)
+from call_flows import logs
+
+log = logs.get_logger(__name__)
 CHANNEL = "callguard:events"
 
 
@@ -51,7 +52,7 @@ def publish(app, kind: str, **payload) -> None:
     try:
         app.extensions["events"].publish({"kind": kind, **payload})
     except Exception:
-        log.warning("live event %s not published", kind, exc_info=True)
+        log.warning("live_event_not_published", kind=kind, exc_info=True)
 
 
 class _LocalSubscription:
@@ -95,7 +96,7 @@ class _RedisSubscription:
         try:
             self._pubsub.close()
         except Exception:
-            log.debug("pubsub close failed", exc_info=True)
+            log.debug("pubsub_close_failed", exc_info=True)
 
 
 def subscription(app):

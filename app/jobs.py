@@ -5,7 +5,6 @@ A job is always in the database before anyone tries to run it; if Redis is down 
 outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a retry the outbox scheduled
 is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
 """
-import logging
 
 from flask import current_app
 from redis import Redis
@@ -16,8 +15,9 @@ import call_flows.jobs.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows.jobs import outbox
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 JOB_TIMEOUT_S = 30  # a hung job is stopped by RQ and retried; it never holds a worker for long (9.16)
 
 
@@ -80,7 +80,7 @@ def _enqueue(queue, jobs) -> list[int]:
                               job_timeout=JOB_TIMEOUT_S)
             enqueued.append(job.id)
         except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
-            log.warning("outbox job %s not enqueued; left pending", job.id, exc_info=True)
+            log.warning("outbox_job_not_enqueued", job=job.id, outcome="left_pending", exc_info=True)
             break
     return enqueued
 
@@ -99,7 +99,7 @@ def run_inline(app, job_id: int) -> str:
         dispatch(app, outbox.recorded_ids(session))  # jobs the task itself recorded
         return status
     except Exception:  # the database itself failed: the row is still pending or enqueued
-        log.exception("outbox job %s could not be run in-process; the sweeper will hand it over", job_id)
+        log.exception("outbox_job_failed_in_process", job=job_id, outcome="left_to_the_sweeper")
         return "failed"
     finally:
         session.close()

@@ -1,7 +1,6 @@
 """App-wide routing rules (CONTRACT conventions): ids in URLs are bounded, and every error answers in
 its audience's format whatever raised it: JSON `{"error": {"code", "message"}}` under `/api/`,
 TwiML under `/twilio/`, Flask's pages elsewhere."""
-import logging
 
 from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -10,8 +9,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from werkzeug.routing import IntegerConverter
 
 from call_flows.calls import twiml
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 MAX_ID = 2**31 - 1  # the largest id our columns hold: PostgreSQL INTEGER (SQLite's is wider)
 
 
@@ -81,7 +81,7 @@ def init_app(app: Flask) -> None:
         """The database is unreachable or its connection was cut (issue 12 fault 4): a clear 503
         (`service_unavailable`, Retry-After) and nothing stored, since the request's transaction
         never committed. The pool drops connections found broken, so the next request reconnects."""
-        log.warning("event=database_unavailable path=%s error=%s", request.path, type(exc).__name__)
+        log.warning("database_unavailable", path=request.path, error=type(exc).__name__)
         unavailable = ServiceUnavailable("the service cannot reach its database; nothing was stored; try again")
         response = _for_audience(unavailable)
         if isinstance(response, HTTPException):
@@ -91,7 +91,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc: InternalServerError):
-        log.error("unhandled error on %s", request.path, exc_info=exc.original_exception)
+        log.error("unhandled_error", path=request.path, exc_info=exc.original_exception)
         if request.path.startswith("/api/"):
             return error_json(500, "internal_error", "something went wrong on our side; please try again")
         return _for_audience(exc)

@@ -10,12 +10,14 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, url_for
 from joserfc import errors as joserfc_errors
 
+from call_flows import logs
 from call_flows.clock import utcnow
 from call_flows.models import User
 from call_flows.staff.sso import SignInRefused, SsoPolicy, claim_values, parse_role_map, user_for_claims
 
 CLIENT = "organisation"
 SESSION_FLAG = "sso"  # set in the browser session of a person signed in by SSO (for signing out)
+log = logs.get_logger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -65,7 +67,7 @@ def end_session_url() -> str | None:
         return app.create_logout_url(post_logout_redirect_uri=external_url("pages.login"),
                                      client_id=current_app.config["OIDC_CLIENT_ID"])["url"]
     except Exception:  # the provider is unreachable: signing out of callguard still worked
-        current_app.logger.exception("event=sso_end_session outcome=unavailable")
+        log.exception("sso_end_session", outcome="unavailable")
         return None
 
 
@@ -85,7 +87,7 @@ def finish_sign_in(db) -> User:
             raise SignInRefused("your organisation did not confirm your sign-in") from None
         raise SignInRefused("the sign-in could not be completed: start again") from None
     except (joserfc_errors.JoseError, ValueError):
-        current_app.logger.warning("event=sso_sign_in outcome=invalid_id_token", exc_info=True)
+        log.warning("sso_sign_in", outcome="invalid_id_token", exc_info=True)
         raise SignInRefused("your organisation's sign-in could not be verified: start again") from None
     claims = dict(token.get("userinfo") or {})
     if not claims:

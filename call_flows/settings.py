@@ -6,7 +6,6 @@ them (the API answers 400). Stored in the `settings` table as JSON text; read th
 cache so ring time never waits on them; `load` returns a plain dict the services index by key.
 """
 import json
-import logging
 import string
 import threading
 import time
@@ -21,8 +20,9 @@ from call_flows.register import letter_template
 from call_flows.errors import InvalidInput
 from call_flows.models import Setting
 from call_flows.calls.twiml import TWILIO_DEFAULT_HOLD_MUSIC, is_http_url
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 def _url(value: str) -> str:
@@ -180,7 +180,7 @@ def load(session: Session | Connection, fresh: bool = False) -> dict[str, Any]:
             try:
                 values[row.key] = checked(row.key, json.loads(row.value))
             except (InvalidInput, ValueError):
-                log.warning("event=setting_out_of_bounds key=%s outcome=default_used", row.key)
+                log.warning("setting_out_of_bounds", key=row.key, outcome="default_used")
     with _lock:
         _cache.update(at=now, values=values)
     return values

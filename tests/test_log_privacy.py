@@ -10,9 +10,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from structlog.stdlib import ProcessorFormatter
 from werkzeug.serving import make_server
 
-from app.log_privacy import MaskNumbers, mask_request_line, mask_url
+from call_flows import logs
+from call_flows.log_masking import mask_request_line, mask_url
 from call_flows.phone import mask
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,21 +23,24 @@ MASKED = mask(E164)
 
 
 class Lines(logging.Handler):
-    """Collects formatted lines, with the masking filter on, as a root handler of create_app has."""
+    """Collects lines formatted as the root handler of create_app formats them (JSON), logger name first."""
 
     def __init__(self):
         super().__init__()
         self.lines: list[str] = []
-        self.addFilter(MaskNumbers("GB"))
-        self.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        self.setFormatter(logs.formatter(json=True, region="GB"))
 
     def emit(self, record):
-        self.lines.append(self.format(record))
+        self.lines.append(f"{record.name} {self.format(record)}")
 
 
 def test_r9_every_root_handler_masks_numbers_once_the_app_exists(app):
-    handlers = logging.getLogger().handlers
-    assert handlers and all(any(isinstance(f, MaskNumbers) for f in h.filters) for h in handlers)
+    """Every handler the service puts on the root logger (pytest's own capture handlers aside) formats
+    through the structlog processors, masking included."""
+    handlers = [h for h in logging.getLogger().handlers if not type(h).__module__.startswith("_pytest")]
+    assert handlers and all(isinstance(h.formatter, ProcessorFormatter)
+                            and any(isinstance(p, logs.MaskNumbers) for p in h.formatter.processors)
+                            for h in handlers)
 
 
 def test_r9_phone_numbers_in_urls_are_masked_in_any_format():

@@ -3,16 +3,16 @@
 Each is idempotent (a reminder is made once per thing and due date; an expired entry is expired
 once), takes `now` from the caller so tests control the clock, and commits its own work.
 """
-import logging
 
 from app.jobs import dispatch
 from call_flows.jobs import outbox
 from call_flows.register import privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
+from call_flows import logs
 
 from .schedules import periodic
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @periodic
@@ -30,7 +30,7 @@ def register_deadlines(app, now) -> dict:
     for item in reminders:
         app.extensions["job_context"].publish("register_reminder", reminder=item["kind"], entry_id=item["entry_id"])
     if expired or reminders:
-        log.info("event=register_deadlines rule=R6 expired=%s reminders=%s", len(expired), len(reminders))
+        log.info("register_deadlines", rule="R6", expired=len(expired), reminders=len(reminders))
     return {"expired": expired, "reminders": reminders}
 
 
@@ -44,5 +44,5 @@ def register_retention(app, now) -> dict:
     finally:
         session.close()
     if result["entries"]:
-        log.info("event=register_retention rule=R9 purged=%s customers=%s", result["entries"], result["customers"])
+        log.info("register_retention", rule="R9", purged=result["entries"], customers=result["customers"])
     return result

@@ -2,14 +2,14 @@
 
 Takes `now` from the caller so tests control the clock; commits its own work.
 """
-import logging
 
 from call_flows import retention
 from call_flows import settings as org_settings
+from call_flows import logs
 
 from .schedules import periodic
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @periodic
@@ -24,6 +24,6 @@ def retention_purge(app, now) -> dict:
         session.close()
     result["mail_files"] = app.extensions["mailer"].purge_files(retention.cutoff(now, settings, "mail"))
     if any(result.values()):
-        log.info("event=retention_purge rule=R9 outcome=%s",
-                 " ".join(f"{kind}={count}" for kind, count in result.items() if count))
+        log.info("retention_purge", rule="R9",
+                 **{kind: count for kind, count in result.items() if count})
     return result

@@ -12,13 +12,15 @@ A job that hangs cannot hold a worker for long: every job has a timeout (`JOB_TI
 by RQ's death penalty, SIGALRM, in the worker's main thread) and every Twilio request one of its own
 (`TWILIO_TIMEOUT_S`, app/platform.py); the outbox job stays pending and RQ retries it. Run several
 workers so that a slow Twilio request never delays the next caller's warning."""
-import logging
+import os
 
 from rq import SimpleWorker
 
+from call_flows import logs
+
 from .context import worker_app
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 def prepare(app) -> None:
@@ -37,6 +39,7 @@ class CallguardWorker(SimpleWorker):
     """SimpleWorker with the app prepared before the first job (see the module's docstring)."""
 
     def __init__(self, *args, **kwargs):
+        logs.configure(logs.wants_json(os.environ), os.environ.get("DEFAULT_REGION") or "GB")  # RQ's lines too
         super().__init__(*args, **kwargs)
         app = worker_app()
         prepare(app)
@@ -44,4 +47,4 @@ class CallguardWorker(SimpleWorker):
             from call_flows.jobs import outbox
 
             outbox.LEASE_S = app.config["OUTBOX_LEASE_S"]
-        log.info("callguard app prepared for jobs")
+        log.info("worker_prepared")

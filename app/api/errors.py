@@ -1,16 +1,16 @@
 """One error shape for the API: {"error": {"code", "message"}} with a 4xx status (CONTRACT)."""
-import logging
 
 from flask import request
 from pydantic import ValidationError
 
 from call_flows.errors import DomainError
+from call_flows import logs
 
 from ..db import db_session
 from ..routing import error_json as error_response
 from . import bp
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @bp.errorhandler(DomainError)

@@ -2,20 +2,20 @@
 server-sent event stream. The stream is only a nudge: each page refetches its full snapshot on
 (re)connect and after each event, so a dropped connection or a restart heals by itself."""
 import json
-import logging
 import socket
 import time
 
 from flask import Response, current_app, request
 
 from call_flows.staff.live_scope import Reader, may_see, reader_for
+from call_flows import logs
 
 from .. import events
 from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
 from ..auth import current_staff
 from . import stream_slots
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 LIFETIME_S = 300  # each stream ends after 5 minutes; EventSource reconnects (frees workers, picks up deploys)
 HEARTBEAT_S = 15
 RETRY_MS = 2000
@@ -85,13 +85,13 @@ def sse_response() -> Response:
     max_streams, max_per_user = stream_slots.limits(app.config)
     release = stream_slots.slots(app).acquire(user.id, max_streams, max_per_user)
     if release is None:
-        log.info("live stream refused: cap reached (user %s)", user.id)
+        log.info("live_stream_refused", outcome="cap_reached", user=user.username)
         return _too_many("Too many live streams are open; the page refreshes by itself and retries.")
     try:
         subscription = events.subscription(app)
     except Exception:
         release()
-        log.warning("live events unavailable", exc_info=True)
+        log.warning("live_events_unavailable", exc_info=True)
         return Response("live events unavailable\n", status=503, mimetype="text/plain",
                         headers={"Retry-After": str(stream_slots.RETRY_AFTER_S)})
     stream = stream_events(app, reader_for(user.id, user.role, user.team_id),

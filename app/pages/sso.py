@@ -1,10 +1,10 @@
 """14.5: "Sign in with your organisation's account" (OpenID Connect). The same server-side session
 record as a local sign-in is opened (app.auth.sign_in); the /login form stays for local accounts."""
-import logging
 
 from flask import abort, redirect, render_template, session
 
 from call_flows.staff.sso import SignInRefused
+from call_flows import logs
 
 from .. import sso
 from ..access import public
@@ -13,7 +13,7 @@ from ..db import db_session
 from . import bp
 from .login import FAILED, HOME
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @bp.get("/login/sso")
@@ -25,7 +25,7 @@ def sso_start():
     try:
         return sso.client().authorize_redirect(sso.external_url("pages.sso_callback"))
     except Exception:  # discovery failed: the provider is down or misconfigured
-        log.exception("event=sso_start outcome=provider_unreachable")
+        log.exception("sso_start", outcome="provider_unreachable")
         return render_template("login.html", error="Your organisation's sign-in service cannot be reached. "
                                "Try again in a moment."), 503
 
@@ -41,9 +41,9 @@ def sso_callback():
         user = sso.finish_sign_in(db)
     except SignInRefused as exc:
         db.commit()  # keeps a revocation made while refusing (a withdrawn role)
-        log.info("event=sso_sign_in outcome=refused reason=%s", exc.message)
+        log.info("sso_sign_in", outcome="refused", reason=exc.message)
         return render_template("login.html", error=f"Not signed in: {exc.message}."), FAILED
     sign_in(user)
     session[sso.SESSION_FLAG] = True
-    log.info("event=sso_sign_in outcome=ok user_id=%s role=%s", user.id, user.role)
+    log.info("sso_sign_in", outcome="ok", user=user.username, role=user.role)
     return redirect(HOME.get(user.role, "/"))

@@ -1,6 +1,5 @@
 """Twilio callbacks for the manager's callback call (M1, M2): the customer's leg reports here, so
 the Call row carries the customer's own CallSid (warn and terminate act on that leg alone)."""
-import logging
 
 from flask import request
 from sqlalchemy import select
@@ -9,13 +8,14 @@ from call_flows.callbacks import twiml as callback_twiml
 from call_flows.calls import status
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, Termination
+from call_flows import logs
 
 from ..db import db_session
 from . import bp
 from .signature import twilio_signed
 from .voice import twiml_response
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @bp.post("/voice/callback/<int:call_id>/leg")
@@ -36,7 +36,7 @@ def callback_leg(call_id):
                                  request.form.get("SequenceNumber"), request.headers.get("I-Twilio-Idempotency-Token"),
                                  now)
     session.commit()
-    log.info("event=callback_leg call_id=%s status=%s", call_id, call.status)
+    log.info("callback_leg", call_id=call_id, outcome=call.status)
     return "", 204
 
 
@@ -54,5 +54,5 @@ def callback_after(call_id):
         warned = not ended and session.scalar(select(CallWarning.id).where(CallWarning.call_id == call.id)) is not None
         return twiml_response(callback_twiml.after_bridge(call.call_sid if call else None, rejoin=warned))
     except Exception:  # never an application error on a call
-        log.exception("callback after-dial failed for call %s", call_id)
+        log.exception("callback_after_dial_failed", call_id=call_id)
         return twiml_response(callback_twiml.after_bridge(None, rejoin=False))

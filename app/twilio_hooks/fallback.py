@@ -1,7 +1,6 @@
 """Twilio's fallback URL (CONTRACT; Twilio "Availability and Reliability"): Twilio requests it, with
 `ErrorCode` and `ErrorUrl`, when it could not fetch or run the TwiML of the primary URL. The caller
 never hears Twilio's application error: they are connected, or told to ring back."""
-import logging
 
 from flask import request
 from sqlalchemy import select
@@ -10,13 +9,14 @@ from call_flows.calls import status, twiml
 from call_flows import settings as org_settings
 from call_flows.calls.control import heard_a_warning
 from call_flows.models import Call, Termination
+from call_flows import logs
 
 from ..db import db_session
 from . import bp
 from .signature import twilio_signed
 from .voice import answer_ring, events_url, twiml_response
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 @bp.post("/voice/fallback")
@@ -27,8 +27,8 @@ def fallback():
     here, tells the caller to ring back."""
     form = request.form
     call_sid = form.get("CallSid", "")[:64]
-    log.warning("event=twilio_fallback call_sid=%s error_code=%s error_url=%s", call_sid,
-                form.get("ErrorCode", "")[:16], form.get("ErrorUrl", "")[:300])
+    log.warning("twilio_fallback", call_sid=call_sid, error_code=form.get("ErrorCode", "")[:16],
+                error_url=form.get("ErrorUrl", "")[:300])
     try:
         session = db_session()
         settings = org_settings.load(session)
@@ -44,5 +44,5 @@ def fallback():
             return twiml_response(twiml.ring_back(settings))
         return twiml_response(twiml.rejoin(call.call_sid, settings, events_url()))
     except Exception:
-        log.exception("fallback for call %s failed; telling the caller to ring back", call_sid)
+        log.exception("fallback for call failed; telling the caller to ring back", call_sid=call_sid)
         return twiml_response(twiml.ring_back(org_settings.cached_or_defaults()))

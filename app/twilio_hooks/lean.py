@@ -14,18 +14,18 @@ their one shape: no or an oversized Content-Length (413), a bad or missing signa
 another method. Install it before ProxyFix (web_security.init_app) so it sees the fixed environ.
 """
 import io
-import logging
 
 from flask import Flask
 from werkzeug.wrappers import Request
 
 from call_flows import settings as org_settings
 from call_flows.calls import twiml
+from call_flows import logs
 
 from .signature import public_url, validator_for
 from .voice import answer_ring
 
-log = logging.getLogger("app.twilio_hooks.voice")  # the same logger (and masking) as the Flask view
+log = logs.get_logger("app.twilio_hooks.voice")  # the same logger (and masking) as the Flask view
 PATHS = frozenset({"/twilio/voice/inbound", "/twilio/voice/inbound/"})
 
 
@@ -81,7 +81,7 @@ class LeanRing:
             try:
                 return answer_ring(call_sid, form)
             except Exception:
-                log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
+                log.exception("ring-time lookup failed; connecting without flags", call_sid=call_sid)
                 from .voice import events_url
                 return twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url())
 

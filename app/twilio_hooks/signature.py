@@ -1,15 +1,16 @@
 """X-Twilio-Signature checks with twilio's own RequestValidator: forged or unsigned requests get 403
 and nothing is stored (CONTRACT "Twilio webhooks")."""
-import logging
 from functools import wraps
 
 from flask import abort, current_app, request
 from twilio.request_validator import RequestValidator
 
+from call_flows import logs
+
 from ..access import TWILIO
 from ..platform import webhook_auth_token
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 def public_url(req=None, config=None) -> str:
@@ -37,7 +38,7 @@ def twilio_signed(view):
         validator = validator_for(current_app)
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not validator.validate(public_url(), request.form, signature):
-            log.warning("refused webhook with a bad or missing signature: %s", request.path)
+            log.warning("webhook_refused", outcome="bad_signature", path=request.path)
             abort(403)
         return view(*args, **kwargs)
 

@@ -1,5 +1,4 @@
 """Voice webhooks: ring time (inbound), call status, and conference events."""
-import logging
 
 from flask import Response, current_app, request
 
@@ -7,13 +6,14 @@ from call_flows.calls import ring, status, twiml
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.phone import classify_caller, mask
+from call_flows import logs
 
 from ..db import db_session, ring_connection
 from ..events import publish
 from . import bp
 from .signature import twilio_signed
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 
 
@@ -37,7 +37,7 @@ def inbound():
     try:
         return twiml_response(answer_ring(call_sid, request.form))
     except Exception:
-        log.exception("ring-time lookup failed for call %s; connecting without flags", call_sid)
+        log.exception("ring-time lookup failed; connecting without flags", call_sid=call_sid)
         return twiml_response(twiml.for_ring(call_sid, org_settings.cached_or_defaults(), events_url()))
 
 
@@ -72,7 +72,7 @@ def call_status():
         db_session().commit()
     except Exception:
         db_session().rollback()
-        log.exception("status callback for %s failed", form.get("CallSid"))
+        log.exception("status_callback_failed", call_sid=form.get("CallSid"))
         return Response(status=500)  # Twilio retries status callbacks; nothing half-stored
     if changed:
         publish(current_app, "call_status", call_sid=changed.call_sid, status=changed.status,
@@ -91,6 +91,6 @@ def conference_event():
         db_session().commit()
     except Exception:
         db_session().rollback()
-        log.exception("conference event failed")
+        log.exception("conference_event_failed")
         return Response(status=500)
     return Response(status=204)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from call_flows import logs
 from call_flows.jobs import outbox
 from call_flows import settings as org_settings
 from call_flows.callbacks.work import claimed_by_me, task_for
@@ -27,6 +28,7 @@ OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
+log = logs.get_logger(__name__)
 
 
 def script(manager: User, organisation: str) -> str:
@@ -136,6 +138,8 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
                "recorded_at": now.isoformat(), "callback_call_sid": call.call_sid if call else None,
                "callback_task_id": task.id}))
     _note_on_incident(session, task, user, attempt, now)
+    log.info("callback_outcome", case_reference=task.case_reference, rule="M2" if outcome == "behaviour_not_improved"
+             else "M1", outcome=task.outcome, attempt=attempt, user=user.username)
     if call is not None:
         task.dial_call_id = None
         if call.status not in FINAL:

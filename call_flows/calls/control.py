@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from call_flows import logs
 from call_flows.jobs import outbox
 from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
@@ -15,6 +16,7 @@ from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, cl
 from call_flows.staff.visibility import may_see_call
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
+log = logs.get_logger(__name__)
 
 
 def get_call(session: Session, call_sid: str) -> Call:
@@ -73,6 +75,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
     if user.phone:
         outbox.record(session, f"connect-{call.id}-{user.id}", "connect_handler",
                       {"call_id": call.id, "user_id": user.id}, now=now)
+    log.info("call_accepted", call_sid=call.call_sid, outcome="accepted", user=user.username)
     return call
 
 
@@ -121,6 +124,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     session.flush()
     _incident_for(session, call, now)
     outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
+    log.info("call_warned", call_sid=call.call_sid, caller=call.caller, rule="T1", outcome="warned", user=user.username)
     return warning
 
 
@@ -197,6 +201,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         return TerminationResult(_same_act(session, winner, act), False)
     outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
+    log.info("call_terminated_immediately" if immediate_reason else "call_terminated", call_sid=call.call_sid,  # T3
+             case_reference=case_reference, rule="T3", outcome=immediate_reason or "after_warning", user=user.username)
     if hand_over is None:
         write_up(session, termination.id, user.id, fields, now, callback_due_hours, recovery_minutes)
         return TerminationResult(termination, created=True)

@@ -2,7 +2,6 @@
 by asking Twilio (issue 12 fault 6): a periodic check fetches each call left `ringing`,
 `in-progress` (or queued/initiated) past a threshold and applies the state Twilio reports, through
 the same code as a status callback (`status.apply_call_status`: never backwards, applied once)."""
-import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,8 +10,9 @@ from sqlalchemy.orm import Session
 from call_flows.models import Call
 from call_flows.platform.faults import PlatformFault
 from call_flows.calls.status import FINAL, StatusChange, apply_call_status
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 OPEN = ("queued", "initiated", "ringing", "in-progress")
 STALE_AFTER = timedelta(minutes=15)  # a ringing call is over after 10 min at most (Twilio's Timeout cap)
 BATCH = 100
@@ -35,12 +35,12 @@ def reconcile(session: Session, platform, now: datetime, stale_after: timedelta 
         try:
             state = platform.call_status(session, call.call_sid)
         except PlatformFault as exc:
-            log.warning("event=reconcile_deferred call_sid=%s error=%s", call.call_sid, exc)
+            log.warning("reconcile_deferred", call_sid=call.call_sid, error=str(exc))
             continue
         if state == call.status or state not in FINAL + OPEN:
             continue
         change = apply_call_status(session, call.call_sid, state, None, "reconciled", None, now)
         if change is not None:
-            log.info("event=call_reconciled call_sid=%s status=%s", call.call_sid, state)
+            log.info("call_reconciled", call_sid=call.call_sid, outcome=state)
             changes.append(change)
     return changes

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from call_flows import logs
 from call_flows.callbacks.queue import scope
 from call_flows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from call_flows.labels import INCIDENT_FIELDS, label
@@ -26,6 +27,7 @@ DISTRIBUTION = (("hr_service_centre", "recipient_hr_service_centre"),
                 ("union_hs_reps", "recipient_union_hs_reps"))  # I4
 TIME = re.compile(r"(\d{1,2}):(\d{2})")
 LABELS = INCIDENT_FIELDS  # the field labels live with every other label table (call_flows.labels)
+log = logs.get_logger(__name__)
 
 
 def _may_see(session: Session, user: User, incident: Incident) -> bool:
@@ -162,6 +164,8 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now
+    log.info("incident_acknowledged", incident=incident.id, case_reference=incident.case_reference, rule="I3",
+             outcome="acknowledged", user=user.username)
     return incident
 
 

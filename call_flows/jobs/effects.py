@@ -4,7 +4,6 @@ business state first, so a retry or a duplicate hand-over does no harm.
 `platform_status` of a warning or termination (CONTRACT): `pending` until the job that redirects the
 caller's leg settles it as `played`, `caller_left` (the caller had already hung up: Twilio 21220 or
 20404, nothing to play, not retried) or `failed` (the platform refused, or every retry failed)."""
-import logging
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +15,10 @@ from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
 from call_flows.jobs.outbox import UNCONFIRMED, task
 from call_flows.platform.faults import CallerGone
 from call_flows.calls.status import FINAL
+from call_flows import logs
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 SETTLED = ("played", "caller_left", "failed")
 
 
@@ -53,8 +53,8 @@ def _earlier_attempt_settles(session: Session, ctx, call, act, kind: str) -> boo
         act.platform_status = "played"
     else:
         return False
-    log.warning("event=unconfirmed_attempt_settled kind=%s id=%s call_state=%s status=%s", kind, act.id, state,
-                act.platform_status)
+    log.warning("unconfirmed_attempt_settled", kind=kind, id=act.id, call_state=state,
+                outcome=act.platform_status)
     ctx.publish(f"{kind}_{act.platform_status}", call_sid=call.call_sid, team_id=call.team_id,
                 handler_id=call.handler_id)
     return True

@@ -11,7 +11,6 @@ that one attempt; any other fault makes it `pending` again with `run_at` pushed 
 (`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`.
 A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
 """
-import logging
 from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
@@ -22,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
+from call_flows import logs
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 TASKS: dict[str, Callable] = {}
 URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
 GIVE_UP: dict[str, Callable] = {}
@@ -211,13 +211,13 @@ def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: dat
         hook = GIVE_UP.get(job.task)
         if hook is not None:
             hook(session, ctx, now, exc, **job.args)
-        log.warning("event=outbox_gave_up job=%s task=%s attempts=%s error=%s", job.id, job.task, job.attempts,
-                    job.last_error)
+        log.warning("outbox_gave_up", job=job.id, task=job.task, attempts=job.attempts,
+                    error=job.last_error)
     else:
         retry_after = timedelta(seconds=getattr(exc, "retry_after", None) or 0)
         job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
-        log.warning("event=outbox_retry job=%s task=%s attempts=%s run_at=%s error=%s", job.id, job.task,
-                    job.attempts, job.run_at.isoformat(), job.last_error)
+        log.warning("outbox_retry", job=job.id, task=job.task,
+                    attempts=job.attempts, run_at=job.run_at.isoformat(), error=job.last_error)
     session.commit()
     return job.status
 

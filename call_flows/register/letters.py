@@ -6,11 +6,11 @@ placeholder the template must keep, so an edited template cannot drop one. The
 letter is shown as print-ready HTML (escaped; see templates/register/letter.html). The entry goes
 in force only when the letter is recorded as sent or a documented exemption is recorded.
 """
-import logging
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from call_flows import logs
 from call_flows.register import letter_template, rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.errors import Conflict, InvalidInput, NotFound
@@ -19,7 +19,7 @@ from call_flows.models import Customer, PanelDecision, RegisterEntry, RegisterLe
 from call_flows.validation import choice, clean_text
 from sqlalchemy import select
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 EXEMPTIONS = ("risk_of_violence", "address_unknown")  # R5: the only two exceptions
 
 DEFAULT_TEMPLATE = """{{ customer_name }}
@@ -60,7 +60,7 @@ def template_text(settings: dict) -> str:
     try:
         return validate_template(text)
     except InvalidInput:
-        log.warning("event=letter_template_invalid rule=R5 outcome=default_template_used")
+        log.warning("letter_template_invalid", rule="R5", outcome="default_template_used")
         return DEFAULT_TEMPLATE
 
 
