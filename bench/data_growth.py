@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import ringtime  # noqa: E402  (the shared seed)
-from call_flows.calls import board
-from call_flows.register import reviews as register_reviews
+from call_flows.calls import board  # noqa: E402
+from call_flows.register import reviews as register_reviews  # noqa: E402
 from call_flows.incidents import trends  # noqa: E402
 from call_flows import settings as org_settings  # noqa: E402
 from call_flows.clock import utcnow  # noqa: E402
@@ -39,7 +39,7 @@ TARGETS = {"board": 0.100, "tick": 1.0, "trends": 0.500}
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def prepare(args, info: dict) -> None:
@@ -139,11 +139,11 @@ def main() -> int:
         assert len(shown["calls"]) + len(shown["ringing"]) >= (args.live // 10 if team_id else args.live)
 
     for label, fn in ((f"board snapshot, {args.live} calls", snap),
-                      (f"board snapshot, 1 team", lambda s: snap(s, lead.team_id))):
+                      ("board snapshot, 1 team", lambda s: snap(s, lead.team_id))):
         ok &= report(label, *timed(engine, counter, args.rounds, fn), TARGETS["board"])
     # R6 tick: the first finds the due reviews (1% of the register), later ones find nothing new.
     with Session(engine) as session:
-        seconds, started = [], time.perf_counter()
+        started = time.perf_counter()
         made = register_reviews.remind_panel(session, now, settings)
         first = time.perf_counter() - started
         session.commit()
@@ -157,7 +157,7 @@ def main() -> int:
     ok &= report("tick, steady (every minute)", *timed(engine, counter, args.rounds, tick), TARGETS["tick"])
     for weeks in (12, 52):
         ok &= report(f"trends, {weeks} weeks", *timed(engine, counter, args.rounds,
-                                                     lambda s: trends.report(s, now, settings, weeks)), TARGETS["trends"])
+                                                     lambda s, weeks=weeks: trends.report(s, now, settings, weeks)), TARGETS["trends"])
     print("all targets met" if ok else "a target was missed")
     return 0 if ok else 1
 

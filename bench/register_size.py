@@ -23,7 +23,8 @@ from call_flows.phone import classify_caller
 URL = os.environ.get("REGISTER_BENCH_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/register_bench")
 engine = create_engine(URL)
 with engine.begin() as c:
-    c.execute(text("DROP SCHEMA public CASCADE")); c.execute(text("CREATE SCHEMA public"))
+    c.execute(text("DROP SCHEMA public CASCADE"))
+    c.execute(text("CREATE SCHEMA public"))
 upgrade(URL)
 now = datetime.now(timezone.utc)
 for n in (1_000, 100_000, 1_000_000):
@@ -40,10 +41,11 @@ for n in (1_000, 100_000, 1_000_000):
         probe = "+447" + str(n // 2 + 1).zfill(9)
         params = {"caller": probe, "now": now, "since": now, "day_start": now}
         plan = [r[0] for r in c.execute(text("EXPLAIN " + ring.FLAGS_SELECT), params)]
-        seq = [l for l in plan if "Seq Scan" in l]
+        seq = [line for line in plan if "Seq Scan" in line]
     times, flagged = [], 0
     for i in range(2000):
-        who = classify_caller("+447" + str(1 + (i * 7919) % n).zfill(9)); assert who.is_number, who
+        who = classify_caller("+447" + str(1 + (i * 7919) % n).zfill(9))
+        assert who.is_number, who
         t = time.perf_counter()
         with engine.begin() as c:
             flags = ring.record_ring(c, f"CAbench{n}x{i}", who, "+441632960000", now, settings)

@@ -522,7 +522,7 @@ class Server:
                 return  # answering (e.g. 405 for GET on a POST route)
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
+                    raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}") from None
                 time.sleep(0.2)
 
     def stop(self) -> None:

@@ -30,7 +30,7 @@ def test_timeline_shows_ring_flags_answer_warning_termination_note_incident_and_
                 f"Callback task {tid} queued", "Callback claimed by manager", "Callback case note (attempt 1)",
                 "Told customer: renewal sent", "Callback closed: resolved"]
     positions = [text.find(piece) for piece in expected]
-    assert -1 not in positions, [p for p, at in zip(expected, positions) if at == -1]
+    assert -1 not in positions, [p for p, at in zip(expected, positions, strict=True) if at == -1]
     assert positions.index(min(positions)) == 0  # it starts with the ring
     with app.app_context():  # R9: the marker shown is a logged view of the register entry
         entry_id = db_session().scalar(select(RegisterEntry.id))

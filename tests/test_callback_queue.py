@@ -10,7 +10,7 @@ from call_flows import settings as org_settings
 from call_flows.callbacks.work import claim
 from call_flows.clock import utcnow
 from call_flows.errors import AlreadyClaimed
-from call_flows.models import Call, CallbackTask, CaseNote, PlatformAction, User
+from call_flows.models import Call, CallbackTask, PlatformAction, User
 from tests.callback_helpers import post, terminated_call
 from tests.page_helpers import sign_in
 from tests.twilio_standin import form

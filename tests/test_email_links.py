@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from call_flows.clock import utcnow
-from call_flows.models import Call, EmailDelivery
+from call_flows.models import EmailDelivery
 from tests.callback_helpers import mail_app, post, terminated_call, tick  # noqa: F401  (mail_app is a fixture)
 from tests.conftest import Staff
 from tests.test_incidents import FIELDS

@@ -6,7 +6,6 @@ The end-to-end latency is measured by bench/press.py."""
 import threading
 
 import pytest
-from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 

@@ -2,7 +2,6 @@
 recorded in the outbox run once Redis is back."""
 from xml.etree import ElementTree
 
-from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 

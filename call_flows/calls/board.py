@@ -140,7 +140,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
     ringing_cards = call_cards(session, ringing, now, settings, teams, names)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
     markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
-                                    for c, card in zip(ringing + team_calls, ringing_cards + cards)], now, "board")
+                                    for c, card in zip(ringing + team_calls, ringing_cards + cards, strict=True)], now, "board")
     ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
     return {
         "at": now.isoformat(),

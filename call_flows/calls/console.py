@@ -88,7 +88,7 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
     # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
     markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
-                                  for c, card in zip(ringing, ringing_cards)], now, "console")
+                                  for c, card in zip(ringing, ringing_cards, strict=True)], now, "console")
     period = recovery.current(session, user.id, now)
     return {
         "at": now.isoformat(),

@@ -238,7 +238,7 @@ def read_rows(text: str, region: str, today: date,
         if len(record) != len(names):
             errors.append(RowError(line, f"expected {len(names)} fields, found {len(record)}"))
             continue
-        row, reasons = check_row(line, dict(zip(names, record)), region, today)
+        row, reasons = check_row(line, dict(zip(names, record, strict=True)), region, today)
         if row:
             rows.append(row)
         else:

@@ -67,7 +67,7 @@ def _copy_rows(session: Session, table, rows: list[dict], with_ids: bool) -> lis
     if with_ids:
         ids = list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
                                 {"t": table.name, "n": len(rows)}).scalars())
-        rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows)]
+        rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
     columns = list(rows[0])
     as_json = {c.name for c in table.c if isinstance(c.type, JSON)}
     try:
@@ -177,7 +177,7 @@ def _write(session: Session, plan: list, now: datetime, actor_id: int | None,
         # R9: every entry created is in the audit log (as callers.audit writes it, in bulk).
         bulk_insert(session, AuditLog.__table__, [
             {"at": now, "actor_id": actor_id, "action": "create", "entity": "register_entry", "entity_id": eid,
-             "detail": {"via": "import", "lines": e.lines, **detail}} for eid, (_, e) in zip(entry_ids, chunk)])
+             "detail": {"via": "import", "lines": e.lines, **detail}} for eid, (_, e) in zip(entry_ids, chunk, strict=True)])
         done += len(chunk)
         if progress:
             progress(done, total)
