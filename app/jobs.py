@@ -107,7 +107,7 @@ def run_inline(app, job_id: int) -> str:
 
 def commit_and_dispatch(session) -> None:
     """Commit the request's work, then hand over the outbox jobs it recorded."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
     handed_over = outbox.mark_handed_over_on_commit(session) if app.extensions["queue"] is not None else None
     session.commit()
     dispatch(app, outbox.recorded_ids(session), handed_over=handed_over)

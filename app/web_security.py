@@ -5,6 +5,9 @@ the sign-in throttle. Well-kept libraries do the work: `flask-talisman` (headers
 Call `init_app` before CSRFProtect is set up: the per-endpoint size limit must be in place before the
 CSRF check reads a form.
 """
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -78,7 +81,7 @@ def _throttle_login(app: Flask) -> None:
     app.extensions["login_limiter"] = limiter
     from .pages.login import FAILED
 
-    view = app.view_functions["pages.login"]
+    view: Callable[..., Any] = app.view_functions["pages.login"]
     view = limiter.limit(lambda: app.config["LOGIN_LIMIT_ACCOUNT"], key_func=_account_key, methods=["POST"])(view)
     view = limiter.limit(lambda: app.config["LOGIN_LIMIT_ADDRESS"], methods=["POST"],
                          deduct_when=lambda response: response.status_code == FAILED)(view)

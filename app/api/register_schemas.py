@@ -4,10 +4,6 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ..routing import MAX_ID
-
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]  # a row id: beyond MAX_ID it names none (400, never a 500)
-
 Text = Field(default=None, max_length=4000)
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a record id: fits the database's integer columns
 

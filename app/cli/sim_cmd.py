@@ -19,7 +19,7 @@ URL_OPTION = click.option("--url", default=None, metavar="URL",
 def _post(path: str, params: dict, url: str | None):
     base = url or service_url()
     try:
-        return post_to_service(current_app._get_current_object(), base, path, params)
+        return post_to_service(current_app._get_current_object(), base, path, params)  # type: ignore[attr-defined]  # the proxy's target
     except ServiceNotRunning:
         raise click.ClickException(
             f"callguard is not running at {base}. Start it with ./scripts/serve.sh (it listens on PORT, "

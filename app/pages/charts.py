@@ -49,7 +49,7 @@ def stacked(rows: list[dict], label_key: str, series: tuple[str, ...], width: in
     rects, texts = [], []
     for i, row in enumerate(rows):
         y = 5 + i * row_h
-        x = label_w
+        x: float = label_w
         name = str(row[label_key]).replace("_", " ")
         texts.append({"x": label_w - 8, "y": y + row_h / 2 + 4, "text": name[:28], "anchor": "end", "cls": "axis"})
         total = 0

@@ -64,7 +64,7 @@ def _act(incident_id, action, message):
 
 
 def _form_values() -> dict:
-    values = {name: request.form.get(name, "") for name in incident_records.TEXT_FIELDS}
+    values: dict[str, str | bool] = {name: request.form.get(name, "") for name in incident_records.TEXT_FIELDS}
     values.update({name: request.form.get(name) == "yes" for name in incident_records.FLAGS})
     return values
 

@@ -80,7 +80,7 @@ def sse_response() -> Response:
     """The signed-in reader's live stream, or 503 with Retry-After when this process or this
     user already holds as many streams as allowed (9.9: ring time is answered whatever the number
     of open boards and consoles)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
     user = current_staff()
     max_streams, max_per_user = stream_slots.limits(app.config)
     release = stream_slots.slots(app).acquire(user.id, max_streams, max_per_user)
