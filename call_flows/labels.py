@@ -5,6 +5,8 @@ flash messages and emails show these labels, the API keeps the codes.
 table does not know (a new code never breaks a page). The incident record's field labels
 are here too (`incident_records.LABELS` is this table).
 """
+from typing import Any
+
 
 INCIDENT_FIELDS = {"incident_date": "Date", "incident_time": "Time", "location": "Location",
                    "details": "Details of the incident",
@@ -72,6 +74,6 @@ def label(vocabulary: str, code) -> str:
     return table.get(code) or str(code).replace("_", " ")
 
 
-def note_text(fields: dict) -> str:
+def note_text(fields: dict[str, Any]) -> str:
     """A case note's staff-written fields as one line people read: "What you told the customer: ...; ..."."""
     return "; ".join(f"{label('note_field', k)}: {v}" for k, v in fields.items())

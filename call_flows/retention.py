@@ -14,6 +14,7 @@ Order matters for foreign keys: a case note is unlinked from its termination bef
 and a call is deleted only when no warning, termination, case note, incident or callback task
 refers to it (those calls are reduced instead). Every step is idempotent; the caller commits.
 """
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, or_, select, update
@@ -27,12 +28,12 @@ OPEN_TASKS = ("open", "claimed")
 CALL_BATCH = 5000  # calls handled per pass: the first run on a large history is spread over several ticks
 
 
-def cutoff(now: datetime, settings: dict, kind: str, floor_days: int = 1) -> datetime:
+def cutoff(now: datetime, settings: dict[str, Any], kind: str, floor_days: int = 1) -> datetime:
     """The moment before which records of `kind` are past retention (the period is at least `floor_days`)."""
     return now - timedelta(days=max(int(settings[f"retention_{kind}_days"]), floor_days, 1))
 
 
-def purge(session: Session, now: datetime, settings: dict) -> dict:
+def purge(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """One pass over every kind. Returns how many rows each step deleted or reduced."""
     r10 = int(settings["repeat_window_days"])  # R10: numbers stay while the signal window can see them
     return {
@@ -111,7 +112,7 @@ def _referenced(call_id_column):
         CallbackTask.dial_call_id)))
 
 
-def purge_calls(session: Session, before: datetime, now: datetime, batch: int = CALL_BATCH) -> dict:
+def purge_calls(session: Session, before: datetime, now: datetime, batch: int = CALL_BATCH) -> dict[str, Any]:
     """Calls that started before `before`: deleted when nothing refers to them, else reduced (the number
     to its last 4 digits in `caller_raw`, `caller` and the T2 note cleared, `purged_at` set)."""
     ids = list(session.scalars(select(Call.id).where(Call.purged_at.is_(None), Call.started_at <= before)

@@ -1,4 +1,5 @@
 """Checks on free text and enumerations shared by the services (hostile or oversized input)."""
+from typing import Any
 from call_flows.errors import InvalidInput
 
 WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
@@ -29,7 +30,7 @@ def choice(value, name: str, allowed: tuple[str, ...], required: bool = True) ->
     return value
 
 
-def note_fields(note, allowed: tuple[str, ...]) -> dict:
+def note_fields(note, allowed: tuple[str, ...]) -> dict[str, Any]:
     """A case note's staff-written fields: only the named keys, each clean text."""
     if note is None:
         return {}

@@ -5,6 +5,7 @@ platform, so the manager has the same warn and terminate controls on it as a han
 platform rings the manager's own phone first; when they answer they hear the M1 script and are
 connected to the customer, who sees the organisation's number.
 """
+from typing import Any
 import secrets
 from datetime import datetime, timedelta
 
@@ -38,7 +39,7 @@ def script(manager: User, organisation: str) -> str:
             "I am calling back to look into your query with you.")
 
 
-def manager_prompt(settings: dict) -> str:
+def manager_prompt(settings: dict[str, Any]) -> str:
     """What the manager hears when they answer, before the customer is dialled."""
     return ("This is your callguard callback. Connecting you to the customer now, from "
             f"{settings['organisation_name']}.")
@@ -100,7 +101,7 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
 
 
 def record_outcome(session: Session, task_id: int, user: User, outcome, note, now: datetime,
-                   settings: dict) -> CallbackTask:
+                   settings: dict[str, Any]) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
     outcome = choice(outcome, "outcome", OUTCOMES)

@@ -1,4 +1,5 @@
 """The line manager's callback queue (T5, M1)."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
@@ -59,7 +60,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def task_json(task: CallbackTask, now: datetime) -> dict:
+def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:
     return {
         "id": task.id, "status": task.status, "case_reference": task.case_reference, "caller": task.caller,
         "due_at": task.due_at.isoformat(), "overdue": task.due_at < now, "need_arose_at": task.need_arose_at.isoformat(),

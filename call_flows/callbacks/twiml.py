@@ -1,10 +1,11 @@
 """TwiML for the manager's callback (M1, M2), built with VoiceResponse only."""
+from typing import Any
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from call_flows.calls.twiml import conference_name
 
 
-def bridge(customer: str, caller_id: str, prompt: str, settings: dict, leg_events_url: str, after_url: str) -> str:
+def bridge(customer: str, caller_id: str, prompt: str, settings: dict[str, Any], leg_events_url: str, after_url: str) -> str:
     """Played on the manager's leg when they answer: a short prompt, then the customer is dialled
     from the organisation's number. The customer's leg reports to `leg_events_url` (so a warning or
     the final notice can be played to the customer alone); `after_url` decides what the manager's

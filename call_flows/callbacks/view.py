@@ -1,5 +1,6 @@
 """What the line manager sees for each task on the /callbacks page (M1: the caller, case reference,
 handler, warnings given and case notes, before calling back). Read-only."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from call_flows.staff.people import shown_names
 from call_flows.calls.status import why_ended
 
 
-def queue_view(session: Session, user: User, now: datetime, organisation: str) -> list[dict]:
+def queue_view(session: Session, user: User, now: datetime, organisation: str) -> list[dict[str, Any]]:
     tasks = queue_for(session, user, now)
     names = shown_names(session, {t.handler_id for t in tasks} | {t.claimed_by_id for t in tasks}
                    | {t.manager_id for t in tasks})

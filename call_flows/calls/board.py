@@ -2,6 +2,7 @@
 on every (re)connect and after every live event, so a lost event or a restart never leaves the
 board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
@@ -22,7 +23,7 @@ MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
 LIVE = ("ringing", "queued", "in-progress")
 
 
-def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict) -> dict[str, object]:
+def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict[str, Any]) -> dict[str, object]:
     """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
     caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
     if not callers:
@@ -34,7 +35,7 @@ def _flags_many(session: Session, callers: list[str], now: datetime, settings: d
     return {row.caller: row for row in session.execute(text(sql), params)}
 
 
-def _flags(row, call: Call, settings: dict) -> dict:
+def _flags(row, call: Call, settings: dict[str, Any]) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
     if row is None:
         return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
@@ -47,7 +48,7 @@ def _flags(row, call: Call, settings: dict) -> dict:
             "flagged": bool(marker or row.restriction_id or signals)}
 
 
-def caller_flags(session: Session, call: Call, now: datetime, settings: dict) -> dict:
+def caller_flags(session: Session, call: Call, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
     rows = _flags_many(session, [call.caller] if call.caller else [], now, settings)
     return _flags(rows.get(call.caller), call, settings)
@@ -58,8 +59,8 @@ def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
     return [viewer.team_id] if viewer.team_id else None
 
 
-def call_cards(session: Session, calls: list[Call], now: datetime, settings: dict, teams: dict[int, Team],
-               names: dict[int, str]) -> list[dict]:
+def call_cards(session: Session, calls: list[Call], now: datetime, settings: dict[str, Any], teams: dict[int, Team],
+               names: dict[int, str]) -> list[dict[str, Any]]:
     """The calls as the board and console show them, in order; numbers masked to their last 4 digits
     (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
     ids = [c.id for c in calls]
@@ -75,14 +76,14 @@ def call_cards(session: Session, calls: list[Call], now: datetime, settings: dic
                                                                      settings), teams, names) for c in calls]
 
 
-def call_card(session: Session, call: Call, now: datetime, settings: dict, teams: dict[int, Team],
-              names: dict[int, str]) -> dict:
+def call_card(session: Session, call: Call, now: datetime, settings: dict[str, Any], teams: dict[int, Team],
+              names: dict[int, str]) -> dict[str, Any]:
     """One call as the board and console show it (see `call_cards`)."""
     return call_cards(session, [call], now, settings, teams, names)[0]
 
 
-def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict,
-          teams: dict[int, Team], names: dict[int, str]) -> dict:
+def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict[str, Any],
+          teams: dict[int, Team], names: dict[int, str]) -> dict[str, Any]:
     team = teams.get(call.team_id) if call.team_id else None
     card = {
         "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
@@ -110,8 +111,8 @@ def _card(call: Call, warnings: list[CallWarning], termination: Termination | No
     return card
 
 
-def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team_id: int | None = None,
-             site: str | None = None) -> dict:
+def snapshot(session: Session, viewer: User, now: datetime, settings: dict[str, Any], team_id: int | None = None,
+             site: str | None = None) -> dict[str, Any]:
     """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
     everyone's until someone takes them, so they are always shown (CONTRACT /board)."""
     team_ids = visible_team_ids(session, viewer)

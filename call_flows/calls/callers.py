@@ -1,4 +1,5 @@
 """A caller's flags as a role may see them (R1, R9 least data, R10, C2, C3)."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ def _on_own_current_call(session: Session, viewer: User, e164: str, now: datetim
     return call is not None and call.caller == e164
 
 
-def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: dict) -> dict | None:
+def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any] | None:
     """Everything flagged about a number, trimmed to what the viewer's role needs (R9 least data).
 
     A call handler sees the flags of the caller on their own current call only (marker and
@@ -44,7 +45,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
     register = None
     restriction = None
-    shown: dict = {"via": "caller_flags", "number": mask(e164)}
+    shown: dict[str, Any] = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
             select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
@@ -89,7 +90,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     }
 
 
-def _recent_calls(session: Session, e164: str, viewer: User) -> list:
+def _recent_calls(session: Session, e164: str, viewer: User) -> list[Any]:
     """The caller's last 10 calls that the viewer's teams took (all teams: administrators and a
     supervisor without a team; none: handlers and panel members, who work no team's call history)."""
     from call_flows.staff.visibility import teams_in_view

@@ -1,6 +1,7 @@
 """What the handler's console shows (issue 6; R1, R9, T1-T4): the call connected to them with its
 flags before they speak, the calls ringing that they could take, what the caller will hear on a
 warning or termination, the case-note fields the service can fill (T4), and their recovery time."""
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -30,7 +31,7 @@ def current_call(session: Session, user: User, now: datetime) -> Call | None:
 
 
 def register_detail(session: Session, e164: str | None, now: datetime, viewer: User | None = None,
-                    since: datetime | None = None) -> dict:
+                    since: datetime | None = None) -> dict[str, Any]:
     """R9: a handler sees the marker's precautions and the restriction's terms, nothing more; the view
     is logged once per call (`since` = the call's start), however often the console refreshes."""
     if not e164:
@@ -51,7 +52,7 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
                             "detail": active.detail} if active else None}
 
 
-def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict:
+def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict[str, Any]:
     """T4: what the service knows, so the handler only completes the rest."""
     told = [f"{as_utc(w.created_at):%H:%M} UTC: warned that the call would not continue unless their behaviour "
             f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
@@ -63,7 +64,7 @@ def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termina
                       "handler": handler.shown_name, "warnings": len(warnings)}}
 
 
-def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
+def state(session: Session, user: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """The console's full state; fetched on load, on every live event and on (re)connect."""
     teams = {t.id: t for t in session.scalars(select(Team))}
     names = shown_names(session)

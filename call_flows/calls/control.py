@@ -1,7 +1,7 @@
 """The handler's controls on a live call: accept, warn (T1), need noted (T2), terminate (T3-T5)."""
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -128,7 +128,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     return warning
 
 
-def _same_act(session: Session, existing: Termination, act: dict) -> Termination:
+def _same_act(session: Session, existing: Termination, act: dict[str, Any]) -> Termination:
     """CONTRACT: repeating a termination returns the same termination. A repeat may leave optional
     parts out, but anything it does say must agree with what was stored: a different request on a
     terminated call (another reason, an immediate reason added, other note text) is refused, not

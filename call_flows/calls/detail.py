@@ -2,6 +2,7 @@
 was answered and ended, its handler, the caller's flags as they were at ring time (R1, R10, C3), the
 warnings (T1) and the termination (T3-T5), each with what became of it on the caller's leg
 (`platform_status`: pending, played, caller_left, failed)."""
+from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ def may_read(session: Session, user: User, call: Call) -> bool:
     return False
 
 
-def call_summary(call: Call, handler: str | None) -> dict:
+def call_summary(call: Call, handler: str | None) -> dict[str, Any]:
     """The call without its lists (CONTRACT history shape): sid, caller (E.164 or null), caller_kind,
     status, ISO UTC times, handler's username, flags as at ring time (R1, R10, C3)."""
     return {
@@ -38,7 +39,7 @@ def call_summary(call: Call, handler: str | None) -> dict:
     }
 
 
-def call_detail(session: Session, call_sid: str, user: User) -> dict:
+def call_detail(session: Session, call_sid: str, user: User) -> dict[str, Any]:
     """The call as `user` may read it. Raises NotFound (never Forbidden: whether a call exists is not
     told to someone who may not read it) for an unknown call or one outside the reader's scope."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid[:64]))

@@ -4,6 +4,7 @@ A line manager sees their teams' calls (and those of managers they deputise for)
 team's (one without a team: every team's), an administrator every call: the same people who may read
 each call on its own (call_detail.may_read). Newest first, a page at a time.
 """
+from typing import Any
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -86,7 +87,7 @@ def _by_name(session: Session, user: User, name: str, now: datetime) -> list[str
     return list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id.in_(customers))))
 
 
-def history(session: Session, user: User, search: Search, now: datetime, region: str = "GB") -> dict:
+def history(session: Session, user: User, search: Search, now: datetime, region: str = "GB") -> dict[str, Any]:
     """`{"calls": [call_summary...], "next_page": int | None}`, newest first, only calls `user` may read.
     Raises Forbidden for a role without call history, InvalidPhone / InvalidInput for bad filters,
     NotFound for a team the user may not see. The caller commits (R9: a name search, and each register

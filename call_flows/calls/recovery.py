@@ -2,6 +2,7 @@
 support). A terminated call offers its handler a configurable pause (`recovery_minutes`) before the
 next call, and alerts their team lead (line manager) so they can check on them. The handler may end
 the pause early; the supervisor board shows who is recovering."""
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ class Recovering:
     ends_at: datetime
     name: str = ""  # the name people read (14.3)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "username": self.username, "name": self.name or self.username,
                 "team_id": self.team_id, "team": self.team,
                 "site": self.site, "started_at": self.started_at.isoformat(), "ends_at": self.ends_at.isoformat()}

@@ -5,6 +5,7 @@ or repeated?") and never block a caller. Windows and thresholds are organisation
 `repeat_window_days`, `repeat_warnings_threshold`, `repeat_terminations_threshold`,
 `calls_per_day_threshold`, `call_seconds_per_day_threshold`, `long_call_seconds`.
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 
 
-def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: dict) -> list[str]:
+def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: dict[str, Any]) -> list[str]:
     """C2: many calls in one day, a lot of call time in one day, or one very long call."""
     signals = []
     if calls_today > settings["calls_per_day_threshold"]:
@@ -27,13 +28,13 @@ def volume_signals(calls_today: int, seconds_today: int, longest_s: int, setting
     return signals
 
 
-def repeat_callers(session: Session, now: datetime, settings: dict, limit: int = 200) -> list[dict]:
+def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
     """Every caller with a signal in the window: warnings, terminations, calls and call time (R10, C2).
 
     Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
     bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
     since, day_start = bounds["since"], bounds["day_start"]
-    stats: dict[str, dict] = {}
+    stats: dict[str, dict[str, Any]] = {}
 
     def row(caller):
         return stats.setdefault(caller, {"caller": caller, "warnings": 0, "terminations": 0, "calls": 0,
@@ -68,7 +69,7 @@ def repeat_callers(session: Session, now: datetime, settings: dict, limit: int =
     return out[:limit]
 
 
-def thresholds(settings: dict) -> dict:
+def thresholds(settings: dict[str, Any]) -> dict[str, Any]:
     keys = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
             "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
     return {k: settings[k] for k in keys}

@@ -6,6 +6,7 @@ became of it on the caller's leg), the termination (T3: the final notice), the e
 (T4, M1), the incident record (I6) and the callback task (T5) with its attempts and outcome (M1, M2).
 Read by the same people as the call itself (call_detail.may_read), else NotFound.
 """
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -86,7 +87,7 @@ def _task_steps(task: CallbackTask, names) -> list[Step]:
     return steps
 
 
-def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: dict) -> dict:
+def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """`{"call": Call, "handler": str | None, "steps": [Step...] oldest first, "incident_id", "task_id"}`.
     Raises NotFound for an unknown call or one `viewer` may not read. A register marker shown is
     logged as a view of its entry (R9); the caller commits."""

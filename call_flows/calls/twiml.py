@@ -1,4 +1,5 @@
 """Pure TwiML builders. Everything the caller hears is built here with VoiceResponse, never strings."""
+from typing import Any
 from urllib.parse import urlsplit
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -13,7 +14,7 @@ def conference_name(call_sid: str) -> str:
     return f"cg-{call_sid}"
 
 
-def _speak(response: VoiceResponse, text: str, settings: dict, recording_url: str = "") -> None:
+def _speak(response: VoiceResponse, text: str, settings: dict[str, Any], recording_url: str = "") -> None:
     if recording_url:
         response.play(recording_url)
     else:
@@ -29,14 +30,14 @@ def is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in value.strip())
 
 
-def hold_music_url(settings: dict) -> str:
+def hold_music_url(settings: dict[str, Any]) -> str:
     """What a caller hears while waiting for a handler: the organisation's `hold_music_url` (music, or
     TwiML with a message), else Twilio's default hold music. Never empty: an empty waitUrl is silence."""
     value = (settings.get("hold_music_url") or "").strip()
     return value if is_http_url(value) else TWILIO_DEFAULT_HOLD_MUSIC
 
 
-def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None, settings: dict) -> None:
+def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None, settings: dict[str, Any]) -> None:
     """The caller's leg joins their call's conference.
 
     Twilio's <Conference> semantics: a participant with startConferenceOnEnter="false" who finds the
@@ -62,7 +63,7 @@ def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | N
     response.append(dial)
 
 
-def for_ring(call_sid: str, settings: dict, events_url: str | None, restriction: dict | None = None) -> str:
+def for_ring(call_sid: str, settings: dict[str, Any], events_url: str | None, restriction: dict[str, Any] | None = None) -> str:
     """The caller is greeted and put into their call's conference to wait for a handler.
 
     C3: a restricted caller is routed as the restriction says, never silently dropped.
@@ -79,7 +80,7 @@ def for_ring(call_sid: str, settings: dict, events_url: str | None, restriction:
     return str(response)
 
 
-def warning(call_sid: str, settings: dict, events_url: str | None) -> str:
+def warning(call_sid: str, settings: dict[str, Any], events_url: str | None) -> str:
     """T1: the caller hears the warning, then rejoins the handler in the same conference."""
     response = VoiceResponse()
     _speak(response, settings["warning_message"], settings, settings["warning_recording_url"])
@@ -87,7 +88,7 @@ def warning(call_sid: str, settings: dict, events_url: str | None) -> str:
     return str(response)
 
 
-def rejoin(call_sid: str, settings: dict, events_url: str | None) -> str:
+def rejoin(call_sid: str, settings: dict[str, Any], events_url: str | None) -> str:
     """The caller goes back into their call's conference (Twilio's fallback URL, mid-call): with
     their handler if the handler is there, else waiting with hold music."""
     response = VoiceResponse()
@@ -95,7 +96,7 @@ def rejoin(call_sid: str, settings: dict, events_url: str | None) -> str:
     return str(response)
 
 
-def ring_back(settings: dict) -> str:
+def ring_back(settings: dict[str, Any]) -> str:
     """Nothing else can be done for this call: the caller is told to ring back, then the call ends."""
     response = VoiceResponse()
     _speak(response, settings["fallback_message"], settings)
@@ -103,7 +104,7 @@ def ring_back(settings: dict) -> str:
     return str(response)
 
 
-def final_notice(settings: dict, warned: bool) -> tuple[str, str]:
+def final_notice(settings: dict[str, Any], warned: bool) -> tuple[str, str]:
     """T3: the final notice's words and its recording URL ("" = spoken with <Say>). After a warning the
     caller is told they were warned (`termination_message`); an immediate termination, where the caller
     heard no warning (T3's exception), has its own notice (`immediate_termination_message`)."""
@@ -112,7 +113,7 @@ def final_notice(settings: dict, warned: bool) -> tuple[str, str]:
     return settings["immediate_termination_message"], settings["immediate_termination_recording_url"]
 
 
-def termination(settings: dict, warned: bool) -> str:
+def termination(settings: dict[str, Any], warned: bool) -> str:
     """T3: the final notice (see final_notice), then the call ends."""
     response = VoiceResponse()
     text, recording_url = final_notice(settings, warned)
@@ -121,7 +122,7 @@ def termination(settings: dict, warned: bool) -> str:
     return str(response)
 
 
-def callback_bridge(customer: str, caller_id: str, script: str, settings: dict) -> str:
+def callback_bridge(customer: str, caller_id: str, script: str, settings: dict[str, Any]) -> str:
     """M1: played to the manager when they answer, then dials the customer from the organisation's number."""
     response = VoiceResponse()
     response.say(script, voice=settings["say_voice"], language=settings["say_language"])
@@ -131,7 +132,7 @@ def callback_bridge(customer: str, caller_id: str, script: str, settings: dict) 
     return str(response)
 
 
-def handler_join(call_sid: str, whisper: str, settings: dict) -> str:
+def handler_join(call_sid: str, whisper: str, settings: dict[str, Any]) -> str:
     """14.10: the handler's own leg hears `whisper` (if any) and then joins the caller's conference; the
     conference ends when the handler hangs up, as for a leg added by the Participants API."""
     response = VoiceResponse()

@@ -7,6 +7,7 @@ mechanism, as `<Number url>` does for a dialled number): the caller, already in 
 hears it. Wording is the organisation's (`handler_whisper_flagged`, `handler_whisper_unflagged`);
 unflagged callers get no whisper unless the second one is set.
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from call_flows.calls.status import FINAL
 WHISPER_PATH = "/twilio/voice/whisper/"
 
 
-def flag_words(flags: dict) -> str:
+def flag_words(flags: dict[str, Any]) -> str:
     """The flags spoken plainly, e.g. "marker 2, contact restriction, repeat warnings" ("" when none)."""
     words = [f"marker {flags['marker']}"] if flags.get("marker") else []
     if flags.get("restricted"):
@@ -28,7 +29,7 @@ def flag_words(flags: dict) -> str:
     return ", ".join(words)
 
 
-def whisper_text(flags: dict, settings: dict) -> str:
+def whisper_text(flags: dict[str, Any], settings: dict[str, Any]) -> str:
     """What the handler hears for a caller with `flags` (see board.caller_flags); "" = no whisper.
     `{flags}` in the organisation's wording is replaced by `flag_words` (no other formatting is done,
     so a stored wording cannot reach anything else)."""
@@ -36,12 +37,12 @@ def whisper_text(flags: dict, settings: dict) -> str:
     return template.replace("{flags}", flag_words(flags)).strip()
 
 
-def for_call(session: Session, call: Call, now: datetime, settings: dict) -> str:
+def for_call(session: Session, call: Call, now: datetime, settings: dict[str, Any]) -> str:
     """The whisper for the handler of `call`, from its caller's flags as ring time saw them."""
     return whisper_text(caller_flags(session, call, now, settings), settings)
 
 
-def handler_leg(session: Session, call_sid: str, now: datetime, settings: dict) -> str:
+def handler_leg(session: Session, call_sid: str, now: datetime, settings: dict[str, Any]) -> str:
     """TwiML for the handler's answered leg: the whisper, then the caller's conference. A call that is
     unknown or already over answers <Hangup/> (nobody is left to talk to)."""
     call = session.query(Call).filter_by(call_sid=call_sid).one_or_none()

@@ -9,6 +9,7 @@ queues the line manager's callback (T5) and its notice, starts the handler's rec
 dies between the two commits, the sweeper hands the guard over once it is due and a worker writes
 the same record up: nothing is lost, and the guard's row lock and the `case_note_id` check make sure
 nothing is written twice."""
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -27,7 +28,7 @@ def guard_key(termination_id: int) -> str:
     return f"termination-write-up-{termination_id}"
 
 
-def record_guard(session: Session, termination: Termination, author_id: int, fields: dict, callback_due_hours: int,
+def record_guard(session: Session, termination: Termination, author_id: int, fields: dict[str, Any], callback_due_hours: int,
                  recovery_minutes: int, now: datetime) -> None:
     """Record the write-up as an outbox job in the termination's own transaction, not handed over now
     (the request writes it up itself after the final notice is handed over)."""
@@ -38,7 +39,7 @@ def record_guard(session: Session, termination: Termination, author_id: int, fie
     outbox.hold(session, job.id)
 
 
-def pending_fields(session: Session, termination_id: int) -> dict | None:
+def pending_fields(session: Session, termination_id: int) -> dict[str, Any] | None:
     """The case-note fields of a termination whose write-up is still outstanding (None if there is none)."""
     args = session.scalar(select(OutboxJob.args).where(OutboxJob.key == guard_key(termination_id)))
     return args["fields"] if args else None
@@ -61,7 +62,7 @@ def write_up_termination(session: Session, ctx, now, **args) -> None:
     write_up(session, **args)
 
 
-def write_up(session: Session, termination_id: int, author_id: int, fields: dict, at: str | datetime,
+def write_up(session: Session, termination_id: int, author_id: int, fields: dict[str, Any], at: str | datetime,
              callback_due_hours: int, recovery_minutes: int) -> Termination:
     """T4: the case note (what the service knows, plus what the handler wrote); I6/I7: the incident
     record (serious for a threat of violence); T5: the line manager's callback task and its notice;

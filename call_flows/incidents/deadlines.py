@@ -7,6 +7,7 @@
 - I7: a serious incident (threat of violence, customer known) goes to the senior officer, whose
   decision about the police is recorded (`record_police_decision`).
 """
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -23,11 +24,11 @@ from call_flows.validation import choice, clean_text
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
 
-def staff_address(user: User, settings: dict) -> str:
+def staff_address(user: User, settings: dict[str, Any]) -> str:
     return settings["staff_email_format"].format(username=user.username)
 
 
-def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
+def flag_overdue(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
         CallbackTask.status.in_(("open", "claimed")), CallbackTask.due_at < now,
         CallbackTask.overdue_notified_at.is_(None))))
@@ -49,7 +50,7 @@ def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
     return [t.id for t in tasks]
 
 
-def retries_due(session: Session, now: datetime, settings: dict) -> list[int]:
+def retries_due(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
         CallbackTask.status == "open", CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
     for task in tasks:
@@ -65,7 +66,7 @@ def retries_due(session: Session, now: datetime, settings: dict) -> list[int]:
     return [t.id for t in tasks]
 
 
-def escalate_unpicked(session: Session, now: datetime, settings: dict) -> list[int]:
+def escalate_unpicked(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     """I5: the 24-hour rule (configurable window)."""
     cutoff = now - timedelta(hours=settings["incident_escalation_hours"])
     incidents = list(session.scalars(select(Incident).where(
@@ -85,7 +86,7 @@ def escalate_unpicked(session: Session, now: datetime, settings: dict) -> list[i
     return [i.id for i in incidents]
 
 
-def escalate_serious(session: Session, now: datetime, settings: dict) -> list[int]:
+def escalate_serious(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     """I7: a threat of violence from a customer whose identity is known goes to the senior officer."""
     incidents = list(session.scalars(
         select(Incident).join(Call, Call.id == Incident.call_id).where(
@@ -102,7 +103,7 @@ def escalate_serious(session: Session, now: datetime, settings: dict) -> list[in
     return [i.id for i in incidents]
 
 
-def check(session: Session, now: datetime, settings: dict) -> dict:
+def check(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """One pass of every deadline check; the caller commits (and dispatches the emails)."""
     return {"claims_expired": expire_idle_claims(session, now, settings["claim_idle_minutes"]),
             "overdue": flag_overdue(session, now, settings), "retries_due": retries_due(session, now, settings),
@@ -111,7 +112,7 @@ def check(session: Session, now: datetime, settings: dict) -> dict:
 
 
 def record_police_decision(session: Session, incident_id: int, user: User, decision, note, now: datetime,
-                           settings: dict) -> Incident:
+                           settings: dict[str, Any]) -> Incident:
     """I7: the senior officer (a supervisor in the software) decides on police involvement; the
     decision is recorded and the next level (Grade 7) informed."""
     if user.role not in ("supervisor", "admin"):

@@ -1,5 +1,6 @@
 """Incident records (I1-I4, I6): fields, welfare steps, the staff member's acknowledgement,
 completion and distribution. Records are never deleted (I6: see models/incidents_extra.py)."""
+from typing import Any
 import re
 from datetime import datetime
 
@@ -66,7 +67,7 @@ def to_acknowledge(session: Session, user: User) -> list[Incident]:
                                                        Incident.acknowledged_at.is_(None)).order_by(Incident.id)))
 
 
-def save(session: Session, incident_id: int, user: User, values: dict, now: datetime) -> Incident:
+def save(session: Session, incident_id: int, user: User, values: dict[str, Any], now: datetime) -> Incident:
     """I2: any member of staff who may see the record fills it in while details are fresh."""
     incident = get(session, incident_id, user)
     if incident.status == "completed":
@@ -111,7 +112,7 @@ def _check_time(text: str, now: datetime) -> str:
     return f"{int(match[1]):02d}:{match[2]}"
 
 
-def known_when(session: Session, incident: Incident) -> dict:
+def known_when(session: Session, incident: Incident) -> dict[str, Any]:
     """I1: the date and time the service knows (when the call was ended, else when it started, else
     when the record was opened), in the organisation's time, as the form's starting values."""
     call = session.get(Call, incident.call_id) if incident.call_id else None
@@ -120,7 +121,7 @@ def known_when(session: Session, incident: Incident) -> dict:
     return {"incident_date": at.date().isoformat(), "incident_time": f"{at:%H:%M}"}
 
 
-def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict) -> Incident:
+def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict[str, Any]) -> Incident:
     """The manager completes and submits the record; it goes to the configured recipients (I4).
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
@@ -139,7 +140,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     return incident
 
 
-def distribute(session: Session, incident: Incident, now: datetime, settings: dict) -> None:
+def distribute(session: Session, incident: Incident, now: datetime, settings: dict[str, Any]) -> None:
     """I4: HR service centre, Equality and Diversity, union H&S reps, and the security help desk
     when there was a security or data breach. One email per address, keyed so it is sent once."""
     recipients = list(DISTRIBUTION)
@@ -227,7 +228,7 @@ def summary(session: Session, incident: Incident) -> str:
     return "\n".join(lines) + "\n"
 
 
-def incident_json(incident: Incident) -> dict:
+def incident_json(incident: Incident) -> dict[str, Any]:
     iso = lambda v: v.isoformat() if v else None  # noqa: E731
     return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
             "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,

@@ -3,6 +3,7 @@ week by team, site and reason; repeat callers (R10); time to complete callbacks 
 records (I5) against their deadlines. PostgreSQL counts per local week, team, site and reason in SQL
 (by the 0018 indexes on each record's date: a year over a million calls stays well under 500 ms,
 bench/data_growth.py); SQLite hands back one row per record and Python counts it the same way."""
+from typing import Any
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -85,7 +86,7 @@ def _week_of(at) -> date:
     return at if isinstance(at, date) and not isinstance(at, datetime) else week_of(at)
 
 
-def weekly(found: list[Event], now: datetime, weeks: int) -> list[dict]:
+def weekly(found: list[Event], now: datetime, weeks: int) -> list[dict[str, Any]]:
     """One row per week of the period, oldest first, zero weeks included (a quiet week is news too)."""
     first = week_of(period_start(now, weeks))
     counts = {first + timedelta(weeks=i): Counter() for i in range(max(1, min(MAX_WEEKS, weeks)))}
@@ -96,7 +97,7 @@ def weekly(found: list[Event], now: datetime, weeks: int) -> list[dict]:
     return [{"week": w.isoformat(), **{k: c[k] for k in KINDS}} for w, c in counts.items()]
 
 
-def by(found: list[Event], field: str) -> list[dict]:
+def by(found: list[Event], field: str) -> list[dict[str, Any]]:
     """Totals per team, site or reason, largest first."""
     counts: dict[str, Counter] = defaultdict(Counter)
     for e in found:
@@ -106,7 +107,7 @@ def by(found: list[Event], field: str) -> list[dict]:
 
 
 def repeat_callers(session: Session, since: datetime, team_id: int | None = None, site: str | None = None,
-                   minimum: int = 2, limit: int = 20) -> list[dict]:
+                   minimum: int = 2, limit: int = 20) -> list[dict[str, Any]]:
     """R10: callers warned or terminated at least `minimum` times in the period (numbers masked),
     counted and filtered in SQL (only the repeat callers come back)."""
     parts = []
@@ -131,7 +132,7 @@ def _moment(value) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _deadline_row(name: str, items: list[tuple[datetime, datetime, datetime | None]], now: datetime) -> dict:
+def _deadline_row(name: str, items: list[tuple[datetime, datetime, datetime | None]], now: datetime) -> dict[str, Any]:
     """items: (started, deadline, completed or None) -> on time, late, open in time, open overdue."""
     row = {"record": name, "on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0, "median_hours": None}
     hours = []
@@ -148,8 +149,8 @@ def _deadline_row(name: str, items: list[tuple[datetime, datetime, datetime | No
     return row
 
 
-def deadlines(session: Session, now: datetime, since: datetime, settings: dict, team_id: int | None = None,
-              site: str | None = None) -> list[dict]:
+def deadlines(session: Session, now: datetime, since: datetime, settings: dict[str, Any], team_id: int | None = None,
+              site: str | None = None) -> list[dict[str, Any]]:
     """T5: callbacks against `due_at`; I5: incident records against `incident_escalation_hours`."""
     tasks = _team_clause(select(CallbackTask.need_arose_at, CallbackTask.due_at, CallbackTask.closed_at)
                          .outerjoin(Team, Team.id == CallbackTask.team_id)
@@ -163,8 +164,8 @@ def deadlines(session: Session, now: datetime, since: datetime, settings: dict, 
     ]
 
 
-def report(session: Session, now: datetime, settings: dict, weeks: int = 12, team_id: int | None = None,
-           site: str | None = None) -> dict:
+def report(session: Session, now: datetime, settings: dict[str, Any], weeks: int = 12, team_id: int | None = None,
+           site: str | None = None) -> dict[str, Any]:
     """Everything the trends page shows, each part also a CSV download."""
     since = period_start(now, weeks)
     found = events(session, since, team_id, site)
@@ -192,7 +193,7 @@ def csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_rows(report_data: dict, name: str) -> list[list[str]]:
+def csv_rows(report_data: dict[str, Any], name: str) -> list[list[str]]:
     """The header and rows of one part of the report, ready for csv.writer."""
     columns = CSV_COLUMNS[name]
     return [list(columns)] + [[csv_cell(row.get(c)) for c in columns] for row in report_data[name]]

@@ -1,6 +1,7 @@
 """Email as outbox work: `queue_email` records a delivery and its job under one business key
 (e.g. `incident-7-to-hr.servicecentre@example.org`), so however often a check or a retry runs,
 each message is sent once. The `send_email` task is the only place that talks to the mailer."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import select
@@ -50,7 +51,7 @@ def send_email(session: Session, ctx, now, delivery_id: int) -> None:
     delivery.attempts += 1
 
 
-def deliveries_for(session: Session, incident_id: int) -> list[dict]:
+def deliveries_for(session: Session, incident_id: int) -> list[dict[str, Any]]:
     """Each email about an incident with its delivery state (attempts and last error from its job)."""
     rows = session.execute(
         select(EmailDelivery, OutboxJob).outerjoin(OutboxJob, OutboxJob.key == EmailDelivery.key)

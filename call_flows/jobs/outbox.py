@@ -12,7 +12,7 @@ that one attempt; any other fault makes it `pending` again with `run_at` pushed 
 A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
 """
 from datetime import datetime, timedelta
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -56,7 +56,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_DELAY_S, 15 * 2 ** attempts))
 
 
-def record(session: Session, key: str, task_name: str, args: dict, run_at: datetime | None = None,
+def record(session: Session, key: str, task_name: str, args: dict[str, Any], run_at: datetime | None = None,
            now: datetime | None = None) -> OutboxJob:
     """Add the job unless one with the same business key exists (then return that one)."""
     if task_name not in TASKS:
@@ -79,7 +79,7 @@ def record(session: Session, key: str, task_name: str, args: dict, run_at: datet
     return job
 
 
-def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict, run_at, now) -> OutboxJob:
+def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict[str, Any], run_at, now) -> OutboxJob:
     """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
     SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
     insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,

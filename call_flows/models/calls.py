@@ -1,4 +1,5 @@
 """Calls and what happened on them: warnings (T1) and terminations (T3)."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -38,7 +39,7 @@ class Call(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     conference_sid: Mapped[str | None] = mapped_column(String(64))
     ring_marker: Mapped[int | None] = mapped_column(Integer)  # register marker seen at ring time (R1)
-    ring_signals: Mapped[list | None] = mapped_column(JSON)  # R10/C2 signals at ring time (None = none)
+    ring_signals: Mapped[list[Any] | None] = mapped_column(JSON)  # R10/C2 signals at ring time (None = none)
     ring_restricted: Mapped[bool | None] = mapped_column(Boolean)  # C3: a contact restriction at ring time
     needs_note: Mapped[str | None] = mapped_column(Text)  # T2: a disability or need may be involved
     purged_at: Mapped[datetime | None]  # R9: the caller's number was reduced to its last 4 digits (retention.py)
@@ -104,5 +105,5 @@ class PlatformAction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     action: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]

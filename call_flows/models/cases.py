@@ -1,4 +1,5 @@
 """Case notes (T4, M1-M3), incident records (I1-I7) and callback tasks (T5, M1)."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
@@ -17,8 +18,8 @@ class CaseNote(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
     kind: Mapped[str] = mapped_column(String(32))  # termination | callback
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    known: Mapped[dict] = mapped_column(JSON)
-    fields: Mapped[dict] = mapped_column(JSON)
+    known: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
 
 
@@ -36,7 +37,7 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed
     serious: Mapped[bool] = mapped_column(default=False)  # I7: threat of violence
     opened_at: Mapped[datetime]
-    details: Mapped[dict] = mapped_column(JSON, default=dict)  # I1 fields, filled by the manager
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # I1 fields, filled by the manager
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     picked_up_at: Mapped[datetime | None]  # I5: a manager claimed the callback or worked the record

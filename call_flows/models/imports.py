@@ -4,6 +4,7 @@ Why a table: a long file is checked and stored by an outbox job, possibly in an 
 the browser polls for progress; the row is what both sides share. The uploaded file is personal
 data, so `csv_text` is cleared as soon as the run ends (R9: kept no longer than necessary).
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
@@ -26,8 +27,8 @@ class RegisterImportRun(Base):
     numbers: Mapped[int] = mapped_column(Integer, default=0)
     customers: Mapped[int] = mapped_column(Integer, default=0)
     already_held: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list] = mapped_column(JSON, default=list)  # [[line, reason], ...]
-    notes: Mapped[list] = mapped_column(JSON, default=list)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[line, reason], ...]
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     csv_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

@@ -1,5 +1,6 @@
 """The outbox: side effects are recorded in the same transaction as the change that needs them,
 then handed to RQ. A row left `pending` (Redis was down) is handed over again by the sweeper."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, Index, Integer, String, Text
@@ -15,7 +16,7 @@ class OutboxJob(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # business key: one job per effect
     task: Mapped[str] = mapped_column(String(64))
-    args: Mapped[dict] = mapped_column(JSON)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|enqueued|running|done|failed
     run_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,6 +2,7 @@
 
 Kept apart from `register.py` so the ring-time tables stay small: nothing here is read at ring time.
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -18,7 +19,7 @@ class PanelDecision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"), unique=True)
     outcome: Mapped[str] = mapped_column(String(16))  # add | reject
-    member_ids: Mapped[list] = mapped_column(JSON)  # R3: who was present
+    member_ids: Mapped[list[Any]] = mapped_column(JSON)  # R3: who was present
     chair_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     justification: Mapped[str] = mapped_column(Text)  # R3: documented, case by case
     share: Mapped[bool] = mapped_column(default=False)  # R7

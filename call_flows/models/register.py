@@ -3,6 +3,7 @@
 Ring time finds a caller through `customer_phones.phone` (unique, E.164), so the lookup is one
 indexed probe whatever the register's size (R1).
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
@@ -19,7 +20,7 @@ class Customer(Base):
     address: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
-    case_references: Mapped[list | None] = mapped_column(JSON)  # application or case references (R4)
+    case_references: Mapped[list[Any] | None] = mapped_column(JSON)  # application or case references (R4)
 
 
 class CustomerPhone(Base):
@@ -74,7 +75,7 @@ class Restriction(Base):
     kind: Mapped[str] = mapped_column(String(32))  # named_officer | set_hours | written_only | ...
     detail: Mapped[str | None] = mapped_column(Text)
     named_officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    hours: Mapped[dict | None] = mapped_column(JSON)
+    hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="active")
     customer_told_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -92,4 +93,4 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))  # view | create | update | ...
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,5 +1,6 @@
 """The call platform: real Twilio through the `twilio` library, or a simulated one for the
 embedded default that records what it was asked to do (what the caller would hear)."""
+from typing import Any
 from datetime import datetime
 
 from requests import RequestException
@@ -98,7 +99,7 @@ class SimulatedPlatform:
     def url(self, path: str) -> str:
         return self.public_base_url + path
 
-    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict, now) -> None:
+    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict[str, Any], now) -> None:
         session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
 
     def _ended(self, session: Session, call_sid: str) -> bool:

@@ -7,7 +7,7 @@ transaction is still open (all or nothing). SQLite allows one writer at a time, 
 progress is only recorded at the end of each phase.
 """
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -88,11 +88,11 @@ def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -
     run.finished_at = now
 
 
-def _plain(item) -> dict:
+def _plain(item) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"line": item.line, "reason": item.reason}
 
 
-def progress(run: RegisterImportRun) -> dict:
+def progress(run: RegisterImportRun) -> dict[str, Any]:
     """What the page polls."""
     return {"id": run.id, "status": run.status, "percent": run.percent, "finished": run.status in FINISHED,
             "dry_run": run.dry_run, "rows": run.rows, "entries": run.entries, "numbers": run.numbers,

@@ -6,6 +6,7 @@ placeholder the template must keep, so an edited template cannot drop one. The
 letter is shown as print-ready HTML (escaped; see templates/register/letter.html). The entry goes
 in force only when the letter is recorded as sent or a documented exemption is recorded.
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -53,7 +54,7 @@ Yours sincerely
 {{ signatory_title }}"""
 
 
-def template_text(settings: dict) -> str:
+def template_text(settings: dict[str, Any]) -> str:
     """The organisation's template; one saved another way (the generic settings API) that drops an R5
     element or breaks a placeholder is not used: the built-in template is, so no letter lacks an element."""
     text = settings.get("register_letter_template") or DEFAULT_TEMPLATE
@@ -75,7 +76,7 @@ def _date(value: datetime) -> str:
 
 
 def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecision, now: datetime,
-                  settings: dict) -> dict:
+                  settings: dict[str, Any]) -> dict[str, Any]:
     """The values the letter fills in: the decision, with dates as they will be once it takes effect."""
     from call_flows.register.panel import MARKERS
 
@@ -107,7 +108,7 @@ def _parts(session: Session, entry_id: int):
     return entry, letter, decision
 
 
-def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: dict) -> dict:
+def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """The letter as sent, or as it would be sent today. Viewing it is audited (R9)."""
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
@@ -128,7 +129,7 @@ def _take_effect(entry: RegisterEntry, now: datetime) -> None:
     entry.expires_at = register_rules.expires_at(now, entry.source, entry.marker)
 
 
-def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: dict,
+def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: dict[str, Any],
                 sent_at: datetime | None = None) -> RegisterEntry:
     """R5: the letter went to the customer; the text is kept on file and the entry takes effect."""
     entry, letter, decision = _parts(session, entry_id)

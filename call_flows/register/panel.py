@@ -4,6 +4,7 @@ An entry is only ever added by a panel decision taken with at least 3 members pr
 the chair, on an incident record (R3). The decision does not put the entry in force: that waits for
 the customer's letter or a documented exemption (R5, see register_letters.py).
 """
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,7 +71,7 @@ def attach_phones(session: Session, customer: Customer, numbers: list[str]) -> l
     return added
 
 
-def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: dict,
+def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: dict[str, Any],
             region: str = "GB") -> RegisterEntry:
     """R3: a proposed entry; the panel must meet within `panel_meet_within_days` of receiving it."""
     source = choice(proposal.source, "source", SOURCES)
@@ -139,7 +140,7 @@ class Decision:
     signatory_title: str | None = None
 
 
-def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: dict) -> list[User]:
+def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: dict[str, Any]) -> list[User]:
     """R3: at least `panel_quorum` (never fewer than 3) distinct panel members present, one of them the chair."""
     needed = max(3, int(settings.get("panel_quorum", 3)))
     ids = list(dict.fromkeys(member_ids))
@@ -154,7 +155,7 @@ def check_quorum(session: Session, member_ids: list[int], chair_id: int, setting
 
 
 def decide(session: Session, entry_id: int, decision: Decision, recorder: User, now: datetime,
-           settings: dict) -> RegisterEntry:
+           settings: dict[str, Any]) -> RegisterEntry:
     """R3: record the decision. `add` waits for the letter or exemption (R5); `reject` closes the proposal."""
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
@@ -191,7 +192,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
     return entry
 
 
-def proposals(session: Session, viewer: User, now: datetime) -> list[dict]:
+def proposals(session: Session, viewer: User, now: datetime) -> list[dict[str, Any]]:
     """R3: what the panel has to decide, the nearest meeting deadline first. The listing is audited (R9)."""
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
                            .where(RegisterEntry.status == "proposed").order_by(RegisterEntry.meet_by)).all()

@@ -4,6 +4,7 @@ Every read of an entry goes through `entry_view` or `subject_access`, which writ
 nothing in the service updates or deletes audit rows. The retention purge removes personal data of
 entries that ended long enough ago and leaves only anonymised monthly counts (I8 trends).
 """
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -25,7 +26,7 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def _row(obj, *skip) -> dict:
+def _row(obj, *skip) -> dict[str, Any]:
     out = {}
     for column in obj.__table__.columns:
         if column.key in skip:
@@ -35,7 +36,7 @@ def _row(obj, *skip) -> dict:
     return out
 
 
-def entry_summary(entry: RegisterEntry, customer: Customer) -> dict:
+def entry_summary(entry: RegisterEntry, customer: Customer) -> dict[str, Any]:
     """R4 content that any manager may see (no minutes, no justification)."""
     review = register_rules.review_due(entry.added_on, entry.last_reviewed_on) if entry.added_on else None
     return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
@@ -47,7 +48,7 @@ def entry_summary(entry: RegisterEntry, customer: Customer) -> dict:
             "end_reason": entry.end_reason}
 
 
-def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[dict]:
+def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[dict[str, Any]]:
     """The register as a list; the listing itself is audited once (R9)."""
     query = select(RegisterEntry, Customer).join(Customer).order_by(RegisterEntry.id.desc())
     if status:
@@ -58,7 +59,7 @@ def list_entries(session: Session, viewer: User, now: datetime, status: str | No
     return rows
 
 
-def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> dict:
+def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> dict[str, Any]:
     """One entry as the viewer's role may see it; panel members also see the decision, letter and appeals."""
     if viewer.role not in MANAGER_ROLES:
         raise Forbidden("handlers see a caller's marker and precautions at ring time only (R9)")
@@ -87,7 +88,7 @@ def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> 
     return view
 
 
-def subject_access(session: Session, customer_id: int, viewer: User, now: datetime) -> dict:
+def subject_access(session: Session, customer_id: int, viewer: User, now: datetime) -> dict[str, Any]:
     """R9: everything held about a customer, for a subject-access request (HDC 8.5: through the panel chair)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -120,7 +121,7 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
     return export
 
 
-def purge_expired(session: Session, now: datetime, settings: dict) -> dict:
+def purge_expired(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
     """R9: remove personal data of entries ended more than `register_retention_days` ago.
 
     Each purged entry adds one to an anonymised count (month proposed, marker, source, final status);
@@ -169,6 +170,6 @@ def _count(session: Session, entry: RegisterEntry) -> None:
         session.execute(update(RegisterCount).where(RegisterCount.id == row.id).values(count=RegisterCount.count + 1))
 
 
-def counts(session: Session) -> list[dict]:
+def counts(session: Session) -> list[dict[str, Any]]:
     return [{"month": r.month, "marker": r.marker, "source": r.source, "final_status": r.final_status,
              "count": r.count} for r in session.scalars(select(RegisterCount).order_by(RegisterCount.month))]

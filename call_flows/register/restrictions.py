@@ -1,6 +1,7 @@
 """Contact restrictions (C1): recorded by a manager only after the customer was told their conduct
 is a concern and given the chance to change. Ring time routes by them (restrictions.routing_for, C3).
 """
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import select
@@ -37,7 +38,7 @@ def record_concern(session: Session, customer_id: int, user: User, told_at: date
 
 
 def add_restriction(session: Session, customer_id: int, user: User, kind: str, detail: str | None,
-                    named_officer_id: int | None, hours: dict | None, now: datetime) -> Restriction:
+                    named_officer_id: int | None, hours: dict[str, Any] | None, now: datetime) -> Restriction:
     """C1: refused (409 customer_not_told) until a concern notice is on record for this customer."""
     _customer(session, customer_id)
     kind = choice(kind, "kind", KINDS)
@@ -82,7 +83,7 @@ def end_restriction(session: Session, restriction_id: int, user: User, now: date
     return restriction
 
 
-def for_customer(session: Session, customer_id: int) -> dict:
+def for_customer(session: Session, customer_id: int) -> dict[str, Any]:
     return {
         "concerns": list(session.scalars(select(ConcernNotice).where(ConcernNotice.customer_id == customer_id)
                                          .order_by(ConcernNotice.told_at.desc()))),

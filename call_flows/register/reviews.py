@@ -4,6 +4,7 @@ Each entry is reviewed 6 months after it was added or last reviewed; the registe
 6 months; an entry stops flagging at `expires_at` (register_rules) whatever the reviews said. The
 periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` with its own clock.
 """
+from typing import Any
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -84,7 +85,7 @@ def _cycle_start():
     return func.coalesce(RegisterEntry.last_reviewed_on, RegisterEntry.added_on)
 
 
-def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[dict]:
+def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[dict[str, Any]]:
     """R6: entries in force whose review date (`register_rules.review_due`) has come, in pages of
     `page` rows by (cycle start, id). The index narrows to cycle starts up to 6 months and 4 days ago;
     the exact calendar rule is then applied to those few candidates in Python, so the dates are the
@@ -112,7 +113,7 @@ def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, 
         after = (rows[-1].start, rows[-1].id)
 
 
-def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[dict]:
+def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[dict[str, Any]]:
     """R6: entries in force whose review date has come, the most overdue first (at most `limit`)."""
     due = sorted(iter_reviews_due(session, now), key=lambda d: d["review_due"])
     return due[:limit] if limit is not None else due
@@ -138,7 +139,7 @@ REMINDER_TEXT = {
 
 
 def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime, now: datetime,
-            settings: dict | None = None) -> bool:
+            settings: dict[str, Any] | None = None) -> bool:
     """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
     Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
     if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
@@ -158,7 +159,7 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
     return True
 
 
-def remind_panel(session: Session, now: datetime, settings: dict | None = None) -> list[dict]:
+def remind_panel(session: Session, now: datetime, settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
     made = []
     for item in iter_reviews_due(session, now, unreminded=True):
@@ -187,7 +188,7 @@ def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
 
 
 def record_appeal(session: Session, entry_id: int, user: User, received_at: datetime, summary: str | None,
-                  now: datetime, settings: dict) -> RegisterAppeal:
+                  now: datetime, settings: dict[str, Any]) -> RegisterAppeal:
     """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
     entry = _entry(session, entry_id)
     if entry.status not in ("awaiting_notice", "in_force"):

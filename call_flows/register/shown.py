@@ -1,6 +1,7 @@
 """R9 "who viewed an entry is logged": what each person was shown of the caution register, as audit
 rows keyed by the entry, so a subject-access export (register_privacy.subject_access) finds every
 list, page, board and queue that showed the entry. The caller commits."""
+from typing import Any
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -34,7 +35,7 @@ def entry_behind_marker(session: Session, e164: str | None, marker: int | None, 
     return _entries_behind(session, [(e164, marker)], now).get((e164, marker))
 
 
-def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]], now: datetime) -> dict:
+def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]], now: datetime) -> dict[str, Any]:
     """`entry_behind_marker` for many (number, marker) pairs in two queries: {(number, marker): entry id}."""
     numbers = list({e164 for e164, marker in shown if e164 and marker})
     if not numbers:
@@ -44,7 +45,7 @@ def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]]
     entries = session.execute(select(RegisterEntry.id, RegisterEntry.customer_id, RegisterEntry.marker,
                                      RegisterEntry.status, RegisterEntry.expires_at)
                               .where(RegisterEntry.customer_id.in_(set(customers.values())))).all()
-    by_customer: dict[int, list] = {}
+    by_customer: dict[int, list[Any]] = {}
     for e in entries:
         by_customer.setdefault(e.customer_id, []).append(e)
     found = {}

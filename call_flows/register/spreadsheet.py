@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from call_flows.clock import local_date
 from call_flows.errors import InvalidPhone
@@ -253,7 +253,7 @@ def _entries(group: list[Row]) -> list[Entry]:
     with every distinct precaution, the latest review, and `notified` only if every row says so
     (a "no" needs checking, R5). Different decisions stay separate entries, each with its own R6
     expiry; ring time shows the most serious marker (R2)."""
-    decisions: dict[tuple, list[Row]] = {}
+    decisions: dict[tuple[Any, ...], list[Row]] = {}
     for row in group:
         decisions.setdefault((row.marker, row.added_on, row.source), []).append(row)
     entries = []

@@ -7,7 +7,7 @@ owns the transaction: it commits only when `store` returns, so a file is stored 
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import JSON, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +37,12 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
 
 
-def _chunks(items: list, size: int):
+def _chunks(items: list[Any], size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def bulk_insert(session: Session, table, rows: list[dict], with_ids: bool = False) -> list[int]:
+def bulk_insert(session: Session, table, rows: list[dict[str, Any]], with_ids: bool = False) -> list[int]:
     """INSERT many rows in the session's transaction; with `with_ids`, their new ids in the rows' order.
 
     SQLite: 1,000-row INSERT statements. Asking SQLAlchemy to keep RETURNING in order there makes it
@@ -61,7 +61,7 @@ def bulk_insert(session: Session, table, rows: list[dict], with_ids: bool = Fals
     return []
 
 
-def _copy_rows(session: Session, table, rows: list[dict], with_ids: bool) -> list[int]:
+def _copy_rows(session: Session, table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
     conn = session.connection()
     ids: list[int] = []
     if with_ids:
@@ -88,7 +88,7 @@ def _known_numbers(session: Session, numbers: list[str]) -> dict[str, int]:
     return known
 
 
-def _held_decisions(session: Session, customer_ids: list[int]) -> set[tuple]:
+def _held_decisions(session: Session, customer_ids: list[int]) -> set[tuple[Any, ...]]:
     """(customer, marker, date added, source) of every entry in force, to skip what is already held."""
     held = set()
     for chunk in _chunks(customer_ids, LOOKUP_CHUNK):
@@ -150,8 +150,8 @@ def store(session: Session, people: list[Person], now: datetime, dry_run: bool =
     return result
 
 
-def _write(session: Session, plan: list, now: datetime, actor_id: int | None,
-           progress: Callable[[int, int], None] | None, detail: dict) -> None:
+def _write(session: Session, plan: list[Any], now: datetime, actor_id: int | None,
+           progress: Callable[[int, int], None] | None, detail: dict[str, Any]) -> None:
     """Insert customers, then numbers and entries (RETURNING ids for R9's audit rows)."""
     new = [item for item in plan if item[0] is None]
     ids: list[int] = []

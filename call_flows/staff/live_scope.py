@@ -9,6 +9,7 @@ carries only what its reader may see:
 - any other kind (callback, register and deadline events) is for other pages: to no stream reader.
 
 Plain values only (no Flask), so the same rule serves every stream and its tests."""
+from typing import Any
 from dataclasses import dataclass
 
 CALL_KINDS = frozenset({"call_ringing", "call_status", "call_accepted", "call_warned", "warning_played",
@@ -39,7 +40,7 @@ def _watches(reader: Reader, team_id) -> bool:
     return reader.team_ids is None or (team_id is not None and team_id in reader.team_ids)
 
 
-def may_see(reader: Reader, event: dict) -> bool:
+def may_see(reader: Reader, event: dict[str, Any]) -> bool:
     """True when `event` (a published live event: a dict with `kind` and the scope keys
     `handler_id`, `team_id`, `lead_id`) may be sent to `reader`. Unknown kinds are refused."""
     kind = event.get("kind")

@@ -10,6 +10,7 @@ GROUP is a value of the roles claim (`OIDC_ROLES_CLAIM`, default `groups`; a dot
 `realm_access.roles` reaches into nested claims). When several of a person's groups are mapped, the
 entry written first wins. A person none of whose groups is mapped is refused.
 """
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,7 +71,7 @@ def parse_role_map(text: str) -> tuple[RoleRule, ...]:
     return tuple(rules)
 
 
-def claim_values(claims: dict, path: str) -> list[str]:
+def claim_values(claims: dict[str, Any], path: str) -> list[str]:
     """The values of claim `path` (dotted for nested objects) as strings: a list claim as it is, a
     single string as one value; a missing claim is []."""
     value: object = claims
@@ -83,13 +84,13 @@ def claim_values(claims: dict, path: str) -> list[str]:
     return []
 
 
-def role_for(claims: dict, policy: SsoPolicy) -> RoleRule | None:
+def role_for(claims: dict[str, Any], policy: SsoPolicy) -> RoleRule | None:
     """The first rule of the role map whose group is among the person's claim values, else None."""
     held = set(claim_values(claims, policy.roles_claim))
     return next((rule for rule in policy.rules if rule.group in held), None)
 
 
-def _username(claims: dict, policy: SsoPolicy) -> str:
+def _username(claims: dict[str, Any], policy: SsoPolicy) -> str:
     for name in (policy.username_claim, *USERNAME_CLAIMS):
         value = claims.get(name)
         if isinstance(value, str) and value.strip():
@@ -111,7 +112,7 @@ def _team(session: Session, name: str | None) -> int | None:
     return team.id
 
 
-def user_for_claims(session: Session, issuer: str, claims: dict, policy: SsoPolicy, now: datetime) -> User:
+def user_for_claims(session: Session, issuer: str, claims: dict[str, Any], policy: SsoPolicy, now: datetime) -> User:
     """The active staff member that verified ID-token `claims` from `issuer` sign in, with role and
     team set from the role map at every sign-in. Found by the provider's subject (`iss` + `sub`); on a
     first sign-in an unlinked account of the same username is linked, or (when `policy.create_users`)
