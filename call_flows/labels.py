@@ -65,7 +65,7 @@ VOCABULARIES = {"warning_reason": WARNING_REASONS, "immediate_reason": IMMEDIATE
                 "channel": CHANNELS, "reminder": REMINDERS, "panel_outcome": PANEL_OUTCOMES}
 
 
-def label(vocabulary: str, code) -> str:
+def label(vocabulary: str, code: str | None) -> str:
     """The label people read for `code` in `vocabulary` (a key of VOCABULARIES); KeyError for an
     unknown vocabulary, the code with spaces for an unknown code, "" for None."""
     if code is None:

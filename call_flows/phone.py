@@ -185,7 +185,7 @@ def area(e164: str | None) -> str | None:
         return None
     if number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.PAGER, PhoneNumberType.PERSONAL_NUMBER):
         return "mobile"
-    home = phonenumbers.region_code_for_country_code(number.country_code)
+    home = phonenumbers.region_code_for_country_code(number.country_code or 0)
     return geocoder.description_for_number(number, "en", region=home) or None
 
 def call_label(call_sid: str) -> str:

@@ -7,7 +7,7 @@ IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")
 MAX_TEXT = 4000
 
 
-def clean_text(value, name: str, required: bool = False, max_len: int = MAX_TEXT) -> str | None:
+def clean_text(value: object, name: str, required: bool = False, max_len: int = MAX_TEXT) -> str | None:
     """Free text as written (escaped when shown, never interpreted); NUL bytes refused, length capped."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -22,15 +22,15 @@ def clean_text(value, name: str, required: bool = False, max_len: int = MAX_TEXT
     return value.strip()
 
 
-def choice(value, name: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
+def choice(value: object, name: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
     if value is None and not required:
         return None
     if value not in allowed:
         raise InvalidInput(f"{name} must be one of: {', '.join(allowed)}")
-    return value
+    return str(value)
 
 
-def note_fields(note, allowed: tuple[str, ...]) -> dict[str, Any]:
+def note_fields(note: object, allowed: tuple[str, ...]) -> dict[str, Any]:
     """A case note's staff-written fields: only the named keys, each clean text."""
     if note is None:
         return {}

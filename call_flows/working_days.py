@@ -15,7 +15,7 @@ END_OF_DAY = time(17, 0)
 
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.UK(subdiv="ENG", years=year)
+    return holidays.UK(subdiv="ENG", years=year)  # type: ignore[no-untyped-call]
 
 
 def is_working_day(day: date) -> bool:

@@ -54,7 +54,7 @@ def _moment(text: str, field: str, end_of_day: bool) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _page(value) -> int:
+def _page(value: str | int | None) -> int:
     try:
         page = int(value or 1)
     except (TypeError, ValueError):

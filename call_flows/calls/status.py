@@ -56,7 +56,7 @@ def _answered_at(call: Call, timestamp: str | None, now: datetime) -> datetime:
     return call.ended_at or now
 
 
-def apply_call_status(session: Session, call_sid: str, call_status: str, duration, sequence,
+def apply_call_status(session: Session, call_sid: str, call_status: str, duration: object, sequence: object,
                       idempotency_token: str | None, now: datetime, timestamp: str | None = None
                       ) -> StatusChange | None:
     """Move the call forward (never backwards: callbacks can arrive out of order). An `in-progress`
@@ -76,7 +76,7 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
     if call_status in FINAL:
         call.ended_at = now
         if duration is not None and str(duration).isdigit():
-            call.duration_s = int(duration)
+            call.duration_s = int(str(duration))
     return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
 
 

@@ -37,6 +37,6 @@ class EmailDelivery(Base):
 
 
 @event.listens_for(Incident, "before_delete")
-def _incidents_are_never_deleted(mapper, connection, target):
+def _incidents_are_never_deleted(mapper: object, connection: object, target: Incident) -> None:
     """I6: an incident record cannot be silently deleted; it stays open until completed."""
     raise IncidentNotDeletable(f"incident {target.id} cannot be deleted (I6)")

@@ -49,7 +49,7 @@ def placeholders(text: str) -> set[str]:
         tree = _env.parse(text)
     except TemplateSyntaxError as exc:
         raise InvalidInput(f"the template is not valid at line {exc.lineno} ({_line(text, exc.lineno or 1)!r}): "
-                           f"{exc.message.rstrip('.')}. Use only these placeholders: {allowed_list()}") from None
+                           f"{(exc.message or '').rstrip('.')}. Use only these placeholders: {allowed_list()}") from None
     used: set[str] = set()
     for statement in tree.body:
         if not isinstance(statement, nodes.Output):

@@ -3,6 +3,7 @@
 Secrets (session secrets, API tokens) are 256-bit random values from `secrets`; only their SHA-256 is
 stored, so a copy of the database signs nobody in. Times are timezone-aware UTC datetimes.
 """
+from collections.abc import Iterable
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from call_flows.errors import NotFound
-from call_flows.models import StaffSession, User
+from call_flows.models import User
+from call_flows.models.sessions import StaffSession
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
 KEEP_RECORDS = timedelta(days=30)  # a user's old session records are deleted when they next sign in
@@ -84,10 +86,10 @@ def revoke_sessions(session: Session, user_id: int, now: datetime, why: str = "r
     if keep_secret:
         where.append(StaffSession.secret_hash != hash_secret(keep_secret))
     result = session.execute(update(StaffSession).where(*where).values(revoked_at=now, revoked_why=why))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
-def live_counts(session: Session, now: datetime, timeouts: Timeouts, user_ids=None) -> dict[int, int]:
+def live_counts(session: Session, now: datetime, timeouts: Timeouts, user_ids: Iterable[int] | None = None) -> dict[int, int]:
     """How many sessions of each user (of `user_ids`, default everyone) could still be used at `now`:
     {user_id: count}, users with none left out."""
     where = [StaffSession.revoked_at.is_(None), StaffSession.last_seen_at >= now - timeouts.idle,

@@ -36,7 +36,7 @@ def reader_for(user_id: int, role: str, team_id: int | None) -> Reader:
     return Reader(user_id, role, frozenset({team_id}) if team_id is not None else frozenset())
 
 
-def _watches(reader: Reader, team_id) -> bool:
+def _watches(reader: Reader, team_id: int | None) -> bool:
     return reader.team_ids is None or (team_id is not None and team_id in reader.team_ids)
 
 
