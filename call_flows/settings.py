@@ -9,7 +9,7 @@ import json
 import string
 import threading
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -173,7 +173,7 @@ def load(session: Session | Connection, fresh: bool = False) -> dict[str, Any]:
     now = time.monotonic()
     with _lock:
         if not fresh and _cache["values"] is not None and now - _cache["at"] < _CACHE_SECONDS:
-            return _cache["values"]
+            return cast(dict[str, Any], _cache["values"])
     values = dict(DEFAULTS)
     for row in session.execute(select(Setting.key, Setting.value)):
         if row.key in DEFAULTS:

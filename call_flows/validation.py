@@ -1,5 +1,5 @@
 """Checks on free text and enumerations shared by the services (hostile or oversized input)."""
-from typing import Any
+from typing import Any, Literal, overload
 from call_flows.errors import InvalidInput
 
 WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
@@ -7,6 +7,10 @@ IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")
 MAX_TEXT = 4000
 
 
+@overload
+def clean_text(value: object, name: str, required: Literal[True], max_len: int = MAX_TEXT) -> str: ...
+@overload
+def clean_text(value: object, name: str, required: bool = False, max_len: int = MAX_TEXT) -> str | None: ...
 def clean_text(value: object, name: str, required: bool = False, max_len: int = MAX_TEXT) -> str | None:
     """Free text as written (escaped when shown, never interpreted); NUL bytes refused, length capped."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -22,6 +26,10 @@ def clean_text(value: object, name: str, required: bool = False, max_len: int = 
     return value.strip()
 
 
+@overload
+def choice(value: object, name: str, allowed: tuple[str, ...], required: Literal[True] = True) -> str: ...
+@overload
+def choice(value: object, name: str, allowed: tuple[str, ...], required: bool) -> str | None: ...
 def choice(value: object, name: str, allowed: tuple[str, ...], required: bool = True) -> str | None:
     if value is None and not required:
         return None

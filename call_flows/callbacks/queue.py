@@ -15,7 +15,7 @@ def teams_managed(session: Session, manager: User) -> list[int]:
     teams = set(session.scalars(select(User.team_id).where(User.manager_id == manager.id, User.team_id.is_not(None))))
     if manager.team_id:
         teams.add(manager.team_id)
-    return sorted(teams)
+    return sorted(t for t in teams if t is not None)
 
 
 def deputising_for(session: Session, user: User) -> list[User]:
@@ -45,7 +45,7 @@ def every_queue(session: Session, now: datetime) -> list[CallbackTask]:
     return _urgent_first(session, now)
 
 
-def _urgent_first(session: Session, now: datetime, *where) -> list[CallbackTask]:
+def _urgent_first(session: Session, now: datetime, *where: Any) -> list[CallbackTask]:
     overdue = case((CallbackTask.due_at < now, 0), else_=1)
     serious = case((Incident.serious.is_(True), 0), else_=1)
     marker = func.coalesce(Call.ring_marker, 9)

@@ -33,7 +33,7 @@ def whisper_text(flags: dict[str, Any], settings: dict[str, Any]) -> str:
     """What the handler hears for a caller with `flags` (see board.caller_flags); "" = no whisper.
     `{flags}` in the organisation's wording is replaced by `flag_words` (no other formatting is done,
     so a stored wording cannot reach anything else)."""
-    template = settings["handler_whisper_flagged"] if flags.get("flagged") else settings["handler_whisper_unflagged"]
+    template: str = settings["handler_whisper_flagged"] if flags.get("flagged") else settings["handler_whisper_unflagged"]
     return template.replace("{flags}", flag_words(flags)).strip()
 
 

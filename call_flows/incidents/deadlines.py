@@ -25,7 +25,7 @@ POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
 
 def staff_address(user: User, settings: dict[str, Any]) -> str:
-    return settings["staff_email_format"].format(username=user.username)
+    return str(settings["staff_email_format"]).format(username=user.username)
 
 
 def flag_overdue(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
@@ -111,7 +111,7 @@ def check(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str
             "escalated_i7": escalate_serious(session, now, settings)}
 
 
-def record_police_decision(session: Session, incident_id: int, user: User, decision, note, now: datetime,
+def record_police_decision(session: Session, incident_id: int, user: User, decision: object, note: object, now: datetime,
                            settings: dict[str, Any]) -> Incident:
     """I7: the senior officer (a supervisor in the software) decides on police involvement; the
     decision is recorded and the next level (Grade 7) informed."""

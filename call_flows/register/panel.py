@@ -180,6 +180,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
             row.share_with = clean_text(decision.share_with, "share_with", required=True)
             row.share_justification = clean_text(decision.share_justification, "share_justification", required=True)
         chair = session.get(User, decision.chair_id)
+        assert chair is not None  # the chair is one of the members, checked above
         row.signatory_name = clean_text(decision.signatory_name, "signatory_name", max_len=200) or chair.shown_name
         row.signatory_title = clean_text(decision.signatory_title, "signatory_title", max_len=200) or "Panel chair"
         entry.status = "awaiting_notice"

@@ -192,6 +192,7 @@ def check_row(line: int, cells: dict[str, str], region: str, today: date) -> tup
         reasons.append(f"notified must be yes or no, not '{_show(get['notified'])}'")
     if reasons:
         return None, reasons
+    assert added_on is not None and notified is not None  # else a reason was given
     return Row(line, name, phones, int(marker), precautions, added_on, reviewed, source, notified), []
 
 
