@@ -5,7 +5,7 @@ hours, or restricted to writing, is told politely when and how they may get in t
 about new issues); a caller with a named officer is connected and the officer is named in the
 routing so consoles and the board can send the call to them.
 """
-from typing import Any
+from typing import Any, cast
 import json
 import re
 from datetime import datetime
@@ -18,13 +18,13 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def _hours(hours) -> dict[str, Any] | None:
+def _hours(hours: object) -> dict[str, Any] | None:
     if isinstance(hours, str):
-        return json.loads(hours)
-    return hours
+        return cast(dict[str, Any], json.loads(hours))
+    return cast(dict[str, Any] | None, hours)
 
 
-def check_hours(hours) -> dict[str, Any]:
+def check_hours(hours: object) -> dict[str, Any]:
     """C1 set hours: {"days": [0-6, Monday = 0], "start": "HH:MM", "end": "HH:MM"} (ORG_TIMEZONE local time)."""
     if not isinstance(hours, dict):
         raise InvalidInput('hours must be an object like {"days": [0, 2], "start": "10:00", "end": "12:00"}')
@@ -47,7 +47,7 @@ def describe_days(days: list[int]) -> str:
     return "on " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1])
 
 
-def routing_for(kind: str, detail: str | None, officer_id: int | None, hours, now: datetime) -> dict[str, Any]:
+def routing_for(kind: str, detail: str | None, officer_id: int | None, hours: object, now: datetime) -> dict[str, Any]:
     """C3: route as the restriction says; the caller keeps the right to contact about new issues."""
     hours = _hours(hours)
     if kind == "set_hours" and hours:

@@ -12,7 +12,7 @@ from call_flows.callbacks.queue import scope
 from call_flows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from call_flows.labels import INCIDENT_FIELDS, label
 from call_flows.jobs.mail import addresses, queue_email
-from call_flows.clock import local, local_date
+from call_flows.clock import iso_utc, local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.validation import clean_text
@@ -229,7 +229,7 @@ def summary(session: Session, incident: Incident) -> str:
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    iso = iso_utc
     return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
             "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,
             "serious": incident.serious, "opened_at": iso(incident.opened_at), "details": incident.details or {},

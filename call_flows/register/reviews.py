@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,7 +80,7 @@ REVIEW_SLACK = timedelta(days=4)  # R6 dates clamp to the month's end: 31 Aug + 
 PAGE = 1000  # entries read per query: the tick's memory does not grow with the register
 
 
-def _cycle_start():
+def _cycle_start() -> ColumnElement[Any]:
     """When the entry's current review cycle began (R6): its last review, else the day it was added.
     Indexed (ix_register_entries_review, partial on in-force entries), so the tick reads only the due."""
     return func.coalesce(RegisterEntry.last_reviewed_on, RegisterEntry.added_on)
@@ -138,7 +139,7 @@ REMINDER_TEXT = {
 }
 
 
-def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime, now: datetime,
+def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime | None, now: datetime,
             settings: dict[str, Any] | None = None) -> bool:
     """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
     Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
