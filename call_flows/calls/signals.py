@@ -34,9 +34,9 @@ def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], li
     Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
     bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
     since, day_start = bounds["since"], bounds["day_start"]
-    stats: dict[str, dict[str, Any]] = {}
+    stats: dict[str | None, dict[str, Any]] = {}
 
-    def row(caller):
+    def row(caller: str | None) -> dict[str, Any]:
         return stats.setdefault(caller, {"caller": caller, "warnings": 0, "terminations": 0, "calls": 0,
                                          "call_seconds": 0, "calls_today": 0, "call_seconds_today": 0,
                                          "longest_call_s": 0})
@@ -52,12 +52,12 @@ def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], li
                    func.coalesce(func.max(Call.duration_s), 0))
             .where(Call.started_at > since, Call.caller.is_not(None)).group_by(Call.caller)):
         r = row(caller)
-        r.update(calls=n, call_seconds=int(secs), longest_call_s=int(longest))
+        r.update(calls=n, call_seconds=int(secs or 0), longest_call_s=int(longest or 0))
     for caller, n, secs in session.execute(
             select(Call.caller, func.count(), func.coalesce(func.sum(Call.duration_s), 0))
             .where(Call.started_at >= day_start, Call.caller.is_not(None)).group_by(Call.caller)):
-        row(caller).update(calls_today=n, call_seconds_today=int(secs))
-    names = dict(session.execute(select(CustomerPhone.phone, Customer.name).join(Customer)
+        row(caller).update(calls_today=n, call_seconds_today=int(secs or 0))
+    names: dict[str | None, str | None] = dict(session.execute(select(CustomerPhone.phone, Customer.name).join(Customer)
                                  .where(CustomerPhone.phone.in_(list(stats) or [""]))).all())
     out = []
     for caller, r in stats.items():

@@ -30,7 +30,7 @@ class Profile:
     phone: str | None = None
 
 
-def _active_user(session: Session, username, what: str, line_manager: bool = False) -> User | None:
+def _active_user(session: Session, username: object, what: str, line_manager: bool = False) -> User | None:
     username = clean_text(username, what, max_len=80)
     if username is None:
         return None
@@ -41,7 +41,7 @@ def _active_user(session: Session, username, what: str, line_manager: bool = Fal
     return user
 
 
-def _team(session: Session, name, site) -> Team | None:
+def _team(session: Session, name: object, site: object) -> Team | None:
     name = clean_text(name, "team", max_len=100)
     site = clean_text(site, "site", max_len=100)
     if name is None:
@@ -58,7 +58,7 @@ def _team(session: Session, name, site) -> Team | None:
     return team
 
 
-def _phone(value, region: str) -> str | None:
+def _phone(value: object, region: str) -> str | None:
     value = clean_text(value, "phone", max_len=32)
     if value is None or value.startswith("client:"):
         return value
@@ -83,7 +83,7 @@ def apply_profile(session: Session, user: User, profile: Profile, region: str) -
     return user
 
 
-def create_user(session: Session, username, profile: Profile, region: str) -> tuple[User, str]:
+def create_user(session: Session, username: object, profile: Profile, region: str) -> tuple[User, str]:
     """A new active user with a new API token: returns (user, token); only the token's hash is kept.
     Raises InvalidInput for a taken or unusable username and for any bad profile field."""
     username = clean_text(username, "username", required=True, max_len=80)
@@ -118,7 +118,7 @@ def new_token(user: User, expires_at: datetime | None = None) -> str:
     return accounts.rotate_token(user, expires_at)
 
 
-def reset_password(session: Session, user: User, password, now: datetime) -> int:
+def reset_password(session: Session, user: User, password: object, now: datetime) -> int:
     """An administrator sets `user`'s password (the policy of `call_flows.staff.passwords` applies); every
     browser session of theirs ends, so whoever knew the old one is signed out. Returns how many ended."""
     password = password if isinstance(password, str) else ""
@@ -127,7 +127,7 @@ def reset_password(session: Session, user: User, password, now: datetime) -> int
     return accounts.revoke_sessions(session, user.id, now, why="password_reset")
 
 
-def change_own_password(session: Session, user: User, current, new, confirm, keep_secret: str | None,
+def change_own_password(session: Session, user: User, current: object, new: object, confirm: object, keep_secret: str | None,
                         now: datetime) -> int:
     """14.4: a person changes their own password. The current password must match (else InvalidInput
     `wrong_password`), `new` must equal `confirm` and meet the policy. Every other browser session of
