@@ -18,7 +18,6 @@ request line (whose path may carry a number in any format) likewise (`call_flows
 import logging
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -92,6 +91,6 @@ def configure(json: bool, region: str = "GB", level: int = logging.INFO) -> None
         taken.propagate = True
 
 
-def get_logger(name: str) -> Any:
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A structlog logger named `name` (the module's `__name__`), bound lazily: `configure` may come later."""
     return structlog.stdlib.get_logger(name)
