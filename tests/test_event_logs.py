@@ -6,8 +6,12 @@ import pytest
 
 from call_flows import logs
 from call_flows.phone import mask
+from tests.callback_helpers import post, terminated_call
 
 CALLER = "+447700900123"
+INCIDENT = {"incident_date": "2026-11-25", "incident_time": "10:40", "location": "Contact centre",
+            "details": "Caller shouted after a warning", "action_taken": "Call ended", "staff_involved": "handler",
+            "welfare_spoke_with_staff": True, "welfare_support_offered": True, "welfare_time_given": True}
 
 
 class JsonLines(logging.Handler):
@@ -65,3 +69,31 @@ def test_t3_a_termination_writes_one_line_with_its_case_reference(client, ring, 
     [line] = lines.events(event)
     assert (line["call_sid"], line["case_reference"], line["rule"], line["outcome"]) == (sid, "PP-77", "T3", outcome)
     assert all("900123" not in text for text in lines.text)
+
+
+@pytest.mark.parametrize("outcome, note, rule", [
+    ("resolved", {"told_customer": "renewal sent"}, "M1"),
+    ("behaviour_not_improved", {"customer_said_or_did": "swore again"}, "M2"),
+])
+def test_a_callback_outcome_writes_one_line_with_its_rule(app, client, team, lines, outcome, note, rule):
+    t = terminated_call(app, client, team["handler"], from_=CALLER, case_reference="PP-9")
+    tid = t["callback_task_id"]
+    post(client, f"/callbacks/{tid}/claim", team["manager"])
+    post(client, f"/callbacks/{tid}/dial", team["manager"])
+    recorded = post(client, f"/callbacks/{tid}/outcome", team["manager"], {"outcome": outcome, "note": note})
+    assert recorded.status_code == 200, recorded.get_json()
+    [line] = lines.events("callback_outcome")
+    assert (line["case_reference"], line["rule"], line["outcome"], line["user"]) == (
+        "PP-9", rule, outcome, team["manager"]["username"])
+    assert all("900123" not in text for text in lines.text)
+
+
+def test_i3_an_incident_acknowledgement_writes_one_line(app, client, team, lines):
+    t = terminated_call(app, client, team["handler"], case_reference="PP-10")
+    iid = t["incident_id"]
+    client.put(f"/api/v1/incidents/{iid}", headers=team["manager"]["headers"], json=INCIDENT)
+    assert post(client, f"/incidents/{iid}/complete", team["manager"]).status_code == 200
+    assert post(client, f"/incidents/{iid}/acknowledge", team["handler"]).status_code == 200
+    [line] = lines.events("incident_acknowledged")
+    assert (line["incident"], line["rule"], line["outcome"], line["user"]) == (
+        iid, "I3", "acknowledged", team["handler"]["username"])
