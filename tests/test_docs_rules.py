@@ -68,7 +68,7 @@ def test_every_row_names_tests_that_exist():
             assert match, f"{rule}: {ref!r} is not tests/<file>.py::<test>"
             path = ROOT / match.group(1)
             if not path.exists() or not re.search(rf"^(async )?def {match.group(2)}\(",
-                                                  path.read_text(encoding="utf-8"), re.M):
+                                                  path.read_text(encoding="utf-8"), re.MULTILINE):
                 absent.append(f"{rule}: {ref}")
     assert not absent, f"docs/rules.md names tests that do not exist: {absent}"
 
