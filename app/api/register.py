@@ -10,6 +10,7 @@ from call_flows.register import letters as register_letters, panel as register_p
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.register.shown import entries_shown
+from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -19,8 +20,6 @@ from .errors import json_body
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
-PANEL = ("panel_member",)
-READERS = ("panel_member", "line_manager", "supervisor", "admin")
 
 
 def _iso(value):
@@ -34,7 +33,7 @@ def _entry_out(session, entry_id: int, status: int = 200):
 
 
 @bp.post("/register/proposals")
-@roles_required("line_manager", "admin")
+@roles_required(Role.LINE_MANAGER, Role.ADMIN)
 def propose_entry():
     body = ProposalIn.model_validate(json_body())
     session = db_session()
@@ -47,7 +46,7 @@ def propose_entry():
 
 
 @bp.get("/register/proposals")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
@@ -81,7 +80,7 @@ def decide_entry(entry_id):
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
@@ -110,7 +109,7 @@ def letter_exemption(entry_id):
 
 
 @bp.get("/register/letter-template")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def get_template():
     settings = org_settings.load(db_session(), fresh=True)
     return jsonify({"template": register_letters.template_text(settings),
@@ -119,7 +118,7 @@ def get_template():
 
 
 @bp.put("/register/letter-template")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def put_template():
     body = TemplateIn.model_validate(json_body())
     session = db_session()
@@ -141,7 +140,7 @@ def review_entry(entry_id):
 
 
 @bp.get("/register/reviews/due")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def reviews_due():
     session = db_session()
     now = utcnow()
@@ -164,7 +163,7 @@ def review_register():
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def record_appeal(entry_id):
     body = AppealIn.model_validate(json_body())
     session = db_session()

@@ -11,6 +11,7 @@ from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import User
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -23,7 +24,7 @@ NOTE_FIELDS = callback_calls.NOTE_FIELDS
 
 
 @bp.get("/callbacks")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def callbacks():
     return _queue_page()
 
@@ -64,27 +65,27 @@ def _note() -> dict:
 
 
 @bp.post("/callbacks/<int:task_id>/claim")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def claim_page(task_id):
     idle = org_settings.load(db_session())["claim_idle_minutes"]
     return _act(task_id, lambda s, u, now: callback_work.claim(s, task_id, u, now, idle), "Task claimed.")
 
 
 @bp.post("/callbacks/<int:task_id>/release")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def release_page(task_id):
     return _act(task_id, lambda s, u, now: callback_work.release(s, task_id, u, now), "Task released to the queue.")
 
 
 @bp.post("/callbacks/<int:task_id>/dial")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def dial_page(task_id):
     return _act(task_id, lambda s, u, now: callback_calls.dial(s, task_id, u, now),
                 "Calling your phone now; when you answer you are connected to the customer.")
 
 
 @bp.post("/callbacks/<int:task_id>/outcome")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def outcome_page(task_id):
     outcome = request.form.get("outcome")
     return _act(task_id, lambda s, u, now: callback_calls.record_outcome(
@@ -92,7 +93,7 @@ def outcome_page(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def cancel_page(task_id):
     reason = request.form.get("reason")
     return _act(task_id, lambda s, u, now: callback_work.cancel(s, task_id, u, reason, now), "Task cancelled.")
@@ -108,7 +109,7 @@ def _callback_call(session, task_id, user):
 
 
 @bp.post("/callbacks/<int:task_id>/warn")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def warn_page(task_id):
     """M2: the handler's warn control, on the callback call."""
     def act(session, user, now):
@@ -118,7 +119,7 @@ def warn_page(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/terminate")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def terminate_page(task_id):
     """M2: the handler's terminate control (T3: only after a warning, or an immediate reason)."""
     def act(session, user, now):
@@ -130,7 +131,7 @@ def terminate_page(task_id):
 
 
 @bp.post("/callbacks/deputy")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def deputy_page():
     if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
         flash("Choose a deputy, or Nobody to take your queue back.", "error")

@@ -6,6 +6,7 @@ from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -14,7 +15,7 @@ from .live import page_roles, sse_response
 
 
 @bp.get("/console")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_page():
     session = db_session()
     settings = org_settings.load(session)
@@ -23,7 +24,7 @@ def console_page():
 
 
 @bp.get("/console/state")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_state():
     session = db_session()
     data = console.state(session, current_staff(), utcnow(), org_settings.load(session))
@@ -32,13 +33,13 @@ def console_state():
 
 
 @bp.get("/console/events")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_events():
     return sse_response()
 
 
 @bp.post("/console/recovery/end")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def end_recovery():
     """The handler is ready for the next call before their recovery time is up."""
     session = db_session()

@@ -18,6 +18,7 @@ from call_flows.labels import label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
+from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -26,8 +27,6 @@ from ..routing import form_id
 from . import bp
 from .live import page_roles
 
-READERS = ("panel_member", "line_manager", "supervisor", "admin")
-PANEL = ("panel_member",)
 
 
 def form_date(name: str, now: datetime) -> datetime:
@@ -65,7 +64,7 @@ def attempt(action, success: str, back: str):
 def register_home():
     session = db_session()
     viewer, now = current_staff(), utcnow()
-    panel = viewer.role in ("panel_member", "admin")
+    panel = viewer.role in PANEL_ROLES
     data = {
         "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
         "proposals": register_panel.proposals(session, viewer, now) if panel else [],
@@ -84,7 +83,7 @@ def register_home():
 
 
 @bp.route("/register/propose", methods=["GET", "POST"])
-@page_roles("line_manager", "admin")
+@page_roles(Role.LINE_MANAGER, Role.ADMIN)
 def register_propose():
     session = db_session()
     if request.method == "POST":
@@ -133,11 +132,11 @@ def register_entry(entry_id):
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
     commit_and_dispatch(session)
-    members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
+    members = list(session.scalars(select(User).where(User.role == Role.PANEL_MEMBER, User.active)
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}
     return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
-                           panel=viewer.role in ("panel_member", "admin"), markers=register_panel.MARKERS,
+                           panel=viewer.role in PANEL_ROLES, markers=register_panel.MARKERS,
                            exemptions=register_letters.EXEMPTIONS)
 
 
@@ -201,7 +200,7 @@ def register_review_entry(entry_id):
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
-@page_roles("panel_member", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_appeal(entry_id):
     def action(s):
         now = utcnow()

@@ -13,6 +13,7 @@ from call_flows.register.shown import markers_shown
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, User
 from call_flows.staff.people import shown_names
 from call_flows.calls.status import why_ended
+from call_flows.vocabulary import Role
 
 
 def queue_view(session: Session, user: User, now: datetime, organisation: str) -> list[dict]:
@@ -52,5 +53,5 @@ def recently_closed(session: Session, user: User, limit: int = 10) -> list[Callb
 
 
 def deputy_choices(session: Session, user: User) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == "line_manager", User.active, User.id != user.id)
+    return list(session.scalars(select(User).where(User.role == Role.LINE_MANAGER, User.active, User.id != user.id)
                                 .order_by(User.username)))

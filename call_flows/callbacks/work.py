@@ -13,6 +13,7 @@ from call_flows.callbacks.queue import OPEN_STATUSES, scope
 from call_flows.errors import AlreadyClaimed, Conflict, Forbidden, InvalidInput, NotFound
 from call_flows.models import CallbackTask, Incident, User
 from call_flows.validation import clean_text
+from call_flows.vocabulary import Role
 
 
 def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
@@ -20,7 +21,7 @@ def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
     task = session.get(CallbackTask, task_id)
     if task is None:  # R9: the same answer as for another team's task, so existence does not leak
         raise NotFound(f"no callback task {task_id} in your teams")
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return task
     teams, managers = scope(session, user)
     if task.team_id in teams or task.manager_id in managers:
@@ -66,7 +67,7 @@ def claim(session: Session, task_id: int, user: User, now: datetime, idle_minute
 def release(session: Session, task_id: int, user: User, now: datetime) -> CallbackTask:
     """Hand a claimed task back to the queue, in its old place."""
     task = task_for(session, task_id, user)
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         claimed_by_me(task, user)
     if task.dial_call_id:
         raise Conflict("record the outcome of the callback before releasing the task", code="callback_in_progress")
@@ -92,7 +93,7 @@ def cancel(session: Session, task_id: int, user: User, reason, now: datetime) ->
     task = task_for(session, task_id, user)
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"the task is already {task.status}", code="task_closed")
-    if task.status == "claimed" and task.claimed_by_id != user.id and user.role != "admin":
+    if task.status == "claimed" and task.claimed_by_id != user.id and user.role != Role.ADMIN:
         raise AlreadyClaimed("another manager holds this task; they, or an administrator, may cancel it")
     task.status, task.outcome, task.cancel_reason, task.closed_at = "cancelled", "cancelled", reason, now
     task.claimed_by_id = task.claimed_by_id or user.id
@@ -102,14 +103,14 @@ def cancel(session: Session, task_id: int, user: User, reason, now: datetime) ->
 def _line_manager(session: Session, username, what: str) -> User:
     username = clean_text(username, what, required=True, max_len=80)
     user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None or user.role != "line_manager":
+    if user is None or user.role != Role.LINE_MANAGER:
         raise InvalidInput(f"{what} must be the username of an active line manager")
     return user
 
 
 def reassign(session: Session, task_id: int, admin: User, manager_username, now: datetime) -> CallbackTask:
     """An administrator moves a task to another line manager; it keeps its place (need_arose_at)."""
-    if admin.role != "admin":
+    if admin.role != Role.ADMIN:
         raise Forbidden("only an administrator may reassign tasks", code="admin_reassigns")
     task = task_for(session, task_id, admin)
     if task.status not in OPEN_STATUSES:

@@ -8,8 +8,8 @@ from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, Regist
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 from call_flows.calls.signals import volume_signals
+from call_flows.vocabulary import REGISTER_READERS as MANAGER_ROLES
 
-MANAGER_ROLES = ("line_manager", "supervisor", "admin", "panel_member")
 
 
 def audit(session: Session, actor: User | None, action: str, entity: str, entity_id: int | None,

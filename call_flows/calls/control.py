@@ -13,6 +13,7 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.calls.status import why_ended
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
+from call_flows.vocabulary import Role
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 
@@ -41,7 +42,7 @@ def _check_may_act(session: Session, call: Call, user: User) -> None:
         raise NotFound(f"no call {call.call_sid}")
     if call.handler_id is None:
         raise Conflict("nobody has taken this call yet", code="not_answered")
-    if user.role != "supervisor":
+    if user.role != Role.SUPERVISOR:
         raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
 
 

@@ -19,6 +19,7 @@ from call_flows.labels import label
 from call_flows.jobs.mail import addresses, queue_email
 from call_flows.models import Call, CallbackTask, Incident, User
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import Recipient, Role, SENIORS
 
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
@@ -33,13 +34,13 @@ def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
         CallbackTask.overdue_notified_at.is_(None))))
     for task in tasks:
         task.overdue_notified_at = now
-        supervisors = session.scalars(select(User).where(User.role == "supervisor", User.active,
+        supervisors = session.scalars(select(User).where(User.role == Role.SUPERVISOR, User.active,
                                                          User.team_id == task.team_id))
         call = session.get(Call, task.call_id) if task.call_id else None
         manager = session.get(User, task.manager_id) if task.manager_id else None
         for supervisor in supervisors:  # the supervisor reads the task on the call's timeline (/calls/<CallSid>)
             address = staff_address(supervisor, settings)
-            queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", "supervisor", address,
+            queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", Recipient.SUPERVISOR, address,
                         f"Callback overdue: case {task.case_reference}",
                         f"The callback task {task.id} for case {task.case_reference} was due at "
                         f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n"
@@ -57,7 +58,7 @@ def retries_due(session: Session, now: datetime, settings: dict) -> list[int]:
         manager = session.get(User, task.manager_id) if task.manager_id else None
         if manager is not None:
             address = staff_address(manager, settings)
-            queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", "manager",
+            queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", Recipient.MANAGER,
                         address, f"Callback retry due: case {task.case_reference}",
                         f"Attempt {task.attempts + 1} of {settings['callback_max_attempts']} to call the customer "
                         f"back on case {task.case_reference} is now due.\n", now, task_id=task.id,
@@ -75,8 +76,8 @@ def escalate_unpicked(session: Session, now: datetime, settings: dict) -> list[i
         incident.escalated_at = now
         body = (f"No manager has picked up this incident record within "
                 f"{settings['incident_escalation_hours']} hours (I5).\n\n" + summary(session, incident))
-        for recipient, setting in (("area_manager", "recipient_area_manager"),
-                                   ("union_hs_reps", "recipient_union_hs_reps")):
+        for recipient, setting in ((Recipient.AREA_MANAGER, "recipient_area_manager"),
+                                   (Recipient.UNION_HS_REPS, "recipient_union_hs_reps")):
             for address in addresses(settings[setting]):
                 queue_email(session, f"incident-{incident.id}-i5-to-{address}", "escalation_i5", recipient, address,
                             f"Incident {incident.id} not picked up within "
@@ -96,7 +97,7 @@ def escalate_serious(session: Session, now: datetime, settings: dict) -> list[in
                 f"involve the police and record your decision on incident {incident.id}.\n\n"
                 + summary(session, incident))
         for address in addresses(settings["recipient_senior_officer"]):
-            queue_email(session, f"incident-{incident.id}-i7-to-{address}", "serious_i7", "senior_officer", address,
+            queue_email(session, f"incident-{incident.id}-i7-to-{address}", "serious_i7", Recipient.SENIOR_OFFICER, address,
                         f"Serious incident {incident.id}: threat of violence", body, now, incident_id=incident.id,
                         link=f"/incidents/{incident.id}")
     return [i.id for i in incidents]
@@ -114,7 +115,7 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
                            settings: dict) -> Incident:
     """I7: the senior officer (a supervisor in the software) decides on police involvement; the
     decision is recorded and the next level (Grade 7) informed."""
-    if user.role not in ("supervisor", "admin"):
+    if user.role not in SENIORS:
         raise Forbidden("a senior officer (supervisor) records the decision about the police",
                         code="senior_officer_decides")
     decision = choice(decision, "decision", POLICE_DECISIONS)
@@ -128,7 +129,7 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
     incident.police_decided_by_id, incident.police_decided_at = user.id, now
     for address in addresses(settings["recipient_senior_officer_next_level"]):
         queue_email(session, f"incident-{incident.id}-i7-decision-to-{address}", "serious_i7_decision",
-                    "senior_officer_next_level", address, f"Serious incident {incident.id}: police decision",
+                    Recipient.SENIOR_OFFICER_NEXT_LEVEL, address, f"Serious incident {incident.id}: police decision",
                     f"Decision: {label('police_decision', decision)} (by {user.shown_name}).\nReason: {note}\n\n"
                     + summary(session, incident), now, incident_id=incident.id, link=f"/incidents/{incident.id}")
     return incident

@@ -14,6 +14,7 @@ from call_flows.clock import local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.validation import clean_text
+from call_flows.vocabulary import Recipient, Role
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
                "reported_to", "comments", "welfare_note")  # I1 (+ I3's note)
@@ -21,20 +22,20 @@ FLAGS = ("riddor_reportable", "security_breach", "welfare_spoke_with_staff", "we
          "welfare_time_given")
 REQUIRED_TO_COMPLETE = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved")
 WELFARE = ("welfare_spoke_with_staff", "welfare_support_offered", "welfare_time_given")  # I3
-DISTRIBUTION = (("hr_service_centre", "recipient_hr_service_centre"),
-                ("equality_diversity", "recipient_equality_diversity"),
-                ("union_hs_reps", "recipient_union_hs_reps"))  # I4
+DISTRIBUTION = ((Recipient.HR_SERVICE_CENTRE, "recipient_hr_service_centre"),
+                (Recipient.EQUALITY_DIVERSITY, "recipient_equality_diversity"),
+                (Recipient.UNION_HS_REPS, "recipient_union_hs_reps"))  # I4
 TIME = re.compile(r"(\d{1,2}):(\d{2})")
 LABELS = INCIDENT_FIELDS  # the field labels live with every other label table (call_flows.labels)
 
 
 def _may_see(session: Session, user: User, incident: Incident) -> bool:
-    if user.role == "admin" or incident.staff_id == user.id:
+    if user.role == Role.ADMIN or incident.staff_id == user.id:
         return True
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         teams, _ = scope(session, user)
         return incident.team_id in teams
-    return user.role == "supervisor" and (incident.team_id == user.team_id or incident.serious)
+    return user.role == Role.SUPERVISOR and (incident.team_id == user.team_id or incident.serious)
 
 
 def get(session: Session, incident_id: int, user: User) -> Incident:
@@ -48,12 +49,12 @@ def visible(session: Session, user: User) -> list[Incident]:
     """The records a person works on: their teams' (managers), their team's and every serious one
     (supervisors), their own (staff: to read and acknowledge)."""
     query = select(Incident).order_by(Incident.status.desc(), Incident.opened_at.desc(), Incident.id.desc())
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         teams, _ = scope(session, user)
         query = query.where(or_(Incident.team_id.in_(teams), Incident.staff_id == user.id))
-    elif user.role == "supervisor":
+    elif user.role == Role.SUPERVISOR:
         query = query.where(or_(Incident.team_id == user.team_id, Incident.serious.is_(True)))
-    elif user.role != "admin":
+    elif user.role != Role.ADMIN:
         query = query.where(Incident.staff_id == user.id)
     return list(session.scalars(query.limit(500)))
 
@@ -85,7 +86,7 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
                 raise InvalidInput(f"{name} must be true or false")
             details[name] = values[name]
     incident.details = details
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         incident.picked_up_at = incident.picked_up_at or now  # I5
     return incident
 
@@ -122,7 +123,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     """The manager completes and submits the record; it goes to the configured recipients (I4).
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
-    if user.role != "line_manager":
+    if user.role != Role.LINE_MANAGER:
         raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
     if incident.status == "completed":
         return incident
@@ -142,7 +143,7 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
     when there was a security or data breach. One email per address, keyed so it is sent once."""
     recipients = list(DISTRIBUTION)
     if (incident.details or {}).get("security_breach"):
-        recipients.append(("security_desk", "recipient_security_desk"))
+        recipients.append((Recipient.SECURITY_DESK, "recipient_security_desk"))
     subject = f"Incident record {incident.id} ({incident.case_reference or 'no case reference'})"
     body = summary(session, incident)
     for recipient, setting in recipients:

@@ -16,6 +16,7 @@ from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
 from call_flows.jobs.outbox import UNCONFIRMED, task
 from call_flows.platform.faults import CallerGone
 from call_flows.calls.status import FINAL
+from call_flows.vocabulary import Recipient
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def notify_manager(session: Session, ctx, now, task_id: int) -> None:
     values = org_settings.load(session)
     handler = session.get(User, callback.handler_id) if callback.handler_id else None
     address = values["staff_email_format"].format(username=manager.username)
-    queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", "line_manager", address,
+    queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", Recipient.LINE_MANAGER, address,
                 f"New callback task: case {callback.case_reference}",
                 f"A call was ended for the caller's behaviour (case {callback.case_reference}).\n"
                 f"Caller: {callback.caller or 'number withheld'}. Handler: {handler.username if handler else 'unknown'}.\n"

@@ -5,8 +5,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from call_flows.models.base import Base
-
-ROLES = ("call_handler", "line_manager", "supervisor", "panel_member", "admin")
+from call_flows.vocabulary import ROLES  # noqa: F401 (models.ROLES, as before)
 
 
 class Team(Base):

@@ -17,6 +17,7 @@ from call_flows.models import Call, Customer, CustomerPhone, PanelDecision, Regi
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import Role
 from call_flows.working_days import add_working_days
 
 OPEN_STATUSES = ("proposed", "awaiting_notice", "in_force")
@@ -148,7 +149,7 @@ def check_quorum(session: Session, member_ids: list[int], chair_id: int, setting
     if chair_id not in ids:
         raise QuorumNotMet("the chair must be one of the members present (R3)")
     members = list(session.scalars(select(User).where(User.id.in_(ids), User.active)))
-    if len(members) != len(ids) or any(m.role != "panel_member" for m in members):
+    if len(members) != len(ids) or any(m.role != Role.PANEL_MEMBER for m in members):
         raise QuorumNotMet("every member present must be an active review panel member (R3)")
     return members
 

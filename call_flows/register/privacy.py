@@ -15,9 +15,8 @@ from call_flows.errors import Forbidden, NotFound
 from call_flows.register.shown import entries_shown
 from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
+from call_flows.vocabulary import PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 
-PANEL_ROLES = ("panel_member", "admin")
-MANAGER_ROLES = ("line_manager", "supervisor", "panel_member", "admin")
 ENDED = ("rejected", "expired", "removed")
 
 

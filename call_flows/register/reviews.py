@@ -17,6 +17,7 @@ from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import Recipient
 from call_flows.working_days import add_working_days
 
 
@@ -152,7 +153,7 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
 
     text = REMINDER_TEXT[kind].format(entry_id=entry_id)
     for to in addresses((settings or {}).get("recipient_review_panel", "")):
-        queue_email(session, f"register-{key}-to-{to}", "register_reminder", "review_panel", to,
+        queue_email(session, f"register-{key}-to-{to}", "register_reminder", Recipient.REVIEW_PANEL, to,
                     "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
                     link=f"/register/entries/{entry_id}" if entry_id else "/register")
     return True

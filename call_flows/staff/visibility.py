@@ -13,19 +13,19 @@ from call_flows.calls.board import visible_team_ids
 from call_flows.callbacks.queue import scope
 from call_flows.models import Call, CaseNote, User
 from call_flows.staff.people import SHOWN_NAME
+from call_flows.vocabulary import SEES_RINGING, Role
 
 RINGING = ("ringing", "queued")
-SEES_RINGING = ("call_handler", "supervisor", "admin")  # the console and the board show every ringing call
 
 
 def teams_in_view(session: Session, user: User) -> list[int] | None:
     """The teams whose records `user` sees: None means every team (administrators, a supervisor
     without a team); a handler or panel member sees no team's records (only their own)."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return None
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         return scope(session, user)[0]
-    if user.role == "supervisor":
+    if user.role == Role.SUPERVISOR:
         return visible_team_ids(session, user)
     return []
 
