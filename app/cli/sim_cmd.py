@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from call_flows.models import PlatformAction
+from call_flows.vocabulary import CallStatus, ENDED
 
 from ..db import db_session
 from ..simulator import ServiceNotRunning, new_call_sid, post_to_service, service_url
@@ -50,7 +51,7 @@ def call(caller, called, url):
 
 @group.command("status")
 @click.argument("call_sid")
-@click.argument("status", type=click.Choice(["in-progress", "completed", "busy", "failed", "no-answer", "canceled"]))
+@click.argument("status", type=click.Choice([s.value for s in (CallStatus.IN_PROGRESS, *ENDED)]))
 @click.option("--duration", default=None)
 @URL_OPTION
 @with_appcontext

@@ -19,7 +19,7 @@ from call_flows.errors import Conflict, InvalidInput
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
-from call_flows.calls.status import FINAL
+from call_flows.vocabulary import ENDED, CallStatus
 from call_flows.phone import withheld_placeholder
 from call_flows.validation import choice, note_fields
 
@@ -63,7 +63,7 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
     original = session.get(Call, task.call_id) if task.call_id else None
     call = Call(call_sid="CB" + secrets.token_hex(16), direction="callback", caller=task.caller,
                 caller_kind="number", caller_raw=task.caller, called=original.called if original else None,
-                status="queued", started_at=now, handler_id=user.id, team_id=task.team_id,
+                status=CallStatus.QUEUED, started_at=now, handler_id=user.id, team_id=task.team_id,
                 ring_marker=original.ring_marker if original else None)
     session.add(call)
     session.flush()
@@ -81,7 +81,7 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
     from call_flows.callbacks.twiml import bridge
 
     call = session.get(Call, call_id)
-    if call.status != "queued":
+    if call.status != CallStatus.QUEUED:
         return
     task = session.get(CallbackTask, task_id)
     manager = session.get(User, call.handler_id)
@@ -138,7 +138,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     _note_on_incident(session, task, user, attempt, now)
     if call is not None:
         task.dial_call_id = None
-        if call.status not in FINAL:
+        if call.status not in ENDED:
             outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
                           {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
     return task
@@ -162,7 +162,7 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
     from call_flows.calls import twiml
 
     call = session.get(Call, call_id)
-    if call.status in FINAL:
+    if call.status in ENDED:
         return
     terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id))
     if end_for_behaviour and not terminated and not call.call_sid.startswith("CB"):
@@ -172,4 +172,4 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
         except CallerGone:  # the customer had already hung up: nothing to play
             pass
     if getattr(ctx.platform, "simulated", False):
-        call.status, call.ended_at = "completed", now
+        call.status, call.ended_at = CallStatus.COMPLETED, now

@@ -15,11 +15,11 @@ from call_flows.staff.people import shown_names
 from call_flows.phone import area, call_label, mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
+from call_flows.vocabulary import LIVE, WAITING
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
 MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
-LIVE = ("ringing", "queued", "in-progress")
 
 
 def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict) -> dict[str, object]:
@@ -120,7 +120,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
     chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
     names = shown_names(session)
 
-    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE)
                                    .order_by(Call.started_at)))
     # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so

@@ -14,7 +14,7 @@ from call_flows.labels import label
 from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
-from call_flows.calls.status import FINAL as ENDED
+from call_flows.vocabulary import ENDED, WAITING
 from call_flows.calls.twiml import final_notice
 
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -83,7 +83,7 @@ def state(session: Session, user: User, now: datetime, settings: dict) -> dict:
         text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
         card["final_notice"] = {"text": text, "recording": bool(recording_url)}
         card["note"] = note_prefill(call, warnings, user, text)
-    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE).order_by(Call.started_at)))
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
     # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.

@@ -13,7 +13,7 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.calls.status import why_ended
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
-from call_flows.vocabulary import Role
+from call_flows.vocabulary import CallStatus, Role
 
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 
@@ -68,7 +68,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
         return call
     call.handler_id = user.id
     call.team_id = user.team_id
-    call.status = "in-progress"
+    call.status = CallStatus.IN_PROGRESS
     call.answered_at = call.answered_at or now
     session.flush()
     if user.phone:

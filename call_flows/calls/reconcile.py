@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from call_flows.models import Call
 from call_flows.platform.faults import PlatformFault
-from call_flows.calls.status import FINAL, StatusChange, apply_call_status
+from call_flows.calls.status import StatusChange, apply_call_status
+from call_flows.vocabulary import ENDED, OPEN
 
 log = logging.getLogger(__name__)
-OPEN = ("queued", "initiated", "ringing", "in-progress")
 STALE_AFTER = timedelta(minutes=15)  # a ringing call is over after 10 min at most (Twilio's Timeout cap)
 BATCH = 100
 
@@ -37,7 +37,7 @@ def reconcile(session: Session, platform, now: datetime, stale_after: timedelta 
         except PlatformFault as exc:
             log.warning("event=reconcile_deferred call_sid=%s error=%s", call.call_sid, exc)
             continue
-        if state == call.status or state not in FINAL + OPEN:
+        if state == call.status or state not in ENDED + OPEN:
             continue
         change = apply_call_status(session, call.call_sid, state, None, "reconciled", None, now)
         if change is not None:

@@ -13,9 +13,8 @@ from call_flows.calls.board import visible_team_ids
 from call_flows.callbacks.queue import scope
 from call_flows.models import Call, CaseNote, User
 from call_flows.staff.people import SHOWN_NAME
-from call_flows.vocabulary import SEES_RINGING, Role
+from call_flows.vocabulary import SEES_RINGING, WAITING, Role
 
-RINGING = ("ringing", "queued")
 
 
 def teams_in_view(session: Session, user: User) -> list[int] | None:
@@ -40,7 +39,7 @@ def may_see_call(session: Session, user: User, call: Call) -> bool:
     yet); after that it is its handler's and its team's."""
     if call.handler_id is not None and call.handler_id == user.id:
         return True
-    if call.handler_id is None and call.status in RINGING:
+    if call.handler_id is None and call.status in WAITING:
         return user.role in SEES_RINGING
     return may_see_team(session, user, call.team_id)
 
