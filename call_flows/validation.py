@@ -1,8 +1,6 @@
 """Checks on free text and enumerations shared by the services (hostile or oversized input)."""
 from call_flows.errors import InvalidInput
 
-WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
-IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")
 MAX_TEXT = 4000
 
 

@@ -7,7 +7,7 @@ from call_flows.calls.history import Search, history
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import Call
-from call_flows.vocabulary import CALL_ROLES, Role
+from call_flows.vocabulary import CALL_ROLES, ImmediateReason, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -90,7 +90,7 @@ def terminate_call(call_sid):
     commit_and_dispatch(session)
     if result.created:
         publish(current_app, "call_terminated", call_sid=call_sid, reason=answer["reason"],
-                serious=answer["immediate_reason"] == "threat_of_violence", **scope)
+                serious=answer["immediate_reason"] == ImmediateReason.THREAT_OF_VIOLENCE, **scope)
     return jsonify(_ran_inline(session, result.termination, termination_json) or answer), 201 if result.created else 200
 
 

@@ -3,7 +3,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Reason = Literal["abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other"]
+from call_flows.vocabulary import ImmediateReason, WarningReason
+
 Text = Field(default=None, max_length=4000)
 
 
@@ -21,7 +22,7 @@ class NoteFields(Body):
 
 
 class WarningIn(Body):
-    reason: Reason
+    reason: WarningReason
     detail: str | None = Text
 
 
@@ -30,15 +31,15 @@ class NeedIn(Body):
 
 
 class TerminationIn(Body):
-    reason: Reason
-    immediate_reason: Literal["threat_of_violence", "other_serious"] | None = None
+    reason: WarningReason
+    immediate_reason: ImmediateReason | None = None
     immediate_detail: str | None = Text
     case_reference: str | None = Field(default=None, max_length=64)
     note: NoteFields | None = None
 
 
 class OutcomeIn(Body):
-    outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]
+    outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]  # vocabulary.RECORDED_OUTCOMES (tested)
     note: NoteFields | None = None
 
 

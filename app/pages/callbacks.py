@@ -10,8 +10,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import User
-from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
-from call_flows.vocabulary import Role
+from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
 
 from ..auth import current_staff
 from ..db import db_session
@@ -20,7 +19,6 @@ from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
-NOTE_FIELDS = callback_calls.NOTE_FIELDS
 
 
 @bp.get("/callbacks")
@@ -40,7 +38,7 @@ def _queue_page(status=200):
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
-        deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+        deputy=deputy, covering=covering, reasons=WarningReason, immediate_reasons=ImmediateReason,
         max_attempts=settings["callback_max_attempts"]), status
 
 
@@ -61,7 +59,7 @@ def _act(task_id, action, message):
 
 
 def _note() -> dict:
-    return {k: request.form.get(k, "") for k in NOTE_FIELDS if request.form.get(k, "").strip()}
+    return {k: request.form.get(k, "") for k in NoteField if request.form.get(k, "").strip()}
 
 
 @bp.post("/callbacks/<int:task_id>/claim")

@@ -5,8 +5,7 @@ from flask import jsonify, render_template
 from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
-from call_flows.vocabulary import Role
+from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
 from ..auth import current_staff
 from ..db import db_session
@@ -19,7 +18,7 @@ from .live import page_roles, sse_response
 def console_page():
     session = db_session()
     settings = org_settings.load(session)
-    return render_template("console/console.html", reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+    return render_template("console/console.html", reasons=WarningReason, immediate_reasons=ImmediateReason,
                            settings=settings)
 
 

@@ -14,7 +14,7 @@ from call_flows.register import letters as register_letters, panel as register_p
 from call_flows import settings as org_settings
 from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
-from call_flows.labels import label
+from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
@@ -136,7 +136,7 @@ def register_entry(entry_id):
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}
     return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
-                           panel=viewer.role in PANEL_ROLES, markers=register_panel.MARKERS,
+                           panel=viewer.role in PANEL_ROLES, markers=MARKERS,
                            exemptions=register_letters.EXEMPTIONS)
 
 

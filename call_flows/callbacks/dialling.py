@@ -19,12 +19,10 @@ from call_flows.errors import Conflict, InvalidInput
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
-from call_flows.vocabulary import ENDED, CallStatus
+from call_flows.vocabulary import ENDED, RECORDED_OUTCOMES, CallbackOutcome, CallStatus, NoteField
 from call_flows.phone import withheld_placeholder
 from call_flows.validation import choice, note_fields
 
-OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
-NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
 
@@ -101,11 +99,11 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
                    settings: dict) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
-    outcome = choice(outcome, "outcome", OUTCOMES)
-    fields = note_fields(note, NOTE_FIELDS)
-    if outcome == "resolved" and not fields.get("told_customer"):
+    outcome = choice(outcome, "outcome", RECORDED_OUTCOMES)
+    fields = note_fields(note, tuple(NoteField))
+    if outcome == CallbackOutcome.RESOLVED and not fields.get(NoteField.TOLD_CUSTOMER):
         raise InvalidInput("M1: note.told_customer is required (what you told the customer)")
-    if outcome == "behaviour_not_improved" and not fields.get("customer_said_or_did"):
+    if outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED and not fields.get(NoteField.CUSTOMER_SAID_OR_DID):
         raise InvalidInput("M2: note.customer_said_or_did is required (what the customer said or did)")
     task = task_for(session, task_id, user)
     claimed_by_me(task, user)
@@ -113,7 +111,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     if outcome == "no_answer" and call is None:  # 14.8: an attempt is counted only when one was made
         raise Conflict("No answer can only be recorded after you have called the customer back: "
                        "press Call back first", code="no_dial_attempt")
-    if call is not None and outcome != "behaviour_not_improved" and session.scalar(
+    if call is not None and outcome != CallbackOutcome.BEHAVIOUR_NOT_IMPROVED and session.scalar(
             select(Termination.id).where(Termination.call_id == call.id)) is not None:
         raise Conflict("M2: this callback was ended for behaviour: record the outcome behaviour_not_improved",
                        code="ended_for_behaviour")
@@ -121,7 +119,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     attempt = task.attempts
     if outcome == "no_answer":
         if attempt >= settings["callback_max_attempts"]:
-            task.status, task.outcome, task.closed_at, task.retry_at = "closed", "unreachable", now, None
+            task.status, task.outcome, task.closed_at, task.retry_at = "closed", CallbackOutcome.UNREACHABLE, now, None
         else:
             task.status, task.outcome = "open", "no_answer"
             task.retry_at = now + timedelta(minutes=settings["callback_retry_minutes"])
@@ -140,7 +138,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
         task.dial_call_id = None
         if call.status not in ENDED:
             outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
-                          {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
+                          {"call_id": call.id, "end_for_behaviour": outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED}, now=now)
     return task
 
 

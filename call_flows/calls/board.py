@@ -10,16 +10,15 @@ from sqlalchemy.orm import Session
 from call_flows.calls import recovery
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
-from call_flows.labels import label
+from call_flows.labels import MARKERS, label
 from call_flows.staff.people import shown_names
 from call_flows.phone import area, call_label, mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
-from call_flows.vocabulary import LIVE, WAITING
+from call_flows.vocabulary import ImmediateReason, LIVE, WAITING
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
-MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
 
 
 def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict) -> dict[str, object]:
@@ -101,7 +100,7 @@ def _card(call: Call, warnings: list[CallWarning], termination: Termination | No
     }
     card.update(flags)
     if termination is not None:
-        serious = termination.immediate_reason == "threat_of_violence"  # I7
+        serious = termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE  # I7
         card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
                                "reason_label": label("reason", termination.immediate_reason or termination.reason),
                                "at": as_utc(termination.created_at).isoformat(),

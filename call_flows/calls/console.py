@@ -14,7 +14,7 @@ from call_flows.labels import label
 from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
-from call_flows.vocabulary import ENDED, WAITING
+from call_flows.vocabulary import ENDED, NoteField, WAITING
 from call_flows.calls.twiml import final_notice
 
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -57,8 +57,8 @@ def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termina
             f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
     told.append(f"Told the call would now end: \"{termination_message}\"")
     said = [w.detail for w in warnings if w.detail]
-    return {"case_reference": f"CALL-{call.call_sid}", "spoke_to": "", "query": "",
-            "told_customer": "; ".join(told), "customer_said_or_did": "; ".join(said),
+    return {"case_reference": f"CALL-{call.call_sid}", NoteField.SPOKE_TO: "", NoteField.QUERY: "",
+            NoteField.TOLD_CUSTOMER: "; ".join(told), NoteField.CUSTOMER_SAID_OR_DID: "; ".join(said),
             "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
                       "handler": handler.shown_name, "warnings": len(warnings)}}
 

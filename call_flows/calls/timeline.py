@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from call_flows.calls.board import MARKERS
+from call_flows.labels import MARKERS, PLAY_STATUSES as PLAYED
 from call_flows.calls.detail import may_read
 from call_flows.clock import as_utc
 from call_flows.errors import NotFound
@@ -21,8 +21,6 @@ from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown
 from call_flows.calls.twiml import final_notice
 
-PLAYED = {"pending": "not yet played", "played": "played to the caller",
-          "caller_left": "not played: the caller had already gone", "failed": "could not be played"}
 
 
 @dataclass

@@ -19,6 +19,7 @@ from call_flows.calls import recovery
 from call_flows.calls.control import _callback_incident, _incident_for, callback_of
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from call_flows.jobs.outbox import task
+from call_flows.vocabulary import ImmediateReason
 
 WRITE_UP_GRACE = timedelta(minutes=2)  # the guard is handed to a worker only if the request has not written it up
 
@@ -88,7 +89,7 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
         },
         fields=fields, created_at=now)
     session.add(note_row)
-    serious = termination.immediate_reason == "threat_of_violence"  # I7: escalated to a senior officer
+    serious = termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE  # I7: escalated to a senior officer
     callback = callback_of(session, call)
     if callback is not None:  # M2: the original incident records it; no second incident, no further callback
         note_row.known = {**note_row.known, "callback_task_id": callback.id}

@@ -77,7 +77,7 @@ def _date(value: datetime) -> str:
 def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecision, now: datetime,
                   settings: dict) -> dict:
     """The values the letter fills in: the decision, with dates as they will be once it takes effect."""
-    from call_flows.register.panel import MARKERS
+    from call_flows.labels import MARKERS  # R2
 
     expiry = register_rules.expires_at(now, entry.source, entry.marker)
     review = register_rules.review_due(now, None)

@@ -17,12 +17,11 @@ from call_flows.models import Call, Customer, CustomerPhone, PanelDecision, Regi
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown
 from call_flows.validation import choice, clean_text
-from call_flows.vocabulary import Role
+from call_flows.vocabulary import Marker, Role
 from call_flows.working_days import add_working_days
 
 OPEN_STATUSES = ("proposed", "awaiting_notice", "in_force")
 SOURCES = ("own", "partner")
-MARKERS = {1: "Violent", 2: "Potentially violent / threatening aggression", 3: "Abusive"}  # R2
 
 
 class QuorumNotMet(InvalidInput):
@@ -171,7 +170,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
     if outcome == "reject":
         entry.status, entry.ended_at, entry.end_reason = "rejected", now, "panel_rejected"
     else:
-        if decision.marker not in MARKERS:
+        if decision.marker not in tuple(Marker):
             raise InvalidInput("marker must be 1 (violent), 2 (potentially violent) or 3 (abusive) (R2)")
         entry.marker = decision.marker
         entry.precautions = clean_text(decision.precautions, "precautions", required=True)
