@@ -6,7 +6,7 @@ from call_flows.register import restrictions as contact_restrictions, privacy as
 from call_flows.calls import signals
 from call_flows import settings as org_settings
 from call_flows.calls.callers import audit
-from call_flows.clock import utcnow
+from call_flows.clock import iso_utc, utcnow
 from call_flows.errors import NotFound
 from call_flows.models import Customer
 from call_flows.register.panel import attach_phones, phones_e164
@@ -24,7 +24,7 @@ from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 def _restriction_out(r) -> dict:
     return {"id": r.id, "customer_id": r.customer_id, "kind": r.kind, "detail": r.detail,
             "named_officer_id": r.named_officer_id, "hours": r.hours, "status": r.status,
-            "customer_told_at": r.customer_told_at.isoformat() if r.customer_told_at else None}
+            "customer_told_at": iso_utc(r.customer_told_at)}
 
 
 @bp.post("/register/customers/<int:customer_id>/phones")

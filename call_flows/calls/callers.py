@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from call_flows.clock import iso_utc
 from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Termination, User
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
@@ -53,8 +54,8 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
             # R9: handlers see the marker and precautions, nothing else.
             register = {"marker": entry.marker, "precautions": entry.precautions}
             if viewer.role in MANAGER_ROLES:
-                register.update(entry_id=entry.id, added_on=_iso(entry.added_on),
-                                last_reviewed_on=_iso(entry.last_reviewed_on))
+                register.update(entry_id=entry.id, added_on=iso_utc(entry.added_on),
+                                last_reviewed_on=iso_utc(entry.last_reviewed_on))
             audit(session, viewer, "view", "register_entry", entry.id, now, via="caller_flags")
             shown["entry_id"] = entry.id
         active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
@@ -84,7 +85,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
             "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
             + volume_signals(0, int(seconds_today), 0, settings),  # C2 call time (call_flows/calls/signals.py)
         },
-        "recent_calls": [{"call_sid": r.call_sid, "started_at": _iso(r.started_at), "status": r.status,
+        "recent_calls": [{"call_sid": r.call_sid, "started_at": iso_utc(r.started_at), "status": r.status,
                           "duration_s": r.duration_s} for r in recent],
     }
 
@@ -101,7 +102,3 @@ def _recent_calls(session: Session, e164: str, viewer: User) -> list:
     if teams is not None:
         query = query.where(Call.team_id.in_(teams))
     return list(session.execute(query.order_by(Call.started_at.desc()).limit(10)).all())
-
-
-def _iso(value):
-    return value.isoformat() if value else None

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from call_flows.clock import iso_utc
 from call_flows.register import rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.errors import Forbidden, NotFound
@@ -18,10 +19,6 @@ from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone,
 from call_flows.vocabulary import PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 
 ENDED = ("rejected", "expired", "removed")
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _row(obj, *skip) -> dict:
@@ -40,9 +37,9 @@ def entry_summary(entry: RegisterEntry, customer: Customer) -> dict:
     return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
             "marker": entry.marker, "precautions": entry.precautions, "source": entry.source,
             "key_contact": entry.key_contact, "reporting_service": entry.reporting_service,
-            "notified": entry.notified, "added_on": _iso(entry.added_on),
-            "last_reviewed_on": _iso(entry.last_reviewed_on), "review_due": _iso(review),
-            "expires_at": _iso(entry.expires_at), "meet_by": _iso(entry.meet_by), "ended_at": _iso(entry.ended_at),
+            "notified": entry.notified, "added_on": iso_utc(entry.added_on),
+            "last_reviewed_on": iso_utc(entry.last_reviewed_on), "review_due": iso_utc(review),
+            "expires_at": iso_utc(entry.expires_at), "meet_by": iso_utc(entry.meet_by), "ended_at": iso_utc(entry.ended_at),
             "end_reason": entry.end_reason}
 
 
