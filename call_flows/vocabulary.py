@@ -109,6 +109,7 @@ class PlayStatus(StrEnum):
 
 
 SETTLED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT, PlayStatus.FAILED)  # nothing more will be tried
+REACHED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT)  # the notice went to the call (or found it gone)
 
 
 class Recipient(StrEnum):

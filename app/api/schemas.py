@@ -1,10 +1,21 @@
 """Request bodies of the staff API, as pydantic models: one source for validation and /openapi.json."""
-from typing import Literal
+from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from call_flows.vocabulary import ImmediateReason, WarningReason
 
+
+def shown_inline(enum: type[StrEnum], title: str, nullable: bool = False) -> WithJsonSchema:
+    """/openapi.json shows a vocabulary field as the Literal it replaced (its codes in place, no $ref)."""
+    codes = {"enum": [member.value for member in enum], "type": "string"}
+    shown = {"anyOf": [codes, {"type": "null"}]} if nullable else codes
+    return WithJsonSchema({**shown, "title": title})
+
+
+
+Reason = Annotated[WarningReason, shown_inline(WarningReason, "Reason")]
 Text = Field(default=None, max_length=4000)
 
 
@@ -22,7 +33,7 @@ class NoteFields(Body):
 
 
 class WarningIn(Body):
-    reason: WarningReason
+    reason: Reason
     detail: str | None = Text
 
 
@@ -31,8 +42,9 @@ class NeedIn(Body):
 
 
 class TerminationIn(Body):
-    reason: WarningReason
-    immediate_reason: ImmediateReason | None = None
+    reason: Reason
+    immediate_reason: Annotated[ImmediateReason | None,
+                                shown_inline(ImmediateReason, "Immediate Reason", nullable=True)] = None
     immediate_detail: str | None = Text
     case_reference: str | None = Field(default=None, max_length=64)
     note: NoteFields | None = None

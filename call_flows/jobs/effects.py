@@ -15,7 +15,7 @@ from call_flows.calls.control import heard_a_warning
 from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
 from call_flows.jobs.outbox import UNCONFIRMED, task
 from call_flows.platform.faults import CallerGone
-from call_flows.vocabulary import ENDED, SETTLED, PlayStatus, Recipient
+from call_flows.vocabulary import ENDED, REACHED, SETTLED, PlayStatus, Recipient
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 log = logging.getLogger(__name__)
@@ -83,9 +83,9 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
         return
     call = session.get(Call, warning.call_id)
     notice_sent = session.scalar(select(Termination.id).where(
-        Termination.call_id == call.id, Termination.platform_status.in_(("played", "caller_left"))))
+        Termination.call_id == call.id, Termination.platform_status.in_(REACHED)))
     if call.status in ENDED or call.ended_at is not None or notice_sent is not None:
-        warning.platform_status = "caller_left"  # the call is over: nothing is played after it (T1, 9.3)
+        warning.platform_status = PlayStatus.CALLER_LEFT  # the call is over: nothing is played after it (T1, 9.3)
         return
     body = twiml.warning(call.call_sid, org_settings.load(session), ctx.platform.url(CONFERENCE_EVENTS))
     _redirect_caller(session, ctx, now, warning, "warning", body)
