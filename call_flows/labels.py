@@ -6,8 +6,9 @@ table does not know (a new code never breaks a page). The incident record's fiel
 are here too (`incident_records.LABELS` is this table). The codes of `call_flows.vocabulary` are the
 keys of their tables here (a test checks every member has its label).
 """
-from call_flows.vocabulary import (CallbackOutcome, CallStatus, ImmediateReason, Marker, NoteField, PlayStatus,
-                                   Recipient, Role, WarningReason)
+from call_flows.vocabulary import (CallbackOutcome, CallStatus, ImmediateReason, IncidentStatus, Marker, NoteField,
+                                   PlayStatus, Recipient, RegisterSource, RegisterStatus, Role, TaskStatus,
+                                   WarningReason)
 
 INCIDENT_FIELDS = {"incident_date": "Date", "incident_time": "Time", "location": "Location",
                    "details": "Details of the incident",
@@ -61,9 +62,14 @@ SIGNALS = {"repeat_warnings": "Repeat warnings", "previous_termination": "Previo
            "many_calls_today": "Many calls today"}  # R10, C2
 ROLES = {Role.CALL_HANDLER: "Call handler", Role.LINE_MANAGER: "Line manager", Role.SUPERVISOR: "Supervisor",
          Role.PANEL_MEMBER: "Review panel member", Role.ADMIN: "Administrator"}
-REGISTER_SOURCES = {"own": "Our own register", "partner": "Partner's register"}  # R4, R6
-REGISTER_STATUSES = {"proposed": "Proposed to the panel", "awaiting_notice": "Decided, awaiting the letter",
-                     "in_force": "In force", "rejected": "Rejected", "removed": "Removed", "expired": "Expired"}  # R3-R6
+REGISTER_SOURCES = {RegisterSource.OWN: "Our own register", RegisterSource.PARTNER: "Partner's register"}  # R4, R6
+REGISTER_STATUSES = {RegisterStatus.PROPOSED: "Proposed to the panel",
+                     RegisterStatus.AWAITING_NOTICE: "Decided, awaiting the letter",
+                     RegisterStatus.IN_FORCE: "In force", RegisterStatus.REJECTED: "Rejected",
+                     RegisterStatus.REMOVED: "Removed", RegisterStatus.EXPIRED: "Expired"}  # R3-R6
+TASK_STATUSES = {TaskStatus.OPEN: "Open", TaskStatus.CLAIMED: "Claimed", TaskStatus.CLOSED: "Closed",
+                 TaskStatus.CANCELLED: "Cancelled"}  # M1
+INCIDENT_STATUSES = {IncidentStatus.OPEN: "Open", IncidentStatus.COMPLETED: "Completed"}  # I1-I4
 END_REASONS = {"panel_rejected": "Panel rejected it", "review": "Removed at review", "expiry": "Reached its expiry",
                "appeal_upheld": "Appeal upheld"}  # R6, R8
 EXEMPTIONS = {"risk_of_violence": "Telling them would create a substantial risk of violence",
@@ -79,6 +85,7 @@ VOCABULARIES = {"warning_reason": WARNING_REASONS, "immediate_reason": IMMEDIATE
                 "reason": {**WARNING_REASONS, **IMMEDIATE_REASONS}, "outcome": CALLBACK_OUTCOMES,
                 "note_field": NOTE_FIELDS, "incident_field": INCIDENT_FIELDS, "marker": MARKERS,
                 "call_status": CALL_STATUSES, "play_status": PLAY_STATUSES,
+                "task_status": TASK_STATUSES, "incident_status": INCIDENT_STATUSES,
                 "police_decision": POLICE_DECISIONS, "recipient": RECIPIENTS, "email_purpose": EMAIL_PURPOSES,
                 "restriction": RESTRICTION_KINDS,
                 "signal": SIGNALS, "role": ROLES, "register_source": REGISTER_SOURCES,

@@ -112,6 +112,49 @@ SETTLED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT, PlayStatus.FAILED)  # noth
 REACHED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT)  # the notice went to the call (or found it gone)
 
 
+class RegisterStatus(StrEnum):
+    """Where a caution register entry stands (R3-R8)."""
+
+    PROPOSED = "proposed"  # waiting for the panel (R3)
+    AWAITING_NOTICE = "awaiting_notice"  # decided; takes effect once the customer is told (R5)
+    IN_FORCE = "in_force"
+    REJECTED = "rejected"
+    REMOVED = "removed"  # at review (R6) or on appeal (R8)
+    EXPIRED = "expired"  # R6
+
+
+OPEN_ENTRIES = (RegisterStatus.PROPOSED, RegisterStatus.AWAITING_NOTICE, RegisterStatus.IN_FORCE)
+DECIDED_ENTRIES = (RegisterStatus.AWAITING_NOTICE, RegisterStatus.IN_FORCE)  # the panel added it (R3)
+ENDED_ENTRIES = (RegisterStatus.REJECTED, RegisterStatus.EXPIRED, RegisterStatus.REMOVED)
+
+
+class RegisterSource(StrEnum):
+    """Whose register an entry comes from: ours, or a partner's (R4; R6: a partner's lasts a year)."""
+
+    OWN = "own"
+    PARTNER = "partner"
+
+
+class TaskStatus(StrEnum):
+    """A callback task's state (M1): open, claimed by a manager, then closed or cancelled."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_TASKS = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+CLOSED_TASKS = (TaskStatus.CLOSED, TaskStatus.CANCELLED)
+
+
+class IncidentStatus(StrEnum):
+    """An incident record's state (I1-I4): open until completed and distributed."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
 class Recipient(StrEnum):
     """Who an email is for (`email_deliveries.recipient`; I4, I5, I7, R3-R6, M1)."""
 

@@ -12,12 +12,14 @@ from pydantic import ValidationError
 
 from call_flows import labels, vocabulary
 from call_flows.vocabulary import (CallbackOutcome, CallStatus, ImmediateReason, Marker, NoteField, PlayStatus,
-                                   Recipient, Role, WarningReason)
+                                   Recipient, RegisterSource, RegisterStatus, Role, TaskStatus, WarningReason,
+                                   IncidentStatus)
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = {CallStatus: "call_status", Role: "role", WarningReason: "warning_reason", ImmediateReason: "immediate_reason",
           Marker: "marker", CallbackOutcome: "outcome", NoteField: "note_field", PlayStatus: "play_status",
-          Recipient: "recipient"}
+          Recipient: "recipient", RegisterStatus: "register_status", RegisterSource: "register_source",
+          TaskStatus: "task_status", IncidentStatus: "incident_status"}
 # The one place a role's text is not a role: the first segment of the /admin/... URLs.
 NOT_A_ROLE = {("app/pages/__init__.py", '"admin"')}
 # The outcomes staff record: a Literal so the API's message lists only these (checked against the vocabulary below).

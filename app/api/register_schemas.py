@@ -4,7 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from call_flows.vocabulary import RegisterSource
+
 from ..routing import MAX_ID
+from .schemas import shown_inline
 
 Id = Annotated[int, Field(ge=0, le=MAX_ID)]  # a row id: beyond MAX_ID it names none (400, never a 500)
 
@@ -33,7 +36,7 @@ class ProposalIn(Body):
     case_references: list[str] = Field(default_factory=list, max_length=20)
     key_contact: str | None = Field(default=None, max_length=200)
     reporting_service: str | None = Field(default=None, max_length=200)
-    source: Literal["own", "partner"] = "own"
+    source: Annotated[RegisterSource, shown_inline(RegisterSource, "Source")] = RegisterSource.OWN
 
 
 class DecisionIn(Body):

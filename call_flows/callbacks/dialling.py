@@ -19,7 +19,7 @@ from call_flows.errors import Conflict, InvalidInput
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
-from call_flows.vocabulary import ENDED, RECORDED_OUTCOMES, CallbackOutcome, CallStatus, NoteField
+from call_flows.vocabulary import ENDED, RECORDED_OUTCOMES, CallbackOutcome, CallStatus, NoteField, TaskStatus
 from call_flows.phone import withheld_placeholder
 from call_flows.validation import choice, note_fields
 
@@ -119,13 +119,13 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     attempt = task.attempts
     if outcome == "no_answer":
         if attempt >= settings["callback_max_attempts"]:
-            task.status, task.outcome, task.closed_at, task.retry_at = "closed", CallbackOutcome.UNREACHABLE, now, None
+            task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, CallbackOutcome.UNREACHABLE, now, None
         else:
-            task.status, task.outcome = "open", "no_answer"
+            task.status, task.outcome = TaskStatus.OPEN, CallbackOutcome.NO_ANSWER
             task.retry_at = now + timedelta(minutes=settings["callback_retry_minutes"])
         task.claimed_by_id = task.claimed_at = task.claim_active_at = None
     else:
-        task.status, task.outcome, task.closed_at, task.retry_at = "closed", outcome, now, None
+        task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, outcome, now, None
     task.outcome_note = note_text(fields) or None  # 14.6: read by people, so labels, not field codes
     session.add(CaseNote(
         case_reference=task.case_reference, call_id=call.id if call else task.call_id, kind="callback",

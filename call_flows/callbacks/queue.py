@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from call_flows.clock import iso_utc
 from call_flows.models import Call, CallbackTask, Incident, User
+from call_flows.vocabulary import OPEN_TASKS
 
-OPEN_STATUSES = ("open", "claimed")
 
 
 def teams_managed(session: Session, manager: User) -> list[int]:
@@ -52,7 +52,7 @@ def _urgent_first(session: Session, now: datetime, *where) -> list[CallbackTask]
     return list(session.scalars(
         select(CallbackTask).outerjoin(Incident, Incident.id == CallbackTask.incident_id)
         .outerjoin(Call, Call.id == CallbackTask.call_id)
-        .where(CallbackTask.status.in_(OPEN_STATUSES), *where)
+        .where(CallbackTask.status.in_(OPEN_TASKS), *where)
         .order_by(overdue, serious, marker, CallbackTask.due_at, CallbackTask.need_arose_at, CallbackTask.id)))
 
 

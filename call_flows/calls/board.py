@@ -15,7 +15,7 @@ from call_flows.staff.people import shown_names
 from call_flows.phone import area, call_label, mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
-from call_flows.vocabulary import ImmediateReason, LIVE, WAITING
+from call_flows.vocabulary import ImmediateReason, IncidentStatus, LIVE, WAITING
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
@@ -134,7 +134,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict, team
 
     serious = session.execute(
         select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
-        .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
+        .where(Incident.serious.is_(True), Incident.status == IncidentStatus.OPEN, Incident.team_id.in_(chosen))
         .order_by(Incident.opened_at.desc())).all()
     ringing_cards = call_cards(session, ringing, now, settings, teams, names)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.

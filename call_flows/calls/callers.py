@@ -9,7 +9,7 @@ from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, Regist
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 from call_flows.calls.signals import volume_signals
-from call_flows.vocabulary import REGISTER_READERS as MANAGER_ROLES
+from call_flows.vocabulary import REGISTER_READERS as MANAGER_ROLES, RegisterStatus
 
 
 
@@ -48,7 +48,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     shown: dict = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
-            select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+            select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
                                         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
         if entry is not None:
             # R9: handlers see the marker and precautions, nothing else.

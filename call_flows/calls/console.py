@@ -14,7 +14,7 @@ from call_flows.labels import label
 from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
-from call_flows.vocabulary import ENDED, NoteField, WAITING
+from call_flows.vocabulary import ENDED, NoteField, RegisterStatus, WAITING
 from call_flows.calls.twiml import final_notice
 
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -39,7 +39,7 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     if customer_id is None:
         return {"precautions": None, "restriction": None}
     entry = session.scalar(select(RegisterEntry).where(
-        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+        RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
     active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                       Restriction.status == "active")

@@ -13,7 +13,7 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.calls.status import why_ended
 from call_flows.validation import choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
-from call_flows.vocabulary import CallStatus, ImmediateReason, NoteField, Role, WarningReason
+from call_flows.vocabulary import CallStatus, ImmediateReason, IncidentStatus, NoteField, Role, WarningReason
 
 
 
@@ -98,7 +98,7 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
         call = session.get(Call, callback.call_id)
     incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
     if incident is None:
-        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status="open",
+        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status=IncidentStatus.OPEN,
                             serious=serious, opened_at=now, details={})
         session.add(incident)
         session.flush()

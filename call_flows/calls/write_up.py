@@ -19,7 +19,7 @@ from call_flows.calls import recovery
 from call_flows.calls.control import _callback_incident, _incident_for, callback_of
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from call_flows.jobs.outbox import task
-from call_flows.vocabulary import ImmediateReason
+from call_flows.vocabulary import ImmediateReason, TaskStatus
 
 WRITE_UP_GRACE = timedelta(minutes=2)  # the guard is handed to a worker only if the request has not written it up
 
@@ -101,7 +101,7 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
             case_reference=termination.case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
             team_id=call.team_id or (handler.team_id if handler else None),
             manager_id=handler.manager_id if handler else None, handler_id=handler.id if handler else None,
-            status="open", need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
+            status=TaskStatus.OPEN, need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
         session.add(task)
     session.flush()
     termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id

@@ -19,7 +19,7 @@ from call_flows.labels import label
 from call_flows.jobs.mail import addresses, queue_email
 from call_flows.models import Call, CallbackTask, Incident, User
 from call_flows.validation import choice, clean_text
-from call_flows.vocabulary import Recipient, Role, SENIORS
+from call_flows.vocabulary import IncidentStatus, OPEN_TASKS, Recipient, Role, SENIORS, TaskStatus
 
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
@@ -30,7 +30,7 @@ def staff_address(user: User, settings: dict) -> str:
 
 def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status.in_(("open", "claimed")), CallbackTask.due_at < now,
+        CallbackTask.status.in_(OPEN_TASKS), CallbackTask.due_at < now,
         CallbackTask.overdue_notified_at.is_(None))))
     for task in tasks:
         task.overdue_notified_at = now
@@ -52,7 +52,7 @@ def flag_overdue(session: Session, now: datetime, settings: dict) -> list[int]:
 
 def retries_due(session: Session, now: datetime, settings: dict) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status == "open", CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
+        CallbackTask.status == TaskStatus.OPEN, CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
     for task in tasks:
         task.retry_at = None
         manager = session.get(User, task.manager_id) if task.manager_id else None
@@ -70,7 +70,7 @@ def escalate_unpicked(session: Session, now: datetime, settings: dict) -> list[i
     """I5: the 24-hour rule (configurable window)."""
     cutoff = now - timedelta(hours=settings["incident_escalation_hours"])
     incidents = list(session.scalars(select(Incident).where(
-        Incident.status == "open", Incident.picked_up_at.is_(None), Incident.escalated_at.is_(None),
+        Incident.status == IncidentStatus.OPEN, Incident.picked_up_at.is_(None), Incident.escalated_at.is_(None),
         Incident.opened_at <= cutoff)))
     for incident in incidents:
         incident.escalated_at = now

@@ -16,9 +16,8 @@ from call_flows.errors import Forbidden, NotFound
 from call_flows.register.shown import entries_shown
 from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
-from call_flows.vocabulary import PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
+from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 
-ENDED = ("rejected", "expired", "removed")
 
 
 def _row(obj, *skip) -> dict:
@@ -124,7 +123,7 @@ def purge_expired(session: Session, now: datetime, settings: dict) -> dict:
     The audit log keeps only ids, so it stays as it is.
     """
     cutoff = now - timedelta(days=settings["register_retention_days"])
-    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED),
+    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED_ENTRIES),
                                                                RegisterEntry.ended_at <= cutoff)))
     customers: set[int] = set()
     for entry in entries:
