@@ -112,6 +112,13 @@ SETTLED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT, PlayStatus.FAILED)  # noth
 REACHED = (PlayStatus.PLAYED, PlayStatus.CALLER_LEFT)  # the notice went to the call (or found it gone)
 
 
+class IncidentStatus(StrEnum):
+    """An incident record's state (I1-I4): open until completed and distributed."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+
+
 class RegisterStatus(StrEnum):
     """Where a caution register entry stands (R3-R8)."""
 
@@ -146,13 +153,6 @@ class TaskStatus(StrEnum):
 
 OPEN_TASKS = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 CLOSED_TASKS = (TaskStatus.CLOSED, TaskStatus.CANCELLED)
-
-
-class IncidentStatus(StrEnum):
-    """An incident record's state (I1-I4): open until completed and distributed."""
-
-    OPEN = "open"
-    COMPLETED = "completed"
 
 
 class Recipient(StrEnum):

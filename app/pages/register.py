@@ -18,7 +18,7 @@ from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
-from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, Role
+from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -68,7 +68,8 @@ def register_home():
     data = {
         "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
         "proposals": register_panel.proposals(session, viewer, now) if panel else [],
-        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, "awaiting_notice")] if panel else [],
+        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
+        if panel else [],
         "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
         "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
         "last_register_review": register_reviews.last_register_review(session) if panel else None,
@@ -163,7 +164,8 @@ def register_decide(entry_id):
         return register_panel.decide(s, entry_id, decision, current_staff(), utcnow(), org_settings.load(s))
 
     return attempt(action, lambda entry: "Decision recorded: " + (
-        "the entry is awaiting notice: send the letter or record an exemption." if entry.status == "awaiting_notice"
+        "the entry is awaiting notice: send the letter or record an exemption."
+        if entry.status == RegisterStatus.AWAITING_NOTICE
         else "the customer is not added to the register."), _back(entry_id))
 
 

@@ -13,7 +13,8 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.calls.status import why_ended
 from call_flows.validation import choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
-from call_flows.vocabulary import CallStatus, ImmediateReason, IncidentStatus, NoteField, Role, WarningReason
+from call_flows.vocabulary import (CallStatus, ImmediateReason, IncidentStatus, NoteField, PlayStatus, Role,
+                                   WarningReason)
 
 
 
@@ -28,7 +29,8 @@ def heard_a_warning(session: Session, call_id: int) -> bool:
     """T3: whether the caller has heard a warning on this call, which decides the final notice
     (twiml.final_notice): "you were warned" only when a warning was really played."""
     return session.scalar(select(CallWarning.id).where(CallWarning.call_id == call_id,
-                                                       CallWarning.platform_status == "played").limit(1)) is not None
+                                                       CallWarning.platform_status == PlayStatus.PLAYED)
+                          .limit(1)) is not None
 
 
 def _check_may_act(session: Session, call: Call, user: User) -> None:
@@ -116,7 +118,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     _check_may_act(session, call, user)
     check_live(session, call)
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
-                          given_by_id=user.id, created_at=now, platform_status="pending")
+                          given_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
     session.add(warning)
     session.flush()
     _incident_for(session, call, now)
@@ -188,7 +190,7 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
         raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
     termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
                               immediate_detail=immediate_detail, case_reference=case_reference,
-                              terminated_by_id=user.id, created_at=now, platform_status="pending")
+                              terminated_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
     try:
         with session.begin_nested():
             session.add(termination)

@@ -10,8 +10,8 @@ from call_flows.clock import parse_http_date
 from call_flows.models import Call, Termination, WebhookReceipt
 from call_flows.vocabulary import ENDED, CallStatus
 
-ORDER = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2, CallStatus.IN_PROGRESS: 3,
-         **{s: 4 for s in ENDED}}
+ORDER: dict[str, int] = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2,
+                         CallStatus.IN_PROGRESS: 3, **{s: 4 for s in ENDED}}
 
 
 def why_ended(session: Session, call: Call) -> str | None:

@@ -20,6 +20,7 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown
 from call_flows.calls.twiml import final_notice
+from call_flows.vocabulary import PlayStatus
 
 
 
@@ -111,7 +112,7 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
         steps.append(Step(call.answered_at, "answered", f"Answered by {names.get(call.handler_id, 'nobody')}"))
     steps += _warning_steps(warnings, names, settings)
     if termination:
-        warned = any(w.platform_status == "played" for w in warnings)
+        warned = any(w.platform_status == PlayStatus.PLAYED for w in warnings)
         steps.append(_termination_step(termination, names, settings, warned))
     if call.ended_at:
         steps.append(Step(call.ended_at, "ended", f"Call ended ({call.status})",

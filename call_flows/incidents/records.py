@@ -14,7 +14,7 @@ from call_flows.clock import iso_utc, local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.validation import clean_text
-from call_flows.vocabulary import Recipient, Role
+from call_flows.vocabulary import IncidentStatus, Recipient, Role
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
                "reported_to", "comments", "welfare_note")  # I1 (+ I3's note)
@@ -61,14 +61,15 @@ def visible(session: Session, user: User) -> list[Incident]:
 
 def to_acknowledge(session: Session, user: User) -> list[Incident]:
     """I3: completed records about this member of staff that they have not yet read and signed."""
-    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id, Incident.status == "completed",
+    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id,
+                                                       Incident.status == IncidentStatus.COMPLETED,
                                                        Incident.acknowledged_at.is_(None)).order_by(Incident.id)))
 
 
 def save(session: Session, incident_id: int, user: User, values: dict, now: datetime) -> Incident:
     """I2: any member of staff who may see the record fills it in while details are fresh."""
     incident = get(session, incident_id, user)
-    if incident.status == "completed":
+    if incident.status == IncidentStatus.COMPLETED:
         raise Conflict("the record was completed and distributed; it can no longer change", code="incident_completed")
     unknown = set(values) - set(TEXT_FIELDS) - set(FLAGS)
     if unknown:
@@ -125,14 +126,14 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     incident = get(session, incident_id, user)
     if user.role != Role.LINE_MANAGER:
         raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
-    if incident.status == "completed":
+    if incident.status == IncidentStatus.COMPLETED:
         return incident
     details = incident.details or {}
     missing = [LABELS[n] for n in REQUIRED_TO_COMPLETE if not details.get(n)]
     missing += [LABELS[n] for n in WELFARE if details.get(n) is not True]
     if missing:
         raise InvalidInput("to complete the record, fill in: " + "; ".join(missing))
-    incident.status, incident.completed_at, incident.completed_by_id = "completed", now, user.id
+    incident.status, incident.completed_at, incident.completed_by_id = IncidentStatus.COMPLETED, now, user.id
     incident.picked_up_at = incident.picked_up_at or now
     distribute(session, incident, now, settings)
     return incident
@@ -159,7 +160,7 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
         raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
-    if incident.status != "completed":
+    if incident.status != IncidentStatus.COMPLETED:
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now

@@ -30,10 +30,10 @@ def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> N
     try:
         ctx.platform.redirect_call(session, call.call_sid, body, now=now)
     except CallerGone:  # terminal: retrying cannot reach a caller who has gone
-        act.platform_status = "caller_left"  # the call's own end comes with Twilio's status callback
+        act.platform_status = PlayStatus.CALLER_LEFT  # the call's own end comes with Twilio's status callback
         ctx.publish(f"{kind}_caller_left", call_sid=call.call_sid, team_id=call.team_id, handler_id=call.handler_id)
         return
-    act.platform_status = "played"
+    act.platform_status = PlayStatus.PLAYED
     ctx.publish(f"{kind}_played", call_sid=call.call_sid, team_id=call.team_id,
                 handler_id=call.handler_id)  # the console's feedback
 
@@ -47,9 +47,9 @@ def _earlier_attempt_settles(session: Session, ctx, call, act, kind: str) -> boo
     notice is sent again, since a notice that landed ends the call well within the job's lease."""
     state = ctx.platform.call_status(session, call.call_sid)
     if state in ENDED:
-        act.platform_status = "played" if kind == "termination" else "caller_left"
+        act.platform_status = PlayStatus.PLAYED if kind == "termination" else PlayStatus.CALLER_LEFT
     elif kind == "warning":
-        act.platform_status = "played"
+        act.platform_status = PlayStatus.PLAYED
     else:
         return False
     log.warning("event=unconfirmed_attempt_settled kind=%s id=%s call_state=%s status=%s", kind, act.id, state,

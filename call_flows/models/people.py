@@ -5,7 +5,6 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from call_flows.models.base import Base
-from call_flows.vocabulary import ROLES  # noqa: F401 (models.ROLES, as before)
 
 
 class Team(Base):

@@ -115,7 +115,7 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
         meet_by=now + timedelta(days=settings["panel_meet_within_days"]))
     session.add(entry)
     session.flush()
-    audit(session, proposer, "create", "register_entry", entry.id, now, status="proposed",
+    audit(session, proposer, "create", "register_entry", entry.id, now, status=RegisterStatus.PROPOSED,
           incident_id=entry.incident_id)
     return entry
 
@@ -193,7 +193,7 @@ def proposals(session: Session, viewer: User, now: datetime) -> list[dict]:
     """R3: what the panel has to decide, the nearest meeting deadline first. The listing is audited (R9)."""
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
                            .where(RegisterEntry.status == RegisterStatus.PROPOSED).order_by(RegisterEntry.meet_by)).all()
-    audit(session, viewer, "view", "register", None, now, status="proposed", count=len(rows))
+    audit(session, viewer, "view", "register", None, now, status=RegisterStatus.PROPOSED, count=len(rows))
     entries_shown(session, viewer, [e.id for e, _ in rows], now, "proposals")  # R9: each entry listed
     return [{"id": e.id, "customer": name, "incident_id": e.incident_id, "summary": e.summary,
              "proposed_at": e.created_at.isoformat(), "meet_by": e.meet_by.isoformat() if e.meet_by else None,
