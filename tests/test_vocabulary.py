@@ -67,6 +67,7 @@ def test_the_api_schemas_accept_exactly_the_vocabulary():
     from app.api import register_schemas, schemas
     assert get_args(schemas.OutcomeIn.model_fields["outcome"].annotation) == tuple(vocabulary.RECORDED_OUTCOMES)
     assert schemas.WarningIn.model_fields["reason"].annotation is WarningReason
+    assert list(schemas.NoteFields.model_fields) == [field.value for field in NoteField]
     marker = get_args(register_schemas.DecisionIn.model_fields["marker"].annotation)
     assert set(get_args(marker[0])) == set(Marker)
     # shown and refused as the Literal it replaced: the codes in place, the same message

@@ -23,7 +23,7 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class NoteFields(Body):
+class NoteFields(Body):  # one field per vocabulary.NoteField, spelled out to stay typed (test_vocabulary checks)
     """T4/M1 case-note fields written by staff (the service adds what it knows)."""
 
     spoke_to: str | None = Text
