@@ -41,7 +41,7 @@ def call(caller, called, url):
     """Place a simulated inbound call from CALLER at the running service; prints its CallSid and
     the TwiML answered."""
     sid = new_call_sid()
-    response = _post("/twilio/voice/inbound", {"CallSid": sid, "From": caller, "To": called, "CallStatus": "ringing",
+    response = _post("/twilio/voice/inbound", {"CallSid": sid, "From": caller, "To": called, "CallStatus": CallStatus.RINGING,
                                                "Direction": "inbound", "AccountSid": "ACsimulated"}, url)
     if response.status_code != 200:
         raise click.ClickException(f"the service answered {response.status_code}: {response.text[:200]}")
