@@ -4,7 +4,7 @@ for the staff API and the pages.
 Declaring a route is one line above its view::
 
     @bp.get("/things/<int:thing_id>")
-    @allow("line_manager", "admin")   # signed-in staff with one of these roles; allow() = every role
+    @allow(Role.LINE_MANAGER, Role.ADMIN)   # signed-in staff with one of these roles; allow() = every role
     def thing(thing_id): ...
 
     @public                           # anyone: sign-in, health checks
@@ -25,8 +25,8 @@ from functools import wraps
 from flask import Flask, abort, redirect, render_template, request, url_for
 
 from call_flows.errors import Forbidden
-from call_flows.models import ROLES
 from call_flows import logs
+from call_flows.vocabulary import ROLES
 
 log = logs.get_logger(__name__)
 

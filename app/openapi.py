@@ -3,6 +3,7 @@ also validate the requests, so the document cannot drift from what the API accep
 from pydantic import BaseModel
 
 from call_flows import settings as org_settings
+from call_flows.vocabulary import Role
 
 from .api import call_schemas, callback_schemas, schemas
 
@@ -114,14 +115,14 @@ operation("post", "/calls/{CallSid}/termination", "End the call after a warning 
 operation("get", "/callers/{phone}", "A caller's flags as the role may see them (R9; every look-up audited)",
           "call_handler for the caller on their own current call (else 404); line_manager, supervisor, "
           "panel_member, admin for any number (recent calls: only their teams')")
-operation("get", "/callbacks", "The line manager's queue, most urgent first", "line_manager")
+operation("get", "/callbacks", "The line manager's queue, most urgent first", Role.LINE_MANAGER)
 operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)",
           "the note's author, the call's handler, the team's line managers (and their deputies) and supervisors, "
           "admin; anyone else 404 (R9)")
-operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", "admin")
-operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", "admin")
+operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", Role.ADMIN)
+operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", Role.ADMIN)
 operation("put", "/settings/{key}", "Change one organisation setting; a value outside the setting's type or bounds "
-          "(call_flows.settings.OrgSettings) is a 400 naming them", "admin", schemas.SettingIn)
+          "(call_flows.settings.OrgSettings) is a 400 naming them", Role.ADMIN, schemas.SettingIn)
 
 # Caution register (issue 5: R3-R9, R10, C1-C3)
 from .api import register_schemas as rs  # noqa: E402
@@ -135,27 +136,27 @@ operation("get", "/register/entries", "The register (?status=), audited (R9)", "
 operation("get", "/register/entries/{id}", "One entry as the role may see it, audited (R9)",
           "panel_member, line_manager, supervisor, admin")
 operation("post", "/register/entries/{id}/decision", "The panel's decision: at least 3 members present with the "
-          "chair (R3), marker (R2), precautions, justification, sharing (R7)", "panel_member", rs.DecisionIn,
+          "chair (R3), marker (R2), precautions, justification, sharing (R7)", Role.PANEL_MEMBER, rs.DecisionIn,
           {"201": "the entry, awaiting its letter"})
 operation("get", "/register/entries/{id}/letter", "The customer's letter (R5); print_url is print-ready HTML",
           "panel_member, admin")
 operation("post", "/register/entries/{id}/letter/sent", "The letter was sent: the entry takes effect (R5, R6)",
-          "panel_member", rs.LetterSentIn)
+          Role.PANEL_MEMBER, rs.LetterSentIn)
 operation("post", "/register/entries/{id}/letter/exemption", "Documented exemption from the letter (R5): the "
-          "entry takes effect", "panel_member", rs.ExemptionIn)
+          "entry takes effect", Role.PANEL_MEMBER, rs.ExemptionIn)
 operation("get", "/register/letter-template", "The letter template and its placeholders (R5)", "panel_member, admin")
 operation("put", "/register/letter-template", "Change the letter template; every R5 element must stay (R5)",
           "panel_member, admin", rs.TemplateIn)
-operation("post", "/register/entries/{id}/reviews", "Review an entry: keep or remove (R6)", "panel_member",
+operation("post", "/register/entries/{id}/reviews", "Review an entry: keep or remove (R6)", Role.PANEL_MEMBER,
           rs.ReviewIn, {"201": "the entry after review"})
 operation("get", "/register/reviews/due", "Entries due for review and the register review date (R6)",
           "panel_member, admin")
-operation("post", "/register/reviews", "Record the six-monthly review of the whole register (R6)", "panel_member",
+operation("post", "/register/reviews", "Record the six-monthly review of the whole register (R6)", Role.PANEL_MEMBER,
           rs.RegisterReviewIn, {"201": "the review"})
 operation("post", "/register/entries/{id}/appeals", "Record an appeal, due in 20 working days (R8)",
           "panel_member, admin", rs.AppealIn, {"201": "the appeal"})
 operation("post", "/register/appeals/{id}/outcome", "An appeal's outcome; upheld removes the entry (R8)",
-          "panel_member", rs.AppealOutcomeIn)
+          Role.PANEL_MEMBER, rs.AppealOutcomeIn)
 operation("post", "/register/customers/{id}/phones", "Add a number to a customer (R4)",
           "panel_member, line_manager, admin", rs.PhoneIn, {"201": "added", "200": "already the customer's"})
 operation("get", "/register/customers/{id}/export", "Subject-access export: everything held (R9)",
@@ -170,7 +171,7 @@ operation("get", "/register/signals", "Repeat-caller (R10) and contact-volume (C
 operation("get", "/register/counts", "Anonymised counts left by the retention purge (R9)",
           "line_manager, supervisor, panel_member, admin")
 operation("post", "/callbacks/{id}/claim", "Claim an open callback task (exactly one of concurrent claims wins)",
-          "line_manager", None, {"200": "the task", "409": "already_claimed", "404": "not in your teams"})
+          Role.LINE_MANAGER, None, {"200": "the task", "409": "already_claimed", "404": "not in your teams"})
 operation("post", "/callbacks/{id}/release", "Hand a claimed task back to the queue, in its old place",
           "the claimant, admin")
 operation("post", "/callbacks/{id}/dial", "Call the customer back: the manager's phone first, then the customer (M1)",
@@ -180,9 +181,9 @@ operation("post", "/callbacks/{id}/outcome", "Record the outcome and its case no
           {"200": "the task", "409": "no_dial_attempt: no_answer needs a call back first (dial)"})
 operation("post", "/callbacks/{id}/cancel", "Cancel one task with a reason", "line_manager, admin",
           callback_schemas.CancelIn)
-operation("post", "/callbacks/{id}/reassign", "Give a task to another line manager", "admin",
+operation("post", "/callbacks/{id}/reassign", "Give a task to another line manager", Role.ADMIN,
           callback_schemas.ReassignIn)
-operation("put", "/callbacks/deputy", "Hand your queue to a deputy while away (null takes it back)", "line_manager",
+operation("put", "/callbacks/deputy", "Hand your queue to a deputy while away (null takes it back)", Role.LINE_MANAGER,
           callback_schemas.DeputyIn)
 operation("get", "/incidents", "Incident records you work on, and those awaiting your acknowledgement", "staff")
 operation("get", "/incidents/{id}", "One incident record with its email deliveries", "staff who may see it")
@@ -190,7 +191,7 @@ operation("put", "/incidents/{id}", "Fill in the record: I1 fields, RIDDOR, brea
           "staff who may see it", callback_schemas.IncidentIn)
 operation("delete", "/incidents/{id}", "Refused: incident records are never deleted (I6)", "nobody",
           None, {"405": "incident_not_deletable"})
-operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", "line_manager")
+operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", Role.LINE_MANAGER)
 operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the completed record (I3)",
           "the staff member", responses={"200": "the record", "409": "incident_not_completed: still open"})
 operation("post", "/incidents/{id}/police-decision", "Record the senior officer's decision about the police (I7)",

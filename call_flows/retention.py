@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailDelivery, Incident, PlatformAction,
                      RegisterImportRun, Termination, WebhookReceipt)
 from call_flows.phone import mask
+from call_flows.vocabulary import OPEN_TASKS
 
-OPEN_TASKS = ("open", "claimed")
 CALL_BATCH = 5000  # calls handled per pass: the first run on a large history is spread over several ticks
 
 

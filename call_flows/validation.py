@@ -2,8 +2,6 @@
 from typing import Any, Literal, overload
 from call_flows.errors import InvalidInput
 
-WARNING_REASONS = ("abuse", "threats", "discrimination", "intimidating_language", "acoustic_shock", "other")
-IMMEDIATE_REASONS = ("threat_of_violence", "other_serious")
 MAX_TEXT = 4000
 
 

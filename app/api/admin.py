@@ -2,6 +2,7 @@
 from flask import jsonify
 
 from call_flows import settings as org_settings
+from call_flows.vocabulary import Role
 
 from ..auth import roles_required
 from ..db import db_session
@@ -11,13 +12,13 @@ from .schemas import SettingIn
 
 
 @bp.get("/settings")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def get_settings():
     return jsonify(org_settings.load(db_session(), fresh=True))
 
 
 @bp.put("/settings/<key>")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def put_setting(key):
     body = SettingIn.model_validate(json_body())
     session = db_session()
@@ -27,7 +28,7 @@ def put_setting(key):
 
 
 @bp.delete("/users/<username>/sessions")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def revoke_user_sessions(username):
     """10.8: an administrator ends every browser session of a user at once (they sign in again)."""
     from call_flows.staff import accounts

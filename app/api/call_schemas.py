@@ -1,10 +1,14 @@
 """Response bodies of the call endpoints (CONTRACT `GET /api/v1/calls/{CallSid}`), as pydantic models:
 the view answers through them and /openapi.json is built from them, so the two cannot drift."""
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel
 
-PlatformStatus = Literal["pending", "played", "caller_left", "failed"]
+from call_flows.vocabulary import PlayStatus
+
+from .schemas import shown_inline
+
+PlatformStatus = Annotated[PlayStatus, shown_inline(PlayStatus, "Platform Status")]
 
 
 class RingFlagsOut(BaseModel):

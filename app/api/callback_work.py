@@ -5,6 +5,7 @@ from call_flows.callbacks import dialling as callback_calls, work as callback_wo
 from call_flows import settings as org_settings
 from call_flows.callbacks.queue import task_json
 from call_flows.clock import utcnow
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -25,7 +26,7 @@ def _done(task, status=200, **extra):
 
 
 @bp.post("/callbacks/<int:task_id>/claim")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def claim_callback(task_id):
     session = db_session()
     idle = org_settings.load(session)["claim_idle_minutes"]
@@ -33,13 +34,13 @@ def claim_callback(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/release")
-@roles_required("line_manager", "admin")
+@roles_required(Role.LINE_MANAGER, Role.ADMIN)
 def release_callback(task_id):
     return _done(callback_work.release(db_session(), task_id, current_staff(), utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/dial")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def dial_callback(task_id):
     session = db_session()
     user = current_staff()
@@ -49,7 +50,7 @@ def dial_callback(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/outcome")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def callback_outcome(task_id):
     body = OutcomeIn.model_validate(json_body())
     session = db_session()
@@ -60,21 +61,21 @@ def callback_outcome(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
-@roles_required("line_manager", "admin")
+@roles_required(Role.LINE_MANAGER, Role.ADMIN)
 def cancel_callback(task_id):
     body = CancelIn.model_validate(json_body())
     return _done(callback_work.cancel(db_session(), task_id, current_staff(), body.reason, utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/reassign")
-@roles_required("admin")
+@roles_required(Role.ADMIN)
 def reassign_callback(task_id):
     body = ReassignIn.model_validate(json_body())
     return _done(callback_work.reassign(db_session(), task_id, current_staff(), body.manager, utcnow()))
 
 
 @bp.put("/callbacks/deputy")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def set_deputy():
     body = DeputyIn.model_validate(json_body())
     session = db_session()

@@ -3,6 +3,7 @@ from flask import jsonify
 
 from call_flows.callbacks.queue import queue_for, task_json
 from call_flows.clock import utcnow
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -10,7 +11,7 @@ from . import bp
 
 
 @bp.get("/callbacks")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def list_callbacks():
     now = utcnow()
     tasks = queue_for(db_session(), current_staff(), now)

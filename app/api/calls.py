@@ -7,6 +7,7 @@ from call_flows.calls.history import Search, history
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import Call
+from call_flows.vocabulary import CALL_ROLES, ImmediateReason, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -17,7 +18,6 @@ from .call_schemas import CallHistoryOut, CallOut
 from .errors import json_body
 from .schemas import NeedIn, TerminationIn, WarningIn
 
-CALL_ROLES = ("call_handler", "line_manager", "supervisor")
 
 
 def call_json(call) -> dict:
@@ -26,7 +26,7 @@ def call_json(call) -> dict:
 
 
 @bp.get("/calls")
-@roles_required("line_manager", "supervisor", "admin")
+@roles_required(Role.LINE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
 def list_calls():
     """Call history (CONTRACT): the caller's teams' calls, newest first, a page at a time."""
     session = db_session()
@@ -44,7 +44,7 @@ def get_call(call_sid):
 
 
 @bp.post("/calls/<call_sid>/accept")
-@roles_required("call_handler", "line_manager")
+@roles_required(Role.CALL_HANDLER, Role.LINE_MANAGER)
 def accept_call(call_sid):
     session = db_session()
     call = control.accept(session, call_sid, current_staff(), utcnow())
@@ -90,7 +90,7 @@ def terminate_call(call_sid):
     commit_and_dispatch(session)
     if result.created:
         publish(current_app, "call_terminated", call_sid=call_sid, reason=answer["reason"],
-                serious=answer["immediate_reason"] == "threat_of_violence", **scope)
+                serious=answer["immediate_reason"] == ImmediateReason.THREAT_OF_VIOLENCE, **scope)
     return jsonify(_ran_inline(session, result.termination, termination_json) or answer), 201 if result.created else 200
 
 

@@ -7,6 +7,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.jobs.mail import deliveries_for
 from call_flows.models.incidents_extra import IncidentNotDeletable
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -47,7 +48,7 @@ def save_incident(incident_id):
 
 
 @bp.post("/incidents/<int:incident_id>/complete")
-@roles_required("line_manager")
+@roles_required(Role.LINE_MANAGER)
 def complete_incident(incident_id):
     session = db_session()
     incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
@@ -66,7 +67,7 @@ def acknowledge_incident(incident_id):
 
 
 @bp.post("/incidents/<int:incident_id>/police-decision")
-@roles_required("supervisor", "admin")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
 def police_decision(incident_id):
     body = PoliceDecisionIn.model_validate(json_body())
     session = db_session()

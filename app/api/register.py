@@ -8,8 +8,9 @@ from flask import current_app, jsonify, request
 
 from call_flows.register import letters as register_letters, panel as register_panel, privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
-from call_flows.clock import utcnow
+from call_flows.clock import iso_utc, utcnow
 from call_flows.register.shown import entries_shown
+from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -19,12 +20,6 @@ from .errors import json_body
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
-PANEL = ("panel_member",)
-READERS = ("panel_member", "line_manager", "supervisor", "admin")
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _entry_out(session, entry_id: int, status: int = 200):
@@ -34,7 +29,7 @@ def _entry_out(session, entry_id: int, status: int = 200):
 
 
 @bp.post("/register/proposals")
-@roles_required("line_manager", "admin")
+@roles_required(Role.LINE_MANAGER, Role.ADMIN)
 def propose_entry():
     body = ProposalIn.model_validate(json_body())
     session = db_session()
@@ -43,11 +38,11 @@ def propose_entry():
                                    org_settings.load(session), current_app.config["DEFAULT_REGION"])
     commit_and_dispatch(session)
     return jsonify({"id": entry.id, "status": entry.status, "customer_id": entry.customer_id,
-                    "meet_by": _iso(entry.meet_by)}), 201
+                    "meet_by": iso_utc(entry.meet_by)}), 201
 
 
 @bp.get("/register/proposals")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
@@ -81,12 +76,12 @@ def decide_entry(entry_id):
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
     commit_and_dispatch(session)
-    return jsonify({**letter, "due_at": _iso(letter["due_at"]), "sent_at": _iso(letter["sent_at"]),
+    return jsonify({**letter, "due_at": iso_utc(letter["due_at"]), "sent_at": iso_utc(letter["sent_at"]),
                     "print_url": f"/register/entries/{entry_id}/letter"})
 
 
@@ -110,7 +105,7 @@ def letter_exemption(entry_id):
 
 
 @bp.get("/register/letter-template")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def get_template():
     settings = org_settings.load(db_session(), fresh=True)
     return jsonify({"template": register_letters.template_text(settings),
@@ -119,7 +114,7 @@ def get_template():
 
 
 @bp.put("/register/letter-template")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def put_template():
     body = TemplateIn.model_validate(json_body())
     session = db_session()
@@ -141,14 +136,14 @@ def review_entry(entry_id):
 
 
 @bp.get("/register/reviews/due")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def reviews_due():
     session = db_session()
     now = utcnow()
     due = register_reviews.reviews_due(session, now)
     entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
-    body = {"entries": due, "register_review_due": _iso(register_reviews.register_review_due(session, now)),
-            "last_register_review": _iso(register_reviews.last_register_review(session))}
+    body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
+            "last_register_review": iso_utc(register_reviews.last_register_review(session))}
     commit_and_dispatch(session)
     return jsonify(body)
 
@@ -160,11 +155,11 @@ def review_register():
     session = db_session()
     review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
     commit_and_dispatch(session)
-    return jsonify({"id": review.id, "reviewed_at": _iso(review.reviewed_at)}), 201
+    return jsonify({"id": review.id, "reviewed_at": iso_utc(review.reviewed_at)}), 201
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def record_appeal(entry_id):
     body = AppealIn.model_validate(json_body())
     session = db_session()
@@ -186,5 +181,5 @@ def appeal_outcome(appeal_id):
 
 
 def _appeal_out(appeal) -> dict:
-    return {"id": appeal.id, "entry_id": appeal.entry_id, "received_at": _iso(appeal.received_at),
-            "due_at": _iso(appeal.due_at), "outcome": appeal.outcome, "decided_at": _iso(appeal.decided_at)}
+    return {"id": appeal.id, "entry_id": appeal.entry_id, "received_at": iso_utc(appeal.received_at),
+            "due_at": iso_utc(appeal.due_at), "outcome": appeal.outcome, "decided_at": iso_utc(appeal.decided_at)}

@@ -6,10 +6,11 @@ from call_flows.register import restrictions as contact_restrictions, privacy as
 from call_flows.calls import signals
 from call_flows import settings as org_settings
 from call_flows.calls.callers import audit
-from call_flows.clock import utcnow
+from call_flows.clock import iso_utc, utcnow
 from call_flows.errors import NotFound
 from call_flows.models import Customer
 from call_flows.register.panel import attach_phones, phones_e164
+from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
@@ -18,18 +19,16 @@ from . import bp
 from .errors import json_body
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
-MANAGERS = ("line_manager", "admin")
-SIGNAL_READERS = ("line_manager", "supervisor", "panel_member", "admin")
 
 
 def _restriction_out(r) -> dict:
     return {"id": r.id, "customer_id": r.customer_id, "kind": r.kind, "detail": r.detail,
             "named_officer_id": r.named_officer_id, "hours": r.hours, "status": r.status,
-            "customer_told_at": r.customer_told_at.isoformat() if r.customer_told_at else None}
+            "customer_told_at": iso_utc(r.customer_told_at)}
 
 
 @bp.post("/register/customers/<int:customer_id>/phones")
-@roles_required("panel_member", "line_manager", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.LINE_MANAGER, Role.ADMIN)
 def add_phone(customer_id):
     """R4: another number for the same customer; ring time finds the entry from any of them."""
     body = PhoneIn.model_validate(json_body())
@@ -45,7 +44,7 @@ def add_phone(customer_id):
 
 
 @bp.get("/register/customers/<int:customer_id>/export")
-@roles_required("panel_member", "admin")
+@roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
     session = db_session()

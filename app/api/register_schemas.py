@@ -4,6 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from call_flows.vocabulary import RegisterSource
+
+from .schemas import shown_inline
+
 Text = Field(default=None, max_length=4000)
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a record id: fits the database's integer columns
 
@@ -29,7 +33,7 @@ class ProposalIn(Body):
     case_references: list[str] = Field(default_factory=list, max_length=20)
     key_contact: str | None = Field(default=None, max_length=200)
     reporting_service: str | None = Field(default=None, max_length=200)
-    source: Literal["own", "partner"] = "own"
+    source: Annotated[RegisterSource, shown_inline(RegisterSource, "Source")] = RegisterSource.OWN
 
 
 class DecisionIn(Body):

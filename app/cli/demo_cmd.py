@@ -6,18 +6,19 @@ from sqlalchemy import select
 
 from call_flows.models import User
 from call_flows.staff.passwords import hash_password
+from call_flows.vocabulary import Role
 
 from ..db import db_session
 from .users_cmd import add_user
 
 DEMO = [  # username, role, manager, team, phone
-    ("manager", "line_manager", None, "Passports North", "+447700900001"),
-    ("handler", "call_handler", "manager", "Passports North", "+447700900002"),
-    ("supervisor", "supervisor", None, "Passports North", None),
-    ("panel", "panel_member", None, None, None),
-    ("admin", "admin", None, None, None),
-    ("other_manager", "line_manager", None, "Council South", "+447700900003"),
-    ("other_handler", "call_handler", "other_manager", "Council South", None),
+    ("manager", Role.LINE_MANAGER, None, "Passports North", "+447700900001"),
+    ("handler", Role.CALL_HANDLER, "manager", "Passports North", "+447700900002"),
+    (Role.SUPERVISOR, Role.SUPERVISOR, None, "Passports North", None),
+    ("panel", Role.PANEL_MEMBER, None, None, None),
+    (Role.ADMIN, Role.ADMIN, None, None, None),
+    ("other_manager", Role.LINE_MANAGER, None, "Council South", "+447700900003"),
+    ("other_handler", Role.CALL_HANDLER, "other_manager", "Council South", None),
 ]
 DEMO_PASSWORD = "callguard-demo"
 

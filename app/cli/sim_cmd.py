@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from call_flows.models import PlatformAction
+from call_flows.vocabulary import CallStatus, ENDED
 
 from ..db import db_session
 from ..simulator import ServiceNotRunning, new_call_sid, post_to_service, service_url
@@ -40,7 +41,7 @@ def call(caller, called, url):
     """Place a simulated inbound call from CALLER at the running service; prints its CallSid and
     the TwiML answered."""
     sid = new_call_sid()
-    response = _post("/twilio/voice/inbound", {"CallSid": sid, "From": caller, "To": called, "CallStatus": "ringing",
+    response = _post("/twilio/voice/inbound", {"CallSid": sid, "From": caller, "To": called, "CallStatus": CallStatus.RINGING,
                                                "Direction": "inbound", "AccountSid": "ACsimulated"}, url)
     if response.status_code != 200:
         raise click.ClickException(f"the service answered {response.status_code}: {response.text[:200]}")
@@ -50,7 +51,7 @@ def call(caller, called, url):
 
 @group.command("status")
 @click.argument("call_sid")
-@click.argument("status", type=click.Choice(["in-progress", "completed", "busy", "failed", "no-answer", "canceled"]))
+@click.argument("status", type=click.Choice([s.value for s in (CallStatus.IN_PROGRESS, *ENDED)]))
 @click.option("--duration", default=None)
 @URL_OPTION
 @with_appcontext

@@ -32,7 +32,7 @@ def add_user(session, username: str, role: str, manager: str | None, team: str |
 
 @group.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--role", required=True, type=click.Choice([r.value for r in ROLES]))
 @click.option("--manager")
 @click.option("--team")
 @click.option("--phone")

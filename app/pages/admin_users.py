@@ -16,6 +16,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError, NotFound
 from call_flows.labels import ROLES as ROLE_LABELS
 from call_flows.models import ROLES, Team, User
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff, session_timeouts
 from ..db import db_session
@@ -43,7 +44,7 @@ def _users_page(status=200, token_for=None, token=None, form=None):
     return render_template(
         "admin/users.html", rows=rows, roles=ROLES, role_labels=ROLE_LABELS, token_for=token_for, token=token,
         teams=list(session.scalars(select(Team).order_by(Team.name))), form=form or {},
-        managers=[u for u in users if u.active and u.role == "line_manager"], tasks=tasks, names=names,
+        managers=[u for u in users if u.active and u.role == Role.LINE_MANAGER], tasks=tasks, names=names,
         now=now), status
 
 
@@ -52,7 +53,7 @@ def _user_page(user: User, status=200, token=None):
     managers = list(session.scalars(select(User).where(User.active, User.id != user.id).order_by(User.username)))
     return render_template("admin/user.html", u=user, roles=ROLES, role_labels=ROLE_LABELS, token=token,
                            people=managers, teams=list(session.scalars(select(Team).order_by(Team.name))),
-                           line_managers=[m for m in managers if m.role == "line_manager"],
+                           line_managers=[m for m in managers if m.role == Role.LINE_MANAGER],
                            token_state=staff_admin.token_state(user, utcnow())), status
 
 
@@ -64,13 +65,13 @@ def _target(user_id: int) -> User:
 
 
 @bp.get("/admin/users")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_users():
     return _users_page()
 
 
 @bp.post("/admin/users")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user_create():
     session = db_session()
     try:
@@ -86,7 +87,7 @@ def admin_user_create():
 
 
 @bp.get("/admin/users/<int:user_id>")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user(user_id):
     try:
         return _user_page(_target(user_id))
@@ -119,28 +120,28 @@ def _act(user_id, action, message, respond=None):
 
 
 @bp.post("/admin/users/<int:user_id>")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user_save(user_id):
     return _act(user_id, lambda s, u: staff_admin.apply_profile(s, u, _profile(), current_app.config["DEFAULT_REGION"]),
                 lambda u, _: f"Saved {u.shown_name}.")
 
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user_deactivate(user_id):
     return _act(user_id, lambda s, u: staff_admin.deactivate_user(s, current_staff(), u, utcnow()),
                 lambda u, ended: f"Deactivated {u.shown_name}: API token revoked, {ended} session(s) ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/password")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user_password(user_id):
     return _act(user_id, lambda s, u: staff_admin.reset_password(s, u, request.form.get("password"), utcnow()),
                 lambda u, ended: f"New password set for {u.shown_name}; {ended} session(s) ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/token")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_user_token(user_id):
     return _act(user_id, lambda s, u: staff_admin.new_token(u),
                 lambda u, _: f"New API token issued for {u.shown_name}; the previous one no longer works.",
@@ -148,7 +149,7 @@ def admin_user_token(user_id):
 
 
 @bp.post("/admin/callbacks/<int:task_id>/reassign")
-@page_roles("admin")
+@page_roles(Role.ADMIN)
 def admin_callback_reassign(task_id):
     session = db_session()
     try:

@@ -5,6 +5,7 @@ from flask import jsonify, render_template, request
 from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -19,7 +20,7 @@ def _filters() -> tuple[int | None, str | None]:
 
 
 @bp.get("/board")
-@page_roles("supervisor")
+@page_roles(Role.SUPERVISOR)
 def board_page():
     session = db_session()
     team_id, site = _filters()
@@ -29,7 +30,7 @@ def board_page():
 
 
 @bp.get("/board/state")
-@page_roles("supervisor")
+@page_roles(Role.SUPERVISOR)
 def board_state():
     session = db_session()
     team_id, site = _filters()
@@ -39,6 +40,6 @@ def board_state():
 
 
 @bp.get("/board/events")
-@page_roles("supervisor")
+@page_roles(Role.SUPERVISOR)
 def board_events():
     return sse_response()

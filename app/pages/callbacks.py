@@ -10,7 +10,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import User
-from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
 
 from ..auth import current_staff
 from ..db import db_session
@@ -19,11 +19,10 @@ from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
-NOTE_FIELDS = callback_calls.NOTE_FIELDS
 
 
 @bp.get("/callbacks")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def callbacks():
     return _queue_page()
 
@@ -39,7 +38,7 @@ def _queue_page(status=200):
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
-        deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+        deputy=deputy, covering=covering, reasons=WarningReason, immediate_reasons=ImmediateReason,
         max_attempts=settings["callback_max_attempts"]), status
 
 
@@ -60,31 +59,31 @@ def _act(task_id, action, message):
 
 
 def _note() -> dict:
-    return {k: request.form.get(k, "") for k in NOTE_FIELDS if request.form.get(k, "").strip()}
+    return {k: request.form.get(k, "") for k in NoteField if request.form.get(k, "").strip()}
 
 
 @bp.post("/callbacks/<int:task_id>/claim")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def claim_page(task_id):
     idle = org_settings.load(db_session())["claim_idle_minutes"]
     return _act(task_id, lambda s, u, now: callback_work.claim(s, task_id, u, now, idle), "Task claimed.")
 
 
 @bp.post("/callbacks/<int:task_id>/release")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def release_page(task_id):
     return _act(task_id, lambda s, u, now: callback_work.release(s, task_id, u, now), "Task released to the queue.")
 
 
 @bp.post("/callbacks/<int:task_id>/dial")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def dial_page(task_id):
     return _act(task_id, lambda s, u, now: callback_calls.dial(s, task_id, u, now),
                 "Calling your phone now; when you answer you are connected to the customer.")
 
 
 @bp.post("/callbacks/<int:task_id>/outcome")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def outcome_page(task_id):
     outcome = request.form.get("outcome")
     return _act(task_id, lambda s, u, now: callback_calls.record_outcome(
@@ -92,7 +91,7 @@ def outcome_page(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def cancel_page(task_id):
     reason = request.form.get("reason")
     return _act(task_id, lambda s, u, now: callback_work.cancel(s, task_id, u, reason, now), "Task cancelled.")
@@ -108,7 +107,7 @@ def _callback_call(session, task_id, user):
 
 
 @bp.post("/callbacks/<int:task_id>/warn")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def warn_page(task_id):
     """M2: the handler's warn control, on the callback call."""
     def act(session, user, now):
@@ -118,7 +117,7 @@ def warn_page(task_id):
 
 
 @bp.post("/callbacks/<int:task_id>/terminate")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def terminate_page(task_id):
     """M2: the handler's terminate control (T3: only after a warning, or an immediate reason)."""
     def act(session, user, now):
@@ -130,7 +129,7 @@ def terminate_page(task_id):
 
 
 @bp.post("/callbacks/deputy")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def deputy_page():
     if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
         flash("Choose a deputy, or Nobody to take your queue back.", "error")

@@ -4,11 +4,12 @@ from flask import current_app, render_template, request
 from sqlalchemy import select, true
 
 from call_flows import settings as org_settings
-from call_flows.calls.history import HISTORY_ROLES, REGISTER_ROLES, Search, history
+from call_flows.calls.history import Search, history
 from call_flows.calls.timeline import timeline
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES, Team
+from call_flows.vocabulary import OVERSEERS as HISTORY_ROLES, REGISTER_READERS as REGISTER_ROLES
 from call_flows.staff.visibility import teams_in_view
 
 from ..auth import current_staff

@@ -5,7 +5,7 @@ from flask import jsonify, render_template
 from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
+from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
 from ..auth import current_staff
 from ..db import db_session
@@ -14,16 +14,16 @@ from .live import page_roles, sse_response
 
 
 @bp.get("/console")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_page():
     session = db_session()
     settings = org_settings.load(session)
-    return render_template("console/console.html", reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
+    return render_template("console/console.html", reasons=WarningReason, immediate_reasons=ImmediateReason,
                            settings=settings)
 
 
 @bp.get("/console/state")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_state():
     session = db_session()
     data = console.state(session, current_staff(), utcnow(), org_settings.load(session))
@@ -32,13 +32,13 @@ def console_state():
 
 
 @bp.get("/console/events")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def console_events():
     return sse_response()
 
 
 @bp.post("/console/recovery/end")
-@page_roles("call_handler")
+@page_roles(Role.CALL_HANDLER)
 def end_recovery():
     """The handler is ready for the next call before their recovery time is up."""
     session = db_session()

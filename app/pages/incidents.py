@@ -9,6 +9,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.jobs.mail import deliveries_for
 from call_flows.models import ROLES, Call, User
+from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -77,7 +78,7 @@ def save_incident_page(incident_id):
 
 
 @bp.post("/incidents/<int:incident_id>/complete")
-@page_roles("line_manager")
+@page_roles(Role.LINE_MANAGER)
 def complete_incident_page(incident_id):
     values = _form_values()
 
@@ -96,7 +97,7 @@ def acknowledge_incident_page(incident_id):
 
 
 @bp.post("/incidents/<int:incident_id>/police-decision")
-@page_roles("supervisor", "admin")
+@page_roles(Role.SUPERVISOR, Role.ADMIN)
 def police_decision_page(incident_id):
     decision, note = request.form.get("decision"), request.form.get("note")
     return _act(incident_id, lambda s, u, now: deadlines.record_police_decision(

@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from call_flows.staff import passwords
 from call_flows.models import User
+from call_flows.vocabulary import Role
 
 from ..access import public
 from ..auth import current_staff, sign_in, sign_out
 from ..db import db_session
 from . import bp
 
-HOME = {"call_handler": "/console", "line_manager": "/callbacks", "supervisor": "/board",
-        "panel_member": "/register", "admin": "/trends"}
+HOME = {Role.CALL_HANDLER: "/console", Role.LINE_MANAGER: "/callbacks", Role.SUPERVISOR: "/board",
+        Role.PANEL_MEMBER: "/register", Role.ADMIN: "/trends"}
 FAILED = 401  # the status of a failed attempt: the per-address throttle counts these
 
 

@@ -14,10 +14,11 @@ from call_flows.register import letters as register_letters, panel as register_p
 from call_flows import settings as org_settings
 from call_flows.clock import day_start, utcnow
 from call_flows.errors import DomainError, InvalidInput
-from call_flows.labels import label
+from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
+from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -26,8 +27,6 @@ from ..routing import form_id
 from . import bp
 from .live import page_roles
 
-READERS = ("panel_member", "line_manager", "supervisor", "admin")
-PANEL = ("panel_member",)
 
 
 def form_date(name: str, now: datetime) -> datetime:
@@ -65,11 +64,12 @@ def attempt(action, success: str, back: str):
 def register_home():
     session = db_session()
     viewer, now = current_staff(), utcnow()
-    panel = viewer.role in ("panel_member", "admin")
+    panel = viewer.role in PANEL_ROLES
     data = {
         "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
         "proposals": register_panel.proposals(session, viewer, now) if panel else [],
-        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, "awaiting_notice")] if panel else [],
+        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
+        if panel else [],
         "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
         "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
         "last_register_review": register_reviews.last_register_review(session) if panel else None,
@@ -84,7 +84,7 @@ def register_home():
 
 
 @bp.route("/register/propose", methods=["GET", "POST"])
-@page_roles("line_manager", "admin")
+@page_roles(Role.LINE_MANAGER, Role.ADMIN)
 def register_propose():
     session = db_session()
     if request.method == "POST":
@@ -133,11 +133,11 @@ def register_entry(entry_id):
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
     commit_and_dispatch(session)
-    members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
+    members = list(session.scalars(select(User).where(User.role == Role.PANEL_MEMBER, User.active)
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}
     return render_template("register/entry.html", entry=entry, viewer=viewer, members=members, names=names,
-                           panel=viewer.role in ("panel_member", "admin"), markers=register_panel.MARKERS,
+                           panel=viewer.role in PANEL_ROLES, markers=MARKERS,
                            exemptions=register_letters.EXEMPTIONS)
 
 
@@ -164,7 +164,8 @@ def register_decide(entry_id):
         return register_panel.decide(s, entry_id, decision, current_staff(), utcnow(), org_settings.load(s))
 
     return attempt(action, lambda entry: "Decision recorded: " + (
-        "the entry is awaiting notice: send the letter or record an exemption." if entry.status == "awaiting_notice"
+        "the entry is awaiting notice: send the letter or record an exemption."
+        if entry.status == RegisterStatus.AWAITING_NOTICE
         else "the customer is not added to the register."), _back(entry_id))
 
 
@@ -201,7 +202,7 @@ def register_review_entry(entry_id):
 
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
-@page_roles("panel_member", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_appeal(entry_id):
     def action(s):
         now = utcnow()

@@ -14,6 +14,7 @@ from call_flows.errors import InvalidInput
 from call_flows.models.imports import RegisterImportRun
 from call_flows.register.export import audit_export, csv_lines, in_force_rows
 from call_flows.register.spreadsheet import COLUMNS
+from call_flows.vocabulary import PANEL_ROLES as EXPORT_ROLES, Role  # the panel keeps the register (R3)
 
 from ..auth import current_staff
 from ..db import db_session
@@ -21,8 +22,7 @@ from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
-IMPORT_ROLES = ("admin",)
-EXPORT_ROLES = ("admin", "panel_member")  # the panel keeps the register (R3)
+IMPORT_ROLES = (Role.ADMIN,)
 
 
 def _upload_page(error: str | None = None, status: int = 200):

@@ -15,6 +15,7 @@ from call_flows.errors import DomainError, InvalidInput, NotFound
 from call_flows.models import Customer, CustomerPhone, RegisterEntry, User
 from call_flows.register.panel import attach_phones, phones_e164
 from call_flows.register.shown import entries_shown
+from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff
 from ..db import db_session
@@ -24,12 +25,10 @@ from . import bp
 from .live import page_roles
 from .register import attempt, form_date
 
-MANAGERS = ("line_manager", "admin")
-READERS = ("panel_member", "line_manager", "supervisor", "admin")
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
-@page_roles("panel_member", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_letter(entry_id):
     """R5: the letter as print-ready HTML (print stylesheet in the template); viewing it is audited."""
     session = db_session()
@@ -37,13 +36,13 @@ def register_letter(entry_id):
         letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
     except DomainError as exc:
         session.rollback()
-        return render_template("console/forbidden.html", roles=("panel_member",), message=exc.message), exc.status
+        return render_template("console/forbidden.html", roles=(Role.PANEL_MEMBER,), message=exc.message), exc.status
     commit_and_dispatch(session)
     return render_template("register/letter.html", letter=letter)
 
 
 @bp.route("/register/letter-template", methods=["GET", "POST"])
-@page_roles("panel_member", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_letter_template():
     session = db_session()
     error = None
@@ -78,7 +77,7 @@ def register_customer(customer_id):
     audit(session, viewer, "view", "customer", customer_id, utcnow())
     entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
     commit_and_dispatch(session)
-    officers = list(session.scalars(select(User).where(User.active, User.role != "admin").order_by(User.username)))
+    officers = list(session.scalars(select(User).where(User.active, User.role != Role.ADMIN).order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
                            viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
 
@@ -88,7 +87,7 @@ def _back(customer_id: int) -> str:
 
 
 @bp.post("/register/customers/<int:customer_id>/phones")
-@page_roles("panel_member", "line_manager", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.LINE_MANAGER, Role.ADMIN)
 def register_add_phone(customer_id):
     def action(s):
         customer = s.get(Customer, customer_id)
@@ -143,7 +142,7 @@ def register_end_restriction(restriction_id):
 
 
 @bp.get("/register/customers/<int:customer_id>/export.json")
-@page_roles("panel_member", "admin")
+@page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_subject_access(customer_id):
     """R9: the subject-access export as a download (audited)."""
     session = db_session()

@@ -8,13 +8,13 @@ from flask import Response, abort, render_template, request
 from call_flows import settings as org_settings
 from call_flows.incidents import trends
 from call_flows.clock import utcnow
+from call_flows.vocabulary import OVERSEERS as ROLES
 
 from ..db import db_session
 from ..routing import form_id
 from . import bp, charts
 from .live import page_roles
 
-ROLES = ("supervisor", "line_manager", "admin")
 WEEK_CHOICES = (4, 12, 26, 52)
 
 

@@ -9,6 +9,7 @@ from call_flows.calls import status
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, Termination
 from call_flows import logs
+from call_flows.vocabulary import ENDED
 
 from ..db import db_session
 from . import bp
@@ -47,7 +48,7 @@ def callback_after(call_id):
     try:
         session = db_session()
         call = session.get(Call, call_id)
-        ended = call is None or call.status in status.FINAL or session.scalar(
+        ended = call is None or call.status in ENDED or session.scalar(
             select(Termination.id).where(Termination.call_id == call.id)) is not None
         # Only a warning takes the customer out of the bridge and back into a conference; after an
         # ordinary hang-up (whose status callback may come later) the manager's leg just ends.

@@ -5,11 +5,12 @@ never hears Twilio's application error: they are connected, or told to ring back
 from flask import request
 from sqlalchemy import select
 
-from call_flows.calls import status, twiml
+from call_flows.calls import twiml
 from call_flows import settings as org_settings
 from call_flows.calls.control import heard_a_warning
 from call_flows.models import Call, Termination
 from call_flows import logs
+from call_flows.vocabulary import ENDED
 
 from ..db import db_session
 from . import bp
@@ -40,7 +41,7 @@ def fallback():
         if session.scalar(select(Termination.id).where(Termination.call_id == call.id)) is not None:
             # T3: the final notice ("you were warned" only after a warning was played), then the end
             return twiml_response(twiml.termination(settings, warned=heard_a_warning(session, call.id)))
-        if call.status in status.FINAL:
+        if call.status in ENDED:
             return twiml_response(twiml.ring_back(settings))
         return twiml_response(twiml.rejoin(call.call_sid, settings, events_url()))
     except Exception:

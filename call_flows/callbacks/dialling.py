@@ -21,12 +21,10 @@ from call_flows.errors import Conflict, InvalidInput
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
-from call_flows.calls.status import FINAL
+from call_flows.vocabulary import ENDED, RECORDED_OUTCOMES, CallbackOutcome, CallStatus, NoteField, TaskStatus
 from call_flows.phone import withheld_placeholder
 from call_flows.validation import choice, note_fields
 
-OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
-NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
 log = logs.get_logger(__name__)
@@ -66,7 +64,7 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
     original = session.get(Call, task.call_id) if task.call_id else None
     call = Call(call_sid="CB" + secrets.token_hex(16), direction="callback", caller=task.caller,
                 caller_kind="number", caller_raw=task.caller, called=original.called if original else None,
-                status="queued", started_at=now, handler_id=user.id, team_id=task.team_id,
+                status=CallStatus.QUEUED, started_at=now, handler_id=user.id, team_id=task.team_id,
                 ring_marker=original.ring_marker if original else None)
     session.add(call)
     session.flush()
@@ -84,7 +82,7 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
     from call_flows.callbacks.twiml import bridge
 
     call = session.get(Call, call_id)
-    if call.status != "queued":
+    if call.status != CallStatus.QUEUED:
         return
     task = session.get(CallbackTask, task_id)
     manager = session.get(User, call.handler_id)
@@ -104,11 +102,11 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
                    settings: dict[str, Any]) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
-    outcome = choice(outcome, "outcome", OUTCOMES)
-    fields = note_fields(note, NOTE_FIELDS)
-    if outcome == "resolved" and not fields.get("told_customer"):
+    outcome = choice(outcome, "outcome", RECORDED_OUTCOMES)
+    fields = note_fields(note, tuple(NoteField))
+    if outcome == CallbackOutcome.RESOLVED and not fields.get(NoteField.TOLD_CUSTOMER):
         raise InvalidInput("M1: note.told_customer is required (what you told the customer)")
-    if outcome == "behaviour_not_improved" and not fields.get("customer_said_or_did"):
+    if outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED and not fields.get(NoteField.CUSTOMER_SAID_OR_DID):
         raise InvalidInput("M2: note.customer_said_or_did is required (what the customer said or did)")
     task = task_for(session, task_id, user)
     claimed_by_me(task, user)
@@ -116,7 +114,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     if outcome == "no_answer" and call is None:  # 14.8: an attempt is counted only when one was made
         raise Conflict("No answer can only be recorded after you have called the customer back: "
                        "press Call back first", code="no_dial_attempt")
-    if call is not None and outcome != "behaviour_not_improved" and session.scalar(
+    if call is not None and outcome != CallbackOutcome.BEHAVIOUR_NOT_IMPROVED and session.scalar(
             select(Termination.id).where(Termination.call_id == call.id)) is not None:
         raise Conflict("M2: this callback was ended for behaviour: record the outcome behaviour_not_improved",
                        code="ended_for_behaviour")
@@ -124,13 +122,13 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     attempt = task.attempts
     if outcome == "no_answer":
         if attempt >= settings["callback_max_attempts"]:
-            task.status, task.outcome, task.closed_at, task.retry_at = "closed", "unreachable", now, None
+            task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, CallbackOutcome.UNREACHABLE, now, None
         else:
-            task.status, task.outcome = "open", "no_answer"
+            task.status, task.outcome = TaskStatus.OPEN, CallbackOutcome.NO_ANSWER
             task.retry_at = now + timedelta(minutes=settings["callback_retry_minutes"])
         task.claimed_by_id = task.claimed_at = task.claim_active_at = None
     else:
-        task.status, task.outcome, task.closed_at, task.retry_at = "closed", outcome, now, None
+        task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, outcome, now, None
     task.outcome_note = note_text(fields) or None  # 14.6: read by people, so labels, not field codes
     session.add(CaseNote(
         case_reference=task.case_reference, call_id=call.id if call else task.call_id, kind="callback",
@@ -143,9 +141,9 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
              else "M1", outcome=task.outcome, attempt=attempt, user=user.username)
     if call is not None:
         task.dial_call_id = None
-        if call.status not in FINAL:
+        if call.status not in ENDED:
             outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
-                          {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
+                          {"call_id": call.id, "end_for_behaviour": outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED}, now=now)
     return task
 
 
@@ -167,7 +165,7 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
     from call_flows.calls import twiml
 
     call = session.get(Call, call_id)
-    if call.status in FINAL:
+    if call.status in ENDED:
         return
     terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id))
     if end_for_behaviour and not terminated and not call.call_sid.startswith("CB"):
@@ -177,4 +175,4 @@ def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour:
         except CallerGone:  # the customer had already hung up: nothing to play
             pass
     if getattr(ctx.platform, "simulated", False):
-        call.status, call.ended_at = "completed", now
+        call.status, call.ended_at = CallStatus.COMPLETED, now

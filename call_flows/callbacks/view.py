@@ -14,6 +14,7 @@ from call_flows.register.shown import markers_shown
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, User
 from call_flows.staff.people import shown_names
 from call_flows.calls.status import why_ended
+from call_flows.vocabulary import CLOSED_TASKS, Role
 
 
 def queue_view(session: Session, user: User, now: datetime, organisation: str) -> list[dict[str, Any]]:
@@ -47,11 +48,11 @@ def queue_view(session: Session, user: User, now: datetime, organisation: str) -
 def recently_closed(session: Session, user: User, limit: int = 10) -> list[CallbackTask]:
     teams, managers = scope(session, user)
     return list(session.scalars(
-        select(CallbackTask).where(CallbackTask.status.in_(("closed", "cancelled")),
+        select(CallbackTask).where(CallbackTask.status.in_(CLOSED_TASKS),
                                    (CallbackTask.team_id.in_(teams)) | (CallbackTask.manager_id.in_(managers)))
         .order_by(CallbackTask.closed_at.desc(), CallbackTask.id.desc()).limit(limit)))
 
 
 def deputy_choices(session: Session, user: User) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == "line_manager", User.active, User.id != user.id)
+    return list(session.scalars(select(User).where(User.role == Role.LINE_MANAGER, User.active, User.id != user.id)
                                 .order_by(User.username)))

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from call_flows.callbacks.queue import OPEN_STATUSES, scope
+from call_flows.callbacks.queue import scope
 from call_flows.errors import AlreadyClaimed, Conflict, Forbidden, InvalidInput, NotFound
 from call_flows.models import CallbackTask, Incident, User
 from call_flows.validation import clean_text
+from call_flows.vocabulary import OPEN_TASKS, Role, TaskStatus
 
 
 def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
@@ -20,7 +21,7 @@ def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
     task = session.get(CallbackTask, task_id)
     if task is None:  # R9: the same answer as for another team's task, so existence does not leak
         raise NotFound(f"no callback task {task_id} in your teams")
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return task
     teams, managers = scope(session, user)
     if task.team_id in teams or task.manager_id in managers:
@@ -29,7 +30,7 @@ def task_for(session: Session, task_id: int, user: User) -> CallbackTask:
 
 
 def claimed_by_me(task: CallbackTask, user: User) -> None:
-    if task.status != "claimed" or task.claimed_by_id != user.id:
+    if task.status != TaskStatus.CLAIMED or task.claimed_by_id != user.id:
         raise Forbidden("only the manager who has claimed this task may do this; claim it first",
                         code="not_claimant")
 
@@ -49,14 +50,14 @@ def claim(session: Session, task_id: int, user: User, now: datetime, idle_minute
     result = session.execute(
         update(CallbackTask)
         .where(CallbackTask.id == task.id,
-               or_(CallbackTask.status == "open",
-                   and_(CallbackTask.status == "claimed",
+               or_(CallbackTask.status == TaskStatus.OPEN,
+                   and_(CallbackTask.status == TaskStatus.CLAIMED,
                         or_(CallbackTask.claimed_by_id == user.id, CallbackTask.claim_active_at < cutoff))))
-        .values(status="claimed", claimed_by_id=user.id, claimed_at=now, claim_active_at=now)
+        .values(status=TaskStatus.CLAIMED, claimed_by_id=user.id, claimed_at=now, claim_active_at=now)
         .execution_options(synchronize_session=False))
     session.refresh(task)
     if result.rowcount != 1:
-        if task.status not in OPEN_STATUSES:
+        if task.status not in OPEN_TASKS:
             raise Conflict(f"the task is {task.status}", code="task_closed")
         raise AlreadyClaimed("another manager has claimed this task")
     _mark_picked_up(session, task, now)
@@ -66,11 +67,11 @@ def claim(session: Session, task_id: int, user: User, now: datetime, idle_minute
 def release(session: Session, task_id: int, user: User, now: datetime) -> CallbackTask:
     """Hand a claimed task back to the queue, in its old place."""
     task = task_for(session, task_id, user)
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         claimed_by_me(task, user)
     if task.dial_call_id:
         raise Conflict("record the outcome of the callback before releasing the task", code="callback_in_progress")
-    task.status, task.claimed_by_id, task.claimed_at, task.claim_active_at = "open", None, None, None
+    task.status, task.claimed_by_id, task.claimed_at, task.claim_active_at = TaskStatus.OPEN, None, None, None
     return task
 
 
@@ -79,9 +80,9 @@ def expire_idle_claims(session: Session, now: datetime, idle_minutes: int) -> in
     cutoff = now - timedelta(minutes=idle_minutes)
     result = session.execute(
         update(CallbackTask)
-        .where(CallbackTask.status == "claimed", CallbackTask.claim_active_at < cutoff,
+        .where(CallbackTask.status == TaskStatus.CLAIMED, CallbackTask.claim_active_at < cutoff,
                CallbackTask.dial_call_id.is_(None))
-        .values(status="open", claimed_by_id=None, claimed_at=None, claim_active_at=None)
+        .values(status=TaskStatus.OPEN, claimed_by_id=None, claimed_at=None, claim_active_at=None)
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
 
@@ -90,9 +91,9 @@ def cancel(session: Session, task_id: int, user: User, reason, now: datetime) ->
     """Cancel one task with a recorded reason. The incident record stays (I6)."""
     reason = clean_text(reason, "reason", required=True, max_len=2000)
     task = task_for(session, task_id, user)
-    if task.status not in OPEN_STATUSES:
+    if task.status not in OPEN_TASKS:
         raise Conflict(f"the task is already {task.status}", code="task_closed")
-    if task.status == "claimed" and task.claimed_by_id != user.id and user.role != "admin":
+    if task.status == TaskStatus.CLAIMED and task.claimed_by_id != user.id and user.role != Role.ADMIN:
         raise AlreadyClaimed("another manager holds this task; they, or an administrator, may cancel it")
     task.status, task.outcome, task.cancel_reason, task.closed_at = "cancelled", "cancelled", reason, now
     task.claimed_by_id = task.claimed_by_id or user.id
@@ -102,23 +103,23 @@ def cancel(session: Session, task_id: int, user: User, reason, now: datetime) ->
 def _line_manager(session: Session, username, what: str) -> User:
     username = clean_text(username, what, required=True, max_len=80)
     user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None or user.role != "line_manager":
+    if user is None or user.role != Role.LINE_MANAGER:
         raise InvalidInput(f"{what} must be the username of an active line manager")
     return user
 
 
 def reassign(session: Session, task_id: int, admin: User, manager_username, now: datetime) -> CallbackTask:
     """An administrator moves a task to another line manager; it keeps its place (need_arose_at)."""
-    if admin.role != "admin":
+    if admin.role != Role.ADMIN:
         raise Forbidden("only an administrator may reassign tasks", code="admin_reassigns")
     task = task_for(session, task_id, admin)
-    if task.status not in OPEN_STATUSES:
+    if task.status not in OPEN_TASKS:
         raise Conflict(f"the task is {task.status}", code="task_closed")
     if task.dial_call_id:
         raise Conflict("a callback is under way on this task", code="callback_in_progress")
     target = _line_manager(session, manager_username, "manager")
     task.manager_id, task.team_id = target.id, target.team_id or task.team_id
-    task.status, task.claimed_by_id, task.claimed_at, task.claim_active_at = "open", None, None, None
+    task.status, task.claimed_by_id, task.claimed_at, task.claim_active_at = TaskStatus.OPEN, None, None, None
     return task
 
 

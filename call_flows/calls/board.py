@@ -11,16 +11,15 @@ from sqlalchemy.orm import Session
 from call_flows.calls import recovery
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
-from call_flows.labels import label
+from call_flows.labels import MARKERS, label
 from call_flows.staff.people import shown_names
 from call_flows.phone import area, call_label, mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
+from call_flows.vocabulary import ImmediateReason, IncidentStatus, LIVE, WAITING
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
-MARKERS = {1: "Violent", 2: "Potentially violent", 3: "Abusive"}  # R2
-LIVE = ("ringing", "queued", "in-progress")
 
 
 def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict[str, Any]) -> dict[str, object]:
@@ -102,7 +101,7 @@ def _card(call: Call, warnings: list[CallWarning], termination: Termination | No
     }
     card.update(flags)
     if termination is not None:
-        serious = termination.immediate_reason == "threat_of_violence"  # I7
+        serious = termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE  # I7
         card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
                                "reason_label": label("reason", termination.immediate_reason or termination.reason),
                                "at": as_utc(termination.created_at).isoformat(),
@@ -121,7 +120,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict[str, 
     chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
     names = shown_names(session)
 
-    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE)
                                    .order_by(Call.started_at)))
     # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
@@ -136,7 +135,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: dict[str, 
 
     serious = session.execute(
         select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
-        .where(Incident.serious.is_(True), Incident.status == "open", Incident.team_id.in_(chosen))
+        .where(Incident.serious.is_(True), Incident.status == IncidentStatus.OPEN, Incident.team_id.in_(chosen))
         .order_by(Incident.opened_at.desc())).all()
     ringing_cards = call_cards(session, ringing, now, settings, teams, names)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.

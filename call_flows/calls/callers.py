@@ -5,12 +5,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from call_flows.clock import iso_utc
 from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Termination, User
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 from call_flows.calls.signals import volume_signals
+from call_flows.vocabulary import REGISTER_READERS as MANAGER_ROLES, RegisterStatus
 
-MANAGER_ROLES = ("line_manager", "supervisor", "admin", "panel_member")
 
 
 def audit(session: Session, actor: User | None, action: str, entity: str, entity_id: int | None,
@@ -48,14 +49,14 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     shown: dict[str, Any] = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
-            select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+            select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
                                         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
         if entry is not None:
             # R9: handlers see the marker and precautions, nothing else.
             register = {"marker": entry.marker, "precautions": entry.precautions}
             if viewer.role in MANAGER_ROLES:
-                register.update(entry_id=entry.id, added_on=_iso(entry.added_on),
-                                last_reviewed_on=_iso(entry.last_reviewed_on))
+                register.update(entry_id=entry.id, added_on=iso_utc(entry.added_on),
+                                last_reviewed_on=iso_utc(entry.last_reviewed_on))
             audit(session, viewer, "view", "register_entry", entry.id, now, via="caller_flags")
             shown["entry_id"] = entry.id
         active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
@@ -85,7 +86,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
             "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
             + volume_signals(0, int(seconds_today), 0, settings),  # C2 call time (call_flows/calls/signals.py)
         },
-        "recent_calls": [{"call_sid": r.call_sid, "started_at": _iso(r.started_at), "status": r.status,
+        "recent_calls": [{"call_sid": r.call_sid, "started_at": iso_utc(r.started_at), "status": r.status,
                           "duration_s": r.duration_s} for r in recent],
     }
 
@@ -102,7 +103,3 @@ def _recent_calls(session: Session, e164: str, viewer: User) -> list[Any]:
     if teams is not None:
         query = query.where(Call.team_id.in_(teams))
     return list(session.execute(query.order_by(Call.started_at.desc()).limit(10)).all())
-
-
-def _iso(value):
-    return value.isoformat() if value else None

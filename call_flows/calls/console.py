@@ -15,7 +15,7 @@ from call_flows.labels import label
 from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
-from call_flows.calls.status import FINAL as ENDED
+from call_flows.vocabulary import ENDED, NoteField, RegisterStatus, WAITING
 from call_flows.calls.twiml import final_notice
 
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
@@ -40,7 +40,7 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     if customer_id is None:
         return {"precautions": None, "restriction": None}
     entry = session.scalar(select(RegisterEntry).where(
-        RegisterEntry.customer_id == customer_id, RegisterEntry.status == "in_force",
+        RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
     active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                       Restriction.status == "active")
@@ -58,8 +58,8 @@ def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termina
             f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
     told.append(f"Told the call would now end: \"{termination_message}\"")
     said = [w.detail for w in warnings if w.detail]
-    return {"case_reference": f"CALL-{call.call_sid}", "spoke_to": "", "query": "",
-            "told_customer": "; ".join(told), "customer_said_or_did": "; ".join(said),
+    return {"case_reference": f"CALL-{call.call_sid}", NoteField.SPOKE_TO: "", NoteField.QUERY: "",
+            NoteField.TOLD_CUSTOMER: "; ".join(told), NoteField.CUSTOMER_SAID_OR_DID: "; ".join(said),
             "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
                       "handler": handler.shown_name, "warnings": len(warnings)}}
 
@@ -84,7 +84,7 @@ def state(session: Session, user: User, now: datetime, settings: dict[str, Any])
         text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
         card["final_notice"] = {"text": text, "recording": bool(recording_url)}
         card["note"] = note_prefill(call, warnings, user, text)
-    ringing = list(session.scalars(select(Call).where(Call.status.in_(("ringing", "queued")), Call.handler_id.is_(None),
+    ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE).order_by(Call.started_at)))
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
     # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.

@@ -12,10 +12,11 @@ from call_flows.jobs import outbox
 from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from call_flows.calls.status import why_ended
-from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
+from call_flows.validation import choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
+from call_flows.vocabulary import (CallStatus, ImmediateReason, IncidentStatus, NoteField, PlayStatus, Role,
+                                   WarningReason)
 
-NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 log = logs.get_logger(__name__)
 
 
@@ -30,7 +31,8 @@ def heard_a_warning(session: Session, call_id: int) -> bool:
     """T3: whether the caller has heard a warning on this call, which decides the final notice
     (twiml.final_notice): "you were warned" only when a warning was really played."""
     return session.scalar(select(CallWarning.id).where(CallWarning.call_id == call_id,
-                                                       CallWarning.platform_status == "played").limit(1)) is not None
+                                                       CallWarning.platform_status == PlayStatus.PLAYED)
+                          .limit(1)) is not None
 
 
 def _check_may_act(session: Session, call: Call, user: User) -> None:
@@ -43,7 +45,7 @@ def _check_may_act(session: Session, call: Call, user: User) -> None:
         raise NotFound(f"no call {call.call_sid}")
     if call.handler_id is None:
         raise Conflict("nobody has taken this call yet", code="not_answered")
-    if user.role != "supervisor":
+    if user.role != Role.SUPERVISOR:
         raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
 
 
@@ -69,7 +71,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
         return call
     call.handler_id = user.id
     call.team_id = user.team_id
-    call.status = "in-progress"
+    call.status = CallStatus.IN_PROGRESS
     call.answered_at = call.answered_at or now
     session.flush()
     if user.phone:
@@ -101,7 +103,7 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
         call = session.get(Call, callback.call_id)
     incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
     if incident is None:
-        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status="open",
+        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status=IncidentStatus.OPEN,
                             serious=serious, opened_at=now, details={})
         session.add(incident)
         session.flush()
@@ -113,13 +115,13 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
 def warn(session: Session, call_sid: str, user: User, reason, detail, now: datetime) -> CallWarning:
     """T1: store the warning, then the caller hears it (an outbox job) and the call goes on.
     Raises CallEnded on a call that has ended or was terminated: no warning is stored or played."""
-    reason = choice(reason, "reason", WARNING_REASONS)
+    reason = choice(reason, "reason", tuple(WarningReason))
     detail = clean_text(detail, "detail")
     call = get_call(session, call_sid)
     _check_may_act(session, call, user)
     check_live(session, call)
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
-                          given_by_id=user.id, created_at=now, platform_status="pending")
+                          given_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
     session.add(warning)
     session.flush()
     _incident_for(session, call, now)
@@ -168,8 +170,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     runs in a second transaction the caller commits. Without it everything is one transaction."""
     from call_flows.calls.write_up import record_guard, write_up, write_up_guarded  # it builds on this module
     call = get_call(session, call_sid)
-    reason = choice(reason, "reason", WARNING_REASONS)
-    immediate_reason = choice(immediate_reason, "immediate_reason", IMMEDIATE_REASONS, required=False)
+    reason = choice(reason, "reason", tuple(WarningReason))
+    immediate_reason = choice(immediate_reason, "immediate_reason", tuple(ImmediateReason), required=False)
     immediate_detail = clean_text(immediate_detail, "immediate_detail")
     if immediate_detail and not immediate_reason:
         raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
@@ -179,7 +181,7 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     given_reference = clean_text(case_reference, "case_reference", max_len=64)
     callback = callback_of(session, call)  # M2: ending the manager's callback belongs to that callback
     case_reference = given_reference or (callback.case_reference if callback else f"CALL-{call.call_sid}")
-    fields = note_fields(note, NOTE_FIELDS)
+    fields = note_fields(note, tuple(NoteField))
     _check_may_act(session, call, user)  # R9: before anything about the call is answered
     act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
            "case_reference": given_reference, **fields}
@@ -192,7 +194,7 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
         raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
     termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
                               immediate_detail=immediate_detail, case_reference=case_reference,
-                              terminated_by_id=user.id, created_at=now, platform_status="pending")
+                              terminated_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
     try:
         with session.begin_nested():
             session.add(termination)

@@ -11,17 +11,18 @@ from call_flows.callbacks.queue import teams_managed
 from call_flows.clock import iso_utc
 from call_flows.errors import NotFound
 from call_flows.models import Call, CallWarning, Termination, User
+from call_flows.vocabulary import Role
 
 
 def may_read(session: Session, user: User, call: Call) -> bool:
     """The call's handler, its team's line managers (their own team and their reports' teams) and
     supervisors (a supervisor without a team watches every team, as on the board; a call no team
     has taken yet is every supervisor's, as on the board), and administrators."""
-    if user.role == "admin" or (call.handler_id is not None and call.handler_id == user.id):
+    if user.role == Role.ADMIN or (call.handler_id is not None and call.handler_id == user.id):
         return True
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         return call.team_id is not None and call.team_id in teams_managed(session, user)
-    if user.role == "supervisor":
+    if user.role == Role.SUPERVISOR:
         teams = visible_team_ids(session, user)
         return teams is None or call.team_id is None or call.team_id in teams
     return False

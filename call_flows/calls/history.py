@@ -20,10 +20,9 @@ from call_flows.models import Call, CaseNote, Customer, CustomerPhone, Incident,
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown, markers_shown
 from call_flows.staff.visibility import teams_in_view
+from call_flows.vocabulary import OVERSEERS as HISTORY_ROLES, REGISTER_READERS as REGISTER_ROLES, Role  # R9
 
 PAGE_SIZE = 25
-HISTORY_ROLES = ("line_manager", "supervisor", "admin")
-REGISTER_ROLES = ("panel_member", "line_manager", "supervisor", "admin")  # who may see the register (R9)
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
     query = select(Call, User.username).outerjoin(User, User.id == Call.handler_id)  # the API's identifier
     if teams is not None:  # R9: their teams; a supervisor also sees calls no team has taken yet, as on the board
         query = query.where(or_(Call.team_id.in_(teams), Call.team_id.is_(None))
-                            if user.role == "supervisor" else Call.team_id.in_(teams))
+                            if user.role == Role.SUPERVISOR else Call.team_id.in_(teams))
     if search.phone:
         query = query.where(Call.caller == to_e164(search.phone, region))
     if search.name:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from call_flows.models import Call
 from call_flows.platform.faults import PlatformFault
-from call_flows.calls.status import FINAL, StatusChange, apply_call_status
 from call_flows import logs
+from call_flows.calls.status import StatusChange, apply_call_status
+from call_flows.vocabulary import ENDED, OPEN
 
 log = logs.get_logger(__name__)
-OPEN = ("queued", "initiated", "ringing", "in-progress")
 STALE_AFTER = timedelta(minutes=15)  # a ringing call is over after 10 min at most (Twilio's Timeout cap)
 BATCH = 100
 
@@ -38,7 +38,7 @@ def reconcile(session: Session, platform: Any, now: datetime, stale_after: timed
         except PlatformFault as exc:
             log.warning("reconcile_deferred", call_sid=call.call_sid, error=str(exc))
             continue
-        if state == call.status or state not in FINAL + OPEN:
+        if state == call.status or state not in ENDED + OPEN:
             continue
         change = apply_call_status(session, call.call_sid, state, None, "reconciled", None, now)
         if change is not None:

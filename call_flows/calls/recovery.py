@@ -15,6 +15,7 @@ from call_flows.clock import as_utc
 from call_flows.jobs.mail import queue_email
 from call_flows.models import Call, RecoveryPeriod, Team, Termination, User
 from call_flows.jobs.outbox import task
+from call_flows.vocabulary import Recipient
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
     lead = session.get(User, handler.manager_id) if handler.manager_id else None
     if lead is not None:  # the team lead checks on the handler (HMPO)
         address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
-        queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", "line_manager", address,
+        queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", Recipient.LINE_MANAGER, address,
                     "A call was ended for behaviour: please check on your colleague",
                     f"{handler.shown_name} has just ended a call because of the caller's behaviour and is taking "
                     "recovery time. Please speak with them and remind them of the support available "

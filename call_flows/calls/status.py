@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from call_flows.clock import parse_http_date
 from call_flows.models import Call, Termination, WebhookReceipt
+from call_flows.vocabulary import ENDED, CallStatus
 
-FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
-ORDER = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, **{s: 4 for s in FINAL}}
+ORDER: dict[str, int] = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2,
+                         CallStatus.IN_PROGRESS: 3, **{s: 4 for s in ENDED}}
 
 
 def why_ended(session: Session, call: Call) -> str | None:
@@ -19,7 +20,7 @@ def why_ended(session: Session, call: Call) -> str | None:
     A call is over when its status is final (completed, busy, no-answer, failed, canceled), when it
     has an end time, or when it was ended for behaviour (T3: a termination row, even before the
     platform has played the final notice)."""
-    if call.status in FINAL or call.ended_at is not None:
+    if call.status in ENDED or call.ended_at is not None:
         return f"the call has ended ({call.status})"
     if session.scalar(select(Termination.id).where(Termination.call_id == call.id).limit(1)) is not None:
         return "the call was ended for behaviour (T3)"
@@ -68,12 +69,12 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
     if not first_delivery(session, key, now):
         return None
     call = session.scalar(select(Call).where(Call.call_sid == call_sid))
-    if call is not None and call_status == "in-progress" and call.answered_at is None:
+    if call is not None and call_status == CallStatus.IN_PROGRESS and call.answered_at is None:
         call.answered_at = _answered_at(call, timestamp, now)
-    if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in FINAL:
+    if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in ENDED:
         return None
     call.status = call_status
-    if call_status in FINAL:
+    if call_status in ENDED:
         call.ended_at = now
         if duration is not None and str(duration).isdigit():
             call.duration_s = int(str(duration))

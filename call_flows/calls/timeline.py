@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from call_flows.calls.board import MARKERS
+from call_flows.labels import MARKERS, PLAY_STATUSES as PLAYED
 from call_flows.calls.detail import may_read
 from call_flows.clock import as_utc
 from call_flows.errors import NotFound
@@ -21,9 +21,8 @@ from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Inciden
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown
 from call_flows.calls.twiml import final_notice
+from call_flows.vocabulary import PlayStatus
 
-PLAYED = {"pending": "not yet played", "played": "played to the caller",
-          "caller_left": "not played: the caller had already gone", "failed": "could not be played"}
 
 
 @dataclass
@@ -114,7 +113,7 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
         steps.append(Step(call.answered_at, "answered", f"Answered by {names.get(call.handler_id, 'nobody')}"))
     steps += _warning_steps(warnings, names, settings)
     if termination:
-        warned = any(w.platform_status == "played" for w in warnings)
+        warned = any(w.platform_status == PlayStatus.PLAYED for w in warnings)
         steps.append(_termination_step(termination, names, settings, warned))
     if call.ended_at:
         steps.append(Step(call.ended_at, "ended", f"Call ended ({call.status})",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from call_flows.calls import twiml
 from call_flows.calls.board import caller_flags
 from call_flows.models import Call
-from call_flows.calls.status import FINAL
+from call_flows.vocabulary import ENDED
 
 WHISPER_PATH = "/twilio/voice/whisper/"
 
@@ -46,6 +46,6 @@ def handler_leg(session: Session, call_sid: str, now: datetime, settings: dict[s
     """TwiML for the handler's answered leg: the whisper, then the caller's conference. A call that is
     unknown or already over answers <Hangup/> (nobody is left to talk to)."""
     call = session.query(Call).filter_by(call_sid=call_sid).one_or_none()
-    if call is None or call.status in FINAL or call.ended_at is not None:
+    if call is None or call.status in ENDED or call.ended_at is not None:
         return twiml.hang_up()
     return twiml.handler_join(call_sid, for_call(session, call, now, settings), settings)

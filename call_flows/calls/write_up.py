@@ -20,6 +20,7 @@ from call_flows.calls import recovery
 from call_flows.calls.control import _callback_incident, _incident_for, callback_of
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from call_flows.jobs.outbox import task
+from call_flows.vocabulary import ImmediateReason, TaskStatus
 
 WRITE_UP_GRACE = timedelta(minutes=2)  # the guard is handed to a worker only if the request has not written it up
 
@@ -89,7 +90,7 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
         },
         fields=fields, created_at=now)
     session.add(note_row)
-    serious = termination.immediate_reason == "threat_of_violence"  # I7: escalated to a senior officer
+    serious = termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE  # I7: escalated to a senior officer
     callback = callback_of(session, call)
     if callback is not None:  # M2: the original incident records it; no second incident, no further callback
         note_row.known = {**note_row.known, "callback_task_id": callback.id}
@@ -101,7 +102,7 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
             case_reference=termination.case_reference, caller=call.caller, call_id=call.id, incident_id=incident.id,
             team_id=call.team_id or (handler.team_id if handler else None),
             manager_id=handler.manager_id if handler else None, handler_id=handler.id if handler else None,
-            status="open", need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
+            status=TaskStatus.OPEN, need_arose_at=now, due_at=now + timedelta(hours=callback_due_hours), attempts=0)
         session.add(task)
     session.flush()
     termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id

@@ -20,6 +20,7 @@ from call_flows.labels import label
 from call_flows.jobs.mail import addresses, queue_email
 from call_flows.models import Call, CallbackTask, Incident, User
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import IncidentStatus, OPEN_TASKS, Recipient, Role, SENIORS, TaskStatus
 
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
@@ -30,17 +31,17 @@ def staff_address(user: User, settings: dict[str, Any]) -> str:
 
 def flag_overdue(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status.in_(("open", "claimed")), CallbackTask.due_at < now,
+        CallbackTask.status.in_(OPEN_TASKS), CallbackTask.due_at < now,
         CallbackTask.overdue_notified_at.is_(None))))
     for task in tasks:
         task.overdue_notified_at = now
-        supervisors = session.scalars(select(User).where(User.role == "supervisor", User.active,
+        supervisors = session.scalars(select(User).where(User.role == Role.SUPERVISOR, User.active,
                                                          User.team_id == task.team_id))
         call = session.get(Call, task.call_id) if task.call_id else None
         manager = session.get(User, task.manager_id) if task.manager_id else None
         for supervisor in supervisors:  # the supervisor reads the task on the call's timeline (/calls/<CallSid>)
             address = staff_address(supervisor, settings)
-            queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", "supervisor", address,
+            queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", Recipient.SUPERVISOR, address,
                         f"Callback overdue: case {task.case_reference}",
                         f"The callback task {task.id} for case {task.case_reference} was due at "
                         f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n"
@@ -52,13 +53,13 @@ def flag_overdue(session: Session, now: datetime, settings: dict[str, Any]) -> l
 
 def retries_due(session: Session, now: datetime, settings: dict[str, Any]) -> list[int]:
     tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status == "open", CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
+        CallbackTask.status == TaskStatus.OPEN, CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
     for task in tasks:
         task.retry_at = None
         manager = session.get(User, task.manager_id) if task.manager_id else None
         if manager is not None:
             address = staff_address(manager, settings)
-            queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", "manager",
+            queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", Recipient.MANAGER,
                         address, f"Callback retry due: case {task.case_reference}",
                         f"Attempt {task.attempts + 1} of {settings['callback_max_attempts']} to call the customer "
                         f"back on case {task.case_reference} is now due.\n", now, task_id=task.id,
@@ -70,14 +71,14 @@ def escalate_unpicked(session: Session, now: datetime, settings: dict[str, Any])
     """I5: the 24-hour rule (configurable window)."""
     cutoff = now - timedelta(hours=settings["incident_escalation_hours"])
     incidents = list(session.scalars(select(Incident).where(
-        Incident.status == "open", Incident.picked_up_at.is_(None), Incident.escalated_at.is_(None),
+        Incident.status == IncidentStatus.OPEN, Incident.picked_up_at.is_(None), Incident.escalated_at.is_(None),
         Incident.opened_at <= cutoff)))
     for incident in incidents:
         incident.escalated_at = now
         body = (f"No manager has picked up this incident record within "
                 f"{settings['incident_escalation_hours']} hours (I5).\n\n" + summary(session, incident))
-        for recipient, setting in (("area_manager", "recipient_area_manager"),
-                                   ("union_hs_reps", "recipient_union_hs_reps")):
+        for recipient, setting in ((Recipient.AREA_MANAGER, "recipient_area_manager"),
+                                   (Recipient.UNION_HS_REPS, "recipient_union_hs_reps")):
             for address in addresses(settings[setting]):
                 queue_email(session, f"incident-{incident.id}-i5-to-{address}", "escalation_i5", recipient, address,
                             f"Incident {incident.id} not picked up within "
@@ -97,7 +98,7 @@ def escalate_serious(session: Session, now: datetime, settings: dict[str, Any]) 
                 f"involve the police and record your decision on incident {incident.id}.\n\n"
                 + summary(session, incident))
         for address in addresses(settings["recipient_senior_officer"]):
-            queue_email(session, f"incident-{incident.id}-i7-to-{address}", "serious_i7", "senior_officer", address,
+            queue_email(session, f"incident-{incident.id}-i7-to-{address}", "serious_i7", Recipient.SENIOR_OFFICER, address,
                         f"Serious incident {incident.id}: threat of violence", body, now, incident_id=incident.id,
                         link=f"/incidents/{incident.id}")
     return [i.id for i in incidents]
@@ -115,7 +116,7 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
                            settings: dict[str, Any]) -> Incident:
     """I7: the senior officer (a supervisor in the software) decides on police involvement; the
     decision is recorded and the next level (Grade 7) informed."""
-    if user.role not in ("supervisor", "admin"):
+    if user.role not in SENIORS:
         raise Forbidden("a senior officer (supervisor) records the decision about the police",
                         code="senior_officer_decides")
     decision = choice(decision, "decision", POLICE_DECISIONS)
@@ -129,7 +130,7 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
     incident.police_decided_by_id, incident.police_decided_at = user.id, now
     for address in addresses(settings["recipient_senior_officer_next_level"]):
         queue_email(session, f"incident-{incident.id}-i7-decision-to-{address}", "serious_i7_decision",
-                    "senior_officer_next_level", address, f"Serious incident {incident.id}: police decision",
+                    Recipient.SENIOR_OFFICER_NEXT_LEVEL, address, f"Serious incident {incident.id}: police decision",
                     f"Decision: {label('police_decision', decision)} (by {user.shown_name}).\nReason: {note}\n\n"
                     + summary(session, incident), now, incident_id=incident.id, link=f"/incidents/{incident.id}")
     return incident

@@ -16,6 +16,7 @@ from call_flows.clock import iso_utc, local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.validation import clean_text
+from call_flows.vocabulary import IncidentStatus, Recipient, Role
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
                "reported_to", "comments", "welfare_note")  # I1 (+ I3's note)
@@ -23,21 +24,21 @@ FLAGS = ("riddor_reportable", "security_breach", "welfare_spoke_with_staff", "we
          "welfare_time_given")
 REQUIRED_TO_COMPLETE = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved")
 WELFARE = ("welfare_spoke_with_staff", "welfare_support_offered", "welfare_time_given")  # I3
-DISTRIBUTION = (("hr_service_centre", "recipient_hr_service_centre"),
-                ("equality_diversity", "recipient_equality_diversity"),
-                ("union_hs_reps", "recipient_union_hs_reps"))  # I4
+DISTRIBUTION = ((Recipient.HR_SERVICE_CENTRE, "recipient_hr_service_centre"),
+                (Recipient.EQUALITY_DIVERSITY, "recipient_equality_diversity"),
+                (Recipient.UNION_HS_REPS, "recipient_union_hs_reps"))  # I4
 TIME = re.compile(r"(\d{1,2}):(\d{2})")
 LABELS = INCIDENT_FIELDS  # the field labels live with every other label table (call_flows.labels)
 log = logs.get_logger(__name__)
 
 
 def _may_see(session: Session, user: User, incident: Incident) -> bool:
-    if user.role == "admin" or incident.staff_id == user.id:
+    if user.role == Role.ADMIN or incident.staff_id == user.id:
         return True
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         teams, _ = scope(session, user)
         return incident.team_id in teams
-    return user.role == "supervisor" and (incident.team_id == user.team_id or incident.serious)
+    return user.role == Role.SUPERVISOR and (incident.team_id == user.team_id or incident.serious)
 
 
 def get(session: Session, incident_id: int, user: User) -> Incident:
@@ -51,26 +52,27 @@ def visible(session: Session, user: User) -> list[Incident]:
     """The records a person works on: their teams' (managers), their team's and every serious one
     (supervisors), their own (staff: to read and acknowledge)."""
     query = select(Incident).order_by(Incident.status.desc(), Incident.opened_at.desc(), Incident.id.desc())
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         teams, _ = scope(session, user)
         query = query.where(or_(Incident.team_id.in_(teams), Incident.staff_id == user.id))
-    elif user.role == "supervisor":
+    elif user.role == Role.SUPERVISOR:
         query = query.where(or_(Incident.team_id == user.team_id, Incident.serious.is_(True)))
-    elif user.role != "admin":
+    elif user.role != Role.ADMIN:
         query = query.where(Incident.staff_id == user.id)
     return list(session.scalars(query.limit(500)))
 
 
 def to_acknowledge(session: Session, user: User) -> list[Incident]:
     """I3: completed records about this member of staff that they have not yet read and signed."""
-    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id, Incident.status == "completed",
+    return list(session.scalars(select(Incident).where(Incident.staff_id == user.id,
+                                                       Incident.status == IncidentStatus.COMPLETED,
                                                        Incident.acknowledged_at.is_(None)).order_by(Incident.id)))
 
 
 def save(session: Session, incident_id: int, user: User, values: dict[str, Any], now: datetime) -> Incident:
     """I2: any member of staff who may see the record fills it in while details are fresh."""
     incident = get(session, incident_id, user)
-    if incident.status == "completed":
+    if incident.status == IncidentStatus.COMPLETED:
         raise Conflict("the record was completed and distributed; it can no longer change", code="incident_completed")
     unknown = set(values) - set(TEXT_FIELDS) - set(FLAGS)
     if unknown:
@@ -88,7 +90,7 @@ def save(session: Session, incident_id: int, user: User, values: dict[str, Any],
                 raise InvalidInput(f"{name} must be true or false")
             details[name] = values[name]
     incident.details = details
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         incident.picked_up_at = incident.picked_up_at or now  # I5
     return incident
 
@@ -125,16 +127,16 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     """The manager completes and submits the record; it goes to the configured recipients (I4).
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
-    if user.role != "line_manager":
+    if user.role != Role.LINE_MANAGER:
         raise Forbidden("the line manager completes and submits the record (I2)", code="line_manager_completes")
-    if incident.status == "completed":
+    if incident.status == IncidentStatus.COMPLETED:
         return incident
     details = incident.details or {}
     missing = [LABELS[n] for n in REQUIRED_TO_COMPLETE if not details.get(n)]
     missing += [LABELS[n] for n in WELFARE if details.get(n) is not True]
     if missing:
         raise InvalidInput("to complete the record, fill in: " + "; ".join(missing))
-    incident.status, incident.completed_at, incident.completed_by_id = "completed", now, user.id
+    incident.status, incident.completed_at, incident.completed_by_id = IncidentStatus.COMPLETED, now, user.id
     incident.picked_up_at = incident.picked_up_at or now
     distribute(session, incident, now, settings)
     return incident
@@ -145,7 +147,7 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
     when there was a security or data breach. One email per address, keyed so it is sent once."""
     recipients = list(DISTRIBUTION)
     if (incident.details or {}).get("security_breach"):
-        recipients.append(("security_desk", "recipient_security_desk"))
+        recipients.append((Recipient.SECURITY_DESK, "recipient_security_desk"))
     subject = f"Incident record {incident.id} ({incident.case_reference or 'no case reference'})"
     body = summary(session, incident)
     for recipient, setting in recipients:
@@ -161,7 +163,7 @@ def acknowledge(session: Session, incident_id: int, user: User, now: datetime) -
     incident = get(session, incident_id, user)
     if incident.staff_id != user.id:
         raise Forbidden("only the member of staff the record is about can acknowledge it", code="not_your_record")
-    if incident.status != "completed":
+    if incident.status != IncidentStatus.COMPLETED:
         raise Conflict("I3: this record is still open; you can read and sign it once your line manager has "
                        "completed it", code="incident_not_completed")
     incident.acknowledged_at = incident.acknowledged_at or now
@@ -229,12 +231,11 @@ def summary(session: Session, incident: Incident) -> str:
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
-    iso = iso_utc
     return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
             "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,
-            "serious": incident.serious, "opened_at": iso(incident.opened_at), "details": incident.details or {},
-            "completed_at": iso(incident.completed_at), "completed_by_id": incident.completed_by_id,
-            "picked_up_at": iso(incident.picked_up_at), "acknowledged_at": iso(incident.acknowledged_at),
-            "escalated_at": iso(incident.escalated_at), "serious_escalated_at": iso(incident.serious_escalated_at),
+            "serious": incident.serious, "opened_at": iso_utc(incident.opened_at), "details": incident.details or {},
+            "completed_at": iso_utc(incident.completed_at), "completed_by_id": incident.completed_by_id,
+            "picked_up_at": iso_utc(incident.picked_up_at), "acknowledged_at": iso_utc(incident.acknowledged_at),
+            "escalated_at": iso_utc(incident.escalated_at), "serious_escalated_at": iso_utc(incident.serious_escalated_at),
             "police_decision": incident.police_decision, "police_decision_note": incident.police_decision_note,
-            "police_decided_at": iso(incident.police_decided_at)}
+            "police_decided_at": iso_utc(incident.police_decided_at)}

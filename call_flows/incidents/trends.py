@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from call_flows.clock import as_utc, day_start, local_date, org_zone, week_monday
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, Team, Termination
 from call_flows.phone import mask
+from call_flows.vocabulary import ImmediateReason
 
 KINDS = ("incidents", "warnings", "terminations")
 MAX_WEEKS = 52
@@ -79,7 +80,7 @@ def events(session: Session, since: datetime, team_id: int | None = None, site: 
                           Incident.team_id, team_id, site)
     return (_grouped(session, warned, "warnings", lambda r: r[0])
             + _grouped(session, ended, "terminations", lambda r: r[1] or r[0])
-            + _grouped(session, opened, "incidents", lambda r: "threat_of_violence" if r[0] else (r[1] or "warning only")))
+            + _grouped(session, opened, "incidents", lambda r: ImmediateReason.THREAT_OF_VIOLENCE if r[0] else (r[1] or "warning only")))
 
 
 def _week_of(at) -> date:

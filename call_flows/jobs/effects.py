@@ -14,12 +14,11 @@ from call_flows.calls.control import heard_a_warning
 from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
 from call_flows.jobs.outbox import UNCONFIRMED, task
 from call_flows.platform.faults import CallerGone
-from call_flows.calls.status import FINAL
 from call_flows import logs
+from call_flows.vocabulary import ENDED, REACHED, SETTLED, PlayStatus, Recipient
 
 CONFERENCE_EVENTS = "/twilio/voice/conference"
 log = logs.get_logger(__name__)
-SETTLED = ("played", "caller_left", "failed")
 
 
 def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> None:
@@ -31,10 +30,10 @@ def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> N
     try:
         ctx.platform.redirect_call(session, call.call_sid, body, now=now)
     except CallerGone:  # terminal: retrying cannot reach a caller who has gone
-        act.platform_status = "caller_left"  # the call's own end comes with Twilio's status callback
+        act.platform_status = PlayStatus.CALLER_LEFT  # the call's own end comes with Twilio's status callback
         ctx.publish(f"{kind}_caller_left", call_sid=call.call_sid, team_id=call.team_id, handler_id=call.handler_id)
         return
-    act.platform_status = "played"
+    act.platform_status = PlayStatus.PLAYED
     ctx.publish(f"{kind}_played", call_sid=call.call_sid, team_id=call.team_id,
                 handler_id=call.handler_id)  # the console's feedback
 
@@ -47,10 +46,10 @@ def _earlier_attempt_settles(session: Session, ctx, call, act, kind: str) -> boo
     already have been heard and is not repeated (recorded `played`, logged as unconfirmed); a final
     notice is sent again, since a notice that landed ends the call well within the job's lease."""
     state = ctx.platform.call_status(session, call.call_sid)
-    if state in FINAL:
-        act.platform_status = "played" if kind == "termination" else "caller_left"
+    if state in ENDED:
+        act.platform_status = PlayStatus.PLAYED if kind == "termination" else PlayStatus.CALLER_LEFT
     elif kind == "warning":
-        act.platform_status = "played"
+        act.platform_status = PlayStatus.PLAYED
     else:
         return False
     log.warning("unconfirmed_attempt_settled", kind=kind, id=act.id, call_state=state,
@@ -66,7 +65,7 @@ def _gave_up(model, kind: str):
     def hook(session: Session, ctx, now, error, **args) -> None:
         act = session.get(model, args[f"{kind}_id"])
         if act.platform_status not in SETTLED:
-            act.platform_status = "failed"
+            act.platform_status = PlayStatus.FAILED
             call = session.get(Call, act.call_id)
             ctx.publish(f"{kind}_failed", call_sid=call.call_sid, team_id=call.team_id, handler_id=call.handler_id)
 
@@ -84,9 +83,9 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
         return
     call = session.get(Call, warning.call_id)
     notice_sent = session.scalar(select(Termination.id).where(
-        Termination.call_id == call.id, Termination.platform_status.in_(("played", "caller_left"))))
-    if call.status in FINAL or call.ended_at is not None or notice_sent is not None:
-        warning.platform_status = "caller_left"  # the call is over: nothing is played after it (T1, 9.3)
+        Termination.call_id == call.id, Termination.platform_status.in_(REACHED)))
+    if call.status in ENDED or call.ended_at is not None or notice_sent is not None:
+        warning.platform_status = PlayStatus.CALLER_LEFT  # the call is over: nothing is played after it (T1, 9.3)
         return
     body = twiml.warning(call.call_sid, org_settings.load(session), ctx.platform.url(CONFERENCE_EVENTS))
     _redirect_caller(session, ctx, now, warning, "warning", body)
@@ -110,7 +109,7 @@ def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> N
     is to hear a whisper, their leg is a call whose answer URL speaks it before joining the conference."""
     call = session.get(Call, call_id)
     user = session.get(User, user_id)
-    if call.status in ("completed", "canceled", "failed") or not user.phone:
+    if call.status in ENDED or not user.phone:
         return
     from_ = ctx.platform.caller_id or call.called or user.phone
     try:
@@ -136,7 +135,7 @@ def notify_manager(session: Session, ctx, now, task_id: int) -> None:
     values = org_settings.load(session)
     handler = session.get(User, callback.handler_id) if callback.handler_id else None
     address = values["staff_email_format"].format(username=manager.username)
-    queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", "line_manager", address,
+    queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", Recipient.LINE_MANAGER, address,
                 f"New callback task: case {callback.case_reference}",
                 f"A call was ended for the caller's behaviour (case {callback.case_reference}).\n"
                 f"Caller: {callback.caller or 'number withheld'}. Handler: {handler.username if handler else 'unknown'}.\n"

@@ -6,7 +6,8 @@ from call_flows.models.incidents_extra import EmailDelivery
 from call_flows.models.jobs import OutboxJob, Setting
 from call_flows.models.panel import (ConcernNotice, PanelDecision, RegisterAppeal, RegisterCount, RegisterLetter, RegisterReminder,
                     RegisterReview)
-from call_flows.models.people import ROLES, Team, User
+from call_flows.models.people import Team, User
+from call_flows.vocabulary import ROLES  # the roles, re-exported as before (defined in the vocabulary)
 from call_flows.models.recovery import RecoveryPeriod
 from call_flows.models.register import AuditLog, Customer, CustomerPhone, RegisterEntry, Restriction
 

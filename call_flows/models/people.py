@@ -6,8 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from call_flows.models.base import Base
 
-ROLES = ("call_handler", "line_manager", "supervisor", "panel_member", "admin")
-
 
 class Team(Base):
     __tablename__ = "teams"

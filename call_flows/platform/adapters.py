@@ -105,9 +105,9 @@ class SimulatedPlatform:
     def _ended(self, session: Session, call_sid: str) -> bool:
         """As Twilio sees it: the call has a final status, or the TwiML it was sent reached <Hangup/>."""
         from call_flows.models import Call
-        from call_flows.calls.status import FINAL
+        from call_flows.vocabulary import ENDED
 
-        if session.scalar(select(Call.id).where(Call.call_sid == call_sid, Call.status.in_(FINAL))) is not None:
+        if session.scalar(select(Call.id).where(Call.call_sid == call_sid, Call.status.in_(ENDED))) is not None:
             return True
         sent = session.scalars(select(PlatformAction.payload).where(PlatformAction.call_sid == call_sid,
                                                                     PlatformAction.action == "redirect"))

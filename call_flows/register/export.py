@@ -17,6 +17,7 @@ from call_flows.clock import local_date
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from call_flows.register.spreadsheet import COLUMNS, FORMULA_START
 from call_flows.register.store import bulk_insert
+from call_flows.vocabulary import RegisterStatus
 
 LOOKUP_CHUNK = 500
 
@@ -34,7 +35,7 @@ def in_force_rows(session: Session, now: datetime) -> tuple[list[list[str]], lis
                RegisterEntry.precautions, RegisterEntry.added_on, RegisterEntry.last_reviewed_on,
                RegisterEntry.source, RegisterEntry.notified)
         .join(Customer, Customer.id == RegisterEntry.customer_id)
-        .where(RegisterEntry.status == "in_force", RegisterEntry.expires_at > now)
+        .where(RegisterEntry.status == RegisterStatus.IN_FORCE, RegisterEntry.expires_at > now)
         .order_by(RegisterEntry.id)).all()
     customer_ids = sorted({e.customer_id for e in entries})
     phones: dict[int, list[str]] = {}

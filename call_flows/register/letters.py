@@ -18,6 +18,7 @@ from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.register.letter_template import OPTIONAL, REQUIRED  # noqa: F401  (the API and pages list them)
 from call_flows.models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import RegisterStatus
 from sqlalchemy import select
 
 log = logs.get_logger(__name__)
@@ -78,7 +79,7 @@ def _date(value: datetime) -> str:
 def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecision, now: datetime,
                   settings: dict[str, Any]) -> dict[str, Any]:
     """The values the letter fills in: the decision, with dates as they will be once it takes effect."""
-    from call_flows.register.panel import MARKERS
+    from call_flows.labels import MARKERS  # R2
 
     expiry = register_rules.expires_at(now, entry.source, entry.marker)
     review = register_rules.review_due(now, None)
@@ -124,7 +125,7 @@ def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, set
 
 def _take_effect(entry: RegisterEntry, now: datetime) -> None:
     """R5/R6: in force from now; expires per register_rules (3 years, partners 1 year unless marker 1)."""
-    entry.status = "in_force"
+    entry.status = RegisterStatus.IN_FORCE
     entry.added_on = now
     entry.expires_at = register_rules.expires_at(now, entry.source, entry.marker)
 
@@ -133,7 +134,7 @@ def record_sent(session: Session, entry_id: int, user: User, now: datetime, sett
                 sent_at: datetime | None = None) -> RegisterEntry:
     """R5: the letter went to the customer; the text is kept on file and the entry takes effect."""
     entry, letter, decision = _parts(session, entry_id)
-    if entry.status != "awaiting_notice":
+    if entry.status != RegisterStatus.AWAITING_NOTICE:
         raise Conflict(f"entry {entry_id} is {entry.status}", code="not_awaiting_notice")
     sent_at = sent_at or now
     if sent_at > now:
@@ -152,7 +153,7 @@ def record_exemption(session: Session, entry_id: int, user: User, reason: str, j
                      now: datetime) -> RegisterEntry:
     """R5: no letter, because telling them risks violence or the address is unknown; justified and documented."""
     entry, letter, _ = _parts(session, entry_id)
-    if entry.status != "awaiting_notice":
+    if entry.status != RegisterStatus.AWAITING_NOTICE:
         raise Conflict(f"entry {entry_id} is {entry.status}", code="not_awaiting_notice")
     letter.exemption = choice(reason, "reason", EXEMPTIONS)
     letter.exemption_justification = clean_text(justification, "justification", required=True)

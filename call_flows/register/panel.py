@@ -18,11 +18,9 @@ from call_flows.models import Call, Customer, CustomerPhone, PanelDecision, Regi
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import OPEN_ENTRIES, Marker, RegisterSource, RegisterStatus, Role
 from call_flows.working_days import add_working_days
 
-OPEN_STATUSES = ("proposed", "awaiting_notice", "in_force")
-SOURCES = ("own", "partner")
-MARKERS = {1: "Violent", 2: "Potentially violent / threatening aggression", 3: "Abusive"}  # R2
 
 
 class QuorumNotMet(InvalidInput):
@@ -44,7 +42,7 @@ class Proposal:
     case_references: list[str] | None = None
     key_contact: str | None = None
     reporting_service: str | None = None
-    source: str = "own"
+    source: str = RegisterSource.OWN
 
 
 def phones_e164(raw: list[str] | None, region: str) -> list[str]:
@@ -74,14 +72,14 @@ def attach_phones(session: Session, customer: Customer, numbers: list[str]) -> l
 def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: dict[str, Any],
             region: str = "GB") -> RegisterEntry:
     """R3: a proposed entry; the panel must meet within `panel_meet_within_days` of receiving it."""
-    source = choice(proposal.source, "source", SOURCES)
+    source = choice(proposal.source, "source", tuple(RegisterSource))
     name = clean_text(proposal.name, "name", required=True, max_len=200)
     summary = clean_text(proposal.summary, "summary", required=True)
     incident = None
     if proposal.incident_id is not None:
         # R9: only on an incident record the proposer may see (their teams'); others do not exist for them.
         incident = incident_records.get(session, proposal.incident_id, proposer)
-    elif source == "own":
+    elif source == RegisterSource.OWN:
         raise InvalidInput("incident_id is required: an entry is proposed on an incident record (R3)")
     numbers = phones_e164(proposal.phones, region)
     if not numbers and incident is not None and incident.call_id:
@@ -103,13 +101,13 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
     customer.case_references = sorted(set((customer.case_references or []) + [r for r in refs if r])) or None
     attach_phones(session, customer, numbers)
     open_entry = session.scalar(select(RegisterEntry.id).where(RegisterEntry.customer_id == customer.id,
-                                                               RegisterEntry.status.in_(OPEN_STATUSES)))
+                                                               RegisterEntry.status.in_(OPEN_ENTRIES)))
     if open_entry is not None:
         # R9: the refusal names no record the proposer may not open (handlers and other teams' managers).
         raise Conflict("this customer already has an entry proposed or in force; see the register",
                        code="already_proposed")
     entry = RegisterEntry(
-        customer_id=customer.id, incident_id=incident.id if incident else None, status="proposed", source=source,
+        customer_id=customer.id, incident_id=incident.id if incident else None, status=RegisterStatus.PROPOSED, source=source,
         summary=summary,
         key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.shown_name,
         reporting_service=clean_text(proposal.reporting_service, "reporting_service", max_len=200)
@@ -118,7 +116,7 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
         meet_by=now + timedelta(days=settings["panel_meet_within_days"]))
     session.add(entry)
     session.flush()
-    audit(session, proposer, "create", "register_entry", entry.id, now, status="proposed",
+    audit(session, proposer, "create", "register_entry", entry.id, now, status=RegisterStatus.PROPOSED,
           incident_id=entry.incident_id)
     return entry
 
@@ -149,7 +147,7 @@ def check_quorum(session: Session, member_ids: list[int], chair_id: int, setting
     if chair_id not in ids:
         raise QuorumNotMet("the chair must be one of the members present (R3)")
     members = list(session.scalars(select(User).where(User.id.in_(ids), User.active)))
-    if len(members) != len(ids) or any(m.role != "panel_member" for m in members):
+    if len(members) != len(ids) or any(m.role != Role.PANEL_MEMBER for m in members):
         raise QuorumNotMet("every member present must be an active review panel member (R3)")
     return members
 
@@ -160,7 +158,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
         raise NotFound(f"no register entry {entry_id}")
-    if entry.status != "proposed":
+    if entry.status != RegisterStatus.PROPOSED:
         raise Conflict(f"entry {entry_id} is {entry.status}, not awaiting a decision", code="already_decided")
     outcome = choice(decision.outcome, "outcome", ("add", "reject"))
     check_quorum(session, decision.member_ids, decision.chair_id, settings)
@@ -169,9 +167,9 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
                         chair_id=decision.chair_id, justification=justification, share=False,
                         recorded_by_id=recorder.id, decided_at=now)
     if outcome == "reject":
-        entry.status, entry.ended_at, entry.end_reason = "rejected", now, "panel_rejected"
+        entry.status, entry.ended_at, entry.end_reason = RegisterStatus.REJECTED, now, "panel_rejected"
     else:
-        if decision.marker not in MARKERS:
+        if decision.marker not in tuple(Marker):
             raise InvalidInput("marker must be 1 (violent), 2 (potentially violent) or 3 (abusive) (R2)")
         entry.marker = decision.marker
         entry.precautions = clean_text(decision.precautions, "precautions", required=True)
@@ -183,7 +181,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
         assert chair is not None  # the chair is one of the members, checked above
         row.signatory_name = clean_text(decision.signatory_name, "signatory_name", max_len=200) or chair.shown_name
         row.signatory_title = clean_text(decision.signatory_title, "signatory_title", max_len=200) or "Panel chair"
-        entry.status = "awaiting_notice"
+        entry.status = RegisterStatus.AWAITING_NOTICE
         session.add(RegisterLetter(entry_id=entry.id,
                                    due_at=add_working_days(now, settings["letter_due_working_days"])))
     session.add(row)
@@ -196,8 +194,8 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
 def proposals(session: Session, viewer: User, now: datetime) -> list[dict[str, Any]]:
     """R3: what the panel has to decide, the nearest meeting deadline first. The listing is audited (R9)."""
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
-                           .where(RegisterEntry.status == "proposed").order_by(RegisterEntry.meet_by)).all()
-    audit(session, viewer, "view", "register", None, now, status="proposed", count=len(rows))
+                           .where(RegisterEntry.status == RegisterStatus.PROPOSED).order_by(RegisterEntry.meet_by)).all()
+    audit(session, viewer, "view", "register", None, now, status=RegisterStatus.PROPOSED, count=len(rows))
     entries_shown(session, viewer, [e.id for e, _ in rows], now, "proposals")  # R9: each entry listed
     return [{"id": e.id, "customer": name, "incident_id": e.incident_id, "summary": e.summary,
              "proposed_at": e.created_at.isoformat(), "meet_by": e.meet_by.isoformat() if e.meet_by else None,

@@ -10,20 +10,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from call_flows.clock import iso_utc
 from call_flows.register import rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.errors import Forbidden, NotFound
 from call_flows.register.shown import entries_shown
 from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
+from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 
-PANEL_ROLES = ("panel_member", "admin")
-MANAGER_ROLES = ("line_manager", "supervisor", "panel_member", "admin")
-ENDED = ("rejected", "expired", "removed")
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _row(obj, *skip) -> dict[str, Any]:
@@ -42,9 +37,9 @@ def entry_summary(entry: RegisterEntry, customer: Customer) -> dict[str, Any]:
     return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
             "marker": entry.marker, "precautions": entry.precautions, "source": entry.source,
             "key_contact": entry.key_contact, "reporting_service": entry.reporting_service,
-            "notified": entry.notified, "added_on": _iso(entry.added_on),
-            "last_reviewed_on": _iso(entry.last_reviewed_on), "review_due": _iso(review),
-            "expires_at": _iso(entry.expires_at), "meet_by": _iso(entry.meet_by), "ended_at": _iso(entry.ended_at),
+            "notified": entry.notified, "added_on": iso_utc(entry.added_on),
+            "last_reviewed_on": iso_utc(entry.last_reviewed_on), "review_due": iso_utc(review),
+            "expires_at": iso_utc(entry.expires_at), "meet_by": iso_utc(entry.meet_by), "ended_at": iso_utc(entry.ended_at),
             "end_reason": entry.end_reason}
 
 
@@ -129,7 +124,7 @@ def purge_expired(session: Session, now: datetime, settings: dict[str, Any]) -> 
     The audit log keeps only ids, so it stays as it is.
     """
     cutoff = now - timedelta(days=settings["register_retention_days"])
-    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED),
+    entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED_ENTRIES),
                                                                RegisterEntry.ended_at <= cutoff)))
     customers: set[int] = set()
     for entry in entries:

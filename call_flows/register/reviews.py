@@ -19,6 +19,7 @@ from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import DECIDED_ENTRIES, Recipient, RegisterStatus
 from call_flows.working_days import add_working_days
 
 
@@ -40,7 +41,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
                  now: datetime) -> RegisterReview:
     """R6: the panel reviews an entry in force: keep it (review clock restarts) or remove it."""
     entry = _entry(session, entry_id)
-    if entry.status != "in_force":
+    if entry.status != RegisterStatus.IN_FORCE:
         raise Conflict(f"entry {entry_id} is {entry.status}, not in force", code="not_in_force")
     outcome = choice(outcome, "outcome", ("keep", "remove"))
     review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=clean_text(notes, "notes"),
@@ -48,7 +49,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
     session.add(review)
     entry.last_reviewed_on = now
     if outcome == "remove":
-        end_entry(session, entry, "removed", "review", reviewer, now)
+        end_entry(session, entry, RegisterStatus.REMOVED, "review", reviewer, now)
     else:
         audit(session, reviewer, "review", "register_entry", entry.id, now, outcome=outcome)
     session.flush()
@@ -94,7 +95,7 @@ def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, 
     start = _cycle_start()
     query = (select(RegisterEntry.id, start.label("start"), RegisterEntry.added_on, RegisterEntry.last_reviewed_on,
                     RegisterEntry.marker, RegisterEntry.expires_at, Customer.name)
-             .join(Customer).where(RegisterEntry.status == "in_force",
+             .join(Customer).where(RegisterEntry.status == RegisterStatus.IN_FORCE,
                                    start <= now - register_rules.REVIEW_AFTER + REVIEW_SLACK))
     if unreminded:
         query = query.where(~select(RegisterReminder.id).where(
@@ -123,9 +124,9 @@ def reviews_due(session: Session, now: datetime, limit: int | None = None) -> li
 def expire_due(session: Session, now: datetime) -> list[int]:
     """R6: entries past `expires_at` stop being in force (ring time already ignores them)."""
     ids = []
-    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == "in_force",
+    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == RegisterStatus.IN_FORCE,
                                                              RegisterEntry.expires_at <= now)):
-        end_entry(session, entry, "expired", "expiry", None, now)
+        end_entry(session, entry, RegisterStatus.EXPIRED, "expiry", None, now)
         ids.append(entry.id)
     return ids
 
@@ -154,7 +155,7 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
 
     text = REMINDER_TEXT[kind].format(entry_id=entry_id)
     for to in addresses((settings or {}).get("recipient_review_panel", "")):
-        queue_email(session, f"register-{key}-to-{to}", "register_reminder", "review_panel", to,
+        queue_email(session, f"register-{key}-to-{to}", "register_reminder", Recipient.REVIEW_PANEL, to,
                     "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
                     link=f"/register/entries/{entry_id}" if entry_id else "/register")
     return True
@@ -172,12 +173,12 @@ def remind_panel(session: Session, now: datetime, settings: dict[str, Any] | Non
                               None, due, now, settings):
         made.append({"kind": "register_review_due", "entry_id": None})
     letters = session.execute(select(RegisterLetter.entry_id, RegisterLetter.due_at).join(RegisterEntry)
-                              .where(RegisterEntry.status == "awaiting_notice", RegisterLetter.due_at < now)).all()
+                              .where(RegisterEntry.status == RegisterStatus.AWAITING_NOTICE, RegisterLetter.due_at < now)).all()
     for entry_id, due_at in letters:
         if _remind(session, f"letter-{entry_id}", "letter_overdue", entry_id, due_at, now, settings):
             made.append({"kind": "letter_overdue", "entry_id": entry_id})
     meetings = session.execute(select(RegisterEntry.id, RegisterEntry.meet_by)
-                               .where(RegisterEntry.status == "proposed", RegisterEntry.meet_by < now)).all()
+                               .where(RegisterEntry.status == RegisterStatus.PROPOSED, RegisterEntry.meet_by < now)).all()
     for entry_id, meet_by in meetings:
         if _remind(session, f"meeting-{entry_id}", "meeting_overdue", entry_id, meet_by, now, settings):
             made.append({"kind": "meeting_overdue", "entry_id": entry_id})
@@ -192,7 +193,7 @@ def record_appeal(session: Session, entry_id: int, user: User, received_at: date
                   now: datetime, settings: dict[str, Any]) -> RegisterAppeal:
     """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
     entry = _entry(session, entry_id)
-    if entry.status not in ("awaiting_notice", "in_force"):
+    if entry.status not in DECIDED_ENTRIES:
         raise Conflict(f"entry {entry_id} is {entry.status}; there is nothing to appeal", code="not_appealable")
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future")
@@ -217,8 +218,8 @@ def decide_appeal(session: Session, appeal_id: int, user: User, outcome: str, no
     appeal.outcome_notes = clean_text(notes, "notes", required=True)
     appeal.decided_at = now
     entry = _entry(session, appeal.entry_id)
-    if appeal.outcome == "upheld" and entry.status in ("awaiting_notice", "in_force"):
-        end_entry(session, entry, "removed", "appeal_upheld", user, now)
+    if appeal.outcome == "upheld" and entry.status in DECIDED_ENTRIES:
+        end_entry(session, entry, RegisterStatus.REMOVED, "appeal_upheld", user, now)
     else:
         audit(session, user, "appeal_decided", "register_entry", entry.id, now, outcome=appeal.outcome)
     session.flush()

@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timezone
 
 from dateutil.relativedelta import relativedelta
+from call_flows.vocabulary import Marker, RegisterSource
 
 REVIEW_AFTER = relativedelta(months=6)  # R6: each entry reviewed after 6 months
 MAX_LIFE = relativedelta(years=3)  # R6: no entry stays more than 3 years
@@ -16,7 +17,7 @@ def _as_datetime(value: date | datetime) -> datetime:
 
 def expires_at(added_on: date | datetime, source: str, marker: int) -> datetime:
     """R6: when an entry stops flagging, whatever happens at reviews."""
-    life = PARTNER_LIFE if source == "partner" and marker != 1 else MAX_LIFE
+    life = PARTNER_LIFE if source == RegisterSource.PARTNER and marker != Marker.VIOLENT else MAX_LIFE
     return _as_datetime(added_on) + life
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
 from call_flows.models import AuditLog, CustomerPhone, RegisterEntry, User
+from call_flows.vocabulary import RegisterStatus
 
 
 def entries_shown(session: Session, viewer: User | None, entry_ids, now: datetime, via: str) -> None:
@@ -51,7 +52,7 @@ def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]]
     found = {}
     for e164, marker in dict.fromkeys(shown):
         mine = by_customer.get(customers.get(e164), []) if marker else []
-        in_force = sorted((e.marker, e.id) for e in mine if e.status == "in_force" and e.expires_at
+        in_force = sorted((e.marker, e.id) for e in mine if e.status == RegisterStatus.IN_FORCE and e.expires_at
                           and as_utc(e.expires_at) > now)
         latest = max((e.id for e in mine if e.marker == marker), default=None)
         entry_id = in_force[0][1] if in_force else latest

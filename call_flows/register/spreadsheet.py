@@ -17,6 +17,7 @@ from call_flows.clock import local_date
 from call_flows.errors import InvalidPhone
 from call_flows.phone import rejoin_extensions, to_e164
 from call_flows.register.rules import expires_at
+from call_flows.vocabulary import RegisterSource
 
 COLUMNS = ("name", "phones", "marker", "precautions", "added_on", "last_reviewed_on", "source", "notified")
 MAX_NAME = 200  # customers.name
@@ -185,7 +186,7 @@ def check_row(line: int, cells: dict[str, str], region: str, today: date) -> tup
     except ValueError as exc:
         reasons.append(str(exc))
     source = get["source"].lower()
-    if source not in ("own", "partner"):
+    if source not in tuple(RegisterSource):
         reasons.append(f"source must be own or partner, not '{_show(get['source'])}'")
     notified = YES.get(get["notified"].lower())
     if notified is None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from call_flows.errors import Conflict
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from call_flows.register.spreadsheet import Entry, Person, RowError
+from call_flows.vocabulary import RegisterStatus
 
 CHUNK = 1000  # rows per INSERT statement, and per progress report
 LOOKUP_CHUNK = 500  # numbers per `IN (...)` lookup
@@ -94,7 +95,7 @@ def _held_decisions(session: Session, customer_ids: list[int]) -> set[tuple[Any,
     for chunk in _chunks(customer_ids, LOOKUP_CHUNK):
         for cid, marker, added_on, source in session.execute(
                 select(RegisterEntry.customer_id, RegisterEntry.marker, RegisterEntry.added_on, RegisterEntry.source)
-                .where(RegisterEntry.customer_id.in_(chunk), RegisterEntry.status == "in_force")):
+                .where(RegisterEntry.customer_id.in_(chunk), RegisterEntry.status == RegisterStatus.IN_FORCE)):
             held.add((cid, marker, added_on.date() if added_on else None, source))
     return held
 
@@ -169,7 +170,7 @@ def _write(session: Session, plan: list[Any], now: datetime, actor_id: int | Non
         if progress:
             progress(done, total)
     for chunk in _chunks(entries, CHUNK):
-        rows = [{"customer_id": cid, "status": "in_force", "marker": e.marker, "precautions": e.precautions,
+        rows = [{"customer_id": cid, "status": RegisterStatus.IN_FORCE, "marker": e.marker, "precautions": e.precautions,
                  "source": e.source, "notified": e.notified, "added_on": _midnight(e.added_on),
                  "last_reviewed_on": _midnight(e.last_reviewed_on),
                  "expires_at": e.expires_at, "created_at": now} for cid, e in chunk]

@@ -15,6 +15,7 @@ from call_flows.errors import Forbidden, InvalidInput
 from call_flows.models import ROLES, Team, User
 from call_flows.phone import to_e164
 from call_flows.validation import choice, clean_text
+from call_flows.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def _active_user(session: Session, username: object, what: str, line_manager: bo
     if username is None:
         return None
     user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None or (line_manager and user.role != "line_manager"):
+    if user is None or (line_manager and user.role != Role.LINE_MANAGER):
         kind = "an active line manager" if line_manager else "an active user"
         raise InvalidInput(f"{what} must be the username of {kind}")
     return user
@@ -91,7 +92,7 @@ def create_user(session: Session, username: object, profile: Profile, region: st
         raise InvalidInput("a username has no spaces")
     if session.scalar(select(User).where(User.username == username)):
         raise InvalidInput(f"user {username} already exists", code="username_taken")
-    user = User(username=username, role="call_handler", active=True)
+    user = User(username=username, role=Role.CALL_HANDLER, active=True)
     apply_profile(session, user, profile, region)
     token = accounts.rotate_token(user)
     session.add(user)

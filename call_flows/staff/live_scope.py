@@ -11,6 +11,7 @@ carries only what its reader may see:
 Plain values only (no Flask), so the same rule serves every stream and its tests."""
 from typing import Any
 from dataclasses import dataclass
+from call_flows.vocabulary import Role
 
 CALL_KINDS = frozenset({"call_ringing", "call_status", "call_accepted", "call_warned", "warning_played",
                         "call_terminated", "termination_played"})
@@ -31,7 +32,7 @@ class Reader:
 def reader_for(user_id: int, role: str, team_id: int | None) -> Reader:
     """The reader a member of staff is: a supervisor without a team watches every team; anyone
     else watches their own team (or none)."""
-    if role == "supervisor" and team_id is None:
+    if role == Role.SUPERVISOR and team_id is None:
         return Reader(user_id, role, None)
     return Reader(user_id, role, frozenset({team_id}) if team_id is not None else frozenset())
 
@@ -52,5 +53,5 @@ def may_see(reader: Reader, event: dict[str, Any]) -> bool:
     if kind == LEAD_ALERT:
         if event.get("lead_id") is not None and event.get("lead_id") == reader.user_id:
             return True
-        return reader.role == "supervisor" and _watches(reader, event.get("team_id"))
+        return reader.role == Role.SUPERVISOR and _watches(reader, event.get("team_id"))
     return False

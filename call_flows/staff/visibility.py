@@ -13,19 +13,18 @@ from call_flows.calls.board import visible_team_ids
 from call_flows.callbacks.queue import scope
 from call_flows.models import Call, CaseNote, User
 from call_flows.staff.people import SHOWN_NAME
+from call_flows.vocabulary import SEES_RINGING, WAITING, Role
 
-RINGING = ("ringing", "queued")
-SEES_RINGING = ("call_handler", "supervisor", "admin")  # the console and the board show every ringing call
 
 
 def teams_in_view(session: Session, user: User) -> list[int] | None:
     """The teams whose records `user` sees: None means every team (administrators, a supervisor
     without a team); a handler or panel member sees no team's records (only their own)."""
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return None
-    if user.role == "line_manager":
+    if user.role == Role.LINE_MANAGER:
         return scope(session, user)[0]
-    if user.role == "supervisor":
+    if user.role == Role.SUPERVISOR:
         return visible_team_ids(session, user)
     return []
 
@@ -40,7 +39,7 @@ def may_see_call(session: Session, user: User, call: Call) -> bool:
     yet); after that it is its handler's and its team's."""
     if call.handler_id is not None and call.handler_id == user.id:
         return True
-    if call.handler_id is None and call.status in RINGING:
+    if call.handler_id is None and call.status in WAITING:
         return user.role in SEES_RINGING
     return may_see_team(session, user, call.team_id)
 
