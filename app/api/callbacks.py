@@ -6,11 +6,13 @@ from call_flows.clock import utcnow
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
+from ..openapi import operation
 from . import bp
 
 
 @bp.get("/callbacks")
 @roles_required("line_manager")
+@operation("The line manager's queue, most urgent first", "line_manager")
 def list_callbacks():
     now = utcnow()
     tasks = queue_for(db_session(), current_staff(), now)

@@ -1,7 +1,6 @@
 """One error shape for the API: {"error": {"code", "message"}} with a 4xx status (CONTRACT)."""
 import logging
 
-from flask import request
 from pydantic import ValidationError
 
 from call_flows.errors import DomainError
@@ -26,14 +25,3 @@ def validation_error(exc: ValidationError):
     where = ".".join(str(p) for p in first["loc"]) or "body"
     return error_response(400, "invalid_input", f"{where}: {first['msg']}")
 
-
-def json_body() -> dict:
-    """The request's JSON object, or a 400 invalid_input."""
-    from call_flows.errors import InvalidInput
-
-    data = request.get_json(silent=True)
-    if data is None and not request.data:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return data

@@ -14,8 +14,8 @@ from call_flows.register.shown import entries_shown
 from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
-from .errors import json_body
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -35,8 +35,10 @@ def _entry_out(session, entry_id: int, status: int = 200):
 
 @bp.post("/register/proposals")
 @roles_required("line_manager", "admin")
+@operation("Propose a register entry from an incident record (R3)", "line_manager, admin", ProposalIn,
+           {"201": "the proposed entry, with the panel's meeting deadline"})
 def propose_entry():
-    body = ProposalIn.model_validate(json_body())
+    body: ProposalIn = valid_body()
     session = db_session()
     now = utcnow()
     entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
@@ -48,6 +50,7 @@ def propose_entry():
 
 @bp.get("/register/proposals")
 @roles_required("panel_member", "admin")
+@operation("Proposals awaiting the panel, nearest deadline first (R3)", "panel_member, admin")
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
@@ -57,6 +60,7 @@ def list_proposals():
 
 @bp.get("/register/entries")
 @roles_required(*READERS)
+@operation("The register (?status=), audited (R9)", "panel_member, line_manager, supervisor, admin")
 def list_entries():
     session = db_session()
     rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
@@ -66,14 +70,17 @@ def list_entries():
 
 @bp.get("/register/entries/<int:entry_id>")
 @roles_required(*READERS)
+@operation("One entry as the role may see it, audited (R9)", "panel_member, line_manager, supervisor, admin")
 def get_entry(entry_id):
     return _entry_out(db_session(), entry_id)
 
 
 @bp.post("/register/entries/<int:entry_id>/decision")
 @roles_required(*PANEL)
+@operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
+           "justification, sharing (R7)", "panel_member", DecisionIn, {"201": "the entry, awaiting its letter"})
 def decide_entry(entry_id):
-    body = DecisionIn.model_validate(json_body())
+    body: DecisionIn = valid_body()
     session = db_session()
     register_panel.decide(session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
                           utcnow(), org_settings.load(session))
@@ -82,6 +89,7 @@ def decide_entry(entry_id):
 
 @bp.get("/register/entries/<int:entry_id>/letter")
 @roles_required("panel_member", "admin")
+@operation("The customer's letter (R5); print_url is print-ready HTML", "panel_member, admin")
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
@@ -92,8 +100,9 @@ def get_letter(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
 @roles_required(*PANEL)
+@operation("The letter was sent: the entry takes effect (R5, R6)", "panel_member", LetterSentIn)
 def letter_sent(entry_id):
-    body = LetterSentIn.model_validate(json_body())
+    body: LetterSentIn = valid_body()
     session = db_session()
     register_letters.record_sent(session, entry_id, current_staff(), utcnow(), org_settings.load(session),
                                  utc(body.sent_at))
@@ -102,8 +111,9 @@ def letter_sent(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
+@operation("Documented exemption from the letter (R5): the entry takes effect", "panel_member", ExemptionIn)
 def letter_exemption(entry_id):
-    body = ExemptionIn.model_validate(json_body())
+    body: ExemptionIn = valid_body()
     session = db_session()
     register_letters.record_exemption(session, entry_id, current_staff(), body.reason, body.justification, utcnow())
     return _entry_out(session, entry_id)
@@ -111,6 +121,7 @@ def letter_exemption(entry_id):
 
 @bp.get("/register/letter-template")
 @roles_required("panel_member", "admin")
+@operation("The letter template and its placeholders (R5)", "panel_member, admin")
 def get_template():
     settings = org_settings.load(db_session(), fresh=True)
     return jsonify({"template": register_letters.template_text(settings),
@@ -120,8 +131,9 @@ def get_template():
 
 @bp.put("/register/letter-template")
 @roles_required("panel_member", "admin")
+@operation("Change the letter template; every R5 element must stay (R5)", "panel_member, admin", TemplateIn)
 def put_template():
-    body = TemplateIn.model_validate(json_body())
+    body: TemplateIn = valid_body()
     session = db_session()
     text = register_letters.validate_template(body.template)
     org_settings.save(session, "register_letter_template", text)
@@ -133,8 +145,9 @@ def put_template():
 
 @bp.post("/register/entries/<int:entry_id>/reviews")
 @roles_required(*PANEL)
+@operation("Review an entry: keep or remove (R6)", "panel_member", ReviewIn, {"201": "the entry after review"})
 def review_entry(entry_id):
-    body = ReviewIn.model_validate(json_body())
+    body: ReviewIn = valid_body()
     session = db_session()
     register_reviews.review_entry(session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
     return _entry_out(session, entry_id, 201)
@@ -142,6 +155,7 @@ def review_entry(entry_id):
 
 @bp.get("/register/reviews/due")
 @roles_required("panel_member", "admin")
+@operation("Entries due for review and the register review date (R6)", "panel_member, admin")
 def reviews_due():
     session = db_session()
     now = utcnow()
@@ -155,8 +169,10 @@ def reviews_due():
 
 @bp.post("/register/reviews")
 @roles_required(*PANEL)
+@operation("Record the six-monthly review of the whole register (R6)", "panel_member", RegisterReviewIn,
+           {"201": "the review"})
 def review_register():
-    body = RegisterReviewIn.model_validate(json_body())
+    body: RegisterReviewIn = valid_body()
     session = db_session()
     review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
     commit_and_dispatch(session)
@@ -165,8 +181,9 @@ def review_register():
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
 @roles_required("panel_member", "admin")
+@operation("Record an appeal, due in 20 working days (R8)", "panel_member, admin", AppealIn, {"201": "the appeal"})
 def record_appeal(entry_id):
-    body = AppealIn.model_validate(json_body())
+    body: AppealIn = valid_body()
     session = db_session()
     now = utcnow()
     appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
@@ -177,8 +194,9 @@ def record_appeal(entry_id):
 
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @roles_required(*PANEL)
+@operation("An appeal's outcome; upheld removes the entry (R8)", "panel_member", AppealOutcomeIn)
 def appeal_outcome(appeal_id):
-    body = AppealOutcomeIn.model_validate(json_body())
+    body: AppealOutcomeIn = valid_body()
     session = db_session()
     appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
     commit_and_dispatch(session)

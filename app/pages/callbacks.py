@@ -34,13 +34,13 @@ def _queue_page(status=200):
     settings = org_settings.load(session)
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
-    rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
+    rows = callback_view.queue_view(session, user, utcnow(), settings.organisation_name)
     session.commit()  # R9: the audit rows of the markers shown
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
         deputy=deputy, covering=covering, reasons=WARNING_REASONS, immediate_reasons=IMMEDIATE_REASONS,
-        max_attempts=settings["callback_max_attempts"]), status
+        max_attempts=settings.callback_max_attempts), status
 
 
 def _act(task_id, action, message):
@@ -125,7 +125,7 @@ def terminate_page(task_id):
         task, call = _callback_call(session, task_id, user)
         control.terminate(session, call.call_sid, user, request.form.get("reason"),
                           request.form.get("immediate_reason") or None, request.form.get("immediate_detail"),
-                          task.case_reference, _note(), now, org_settings.load(session)["callback_due_hours"])
+                          task.case_reference, _note(), now, org_settings.load(session).callback_due_hours)
     return _act(task_id, act, "The call was ended. Record the outcome below.")
 
 

@@ -22,6 +22,7 @@ from call_flows.platform.faults import CallerGone
 from call_flows.calls.status import FINAL
 from call_flows.phone import withheld_placeholder
 from call_flows.validation import choice, note_fields
+from call_flows.settings import OrgSettings
 
 OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
@@ -36,10 +37,10 @@ def script(manager: User, organisation: str) -> str:
             "I am calling back to look into your query with you.")
 
 
-def manager_prompt(settings: dict) -> str:
+def manager_prompt(settings: OrgSettings) -> str:
     """What the manager hears when they answer, before the customer is dialled."""
     return ("This is your callguard callback. Connecting you to the customer now, from "
-            f"{settings['organisation_name']}.")
+            f"{settings.organisation_name}.")
 
 
 def current_call(session: Session, task: CallbackTask) -> Call | None:
@@ -98,7 +99,7 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
 
 
 def record_outcome(session: Session, task_id: int, user: User, outcome, note, now: datetime,
-                   settings: dict) -> CallbackTask:
+                   settings: OrgSettings) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
     outcome = choice(outcome, "outcome", OUTCOMES)
@@ -120,11 +121,11 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     task.attempts += 1
     attempt = task.attempts
     if outcome == "no_answer":
-        if attempt >= settings["callback_max_attempts"]:
+        if attempt >= settings.callback_max_attempts:
             task.status, task.outcome, task.closed_at, task.retry_at = "closed", "unreachable", now, None
         else:
             task.status, task.outcome = "open", "no_answer"
-            task.retry_at = now + timedelta(minutes=settings["callback_retry_minutes"])
+            task.retry_at = now + timedelta(minutes=settings.callback_retry_minutes)
         task.claimed_by_id = task.claimed_at = task.claim_active_at = None
     else:
         task.status, task.outcome, task.closed_at, task.retry_at = "closed", outcome, now, None

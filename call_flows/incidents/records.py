@@ -14,6 +14,7 @@ from call_flows.clock import local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.validation import clean_text
+from call_flows.settings import OrgSettings
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
                "reported_to", "comments", "welfare_note")  # I1 (+ I3's note)
@@ -118,7 +119,7 @@ def known_when(session: Session, incident: Incident) -> dict:
     return {"incident_date": at.date().isoformat(), "incident_time": f"{at:%H:%M}"}
 
 
-def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict) -> Incident:
+def complete(session: Session, incident_id: int, user: User, now: datetime, settings: OrgSettings) -> Incident:
     """The manager completes and submits the record; it goes to the configured recipients (I4).
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
@@ -137,7 +138,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     return incident
 
 
-def distribute(session: Session, incident: Incident, now: datetime, settings: dict) -> None:
+def distribute(session: Session, incident: Incident, now: datetime, settings: OrgSettings) -> None:
     """I4: HR service centre, Equality and Diversity, union H&S reps, and the security help desk
     when there was a security or data breach. One email per address, keyed so it is sent once."""
     recipients = list(DISTRIBUTION)
@@ -146,7 +147,7 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
     subject = f"Incident record {incident.id} ({incident.case_reference or 'no case reference'})"
     body = summary(session, incident)
     for recipient, setting in recipients:
-        for address in addresses(settings[setting]):
+        for address in addresses(getattr(settings, setting)):
             queue_email(session, f"incident-{incident.id}-to-{address}", "distribution", recipient, address,
                         subject, body, now, incident_id=incident.id, link=f"/incidents/{incident.id}")
 

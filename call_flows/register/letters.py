@@ -17,6 +17,7 @@ from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.register.letter_template import OPTIONAL, REQUIRED  # noqa: F401  (the API and pages list them)
 from call_flows.models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
 from call_flows.validation import choice, clean_text
+from call_flows.settings import OrgSettings
 from sqlalchemy import select
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,10 @@ Yours sincerely
 {{ signatory_title }}"""
 
 
-def template_text(settings: dict) -> str:
+def template_text(settings: OrgSettings) -> str:
     """The organisation's template; one saved another way (the generic settings API) that drops an R5
     element or breaks a placeholder is not used: the built-in template is, so no letter lacks an element."""
-    text = settings.get("register_letter_template") or DEFAULT_TEMPLATE
+    text = settings.register_letter_template or DEFAULT_TEMPLATE
     try:
         return validate_template(text)
     except InvalidInput:
@@ -75,7 +76,7 @@ def _date(value: datetime) -> str:
 
 
 def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecision, now: datetime,
-                  settings: dict) -> dict:
+                  settings: OrgSettings) -> dict:
     """The values the letter fills in: the decision, with dates as they will be once it takes effect."""
     from call_flows.register.panel import MARKERS
 
@@ -89,10 +90,10 @@ def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecis
         "customer_address": customer.address or "", "summary": entry.summary or "Your recent contact with us",
         "reasons": f"The reasons for this decision: {decision.justification}",
         "marker_meaning": MARKERS.get(entry.marker, ""), "precautions": entry.precautions or "",
-        "new_issues_contact": settings["letter_new_issues_contact"], "appeal_route": settings["letter_appeal_route"],
+        "new_issues_contact": settings.letter_new_issues_contact, "appeal_route": settings.letter_appeal_route,
         "expiry_date": _date(expiry), "review_date": _date(review), "sharing": sharing,
         "signatory_name": decision.signatory_name or "", "signatory_title": decision.signatory_title or "",
-        "organisation_name": settings["organisation_name"], "incident_date": _date(entry.created_at),
+        "organisation_name": settings.organisation_name, "incident_date": _date(entry.created_at),
     }
 
 
@@ -107,7 +108,7 @@ def _parts(session: Session, entry_id: int):
     return entry, letter, decision
 
 
-def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: dict) -> dict:
+def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: OrgSettings) -> dict:
     """The letter as sent, or as it would be sent today. Viewing it is audited (R9)."""
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
@@ -128,7 +129,7 @@ def _take_effect(entry: RegisterEntry, now: datetime) -> None:
     entry.expires_at = register_rules.expires_at(now, entry.source, entry.marker)
 
 
-def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: dict,
+def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: OrgSettings,
                 sent_at: datetime | None = None) -> RegisterEntry:
     """R5: the letter went to the customer; the text is kept on file and the entry takes effect."""
     entry, letter, decision = _parts(session, entry_id)

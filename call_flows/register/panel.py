@@ -18,6 +18,7 @@ from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown
 from call_flows.validation import choice, clean_text
 from call_flows.working_days import add_working_days
+from call_flows.settings import OrgSettings
 
 OPEN_STATUSES = ("proposed", "awaiting_notice", "in_force")
 SOURCES = ("own", "partner")
@@ -70,7 +71,7 @@ def attach_phones(session: Session, customer: Customer, numbers: list[str]) -> l
     return added
 
 
-def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: dict,
+def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: OrgSettings,
             region: str = "GB") -> RegisterEntry:
     """R3: a proposed entry; the panel must meet within `panel_meet_within_days` of receiving it."""
     source = choice(proposal.source, "source", SOURCES)
@@ -114,7 +115,7 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
         reporting_service=clean_text(proposal.reporting_service, "reporting_service", max_len=200)
         or (proposer.team.name if proposer.team else None),
         notified=False, proposed_by_id=proposer.id, created_at=now,
-        meet_by=now + timedelta(days=settings["panel_meet_within_days"]))
+        meet_by=now + timedelta(days=settings.panel_meet_within_days))
     session.add(entry)
     session.flush()
     audit(session, proposer, "create", "register_entry", entry.id, now, status="proposed",
@@ -139,9 +140,9 @@ class Decision:
     signatory_title: str | None = None
 
 
-def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: dict) -> list[User]:
+def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: OrgSettings) -> list[User]:
     """R3: at least `panel_quorum` (never fewer than 3) distinct panel members present, one of them the chair."""
-    needed = max(3, int(settings.get("panel_quorum", 3)))
+    needed = settings.panel_quorum  # R3: the model bounds it to 3 or more
     ids = list(dict.fromkeys(member_ids))
     if len(ids) < needed:
         raise QuorumNotMet(f"the panel needs at least {needed} members present; {len(ids)} recorded (R3)")
@@ -154,7 +155,7 @@ def check_quorum(session: Session, member_ids: list[int], chair_id: int, setting
 
 
 def decide(session: Session, entry_id: int, decision: Decision, recorder: User, now: datetime,
-           settings: dict) -> RegisterEntry:
+           settings: OrgSettings) -> RegisterEntry:
     """R3: record the decision. `add` waits for the letter or exemption (R5); `reject` closes the proposal."""
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
@@ -183,7 +184,7 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
         row.signatory_title = clean_text(decision.signatory_title, "signatory_title", max_len=200) or "Panel chair"
         entry.status = "awaiting_notice"
         session.add(RegisterLetter(entry_id=entry.id,
-                                   due_at=add_working_days(now, settings["letter_due_working_days"])))
+                                   due_at=add_working_days(now, settings.letter_due_working_days)))
     session.add(row)
     session.flush()
     audit(session, recorder, "decide", "register_entry", entry.id, now, outcome=outcome, marker=entry.marker,

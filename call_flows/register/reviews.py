@@ -18,6 +18,7 @@ from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
 from call_flows.validation import choice, clean_text
 from call_flows.working_days import add_working_days
+from call_flows.settings import OrgSettings
 
 
 def _entry(session: Session, entry_id: int) -> RegisterEntry:
@@ -138,7 +139,7 @@ REMINDER_TEXT = {
 
 
 def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime, now: datetime,
-            settings: dict | None = None) -> bool:
+            settings: OrgSettings | None = None) -> bool:
     """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
     Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
     if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
@@ -151,14 +152,14 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
     from call_flows.jobs.mail import addresses, queue_email
 
     text = REMINDER_TEXT[kind].format(entry_id=entry_id)
-    for to in addresses((settings or {}).get("recipient_review_panel", "")):
+    for to in addresses(settings.recipient_review_panel if settings is not None else ""):
         queue_email(session, f"register-{key}-to-{to}", "register_reminder", "review_panel", to,
                     "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
                     link=f"/register/entries/{entry_id}" if entry_id else "/register")
     return True
 
 
-def remind_panel(session: Session, now: datetime, settings: dict | None = None) -> list[dict]:
+def remind_panel(session: Session, now: datetime, settings: OrgSettings | None = None) -> list[dict]:
     """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
     made = []
     for item in iter_reviews_due(session, now, unreminded=True):
@@ -187,7 +188,7 @@ def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
 
 
 def record_appeal(session: Session, entry_id: int, user: User, received_at: datetime, summary: str | None,
-                  now: datetime, settings: dict) -> RegisterAppeal:
+                  now: datetime, settings: OrgSettings) -> RegisterAppeal:
     """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
     entry = _entry(session, entry_id)
     if entry.status not in ("awaiting_notice", "in_force"):
@@ -195,7 +196,7 @@ def record_appeal(session: Session, entry_id: int, user: User, received_at: date
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future")
     appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=clean_text(summary, "summary"),
-                            due_at=add_working_days(received_at, settings["appeal_working_days"]),
+                            due_at=add_working_days(received_at, settings.appeal_working_days),
                             recorded_by_id=user.id)
     session.add(appeal)
     session.flush()
