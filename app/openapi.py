@@ -83,7 +83,8 @@ def _raise(req, resp, error, instance, model_adapter) -> None:
 api = SpecTree(
     "flask", backend=ApiPlugin, mode="strict", annotations=False, before=_raise, validation_error_status=400,
     validation_error_model=Error, naming_strategy=lambda model: model.__name__,
-    nested_naming_strategy=lambda _parent, child: child, title="callguard staff API", version="1", servers=[Server(url=PREFIX)],
+    nested_naming_strategy=lambda _parent, child: child, title="callguard staff API", version="1",
+    servers=[Server(url=PREFIX)],
     security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))],
     security={"bearer": []})
 

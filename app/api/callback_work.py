@@ -61,8 +61,7 @@ def callback_outcome(task_id):
     body: OutcomeIn = valid_body()
     session = db_session()
     task = callback_calls.record_outcome(
-        session, task_id, current_staff(), body.outcome, body.note.model_dump(exclude_none=True) if body.note else None,
-        utcnow(), org_settings.load(session))
+        session, task_id, current_staff(), body.outcome, body.note_values(), utcnow(), org_settings.load(session))
     return _done(task)
 
 

@@ -103,7 +103,7 @@ def terminate_call(call_sid):
     # 9.16: the final notice is committed and handed over before the case note, incident and callback task
     result = control.terminate(
         session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
-        body.case_reference, body.note.model_dump(exclude_none=True) if body.note else None, utcnow(),
+        body.case_reference, body.note_values(), utcnow(),
         settings.callback_due_hours, settings.recovery_minutes, hand_over=commit_and_dispatch)
     answer, scope = termination_json(result.termination), _event_scope(session, result.termination.call_id)
     commit_and_dispatch(session)

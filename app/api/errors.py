@@ -4,6 +4,7 @@ import logging
 from pydantic import ValidationError
 
 from call_flows.errors import DomainError
+from call_flows.validation import message
 
 from ..db import db_session
 from ..routing import error_json as error_response
@@ -21,7 +22,5 @@ def domain_error(exc: DomainError):
 @bp.errorhandler(ValidationError)
 def validation_error(exc: ValidationError):
     db_session().rollback()
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return error_response(400, "invalid_input", f"{where}: {first['msg']}")
+    return error_response(400, "invalid_input", message(exc))
 

@@ -21,7 +21,6 @@ from call_flows.models import Call, CallbackTask, CaseNote, Incident, Terminatio
 from call_flows.platform.faults import CallerGone
 from call_flows.calls.status import FINAL
 from call_flows.phone import withheld_placeholder
-from call_flows.validation import choice, note_fields
 from call_flows.settings import OrgSettings
 
 OUTCOMES = ("resolved", "behaviour_not_improved", "no_answer")
@@ -102,8 +101,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
                    settings: OrgSettings) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
-    outcome = choice(outcome, "outcome", OUTCOMES)
-    fields = note_fields(note, NOTE_FIELDS)
+    fields = note or {}  # outcome and note arrive valid (OutcomeIn, for the API and the page alike)
     if outcome == "resolved" and not fields.get("told_customer"):
         raise InvalidInput("M1: note.told_customer is required (what you told the customer)")
     if outcome == "behaviour_not_improved" and not fields.get("customer_said_or_did"):

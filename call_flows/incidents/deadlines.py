@@ -18,7 +18,6 @@ from call_flows.incidents.records import get as get_incident, summary
 from call_flows.labels import label
 from call_flows.jobs.mail import addresses, queue_email
 from call_flows.models import Call, CallbackTask, Incident, User
-from call_flows.validation import choice, clean_text
 from call_flows.settings import OrgSettings
 
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
@@ -118,8 +117,6 @@ def record_police_decision(session: Session, incident_id: int, user: User, decis
     if user.role not in ("supervisor", "admin"):
         raise Forbidden("a senior officer (supervisor) records the decision about the police",
                         code="senior_officer_decides")
-    decision = choice(decision, "decision", POLICE_DECISIONS)
-    note = clean_text(note, "note", required=True, max_len=2000)
     incident = get_incident(session, incident_id, user)
     if not incident.serious:
         raise Conflict("only a serious incident (I7) needs a decision about the police", code="not_serious")

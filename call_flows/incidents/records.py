@@ -13,7 +13,6 @@ from call_flows.jobs.mail import addresses, queue_email
 from call_flows.clock import local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
-from call_flows.validation import clean_text
 from call_flows.settings import OrgSettings
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
@@ -76,7 +75,7 @@ def save(session: Session, incident_id: int, user: User, values: dict, now: date
     details = dict(incident.details or {})
     for name in TEXT_FIELDS:
         if name in values:
-            details[name] = clean_text(values[name], name)
+            details[name] = values[name]  # clean text or None (IncidentIn, for the API and the page alike)
     for name, check in (("incident_date", _check_date), ("incident_time", _check_time)):
         if details.get(name) and name in values:
             details[name] = check(details[name], now)

@@ -16,7 +16,7 @@ from call_flows.calls.callers import audit
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.register.letter_template import OPTIONAL, REQUIRED  # noqa: F401  (the API and pages list them)
 from call_flows.models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
-from call_flows.validation import choice, clean_text
+from call_flows.validation import clean_text
 from call_flows.settings import OrgSettings
 from sqlalchemy import select
 
@@ -154,8 +154,7 @@ def record_exemption(session: Session, entry_id: int, user: User, reason: str, j
     entry, letter, _ = _parts(session, entry_id)
     if entry.status != "awaiting_notice":
         raise Conflict(f"entry {entry_id} is {entry.status}", code="not_awaiting_notice")
-    letter.exemption = choice(reason, "reason", EXEMPTIONS)
-    letter.exemption_justification = clean_text(justification, "justification", required=True)
+    letter.exemption, letter.exemption_justification = reason, justification  # valid (ExemptionIn)
     entry.notified = False
     _take_effect(entry, now)
     audit(session, user, "letter_exempt", "register_entry", entry.id, now, reason=reason)

@@ -16,7 +16,6 @@ from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
-from call_flows.validation import choice, clean_text
 from call_flows.working_days import add_working_days
 from call_flows.settings import OrgSettings
 
@@ -41,8 +40,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
     entry = _entry(session, entry_id)
     if entry.status != "in_force":
         raise Conflict(f"entry {entry_id} is {entry.status}, not in force", code="not_in_force")
-    outcome = choice(outcome, "outcome", ("keep", "remove"))
-    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=clean_text(notes, "notes"),
+    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=notes,
                             reviewed_by_id=reviewer.id, reviewed_at=now)
     session.add(review)
     entry.last_reviewed_on = now
@@ -56,7 +54,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
 
 def review_register(session: Session, reviewer: User, notes: str | None, now: datetime) -> RegisterReview:
     """R6: the six-monthly documented review of the whole register (HDC 8.4)."""
-    review = RegisterReview(entry_id=None, outcome="completed", notes=clean_text(notes, "notes", required=True),
+    review = RegisterReview(entry_id=None, outcome="completed", notes=notes,
                             reviewed_by_id=reviewer.id, reviewed_at=now)
     session.add(review)
     session.flush()
@@ -195,7 +193,7 @@ def record_appeal(session: Session, entry_id: int, user: User, received_at: date
         raise Conflict(f"entry {entry_id} is {entry.status}; there is nothing to appeal", code="not_appealable")
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future")
-    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=clean_text(summary, "summary"),
+    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=summary,
                             due_at=add_working_days(received_at, settings.appeal_working_days),
                             recorded_by_id=user.id)
     session.add(appeal)
@@ -212,8 +210,7 @@ def decide_appeal(session: Session, appeal_id: int, user: User, outcome: str, no
         raise NotFound(f"no appeal {appeal_id}")
     if appeal.outcome is not None:
         raise Conflict(f"appeal {appeal_id} was already {appeal.outcome}", code="already_decided")
-    appeal.outcome = choice(outcome, "outcome", ("upheld", "dismissed"))
-    appeal.outcome_notes = clean_text(notes, "notes", required=True)
+    appeal.outcome, appeal.outcome_notes = outcome, notes  # valid (AppealOutcomeIn)
     appeal.decided_at = now
     entry = _entry(session, appeal.entry_id)
     if appeal.outcome == "upheld" and entry.status in ("awaiting_notice", "in_force"):
