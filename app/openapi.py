@@ -1,7 +1,7 @@
 """The staff API's request validation and its OpenAPI 3.1 document, both from one declaration per route.
 
-Each API view carries `@operation(summary, roles, body=Model, responses=..., out=Model)` under its
-route and role decorators. spectree (README "Dependencies") validates the JSON body against `body`
+Each API view carries `@operation(summary, Model, responses, out=Model)` under its route and role
+decorators. spectree (README "Dependencies") validates the JSON body against `body`
 before the view runs (the view reads it with `valid_body()`) and generates `/openapi.json` from the
 routes so declared, so the document cannot drift from what the API accepts. A body that fails its
 model raises pydantic's ValidationError, answered by app/api/errors.py in the API's one error shape
@@ -9,7 +9,7 @@ model raises pydantic's ValidationError, answered by app/api/errors.py in the AP
 """
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from pydantic import BaseModel
 from spectree import Response, SpecTree
 from spectree.models import SecurityScheme, SecuritySchemeData, Server
@@ -89,11 +89,12 @@ api = SpecTree(
     security={"bearer": []})
 
 
-def operation(summary: str, roles: str, body: type[BaseModel] | None = None, responses: dict[str, str] | None = None,
-              out: type[BaseModel] | None = None, query: type[BaseModel] | None = None):
-    """Declare an API operation: what it does and who may call it (the document's summary and
-    description), its JSON body model (validated before the view runs), its responses by status
-    code (`out`: the model of the first, its success body) and, documented only, its query model."""
+def operation(summary: str, body: type[BaseModel] | None = None, responses: dict[str, str] | None = None,
+              out: type[BaseModel] | None = None, query: type[BaseModel] | None = None, who: str | None = None):
+    """Declare an API operation: what it does (the document's summary), its JSON body model (validated
+    before the view runs), its responses by status code (`out`: the model of the first, its success
+    body), its query model (documented only) and `who` may call it when that says more than the
+    route's roles (the document lists those otherwise, from the route's access policy)."""
     responses = responses or {"200": "OK"}
     codes: dict[str, Any] = {}
     first = next(iter(responses))
@@ -106,7 +107,7 @@ def operation(summary: str, roles: str, body: type[BaseModel] | None = None, res
 
     def decorate(view):
         validated = validate(view)
-        validated.__doc__ = f"{summary}\n\nRoles: {roles}."
+        validated.__doc__ = summary + (f"\n\nRoles: {who}." if who else "")
         return validated
 
     return decorate
@@ -118,10 +119,17 @@ def valid_body() -> Any:
 
 
 def document() -> dict:
-    """/openapi.json: spectree's document, with a body whose fields are all optional marked as one
-    that may be left out (the API reads a missing body as {})."""
+    """/openapi.json: spectree's document, with each operation's roles (from its access policy unless
+    it says who) and a body whose fields are all optional marked as one that may be left out (the API
+    reads a missing body as {})."""
     spec = api.spec
     schemas = spec["components"]["schemas"]
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX + "/"):
+            path = api.backend.parse_path(rule, None)[0]
+            roles = ", ".join(current_app.view_functions[rule.endpoint].access.roles)
+            for op in spec["paths"].get(path, {}).values():
+                op["description"] = op["description"] or f"Roles: {roles}."
     for operations in spec["paths"].values():
         for op in operations.values():
             if "requestBody" in op:

@@ -12,7 +12,7 @@ from .schemas import SettingIn
 
 @bp.get("/settings")
 @roles_required("admin")
-@operation("Organisation settings (wording, windows, thresholds)", "admin")
+@operation("Organisation settings (wording, windows, thresholds)")
 def get_settings():
     return jsonify(org_settings.load(db_session(), fresh=True).model_dump())
 
@@ -20,7 +20,7 @@ def get_settings():
 @bp.put("/settings/<key>")
 @roles_required("admin")
 @operation("Change one organisation setting; a value outside the setting's type or bounds "
-           "(call_flows.settings.OrgSettings) is a 400 naming them", "admin", SettingIn)
+           "(call_flows.settings.OrgSettings) is a 400 naming them", SettingIn)
 def put_setting(key):
     body: SettingIn = valid_body()
     session = db_session()
@@ -31,7 +31,7 @@ def put_setting(key):
 
 @bp.delete("/users/<username>/sessions")
 @roles_required("admin")
-@operation("End every browser session of a user (issue 10.8)", "admin")
+@operation("End every browser session of a user (issue 10.8)")
 def revoke_user_sessions(username):
     """10.8: an administrator ends every browser session of a user at once (they sign in again)."""
     from call_flows.staff import accounts

@@ -26,8 +26,8 @@ def _done(task, status=200, **extra):
 
 @bp.post("/callbacks/<int:task_id>/claim")
 @roles_required("line_manager")
-@operation("Claim an open callback task (exactly one of concurrent claims wins)", "line_manager",
-           responses={"200": "the task", "409": "already_claimed", "404": "not in your teams"})
+@operation("Claim an open callback task (exactly one of concurrent claims wins)", responses={"200": "the task",
+           "409": "already_claimed", "404": "not in your teams"})
 def claim_callback(task_id):
     session = db_session()
     idle = org_settings.load(session).claim_idle_minutes
@@ -36,15 +36,15 @@ def claim_callback(task_id):
 
 @bp.post("/callbacks/<int:task_id>/release")
 @roles_required("line_manager", "admin")
-@operation("Hand a claimed task back to the queue, in its old place", "the claimant, admin")
+@operation("Hand a claimed task back to the queue, in its old place", who="the claimant, admin")
 def release_callback(task_id):
     return _done(callback_work.release(db_session(), task_id, current_staff(), utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/dial")
 @roles_required("line_manager")
-@operation("Call the customer back: the manager's phone first, then the customer (M1)", "the claimant",
-           responses={"202": "the task, the callback's call_sid and the M1 script"})
+@operation("Call the customer back: the manager's phone first, then the customer (M1)",
+           responses={"202": "the task, the callback's call_sid and the M1 script"}, who="the claimant")
 def dial_callback(task_id):
     session = db_session()
     user = current_staff()
@@ -55,8 +55,8 @@ def dial_callback(task_id):
 
 @bp.post("/callbacks/<int:task_id>/outcome")
 @roles_required("line_manager")
-@operation("Record the outcome and its case note (M1, M2; no_answer retries)", "the claimant", OutcomeIn,
-           {"200": "the task", "409": "no_dial_attempt: no_answer needs a call back first (dial)"})
+@operation("Record the outcome and its case note (M1, M2; no_answer retries)", OutcomeIn, {"200": "the task",
+           "409": "no_dial_attempt: no_answer needs a call back first (dial)"}, who="the claimant")
 def callback_outcome(task_id):
     body: OutcomeIn = valid_body()
     session = db_session()
@@ -67,7 +67,7 @@ def callback_outcome(task_id):
 
 @bp.post("/callbacks/<int:task_id>/cancel")
 @roles_required("line_manager", "admin")
-@operation("Cancel one task with a reason", "line_manager, admin", CancelIn)
+@operation("Cancel one task with a reason", CancelIn)
 def cancel_callback(task_id):
     body: CancelIn = valid_body()
     return _done(callback_work.cancel(db_session(), task_id, current_staff(), body.reason, utcnow()))
@@ -75,7 +75,7 @@ def cancel_callback(task_id):
 
 @bp.post("/callbacks/<int:task_id>/reassign")
 @roles_required("admin")
-@operation("Give a task to another line manager", "admin", ReassignIn)
+@operation("Give a task to another line manager", ReassignIn)
 def reassign_callback(task_id):
     body: ReassignIn = valid_body()
     return _done(callback_work.reassign(db_session(), task_id, current_staff(), body.manager, utcnow()))
@@ -83,7 +83,7 @@ def reassign_callback(task_id):
 
 @bp.put("/callbacks/deputy")
 @roles_required("line_manager")
-@operation("Hand your queue to a deputy while away (null takes it back)", "line_manager", DeputyIn)
+@operation("Hand your queue to a deputy while away (null takes it back)", DeputyIn)
 def set_deputy():
     body: DeputyIn = valid_body()
     session = db_session()

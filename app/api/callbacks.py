@@ -12,7 +12,7 @@ from . import bp
 
 @bp.get("/callbacks")
 @roles_required("line_manager")
-@operation("The line manager's queue, most urgent first", "line_manager")
+@operation("The line manager's queue, most urgent first")
 def list_callbacks():
     now = utcnow()
     tasks = queue_for(db_session(), current_staff(), now)

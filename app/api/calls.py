@@ -30,9 +30,8 @@ def call_json(call) -> dict:
 
 @bp.get("/calls")
 @roles_required("line_manager", "supervisor", "admin")
-@operation("Call history and search, newest first, a page of 25 at a time (R9: their teams)", "line_manager, "
-           "supervisor, admin", responses={"200": "a page of calls",
-           "400": "invalid_phone; invalid_input (a date or page)",
+@operation("Call history and search, newest first, a page of 25 at a time (R9: their teams)",
+           responses={"200": "a page of calls", "400": "invalid_phone; invalid_input (a date or page)",
            "403": "forbidden (another role; a name search without a register role)", "404": "a team you may not see"},
            out=CallHistoryOut, query=CallSearch)
 def list_calls():
@@ -47,8 +46,8 @@ def list_calls():
 @bp.get("/calls/<call_sid>")
 @roles_required()
 @operation("One call: caller, times, handler, flags at ring time, warnings and termination with what the caller's leg "
-           "did (platform_status)", "the call's handler, its team's line managers and supervisors, admin (anyone "
-           "else: 404)", responses={"200": "the call", "404": "no such call you may read"}, out=CallOut)
+           "did (platform_status)", responses={"200": "the call", "404": "no such call you may read"}, out=CallOut,
+           who="the call's handler, its team's line managers and supervisors, admin (anyone else: 404)")
 def get_call(call_sid):
     """The call (CONTRACT): its handler, its team's line managers and supervisors, admins; else 404."""
     return jsonify(CallOut.model_validate(call_detail(db_session(), call_sid, current_staff())).model_dump(mode="json"))
@@ -56,7 +55,7 @@ def get_call(call_sid):
 
 @bp.post("/calls/<call_sid>/accept")
 @roles_required("call_handler", "line_manager")
-@operation("Take a ringing call", "call_handler, line_manager", responses={"200": "the call",
+@operation("Take a ringing call", responses={"200": "the call",
            "409": CALL_ENDED + "; already_accepted by another handler"})
 def accept_call(call_sid):
     session = db_session()
@@ -68,7 +67,7 @@ def accept_call(call_sid):
 
 @bp.post("/calls/<call_sid>/warnings")
 @roles_required(*CALL_ROLES)
-@operation("Warn the caller (T1)", CALL_ACTORS, WarningIn, {"201": "the warning", "409": CALL_ENDED})
+@operation("Warn the caller (T1)", WarningIn, {"201": "the warning", "409": CALL_ENDED}, who=CALL_ACTORS)
 def warn_caller(call_sid):
     body: WarningIn = valid_body()
     session = db_session()
@@ -81,8 +80,8 @@ def warn_caller(call_sid):
 
 @bp.post("/calls/<call_sid>/need")
 @roles_required(*CALL_ROLES)
-@operation("Record that a disability or need may be involved (T2)", CALL_ACTORS, NeedIn, {"200": "the call",
-           "409": CALL_ENDED})
+@operation("Record that a disability or need may be involved (T2)", NeedIn, {"200": "the call", "409": CALL_ENDED},
+           who=CALL_ACTORS)
 def note_need(call_sid):
     body: NeedIn = valid_body()
     session = db_session()
@@ -93,9 +92,10 @@ def note_need(call_sid):
 
 @bp.post("/calls/<call_sid>/termination")
 @roles_required(*CALL_ROLES)
-@operation("End the call after a warning (T3-T5)", CALL_ACTORS, TerminationIn, {"201": "the termination",
+@operation("End the call after a warning (T3-T5)", TerminationIn, {"201": "the termination",
            "200": "the same termination, repeated",
-           "409": "warning_required (T3); " + CALL_ENDED + " (or already terminated with other details)"})
+           "409": "warning_required (T3); " + CALL_ENDED + " (or already terminated with other details)"},
+           who=CALL_ACTORS)
 def terminate_call(call_sid):
     body: TerminationIn = valid_body()
     session = db_session()

@@ -11,7 +11,7 @@ from . import bp
 
 @bp.get("/cases/<path:reference>/notes")
 @roles_required()
-@operation("Case notes of an application or case (M3)", "the note's author, the call's handler, the team's line "
+@operation("Case notes of an application or case (M3)", who="the note's author, the call's handler, the team's line "
            "managers (and their deputies) and supervisors, admin; anyone else 404 (R9)")
 def case_notes(reference):
     return jsonify({"case_reference": reference, "notes": visible_case_notes(db_session(), reference, current_staff())})

@@ -22,7 +22,7 @@ def _one(incident):
 
 @bp.get("/incidents")
 @roles_required()
-@operation("Incident records you work on, and those awaiting your acknowledgement", "staff")
+@operation("Incident records you work on, and those awaiting your acknowledgement", who="staff")
 def list_incidents():
     user = current_staff()
     session = db_session()
@@ -32,14 +32,15 @@ def list_incidents():
 
 @bp.get("/incidents/<int:incident_id>")
 @roles_required()
-@operation("One incident record with its email deliveries", "staff who may see it")
+@operation("One incident record with its email deliveries", who="staff who may see it")
 def get_incident(incident_id):
     return _one(incident_records.get(db_session(), incident_id, current_staff()))
 
 
 @bp.put("/incidents/<int:incident_id>")
 @roles_required()
-@operation("Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)", "staff who may see it", IncidentIn)
+@operation("Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)", IncidentIn, who="staff who may see "
+           "it")
 def save_incident(incident_id):
     body: IncidentIn = valid_body()
     session = db_session()
@@ -51,7 +52,7 @@ def save_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/complete")
 @roles_required("line_manager")
-@operation("Complete and distribute the record (I4)", "line_manager")
+@operation("Complete and distribute the record (I4)")
 def complete_incident(incident_id):
     session = db_session()
     incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
@@ -62,8 +63,8 @@ def complete_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")
 @roles_required()
-@operation("The staff member reads and signs the completed record (I3)", "the staff member",
-           responses={"200": "the record", "409": "incident_not_completed: still open"})
+@operation("The staff member reads and signs the completed record (I3)", responses={"200": "the record",
+           "409": "incident_not_completed: still open"}, who="the staff member")
 def acknowledge_incident(incident_id):
     session = db_session()
     incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
@@ -73,7 +74,7 @@ def acknowledge_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/police-decision")
 @roles_required("supervisor", "admin")
-@operation("Record the senior officer's decision about the police (I7)", "supervisor, admin", PoliceDecisionIn)
+@operation("Record the senior officer's decision about the police (I7)", PoliceDecisionIn)
 def police_decision(incident_id):
     body: PoliceDecisionIn = valid_body()
     session = db_session()
@@ -85,6 +86,7 @@ def police_decision(incident_id):
 
 @bp.delete("/incidents/<int:incident_id>")
 @roles_required()
-@operation("Refused: incident records are never deleted (I6)", "nobody", responses={"405": "incident_not_deletable"})
+@operation("Refused: incident records are never deleted (I6)", responses={"405": "incident_not_deletable"},
+           who="nobody")
 def delete_incident(incident_id):
     raise IncidentNotDeletable("I6: incident records are never deleted; complete the record instead")

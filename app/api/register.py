@@ -35,7 +35,7 @@ def _entry_out(session, entry_id: int, status: int = 200):
 
 @bp.post("/register/proposals")
 @roles_required("line_manager", "admin")
-@operation("Propose a register entry from an incident record (R3)", "line_manager, admin", ProposalIn,
+@operation("Propose a register entry from an incident record (R3)", ProposalIn,
            {"201": "the proposed entry, with the panel's meeting deadline"})
 def propose_entry():
     body: ProposalIn = valid_body()
@@ -50,7 +50,7 @@ def propose_entry():
 
 @bp.get("/register/proposals")
 @roles_required("panel_member", "admin")
-@operation("Proposals awaiting the panel, nearest deadline first (R3)", "panel_member, admin")
+@operation("Proposals awaiting the panel, nearest deadline first (R3)")
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
@@ -60,7 +60,7 @@ def list_proposals():
 
 @bp.get("/register/entries")
 @roles_required(*READERS)
-@operation("The register (?status=), audited (R9)", "panel_member, line_manager, supervisor, admin")
+@operation("The register (?status=), audited (R9)")
 def list_entries():
     session = db_session()
     rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
@@ -70,7 +70,7 @@ def list_entries():
 
 @bp.get("/register/entries/<int:entry_id>")
 @roles_required(*READERS)
-@operation("One entry as the role may see it, audited (R9)", "panel_member, line_manager, supervisor, admin")
+@operation("One entry as the role may see it, audited (R9)")
 def get_entry(entry_id):
     return _entry_out(db_session(), entry_id)
 
@@ -78,7 +78,7 @@ def get_entry(entry_id):
 @bp.post("/register/entries/<int:entry_id>/decision")
 @roles_required(*PANEL)
 @operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
-           "justification, sharing (R7)", "panel_member", DecisionIn, {"201": "the entry, awaiting its letter"})
+           "justification, sharing (R7)", DecisionIn, {"201": "the entry, awaiting its letter"})
 def decide_entry(entry_id):
     body: DecisionIn = valid_body()
     session = db_session()
@@ -89,7 +89,7 @@ def decide_entry(entry_id):
 
 @bp.get("/register/entries/<int:entry_id>/letter")
 @roles_required("panel_member", "admin")
-@operation("The customer's letter (R5); print_url is print-ready HTML", "panel_member, admin")
+@operation("The customer's letter (R5); print_url is print-ready HTML")
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
@@ -100,7 +100,7 @@ def get_letter(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
 @roles_required(*PANEL)
-@operation("The letter was sent: the entry takes effect (R5, R6)", "panel_member", LetterSentIn)
+@operation("The letter was sent: the entry takes effect (R5, R6)", LetterSentIn)
 def letter_sent(entry_id):
     body: LetterSentIn = valid_body()
     session = db_session()
@@ -111,7 +111,7 @@ def letter_sent(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
-@operation("Documented exemption from the letter (R5): the entry takes effect", "panel_member", ExemptionIn)
+@operation("Documented exemption from the letter (R5): the entry takes effect", ExemptionIn)
 def letter_exemption(entry_id):
     body: ExemptionIn = valid_body()
     session = db_session()
@@ -121,7 +121,7 @@ def letter_exemption(entry_id):
 
 @bp.get("/register/letter-template")
 @roles_required("panel_member", "admin")
-@operation("The letter template and its placeholders (R5)", "panel_member, admin")
+@operation("The letter template and its placeholders (R5)")
 def get_template():
     settings = org_settings.load(db_session(), fresh=True)
     return jsonify({"template": register_letters.template_text(settings),
@@ -131,7 +131,7 @@ def get_template():
 
 @bp.put("/register/letter-template")
 @roles_required("panel_member", "admin")
-@operation("Change the letter template; every R5 element must stay (R5)", "panel_member, admin", TemplateIn)
+@operation("Change the letter template; every R5 element must stay (R5)", TemplateIn)
 def put_template():
     body: TemplateIn = valid_body()
     session = db_session()
@@ -145,7 +145,7 @@ def put_template():
 
 @bp.post("/register/entries/<int:entry_id>/reviews")
 @roles_required(*PANEL)
-@operation("Review an entry: keep or remove (R6)", "panel_member", ReviewIn, {"201": "the entry after review"})
+@operation("Review an entry: keep or remove (R6)", ReviewIn, {"201": "the entry after review"})
 def review_entry(entry_id):
     body: ReviewIn = valid_body()
     session = db_session()
@@ -155,7 +155,7 @@ def review_entry(entry_id):
 
 @bp.get("/register/reviews/due")
 @roles_required("panel_member", "admin")
-@operation("Entries due for review and the register review date (R6)", "panel_member, admin")
+@operation("Entries due for review and the register review date (R6)")
 def reviews_due():
     session = db_session()
     now = utcnow()
@@ -169,8 +169,7 @@ def reviews_due():
 
 @bp.post("/register/reviews")
 @roles_required(*PANEL)
-@operation("Record the six-monthly review of the whole register (R6)", "panel_member", RegisterReviewIn,
-           {"201": "the review"})
+@operation("Record the six-monthly review of the whole register (R6)", RegisterReviewIn, {"201": "the review"})
 def review_register():
     body: RegisterReviewIn = valid_body()
     session = db_session()
@@ -181,7 +180,7 @@ def review_register():
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
 @roles_required("panel_member", "admin")
-@operation("Record an appeal, due in 20 working days (R8)", "panel_member, admin", AppealIn, {"201": "the appeal"})
+@operation("Record an appeal, due in 20 working days (R8)", AppealIn, {"201": "the appeal"})
 def record_appeal(entry_id):
     body: AppealIn = valid_body()
     session = db_session()
@@ -194,7 +193,7 @@ def record_appeal(entry_id):
 
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @roles_required(*PANEL)
-@operation("An appeal's outcome; upheld removes the entry (R8)", "panel_member", AppealOutcomeIn)
+@operation("An appeal's outcome; upheld removes the entry (R8)", AppealOutcomeIn)
 def appeal_outcome(appeal_id):
     body: AppealOutcomeIn = valid_body()
     session = db_session()

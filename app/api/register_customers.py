@@ -30,8 +30,7 @@ def _restriction_out(r) -> dict:
 
 @bp.post("/register/customers/<int:customer_id>/phones")
 @roles_required("panel_member", "line_manager", "admin")
-@operation("Add a number to a customer (R4)", "panel_member, line_manager, admin", PhoneIn, {"201": "added",
-           "200": "already the customer's"})
+@operation("Add a number to a customer (R4)", PhoneIn, {"201": "added", "200": "already the customer's"})
 def add_phone(customer_id):
     """R4: another number for the same customer; ring time finds the entry from any of them."""
     body: PhoneIn = valid_body()
@@ -48,7 +47,7 @@ def add_phone(customer_id):
 
 @bp.get("/register/customers/<int:customer_id>/export")
 @roles_required("panel_member", "admin")
-@operation("Subject-access export: everything held (R9)", "panel_member, admin")
+@operation("Subject-access export: everything held (R9)")
 def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
     session = db_session()
@@ -61,8 +60,7 @@ def subject_access(customer_id):
 
 @bp.post("/register/customers/<int:customer_id>/concerns")
 @roles_required(*MANAGERS)
-@operation("The customer was told their conduct is a concern (C1)", "line_manager, admin", ConcernIn,
-           {"201": "the notice"})
+@operation("The customer was told their conduct is a concern (C1)", ConcernIn, {"201": "the notice"})
 def record_concern(customer_id):
     body: ConcernIn = valid_body()
     session = db_session()
@@ -76,8 +74,8 @@ def record_concern(customer_id):
 
 @bp.post("/register/customers/<int:customer_id>/restrictions")
 @roles_required(*MANAGERS)
-@operation("Restrict contact; 409 customer_not_told without a concern notice (C1, C3)", "line_manager, admin",
-           RestrictionIn, {"201": "the restriction"})
+@operation("Restrict contact; 409 customer_not_told without a concern notice (C1, C3)", RestrictionIn,
+           {"201": "the restriction"})
 def add_restriction(customer_id):
     """C1: refused with 409 customer_not_told until a concern notice is recorded."""
     body: RestrictionIn = valid_body()
@@ -91,7 +89,7 @@ def add_restriction(customer_id):
 
 @bp.post("/register/restrictions/<int:restriction_id>/end")
 @roles_required(*MANAGERS)
-@operation("End a contact restriction (C1)", "line_manager, admin")
+@operation("End a contact restriction (C1)")
 def end_restriction(restriction_id):
     session = db_session()
     restriction = contact_restrictions.end_restriction(session, restriction_id, current_staff(), utcnow())
@@ -101,8 +99,7 @@ def end_restriction(restriction_id):
 
 @bp.get("/register/signals")
 @roles_required(*SIGNAL_READERS)
-@operation("Repeat-caller (R10) and contact-volume (C2) signals with thresholds", "line_manager, supervisor, "
-           "panel_member, admin")
+@operation("Repeat-caller (R10) and contact-volume (C2) signals with thresholds")
 def repeat_callers():
     """R10/C2: callers with repeat-caller or contact-volume signals; signals inform, never block."""
     session = db_session()
@@ -113,7 +110,7 @@ def repeat_callers():
 
 @bp.get("/register/counts")
 @roles_required(*SIGNAL_READERS)
-@operation("Anonymised counts left by the retention purge (R9)", "line_manager, supervisor, panel_member, admin")
+@operation("Anonymised counts left by the retention purge (R9)")
 def anonymised_counts():
     """R9/I8: what the retention purge left behind, for trends."""
     return jsonify({"counts": register_privacy.counts(db_session())})
