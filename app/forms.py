@@ -1,6 +1,7 @@
 """Form posts read through the request models the API validates the same acts with (app/api/*schemas.py):
 one validator for both doors. A refusal is InvalidInput carrying the model's message, which the page
 shows (400) on the form it came from."""
+from collections.abc import Mapping
 from typing import TypeVar, get_origin
 
 from flask import request
@@ -29,3 +30,9 @@ def form_body(model: type[M], **given) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(message(exc)) from None
+
+
+def typed(action: str) -> Mapping[str, str]:
+    """What the person typed into the form posted to `action` when this page answers that very post (a
+    refusal re-renders the page with its message): the form shows it again, nothing lost. Else {}."""
+    return request.form if request.method == "POST" and request.path == action else {}

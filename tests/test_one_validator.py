@@ -22,6 +22,8 @@ def test_the_page_and_the_api_refuse_a_bad_cancel_reason_with_the_same_words(app
     sign_in(app, client, team["manager"]["username"])
     page = client.post(f"/callbacks/{task_id}/cancel", data={"reason": reason})
     assert page.status_code == 400 and refusal in page.get_data(as_text=True)
+    if reason.strip() and "\x00" not in reason:
+        assert f">{reason}</textarea>" in page.get_data(as_text=True)  # nothing lost of what was typed
     done = client.post(f"/callbacks/{task_id}/cancel", data={"reason": "  wrote in instead  "})
     assert done.status_code == 302
     task = client.get("/api/v1/callbacks", headers=team["manager"]["headers"]).get_json()
@@ -67,3 +69,15 @@ def test_settings_are_a_typed_model_with_one_default_each(app):
     assert settings.callback_due_hours == org_settings.DEFAULTS["callback_due_hours"] == 24
     with pytest.raises(TypeError):
         settings["callback_due_hours"]  # noqa: B018  (no dict look-ups left to drift from the model)
+
+
+def test_a_refused_outcome_keeps_what_the_manager_typed(app, client, team):
+    task_id = terminated_call(app, client, team["handler"])["callback_task_id"]
+    assert post(client, f"/callbacks/{task_id}/claim", team["manager"]).status_code == 200
+    sign_in(app, client, team["manager"]["username"])
+    typed = {"outcome": "resolved", "spoke_to": "Mr <Smith>", "query": "renewal", "told_customer": ""}
+    page = client.post(f"/callbacks/{task_id}/outcome", data=typed)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400 and "told_customer is required" in text  # M1
+    assert 'value="Mr &lt;Smith&gt;"' in text and 'value="renewal"' in text
+    assert 'value="resolved" required checked' in text
