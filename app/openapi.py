@@ -1,198 +1,139 @@
-"""The OpenAPI 3.1 document of the staff API. Request schemas come from the pydantic models that
-also validate the requests, so the document cannot drift from what the API accepts."""
+"""The staff API's request validation and its OpenAPI 3.1 document, both from one declaration per route.
+
+Each API view carries `@operation(summary, Model, responses, out=Model)` under its route and role
+decorators. spectree (README "Dependencies") validates the JSON body against `body`
+before the view runs (the view reads it with `valid_body()`) and generates `/openapi.json` from the
+routes so declared, so the document cannot drift from what the API accepts. A body that fails its
+model raises pydantic's ValidationError, answered by app/api/errors.py in the API's one error shape
+(400 invalid_input, CONTRACT).
+"""
+from typing import Any
+
+from flask import current_app, request
 from pydantic import BaseModel
+from spectree import Response, SpecTree
+from spectree.models import SecureType, SecurityScheme, SecuritySchemeData, Server
+from spectree.plugins.base import Context
+from spectree.plugins.flask_plugin import FlaskPlugin
 
 from call_flows import settings as org_settings
-from call_flows.vocabulary import Role
+from call_flows.errors import InvalidInput
 
-from .api import call_schemas, callback_schemas, schemas
+from .routing import MAX_ID
 
-ERROR = {"$ref": "#/components/schemas/Error"}
-# Path parameters that are not free text: record ids are positive integers that fit the database's
-# integer columns; a setting is one of the organisation's setting keys.
+PREFIX = "/api/v1"
+ERROR_CODES = ("400", "401", "403", "404", "409")  # every operation may answer these (CONTRACT)
+# Path parameters by their documented name: record ids are positive integers that fit the database's
+# integer columns; a setting is one of the organisation's setting keys; anything else is text.
 PATH_PARAMETERS: dict[str, dict] = {
-    "id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "key": {"type": "string", "enum": sorted(org_settings.DEFAULTS)},
 }
-OPERATIONS: list[tuple[str, str, str, str, type[BaseModel] | None, dict[str, str]]] = []
-RESPONSE_MODELS: dict[tuple[str, str], type[BaseModel]] = {}
-QUERY_PARAMETERS: dict[tuple[str, str], list[dict]] = {}
+RENAMED = {"call_sid": "CallSid"}  # Flask's variable name -> the name CONTRACT uses; int ids are all `id`
 
 
-def operation(method: str, path: str, summary: str, roles: str, body: type[BaseModel] | None = None,
-              responses: dict[str, str] | None = None, out: type[BaseModel] | None = None) -> None:
-    """Describe one API operation. Called once per operation at import time. `out`: the model of its
-    success body (the first of `responses`)."""
-    OPERATIONS.append((method, path, summary, roles, body, responses or {"200": "OK"}))
-    if out is not None:
-        RESPONSE_MODELS[(method, path)] = out
+class ErrorBody(BaseModel):
+    code: str
+    message: str
 
 
-def _schema_ref(model: type[BaseModel], components: dict) -> dict:
-    """Put `model` (and the models it uses) in the components; return a $ref to it."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
+class Error(BaseModel):
+    """The API's one error shape (CONTRACT)."""
+
+    error: ErrorBody
 
 
-def _response(code: str, text: str) -> dict:
-    """A documented response; every 4xx is the API's JSON error shape (CONTRACT)."""
-    if code.startswith("4"):
-        return {"description": text, "content": {"application/json": {"schema": ERROR}}}
-    return {"description": text}
+def json_body() -> dict:
+    """The request's JSON object ({} when there is no body), or InvalidInput (400)."""
+    data = request.get_json(silent=True)
+    if data is None and not request.data:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return data
+
+
+class ApiPlugin(FlaskPlugin):
+    """spectree's Flask plugin with the API's conventions: paths relative to /api/v1 with CONTRACT's
+    parameter names and bounds, the body read as `json_body` reads it, and responses left as the
+    views shaped them (they answer through their own models, app/api/call_schemas.py)."""
+
+    def parse_path(self, route, path_parameter_descriptions):
+        path, parameters = super().parse_path(route, path_parameter_descriptions)
+        for param in parameters:
+            name = "id" if param["schema"].get("type") == "integer" else RENAMED.get(param["name"], param["name"])
+            path = path.replace("{" + param["name"] + "}", "{" + name + "}")
+            param.update(name=name, schema=PATH_PARAMETERS.get(name, {"type": "string"}))
+        return path.removeprefix(PREFIX), parameters
+
+    def request_validation(self, request, query, json, form, headers, cookies):
+        body = self.model_adapter.validate_obj(json, json_body()) if json else None
+        request.context = Context(None, body, None, None, None)
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        return super().validate_response(resp, None, True, False)
+
+
+def _raise(req, resp, error, instance, model_adapter) -> None:
+    """A body that fails its model: the blueprint's ValidationError handler answers (400 invalid_input)."""
+    if error is not None:
+        raise error
+
+
+api = SpecTree(
+    "flask", backend=ApiPlugin, mode="strict", annotations=False, before=_raise, validation_error_status=400,
+    validation_error_model=Error, naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child, title="callguard staff API", version="1",
+    servers=[Server(url=PREFIX)],
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))],
+    security={"bearer": []})
+
+
+def operation(summary: str, body: type[BaseModel] | None = None, responses: dict[str, str] | None = None,
+              out: type[BaseModel] | None = None, query: type[BaseModel] | None = None, who: str | None = None):
+    """Declare an API operation: what it does (the document's summary), its JSON body model (validated
+    before the view runs), its responses by status code (`out`: the model of the first, its success
+    body), its query model (documented only) and `who` may call it when that says more than the
+    route's roles (the document lists those otherwise, from the route's access policy)."""
+    responses = responses or {"200": "OK"}
+    codes: dict[str, Any] = {}
+    first = next(iter(responses))
+    for code, text in responses.items():
+        model = out if code == first and out else Error if code.startswith("4") else None
+        codes[f"HTTP_{code}"] = (model, text)
+    for code in ERROR_CODES:
+        codes.setdefault(f"HTTP_{code}", (Error, "error"))
+    validate = api.validate(json=body, query=query, resp=Response(**codes))
+
+    def decorate(view):
+        validated = validate(view)
+        validated.__doc__ = summary + (f"\n\nRoles: {who}." if who else "")
+        return validated
+
+    return decorate
+
+
+def valid_body() -> Any:
+    """The request body as the operation's model validated it."""
+    return request.context.json  # type: ignore[attr-defined]
 
 
 def document() -> dict:
-    paths: dict = {}
-    components = {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}}, "required": ["code", "message"]}}}}
-    for method, path, summary, roles, body, responses in OPERATIONS:
-        op: dict = {"summary": summary, "description": f"Roles: {roles}.",
-                    "responses": {code: _response(code, text) for code, text in responses.items()}}
-        for code in ("400", "401", "403", "404", "409"):
-            op["responses"].setdefault(code, {"description": "error",
-                                              "content": {"application/json": {"schema": ERROR}}})
-        params = [{"name": part[1:-1], "in": "path", "required": True,
-                   "schema": PATH_PARAMETERS.get(part[1:-1], {"type": "string"})}
-                  for part in path.split("/") if part.startswith("{")]
-        params += QUERY_PARAMETERS.get((method, path), [])
-        if params:
-            op["parameters"] = params
-        if body is not None:
-            schema_ref = _schema_ref(body, components)
-            # a body whose fields are all optional may be left out (the API reads a missing body as {})
-            op["requestBody"] = {"required": bool(components[body.__name__].get("required")),
-                                 "content": {"application/json": {"schema": schema_ref}}}
-        if (method, path) in RESPONSE_MODELS:
-            success = next(iter(responses))
-            op["responses"][success]["content"] = {"application/json": {
-                "schema": _schema_ref(RESPONSE_MODELS[(method, path)], components)}}
-        paths.setdefault(path, {})[method] = op
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "callguard staff API", "version": "1"},
-        "servers": [{"url": "/api/v1"}],
-        "components": {"schemas": components, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-        "paths": paths,
-    }
-
-
-operation("get", "/calls", "Call history and search, newest first, a page of 25 at a time (R9: their teams)",
-          "line_manager, supervisor, admin", None,
-          {"200": "a page of calls", "400": "invalid_phone; invalid_input (a date or page)",
-           "403": "forbidden (another role; a name search without a register role)",
-           "404": "a team you may not see"}, out=call_schemas.CallHistoryOut)
-QUERY_PARAMETERS[("get", "/calls")] = [
-    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
-    for name, text, schema in (
-        ("phone", "the caller's number in any common format (matched as E.164)", {"type": "string"}),
-        ("case_reference", "calls with this case reference (termination, case note or incident)", {"type": "string"}),
-        ("name", "a caution register name (register roles only; audited, R9)", {"type": "string"}),
-        ("since", "ISO date (from the start of that local day) or date-time", {"type": "string"}),
-        ("until", "ISO date (to the end of that local day) or date-time", {"type": "string"}),
-        ("team", "a team's name or id", {"type": "string"}),
-        ("page", "1-based page number", {"type": "integer", "minimum": 1, "maximum": 100000}))]
-operation("get", "/calls/{CallSid}", "One call: caller, times, handler, flags at ring time, warnings and termination "
-          "with what the caller's leg did (platform_status)", "the call's handler, its team's line managers and "
-          "supervisors, admin (anyone else: 404)", None, {"200": "the call", "404": "no such call you may read"},
-          out=call_schemas.CallOut)
-CALL_ENDED = "call_ended: the call has ended or was terminated"
-CALL_ACTORS = ("the call's handler, or a supervisor of its team (else 404; 409 not_answered on a call nobody "
-               "has taken)")
-operation("post", "/calls/{CallSid}/accept", "Take a ringing call", "call_handler, line_manager",
-          responses={"200": "the call", "409": f"{CALL_ENDED}; already_accepted by another handler"})
-operation("post", "/calls/{CallSid}/warnings", "Warn the caller (T1)", CALL_ACTORS,
-          schemas.WarningIn, {"201": "the warning", "409": CALL_ENDED})
-operation("post", "/calls/{CallSid}/need", "Record that a disability or need may be involved (T2)",
-          CALL_ACTORS, schemas.NeedIn, {"200": "the call", "409": CALL_ENDED})
-operation("post", "/calls/{CallSid}/termination", "End the call after a warning (T3-T5)",
-          CALL_ACTORS, schemas.TerminationIn,
-          {"201": "the termination", "200": "the same termination, repeated",
-           "409": f"warning_required (T3); {CALL_ENDED} (or already terminated with other details)"})
-operation("get", "/callers/{phone}", "A caller's flags as the role may see them (R9; every look-up audited)",
-          "call_handler for the caller on their own current call (else 404); line_manager, supervisor, "
-          "panel_member, admin for any number (recent calls: only their teams')")
-operation("get", "/callbacks", "The line manager's queue, most urgent first", Role.LINE_MANAGER)
-operation("get", "/cases/{reference}/notes", "Case notes of an application or case (M3)",
-          "the note's author, the call's handler, the team's line managers (and their deputies) and supervisors, "
-          "admin; anyone else 404 (R9)")
-operation("get", "/settings", "Organisation settings (wording, windows, thresholds)", Role.ADMIN)
-operation("delete", "/users/{username}/sessions", "End every browser session of a user (issue 10.8)", Role.ADMIN)
-operation("put", "/settings/{key}", "Change one organisation setting; a value outside the setting's type or bounds "
-          "(call_flows.settings.OrgSettings) is a 400 naming them", Role.ADMIN, schemas.SettingIn)
-
-# Caution register (issue 5: R3-R9, R10, C1-C3)
-from .api import register_schemas as rs  # noqa: E402
-
-operation("post", "/register/proposals", "Propose a register entry from an incident record (R3)", "line_manager, admin",
-          rs.ProposalIn, {"201": "the proposed entry, with the panel's meeting deadline"})
-operation("get", "/register/proposals", "Proposals awaiting the panel, nearest deadline first (R3)",
-          "panel_member, admin")
-operation("get", "/register/entries", "The register (?status=), audited (R9)", "panel_member, line_manager, "
-          "supervisor, admin")
-operation("get", "/register/entries/{id}", "One entry as the role may see it, audited (R9)",
-          "panel_member, line_manager, supervisor, admin")
-operation("post", "/register/entries/{id}/decision", "The panel's decision: at least 3 members present with the "
-          "chair (R3), marker (R2), precautions, justification, sharing (R7)", Role.PANEL_MEMBER, rs.DecisionIn,
-          {"201": "the entry, awaiting its letter"})
-operation("get", "/register/entries/{id}/letter", "The customer's letter (R5); print_url is print-ready HTML",
-          "panel_member, admin")
-operation("post", "/register/entries/{id}/letter/sent", "The letter was sent: the entry takes effect (R5, R6)",
-          Role.PANEL_MEMBER, rs.LetterSentIn)
-operation("post", "/register/entries/{id}/letter/exemption", "Documented exemption from the letter (R5): the "
-          "entry takes effect", Role.PANEL_MEMBER, rs.ExemptionIn)
-operation("get", "/register/letter-template", "The letter template and its placeholders (R5)", "panel_member, admin")
-operation("put", "/register/letter-template", "Change the letter template; every R5 element must stay (R5)",
-          "panel_member, admin", rs.TemplateIn)
-operation("post", "/register/entries/{id}/reviews", "Review an entry: keep or remove (R6)", Role.PANEL_MEMBER,
-          rs.ReviewIn, {"201": "the entry after review"})
-operation("get", "/register/reviews/due", "Entries due for review and the register review date (R6)",
-          "panel_member, admin")
-operation("post", "/register/reviews", "Record the six-monthly review of the whole register (R6)", Role.PANEL_MEMBER,
-          rs.RegisterReviewIn, {"201": "the review"})
-operation("post", "/register/entries/{id}/appeals", "Record an appeal, due in 20 working days (R8)",
-          "panel_member, admin", rs.AppealIn, {"201": "the appeal"})
-operation("post", "/register/appeals/{id}/outcome", "An appeal's outcome; upheld removes the entry (R8)",
-          Role.PANEL_MEMBER, rs.AppealOutcomeIn)
-operation("post", "/register/customers/{id}/phones", "Add a number to a customer (R4)",
-          "panel_member, line_manager, admin", rs.PhoneIn, {"201": "added", "200": "already the customer's"})
-operation("get", "/register/customers/{id}/export", "Subject-access export: everything held (R9)",
-          "panel_member, admin")
-operation("post", "/register/customers/{id}/concerns", "The customer was told their conduct is a concern (C1)",
-          "line_manager, admin", rs.ConcernIn, {"201": "the notice"})
-operation("post", "/register/customers/{id}/restrictions", "Restrict contact; 409 customer_not_told without a "
-          "concern notice (C1, C3)", "line_manager, admin", rs.RestrictionIn, {"201": "the restriction"})
-operation("post", "/register/restrictions/{id}/end", "End a contact restriction (C1)", "line_manager, admin")
-operation("get", "/register/signals", "Repeat-caller (R10) and contact-volume (C2) signals with thresholds",
-          "line_manager, supervisor, panel_member, admin")
-operation("get", "/register/counts", "Anonymised counts left by the retention purge (R9)",
-          "line_manager, supervisor, panel_member, admin")
-operation("post", "/callbacks/{id}/claim", "Claim an open callback task (exactly one of concurrent claims wins)",
-          Role.LINE_MANAGER, None, {"200": "the task", "409": "already_claimed", "404": "not in your teams"})
-operation("post", "/callbacks/{id}/release", "Hand a claimed task back to the queue, in its old place",
-          "the claimant, admin")
-operation("post", "/callbacks/{id}/dial", "Call the customer back: the manager's phone first, then the customer (M1)",
-          "the claimant", None, {"202": "the task, the callback's call_sid and the M1 script"})
-operation("post", "/callbacks/{id}/outcome", "Record the outcome and its case note (M1, M2; no_answer retries)",
-          "the claimant", schemas.OutcomeIn,
-          {"200": "the task", "409": "no_dial_attempt: no_answer needs a call back first (dial)"})
-operation("post", "/callbacks/{id}/cancel", "Cancel one task with a reason", "line_manager, admin",
-          callback_schemas.CancelIn)
-operation("post", "/callbacks/{id}/reassign", "Give a task to another line manager", Role.ADMIN,
-          callback_schemas.ReassignIn)
-operation("put", "/callbacks/deputy", "Hand your queue to a deputy while away (null takes it back)", Role.LINE_MANAGER,
-          callback_schemas.DeputyIn)
-operation("get", "/incidents", "Incident records you work on, and those awaiting your acknowledgement", "staff")
-operation("get", "/incidents/{id}", "One incident record with its email deliveries", "staff who may see it")
-operation("put", "/incidents/{id}", "Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)",
-          "staff who may see it", callback_schemas.IncidentIn)
-operation("delete", "/incidents/{id}", "Refused: incident records are never deleted (I6)", "nobody",
-          None, {"405": "incident_not_deletable"})
-operation("post", "/incidents/{id}/complete", "Complete and distribute the record (I4)", Role.LINE_MANAGER)
-operation("post", "/incidents/{id}/acknowledge", "The staff member reads and signs the completed record (I3)",
-          "the staff member", responses={"200": "the record", "409": "incident_not_completed: still open"})
-operation("post", "/incidents/{id}/police-decision", "Record the senior officer's decision about the police (I7)",
-          "supervisor, admin", callback_schemas.PoliceDecisionIn)
+    """/openapi.json: spectree's document, with each operation's roles (from its access policy unless
+    it says who) and a body whose fields are all optional marked as one that may be left out (the API
+    reads a missing body as {})."""
+    spec = api.spec
+    schemas = spec["components"]["schemas"]
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX + "/"):
+            path = api.backend.parse_path(rule, None)[0]
+            view: Any = current_app.view_functions[rule.endpoint]  # carries its access policy (app/access.py)
+            roles = ", ".join(view.access.roles)
+            for op in spec["paths"].get(path, {}).values():
+                op["description"] = op["description"] or f"Roles: {roles}."
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            if "requestBody" in op:
+                name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                op["requestBody"]["required"] = bool(schemas[name].get("required"))
+    return spec

@@ -279,7 +279,7 @@ def explain_ring(args) -> bool:
             for generic in (False, True):
                 caller = classify_caller(number, "GB")
                 params = ring.ring_params("CA" + uuid.uuid4().hex, caller, CALLED, datetime.now(timezone.utc),
-                                          dict(org_settings.DEFAULTS))
+                                          org_settings.OrgSettings())
                 rows = _explain_rows(conn, ring.PG_RING_DRIVER, params, generic)
                 seq = [r.strip() for r in rows if "Seq Scan" in r]
                 scans = [re.sub(r"\s+\(.*$", "", r.strip().lstrip("-> ").strip()) for r in rows

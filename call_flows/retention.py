@@ -24,18 +24,19 @@ from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailD
                      RegisterImportRun, Termination, WebhookReceipt)
 from call_flows.phone import mask
 from call_flows.vocabulary import OPEN_TASKS
+from call_flows.settings import OrgSettings
 
 CALL_BATCH = 5000  # calls handled per pass: the first run on a large history is spread over several ticks
 
 
-def cutoff(now: datetime, settings: dict[str, Any], kind: str, floor_days: int = 1) -> datetime:
+def cutoff(now: datetime, settings: OrgSettings, kind: str, floor_days: int = 1) -> datetime:
     """The moment before which records of `kind` are past retention (the period is at least `floor_days`)."""
-    return now - timedelta(days=max(int(settings[f"retention_{kind}_days"]), floor_days, 1))
+    return now - timedelta(days=max(getattr(settings, f"retention_{kind}_days"), floor_days, 1))
 
 
-def purge(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def purge(session: Session, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """One pass over every kind. Returns how many rows each step deleted or reduced."""
-    r10 = int(settings["repeat_window_days"])  # R10: numbers stay while the signal window can see them
+    r10 = settings.repeat_window_days  # R10: numbers stay while the signal window can see them
     return {
         "webhook_receipts": _delete(session, WebhookReceipt, WebhookReceipt.received_at,
                                     cutoff(now, settings, "webhook_receipts")),

@@ -3,7 +3,7 @@
 `OrgSettings` is the one list: each setting is one line with its type, bounds and default (adding a
 setting is adding a line). A value outside its type or bounds is refused with InvalidInput naming
 them (the API answers 400). Stored in the `settings` table as JSON text; read through a short-lived
-cache so ring time never waits on them; `load` returns a plain dict the services index by key.
+cache so ring time never waits on them; `load` returns the typed `OrgSettings` (attribute access).
 """
 import json
 import string
@@ -138,7 +138,7 @@ DEFAULTS: dict[str, Any] = OrgSettings().model_dump()
 
 _CACHE_SECONDS = 30.0
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"at": 0.0, "values": None}
+_cache: dict[str, Any] = {"at": 0.0, "values": None}  # values: OrgSettings | None
 
 
 def describe(key: str) -> str:
@@ -166,14 +166,14 @@ def checked(key: str, value: Any) -> Any:
     return getattr(model, key)
 
 
-def load(session: Session | Connection, fresh: bool = False) -> dict[str, Any]:
-    """All settings (defaults overlaid with stored values), cached per process for 30 s.
+def load(session: Session | Connection, fresh: bool = False) -> OrgSettings:
+    """All settings (defaults overlaid with stored values), cached per process for 30 s; treat as read-only.
     Takes a Session or a Connection, so ring time can use the connection it already holds. A stored
     value outside its bounds (saved before they existed) is logged and its default used."""
     now = time.monotonic()
     with _lock:
         if not fresh and _cache["values"] is not None and now - _cache["at"] < _CACHE_SECONDS:
-            return cast(dict[str, Any], _cache["values"])
+            return cast(OrgSettings, _cache["values"])
     values = dict(DEFAULTS)
     for row in session.execute(select(Setting.key, Setting.value)):
         if row.key in DEFAULTS:
@@ -181,14 +181,15 @@ def load(session: Session | Connection, fresh: bool = False) -> dict[str, Any]:
                 values[row.key] = checked(row.key, json.loads(row.value))
             except (InvalidInput, ValueError):
                 log.warning("setting_out_of_bounds", key=row.key, outcome="default_used")
+    settings = OrgSettings.model_construct(**values)  # each value checked above, or a default
     with _lock:
-        _cache.update(at=now, values=values)
-    return values
+        _cache.update(at=now, values=settings)
+    return settings
 
 
-def cached_or_defaults() -> dict[str, Any]:
+def cached_or_defaults() -> OrgSettings:
     """For the ring-time fallback when the database is down: the last values seen, else defaults."""
-    return _cache["values"] or dict(DEFAULTS)
+    return _cache["values"] if _cache["values"] is not None else OrgSettings()
 
 
 def save(session: Session, key: str, value: Any) -> None:

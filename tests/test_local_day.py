@@ -99,12 +99,12 @@ def test_c2_the_boards_today_is_the_local_day(app, client, staff):
 def test_r10_window_is_whole_local_days(app, client):
     now = utc(2026, 7, 1, 12)
     with app.app_context():
-        settings = dict(org_settings.load(db_session(), fresh=True), repeat_window_days=90)
+        settings = org_settings.load(db_session(), fresh=True).model_copy(update={"repeat_window_days": 90})
     bounds = ring.day_bounds(now, settings)
     # 90 local days before 1 July is 2 April; its midnight is 23:00 UTC on 1 April (BST).
     assert bounds["since"] == utc(2026, 4, 1, 23) and bounds["day_start"] == utc(2026, 6, 30, 23)
     # across the spring change: a window starting in winter still starts at local midnight (GMT)
-    assert ring.day_bounds(utc(2026, 4, 2, 12), dict(settings, repeat_window_days=10))["since"] == utc(2026, 3, 23, 0)
+    assert ring.day_bounds(utc(2026, 4, 2, 12), settings.model_copy(update={"repeat_window_days": 10}))["since"] == utc(2026, 3, 23, 0)
 
 
 def _week(at: datetime, now: datetime) -> list[dict]:

@@ -54,7 +54,7 @@ def test_i8_r10_counts_grouped_in_sql_are_those_of_every_record_counted_on_the_l
     _history(app, team)
     with app.app_context():
         s = db_session()
-        data = trends.report(s, NOW, org_settings.DEFAULTS, weeks=12)
+        data = trends.report(s, NOW, org_settings.OrgSettings(), weeks=12)
         weeks, by_team, callers = _one_by_one(s, trends.period_start(NOW, 12))
     assert {(r["week"], k): r[k] for r in data["weekly"] for k in trends.KINDS if r[k]} == dict(weeks)
     assert {(r["team"], k): r[k] for r in data["by_team"] for k in trends.KINDS if r[k]} == dict(by_team)

@@ -16,7 +16,7 @@ NOW = utcnow()
 
 def report(app, **kw):
     with app.app_context():
-        return trends.report(db_session(), NOW, org_settings.DEFAULTS, **kw)
+        return trends.report(db_session(), NOW, org_settings.OrgSettings(), **kw)
 
 
 def test_i8_weekly_counts_include_quiet_weeks(app, team):

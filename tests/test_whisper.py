@@ -90,14 +90,14 @@ def test_c3_restricted_caller_whisper_names_the_restriction(twilio_app, handler)
     from call_flows.calls import whisper
 
     flags = {"flagged": True, "marker": None, "restricted": True, "signals": ["repeat_warnings"]}
-    text = whisper.whisper_text(flags, org_settings.DEFAULTS)
+    text = whisper.whisper_text(flags, org_settings.OrgSettings())
     assert text == "Flagged caller, contact restriction, repeat warnings, see your screen."
 
 
 def test_stored_whisper_wording_is_not_a_format_string():
     from call_flows.calls import whisper
 
-    settings = {**org_settings.DEFAULTS, "handler_whisper_flagged": "{flags} {flags.__class__} {0} {marker}"}
+    settings = org_settings.OrgSettings(handler_whisper_flagged="{flags} {flags.__class__} {0} {marker}")
     assert whisper.whisper_text({"flagged": True, "marker": 3}, settings) == "marker 3 {flags.__class__} {0} {marker}"
 
 

@@ -6,29 +6,33 @@ from call_flows.vocabulary import Role
 
 from ..auth import roles_required
 from ..db import db_session
+from ..openapi import operation, valid_body
 from . import bp
-from .errors import json_body
 from .schemas import SettingIn
 
 
 @bp.get("/settings")
 @roles_required(Role.ADMIN)
+@operation("Organisation settings (wording, windows, thresholds)")
 def get_settings():
-    return jsonify(org_settings.load(db_session(), fresh=True))
+    return jsonify(org_settings.load(db_session(), fresh=True).model_dump())
 
 
 @bp.put("/settings/<key>")
 @roles_required(Role.ADMIN)
+@operation("Change one organisation setting; a value outside the setting's type or bounds "
+           "(call_flows.settings.OrgSettings) is a 400 naming them", SettingIn)
 def put_setting(key):
-    body = SettingIn.model_validate(json_body())
+    body: SettingIn = valid_body()
     session = db_session()
     org_settings.save(session, key, body.value)
     session.commit()
-    return jsonify({"key": key, "value": org_settings.load(session, fresh=True)[key]})
+    return jsonify({"key": key, "value": getattr(org_settings.load(session, fresh=True), key)})
 
 
 @bp.delete("/users/<username>/sessions")
 @roles_required(Role.ADMIN)
+@operation("End every browser session of a user (issue 10.8)")
 def revoke_user_sessions(username):
     """10.8: an administrator ends every browser session of a user at once (they sign in again)."""
     from call_flows.staff import accounts

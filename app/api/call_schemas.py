@@ -2,7 +2,7 @@
 the view answers through them and /openapi.json is built from them, so the two cannot drift."""
 from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from call_flows.vocabulary import PlayStatus
 
@@ -62,3 +62,16 @@ class CallHistoryOut(BaseModel):
 
     calls: list[CallSummaryOut]
     next_page: int | None
+
+
+class CallSearch(BaseModel):
+    """The query of `GET /calls` (documented here; call_flows.calls.history.Search reads and checks it)."""
+
+    phone: str = Field(default="", description="the caller's number in any common format (matched as E.164)")
+    case_reference: str = Field(default="", description="calls with this case reference (termination, case note "
+                                "or incident)")
+    name: str = Field(default="", description="a caution register name (register roles only; audited, R9)")
+    since: str = Field(default="", description="ISO date (from the start of that local day) or date-time")
+    until: str = Field(default="", description="ISO date (to the end of that local day) or date-time")
+    team: str = Field(default="", description="a team's name or id")
+    page: int = Field(default=1, ge=1, le=100000, description="1-based page number")

@@ -11,9 +11,9 @@ from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..events import publish
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
 from .callback_schemas import CancelIn, DeputyIn, ReassignIn
-from .errors import json_body
 from .schemas import OutcomeIn
 
 
@@ -27,57 +27,66 @@ def _done(task, status=200, **extra):
 
 @bp.post("/callbacks/<int:task_id>/claim")
 @roles_required(Role.LINE_MANAGER)
+@operation("Claim an open callback task (exactly one of concurrent claims wins)", responses={"200": "the task",
+           "409": "already_claimed", "404": "not in your teams"})
 def claim_callback(task_id):
     session = db_session()
-    idle = org_settings.load(session)["claim_idle_minutes"]
+    idle = org_settings.load(session).claim_idle_minutes
     return _done(callback_work.claim(session, task_id, current_staff(), utcnow(), idle))
 
 
 @bp.post("/callbacks/<int:task_id>/release")
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
+@operation("Hand a claimed task back to the queue, in its old place", who="the claimant, admin")
 def release_callback(task_id):
     return _done(callback_work.release(db_session(), task_id, current_staff(), utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/dial")
 @roles_required(Role.LINE_MANAGER)
+@operation("Call the customer back: the manager's phone first, then the customer (M1)",
+           responses={"202": "the task, the callback's call_sid and the M1 script"}, who="the claimant")
 def dial_callback(task_id):
     session = db_session()
     user = current_staff()
     task, call = callback_calls.dial(session, task_id, user, utcnow())
-    script = callback_calls.script(user, org_settings.load(session)["organisation_name"])
+    script = callback_calls.script(user, org_settings.load(session).organisation_name)
     return _done(task, 202, call_sid=call.call_sid, script=script)
 
 
 @bp.post("/callbacks/<int:task_id>/outcome")
 @roles_required(Role.LINE_MANAGER)
+@operation("Record the outcome and its case note (M1, M2; no_answer retries)", OutcomeIn, {"200": "the task",
+           "409": "no_dial_attempt: no_answer needs a call back first (dial)"}, who="the claimant")
 def callback_outcome(task_id):
-    body = OutcomeIn.model_validate(json_body())
+    body: OutcomeIn = valid_body()
     session = db_session()
     task = callback_calls.record_outcome(
-        session, task_id, current_staff(), body.outcome, body.note.model_dump(exclude_none=True) if body.note else None,
-        utcnow(), org_settings.load(session))
+        session, task_id, current_staff(), body.outcome, body.note_values(), utcnow(), org_settings.load(session))
     return _done(task)
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
+@operation("Cancel one task with a reason", CancelIn)
 def cancel_callback(task_id):
-    body = CancelIn.model_validate(json_body())
+    body: CancelIn = valid_body()
     return _done(callback_work.cancel(db_session(), task_id, current_staff(), body.reason, utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/reassign")
 @roles_required(Role.ADMIN)
+@operation("Give a task to another line manager", ReassignIn)
 def reassign_callback(task_id):
-    body = ReassignIn.model_validate(json_body())
+    body: ReassignIn = valid_body()
     return _done(callback_work.reassign(db_session(), task_id, current_staff(), body.manager, utcnow()))
 
 
 @bp.put("/callbacks/deputy")
 @roles_required(Role.LINE_MANAGER)
+@operation("Hand your queue to a deputy while away (null takes it back)", DeputyIn)
 def set_deputy():
-    body = DeputyIn.model_validate(json_body())
+    body: DeputyIn = valid_body()
     session = db_session()
     deputy = callback_work.set_deputy(session, current_staff(), body.deputy)
     session.commit()

@@ -7,11 +7,13 @@ from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
+from ..openapi import operation
 from . import bp
 
 
 @bp.get("/callbacks")
 @roles_required(Role.LINE_MANAGER)
+@operation("The line manager's queue, most urgent first")
 def list_callbacks():
     now = utcnow()
     tasks = queue_for(db_session(), current_staff(), now)

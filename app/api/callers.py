@@ -9,11 +9,15 @@ from call_flows.phone import to_e164
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
+from ..openapi import operation
 from . import bp
 
 
 @bp.get("/callers/<path:phone>")
 @roles_required()
+@operation("A caller's flags as the role may see them (R9; every look-up audited)", who="call_handler for the caller "
+           "on their own current call (else 404); line_manager, supervisor, panel_member, admin for any number "
+           "(recent calls: only their teams')")
 def caller_flags(phone):
     e164 = to_e164(phone, current_app.config["DEFAULT_REGION"])
     session = db_session()

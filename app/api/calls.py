@@ -13,11 +13,14 @@ from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..events import publish
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
-from .call_schemas import CallHistoryOut, CallOut
-from .errors import json_body
+from .call_schemas import CallHistoryOut, CallOut, CallSearch
 from .schemas import NeedIn, TerminationIn, WarningIn
 
+CALL_ENDED = "call_ended: the call has ended or was terminated"
+CALL_ACTORS = ("the call's handler, or a supervisor of its team (else 404; 409 not_answered on a call nobody "
+               "has taken)")
 
 
 def call_json(call) -> dict:
@@ -27,6 +30,10 @@ def call_json(call) -> dict:
 
 @bp.get("/calls")
 @roles_required(Role.LINE_MANAGER, Role.SUPERVISOR, Role.ADMIN)
+@operation("Call history and search, newest first, a page of 25 at a time (R9: their teams)",
+           responses={"200": "a page of calls", "400": "invalid_phone; invalid_input (a date or page)",
+           "403": "forbidden (another role; a name search without a register role)", "404": "a team you may not see"},
+           out=CallHistoryOut, query=CallSearch)
 def list_calls():
     """Call history (CONTRACT): the caller's teams' calls, newest first, a page at a time."""
     session = db_session()
@@ -38,6 +45,9 @@ def list_calls():
 
 @bp.get("/calls/<call_sid>")
 @roles_required()
+@operation("One call: caller, times, handler, flags at ring time, warnings and termination with what the caller's leg "
+           "did (platform_status)", responses={"200": "the call", "404": "no such call you may read"}, out=CallOut,
+           who="the call's handler, its team's line managers and supervisors, admin (anyone else: 404)")
 def get_call(call_sid):
     """The call (CONTRACT): its handler, its team's line managers and supervisors, admins; else 404."""
     return jsonify(CallOut.model_validate(call_detail(db_session(), call_sid, current_staff())).model_dump(mode="json"))
@@ -45,6 +55,8 @@ def get_call(call_sid):
 
 @bp.post("/calls/<call_sid>/accept")
 @roles_required(Role.CALL_HANDLER, Role.LINE_MANAGER)
+@operation("Take a ringing call", responses={"200": "the call",
+           "409": CALL_ENDED + "; already_accepted by another handler"})
 def accept_call(call_sid):
     session = db_session()
     call = control.accept(session, call_sid, current_staff(), utcnow())
@@ -55,8 +67,9 @@ def accept_call(call_sid):
 
 @bp.post("/calls/<call_sid>/warnings")
 @roles_required(*CALL_ROLES)
+@operation("Warn the caller (T1)", WarningIn, {"201": "the warning", "409": CALL_ENDED}, who=CALL_ACTORS)
 def warn_caller(call_sid):
-    body = WarningIn.model_validate(json_body())
+    body: WarningIn = valid_body()
     session = db_session()
     warning = control.warn(session, call_sid, current_staff(), body.reason, body.detail, utcnow())
     answer, scope = warning_json(warning), _event_scope(session, warning.call_id)  # read before commit (9.16)
@@ -67,8 +80,10 @@ def warn_caller(call_sid):
 
 @bp.post("/calls/<call_sid>/need")
 @roles_required(*CALL_ROLES)
+@operation("Record that a disability or need may be involved (T2)", NeedIn, {"200": "the call", "409": CALL_ENDED},
+           who=CALL_ACTORS)
 def note_need(call_sid):
-    body = NeedIn.model_validate(json_body())
+    body: NeedIn = valid_body()
     session = db_session()
     call = control.note_need(session, call_sid, current_staff(), body.need)
     session.commit()
@@ -77,15 +92,19 @@ def note_need(call_sid):
 
 @bp.post("/calls/<call_sid>/termination")
 @roles_required(*CALL_ROLES)
+@operation("End the call after a warning (T3-T5)", TerminationIn, {"201": "the termination",
+           "200": "the same termination, repeated",
+           "409": "warning_required (T3); " + CALL_ENDED + " (or already terminated with other details)"},
+           who=CALL_ACTORS)
 def terminate_call(call_sid):
-    body = TerminationIn.model_validate(json_body())
+    body: TerminationIn = valid_body()
     session = db_session()
     settings = org_settings.load(session)
     # 9.16: the final notice is committed and handed over before the case note, incident and callback task
     result = control.terminate(
         session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
-        body.case_reference, body.note.model_dump(exclude_none=True) if body.note else None, utcnow(),
-        settings["callback_due_hours"], settings["recovery_minutes"], hand_over=commit_and_dispatch)
+        body.case_reference, body.note_values(), utcnow(),
+        settings.callback_due_hours, settings.recovery_minutes, hand_over=commit_and_dispatch)
     answer, scope = termination_json(result.termination), _event_scope(session, result.termination.call_id)
     commit_and_dispatch(session)
     if result.created:

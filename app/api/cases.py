@@ -5,10 +5,13 @@ from call_flows.incidents.cases import case_notes as visible_case_notes
 
 from ..auth import current_staff, roles_required
 from ..db import db_session
+from ..openapi import operation
 from . import bp
 
 
 @bp.get("/cases/<path:reference>/notes")
 @roles_required()
+@operation("Case notes of an application or case (M3)", who="the note's author, the call's handler, the team's line "
+           "managers (and their deputies) and supervisors, admin; anyone else 404 (R9)")
 def case_notes(reference):
     return jsonify({"case_reference": reference, "notes": visible_case_notes(db_session(), reference, current_staff())})

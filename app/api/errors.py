@@ -1,10 +1,10 @@
 """One error shape for the API: {"error": {"code", "message"}} with a 4xx status (CONTRACT)."""
 
-from flask import request
 from pydantic import ValidationError
 
 from call_flows.errors import DomainError
 from call_flows import logs
+from call_flows.validation import message
 
 from ..db import db_session
 from ..routing import error_json as error_response
@@ -22,18 +22,5 @@ def domain_error(exc: DomainError):
 @bp.errorhandler(ValidationError)
 def validation_error(exc: ValidationError):
     db_session().rollback()
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return error_response(400, "invalid_input", f"{where}: {first['msg']}")
+    return error_response(400, "invalid_input", message(exc))
 
-
-def json_body() -> dict:
-    """The request's JSON object, or a 400 invalid_input."""
-    from call_flows.errors import InvalidInput
-
-    data = request.get_json(silent=True)
-    if data is None and not request.data:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return data

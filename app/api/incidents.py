@@ -12,9 +12,9 @@ from call_flows.vocabulary import Role
 from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
-from .errors import json_body
 
 
 def _one(incident):
@@ -23,6 +23,7 @@ def _one(incident):
 
 @bp.get("/incidents")
 @roles_required()
+@operation("Incident records you work on, and those awaiting your acknowledgement", who="staff")
 def list_incidents():
     user = current_staff()
     session = db_session()
@@ -32,14 +33,17 @@ def list_incidents():
 
 @bp.get("/incidents/<int:incident_id>")
 @roles_required()
+@operation("One incident record with its email deliveries", who="staff who may see it")
 def get_incident(incident_id):
     return _one(incident_records.get(db_session(), incident_id, current_staff()))
 
 
 @bp.put("/incidents/<int:incident_id>")
 @roles_required()
+@operation("Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)", IncidentIn, who="staff who may see "
+           "it")
 def save_incident(incident_id):
-    body = IncidentIn.model_validate(json_body())
+    body: IncidentIn = valid_body()
     session = db_session()
     incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
                                      utcnow())
@@ -49,6 +53,7 @@ def save_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/complete")
 @roles_required(Role.LINE_MANAGER)
+@operation("Complete and distribute the record (I4)")
 def complete_incident(incident_id):
     session = db_session()
     incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
@@ -59,6 +64,8 @@ def complete_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")
 @roles_required()
+@operation("The staff member reads and signs the completed record (I3)", responses={"200": "the record",
+           "409": "incident_not_completed: still open"}, who="the staff member")
 def acknowledge_incident(incident_id):
     session = db_session()
     incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
@@ -68,8 +75,9 @@ def acknowledge_incident(incident_id):
 
 @bp.post("/incidents/<int:incident_id>/police-decision")
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
+@operation("Record the senior officer's decision about the police (I7)", PoliceDecisionIn)
 def police_decision(incident_id):
-    body = PoliceDecisionIn.model_validate(json_body())
+    body: PoliceDecisionIn = valid_body()
     session = db_session()
     incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
                                                 utcnow(), org_settings.load(session))
@@ -79,5 +87,7 @@ def police_decision(incident_id):
 
 @bp.delete("/incidents/<int:incident_id>")
 @roles_required()
+@operation("Refused: incident records are never deleted (I6)", responses={"405": "incident_not_deletable"},
+           who="nobody")
 def delete_incident(incident_id):
     raise IncidentNotDeletable("I6: incident records are never deleted; complete the record instead")

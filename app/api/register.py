@@ -15,8 +15,8 @@ from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
-from .errors import json_body
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -30,8 +30,10 @@ def _entry_out(session, entry_id: int, status: int = 200):
 
 @bp.post("/register/proposals")
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
+@operation("Propose a register entry from an incident record (R3)", ProposalIn,
+           {"201": "the proposed entry, with the panel's meeting deadline"})
 def propose_entry():
-    body = ProposalIn.model_validate(json_body())
+    body: ProposalIn = valid_body()
     session = db_session()
     now = utcnow()
     entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
@@ -43,6 +45,7 @@ def propose_entry():
 
 @bp.get("/register/proposals")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("Proposals awaiting the panel, nearest deadline first (R3)")
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
@@ -52,6 +55,7 @@ def list_proposals():
 
 @bp.get("/register/entries")
 @roles_required(*READERS)
+@operation("The register (?status=), audited (R9)")
 def list_entries():
     session = db_session()
     rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
@@ -61,14 +65,17 @@ def list_entries():
 
 @bp.get("/register/entries/<int:entry_id>")
 @roles_required(*READERS)
+@operation("One entry as the role may see it, audited (R9)")
 def get_entry(entry_id):
     return _entry_out(db_session(), entry_id)
 
 
 @bp.post("/register/entries/<int:entry_id>/decision")
 @roles_required(*PANEL)
+@operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
+           "justification, sharing (R7)", DecisionIn, {"201": "the entry, awaiting its letter"})
 def decide_entry(entry_id):
-    body = DecisionIn.model_validate(json_body())
+    body: DecisionIn = valid_body()
     session = db_session()
     register_panel.decide(session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
                           utcnow(), org_settings.load(session))
@@ -77,6 +84,7 @@ def decide_entry(entry_id):
 
 @bp.get("/register/entries/<int:entry_id>/letter")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("The customer's letter (R5); print_url is print-ready HTML")
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
@@ -87,8 +95,9 @@ def get_letter(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
 @roles_required(*PANEL)
+@operation("The letter was sent: the entry takes effect (R5, R6)", LetterSentIn)
 def letter_sent(entry_id):
-    body = LetterSentIn.model_validate(json_body())
+    body: LetterSentIn = valid_body()
     session = db_session()
     register_letters.record_sent(session, entry_id, current_staff(), utcnow(), org_settings.load(session),
                                  utc(body.sent_at))
@@ -97,8 +106,9 @@ def letter_sent(entry_id):
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
+@operation("Documented exemption from the letter (R5): the entry takes effect", ExemptionIn)
 def letter_exemption(entry_id):
-    body = ExemptionIn.model_validate(json_body())
+    body: ExemptionIn = valid_body()
     session = db_session()
     register_letters.record_exemption(session, entry_id, current_staff(), body.reason, body.justification, utcnow())
     return _entry_out(session, entry_id)
@@ -106,6 +116,7 @@ def letter_exemption(entry_id):
 
 @bp.get("/register/letter-template")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("The letter template and its placeholders (R5)")
 def get_template():
     settings = org_settings.load(db_session(), fresh=True)
     return jsonify({"template": register_letters.template_text(settings),
@@ -115,8 +126,9 @@ def get_template():
 
 @bp.put("/register/letter-template")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("Change the letter template; every R5 element must stay (R5)", TemplateIn)
 def put_template():
-    body = TemplateIn.model_validate(json_body())
+    body: TemplateIn = valid_body()
     session = db_session()
     text = register_letters.validate_template(body.template)
     org_settings.save(session, "register_letter_template", text)
@@ -128,8 +140,9 @@ def put_template():
 
 @bp.post("/register/entries/<int:entry_id>/reviews")
 @roles_required(*PANEL)
+@operation("Review an entry: keep or remove (R6)", ReviewIn, {"201": "the entry after review"})
 def review_entry(entry_id):
-    body = ReviewIn.model_validate(json_body())
+    body: ReviewIn = valid_body()
     session = db_session()
     register_reviews.review_entry(session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
     return _entry_out(session, entry_id, 201)
@@ -137,6 +150,7 @@ def review_entry(entry_id):
 
 @bp.get("/register/reviews/due")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("Entries due for review and the register review date (R6)")
 def reviews_due():
     session = db_session()
     now = utcnow()
@@ -150,8 +164,9 @@ def reviews_due():
 
 @bp.post("/register/reviews")
 @roles_required(*PANEL)
+@operation("Record the six-monthly review of the whole register (R6)", RegisterReviewIn, {"201": "the review"})
 def review_register():
-    body = RegisterReviewIn.model_validate(json_body())
+    body: RegisterReviewIn = valid_body()
     session = db_session()
     review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
     commit_and_dispatch(session)
@@ -160,8 +175,9 @@ def review_register():
 
 @bp.post("/register/entries/<int:entry_id>/appeals")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("Record an appeal, due in 20 working days (R8)", AppealIn, {"201": "the appeal"})
 def record_appeal(entry_id):
-    body = AppealIn.model_validate(json_body())
+    body: AppealIn = valid_body()
     session = db_session()
     now = utcnow()
     appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
@@ -172,8 +188,9 @@ def record_appeal(entry_id):
 
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @roles_required(*PANEL)
+@operation("An appeal's outcome; upheld removes the entry (R8)", AppealOutcomeIn)
 def appeal_outcome(appeal_id):
-    body = AppealOutcomeIn.model_validate(json_body())
+    body: AppealOutcomeIn = valid_body()
     session = db_session()
     appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
     commit_and_dispatch(session)

@@ -15,8 +15,8 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, 
 from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..jobs import commit_and_dispatch
+from ..openapi import operation, valid_body
 from . import bp
-from .errors import json_body
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
 
@@ -29,9 +29,10 @@ def _restriction_out(r) -> dict:
 
 @bp.post("/register/customers/<int:customer_id>/phones")
 @roles_required(Role.PANEL_MEMBER, Role.LINE_MANAGER, Role.ADMIN)
+@operation("Add a number to a customer (R4)", PhoneIn, {"201": "added", "200": "already the customer's"})
 def add_phone(customer_id):
     """R4: another number for the same customer; ring time finds the entry from any of them."""
-    body = PhoneIn.model_validate(json_body())
+    body: PhoneIn = valid_body()
     session = db_session()
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -45,6 +46,7 @@ def add_phone(customer_id):
 
 @bp.get("/register/customers/<int:customer_id>/export")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
+@operation("Subject-access export: everything held (R9)")
 def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
     session = db_session()
@@ -57,8 +59,9 @@ def subject_access(customer_id):
 
 @bp.post("/register/customers/<int:customer_id>/concerns")
 @roles_required(*MANAGERS)
+@operation("The customer was told their conduct is a concern (C1)", ConcernIn, {"201": "the notice"})
 def record_concern(customer_id):
-    body = ConcernIn.model_validate(json_body())
+    body: ConcernIn = valid_body()
     session = db_session()
     now = utcnow()
     notice = contact_restrictions.record_concern(session, customer_id, current_staff(), utc(body.told_at) or now,
@@ -70,9 +73,11 @@ def record_concern(customer_id):
 
 @bp.post("/register/customers/<int:customer_id>/restrictions")
 @roles_required(*MANAGERS)
+@operation("Restrict contact; 409 customer_not_told without a concern notice (C1, C3)", RestrictionIn,
+           {"201": "the restriction"})
 def add_restriction(customer_id):
     """C1: refused with 409 customer_not_told until a concern notice is recorded."""
-    body = RestrictionIn.model_validate(json_body())
+    body: RestrictionIn = valid_body()
     session = db_session()
     restriction = contact_restrictions.add_restriction(
         session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,
@@ -83,6 +88,7 @@ def add_restriction(customer_id):
 
 @bp.post("/register/restrictions/<int:restriction_id>/end")
 @roles_required(*MANAGERS)
+@operation("End a contact restriction (C1)")
 def end_restriction(restriction_id):
     session = db_session()
     restriction = contact_restrictions.end_restriction(session, restriction_id, current_staff(), utcnow())
@@ -92,6 +98,7 @@ def end_restriction(restriction_id):
 
 @bp.get("/register/signals")
 @roles_required(*SIGNAL_READERS)
+@operation("Repeat-caller (R10) and contact-volume (C2) signals with thresholds")
 def repeat_callers():
     """R10/C2: callers with repeat-caller or contact-volume signals; signals inform, never block."""
     session = db_session()
@@ -102,6 +109,7 @@ def repeat_callers():
 
 @bp.get("/register/counts")
 @roles_required(*SIGNAL_READERS)
+@operation("Anonymised counts left by the retention purge (R9)")
 def anonymised_counts():
     """R9/I8: what the retention purge left behind, for trends."""
     return jsonify({"counts": register_privacy.counts(db_session())})

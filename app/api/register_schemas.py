@@ -2,18 +2,16 @@
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
+from call_flows.register.letter_template import MAX_LENGTH as TEMPLATE_MAX
+from call_flows.validation import FreeText, RequiredText, Text
 from call_flows.vocabulary import RegisterSource
 
-from .schemas import shown_inline
+from ..routing import MAX_ID
+from .schemas import Body, shown_inline
 
-Text = Field(default=None, max_length=4000)
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a record id: fits the database's integer columns
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # a record id: fits the database's integer columns
 
 
 class ProposalIn(Body):
@@ -25,14 +23,14 @@ class ProposalIn(Body):
 
     incident_id: Id | None = Field(default=None, description="R3: the incident record the entry is proposed on; "
                                    "required for the organisation's own entries (source own)")
-    name: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=4000)
+    name: Annotated[str, FreeText(200, required=True)]
+    summary: RequiredText
     phones: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=20)
-    address: str | None = Text
-    email: str | None = Field(default=None, max_length=200)
-    case_references: list[str] = Field(default_factory=list, max_length=20)
-    key_contact: str | None = Field(default=None, max_length=200)
-    reporting_service: str | None = Field(default=None, max_length=200)
+    address: Text = None
+    email: Annotated[str | None, FreeText(200)] = None
+    case_references: list[Annotated[str | None, FreeText(64)]] = Field(default_factory=list, max_length=20)
+    key_contact: Annotated[str | None, FreeText(200)] = None
+    reporting_service: Annotated[str | None, FreeText(200)] = None
     source: Annotated[RegisterSource, shown_inline(RegisterSource, "Source")] = RegisterSource.OWN
 
 
@@ -42,14 +40,14 @@ class DecisionIn(Body):
     outcome: Literal["add", "reject"]
     member_ids: list[Id] = Field(max_length=20)
     chair_id: Id
-    justification: str = Field(min_length=1, max_length=4000)
+    justification: RequiredText
     marker: Literal[1, 2, 3] | None = None
-    precautions: str | None = Text
+    precautions: Text = None
     share: bool = False
-    share_with: str | None = Text
-    share_justification: str | None = Text
-    signatory_name: str | None = Field(default=None, max_length=200)
-    signatory_title: str | None = Field(default=None, max_length=200)
+    share_with: Text = None
+    share_justification: Text = None
+    signatory_name: Annotated[str | None, FreeText(200)] = None
+    signatory_title: Annotated[str | None, FreeText(200)] = None
 
 
 class LetterSentIn(Body):
@@ -60,30 +58,30 @@ class ExemptionIn(Body):
     """R5: the only two exceptions, justified and documented."""
 
     reason: Literal["risk_of_violence", "address_unknown"]
-    justification: str = Field(min_length=1, max_length=4000)
+    justification: RequiredText
 
 
 class TemplateIn(Body):
-    template: str = Field(min_length=1, max_length=20000)
+    template: Annotated[str, FreeText(TEMPLATE_MAX, required=True)]
 
 
 class ReviewIn(Body):
     outcome: Literal["keep", "remove"]
-    notes: str | None = Text
+    notes: Text = None
 
 
 class RegisterReviewIn(Body):
-    notes: str = Field(min_length=1, max_length=4000)
+    notes: RequiredText
 
 
 class AppealIn(Body):
     received_at: AwareDatetime | None = None
-    summary: str | None = Text
+    summary: Text = None
 
 
 class AppealOutcomeIn(Body):
     outcome: Literal["upheld", "dismissed"]
-    notes: str = Field(min_length=1, max_length=4000)
+    notes: RequiredText
 
 
 class PhoneIn(Body):
@@ -95,7 +93,7 @@ class ConcernIn(Body):
 
     told_at: AwareDatetime | None = None
     channel: Literal["letter", "phone", "email", "in_person"]
-    note: str | None = Text
+    note: Text = None
 
 
 class Hours(Body):
@@ -106,7 +104,7 @@ class Hours(Body):
 
 class RestrictionIn(Body):
     kind: Literal["named_officer", "set_hours", "written_only"]
-    detail: str | None = Text
+    detail: Text = None
     named_officer_id: Id | None = None
     hours: Hours | None = None
 

@@ -1,9 +1,11 @@
-"""Request bodies of the staff API, as pydantic models: one source for validation and /openapi.json."""
+"""Request bodies of the staff API, as pydantic models: one source for validation and /openapi.json.
+The pages post the same acts through the same models (app/forms.py); free text is call_flows.validation's."""
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
+from call_flows.validation import FreeText, Text
 from call_flows.vocabulary import ImmediateReason, WarningReason
 
 
@@ -14,9 +16,7 @@ def shown_inline(enum: type[StrEnum], title: str, nullable: bool = False) -> Wit
     return WithJsonSchema({**shown, "title": title})
 
 
-
 Reason = Annotated[WarningReason, shown_inline(WarningReason, "Reason")]
-Text = Field(default=None, max_length=4000)
 
 
 class Body(BaseModel):
@@ -26,33 +26,39 @@ class Body(BaseModel):
 class NoteFields(Body):  # one field per vocabulary.NoteField, spelled out to stay typed (test_vocabulary checks)
     """T4/M1 case-note fields written by staff (the service adds what it knows)."""
 
-    spoke_to: str | None = Text
-    query: str | None = Text
-    told_customer: str | None = Text
-    customer_said_or_did: str | None = Text
+    spoke_to: Text = None
+    query: Text = None
+    told_customer: Text = None
+    customer_said_or_did: Text = None
 
 
 class WarningIn(Body):
     reason: Reason
-    detail: str | None = Text
+    detail: Text = None
 
 
 class NeedIn(Body):
-    need: str = Field(max_length=1000)
+    need: Annotated[str, FreeText(1000, required=True)]
 
 
-class TerminationIn(Body):
+class WithNote(Body):
+    note: NoteFields | None = None
+
+    def note_values(self) -> dict | None:
+        """The note's fields as the services take them; None when no note was sent."""
+        return self.note.model_dump(exclude_none=True) if self.note else None
+
+
+class TerminationIn(WithNote):
     reason: Reason
     immediate_reason: Annotated[ImmediateReason | None,
                                 shown_inline(ImmediateReason, "Immediate Reason", nullable=True)] = None
-    immediate_detail: str | None = Text
-    case_reference: str | None = Field(default=None, max_length=64)
-    note: NoteFields | None = None
+    immediate_detail: Text = None
+    case_reference: Annotated[str | None, FreeText(64)] = None
 
 
-class OutcomeIn(Body):
+class OutcomeIn(WithNote):
     outcome: Literal["resolved", "behaviour_not_improved", "no_answer"]  # vocabulary.RECORDED_OUTCOMES (tested)
-    note: NoteFields | None = None
 
 
 class SettingIn(Body):

@@ -1,7 +1,10 @@
 """Browser pages for staff (CONTRACT "Pages")."""
 from flask import Blueprint, render_template, request
 
+from ..forms import typed
+
 bp = Blueprint("pages", __name__)
+bp.add_app_template_global(typed)  # a refused form shows what was typed again (app/forms.py)
 
 
 @bp.app_template_filter("label")

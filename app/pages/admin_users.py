@@ -18,9 +18,11 @@ from call_flows.labels import ROLES as ROLE_LABELS
 from call_flows.models import ROLES, Team, User
 from call_flows.vocabulary import Role
 
+from ..api.callback_schemas import ReassignIn
 from ..auth import current_staff, session_timeouts
 from ..db import db_session
 from ..events import publish
+from ..forms import form_body
 from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
@@ -153,7 +155,7 @@ def admin_user_token(user_id):
 def admin_callback_reassign(task_id):
     session = db_session()
     try:
-        task = callback_work.reassign(session, task_id, current_staff(), request.form.get("manager"), utcnow())
+        task = callback_work.reassign(session, task_id, current_staff(), form_body(ReassignIn).manager, utcnow())
         commit_and_dispatch(session)
     except DomainError as exc:
         session.rollback()

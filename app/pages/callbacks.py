@@ -12,9 +12,12 @@ from call_flows.labels import label
 from call_flows.models import User
 from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
 
+from ..api.callback_schemas import CancelIn, DeputyIn
+from ..api.schemas import OutcomeIn, TerminationIn, WarningIn
 from ..auth import current_staff
 from ..db import db_session
 from ..events import publish
+from ..forms import form_body
 from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
@@ -33,13 +36,13 @@ def _queue_page(status=200):
     settings = org_settings.load(session)
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
-    rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
+    rows = callback_view.queue_view(session, user, utcnow(), settings.organisation_name)
     session.commit()  # R9: the audit rows of the markers shown
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
         deputy=deputy, covering=covering, reasons=WarningReason, immediate_reasons=ImmediateReason,
-        max_attempts=settings["callback_max_attempts"]), status
+        max_attempts=settings.callback_max_attempts), status
 
 
 def _act(task_id, action, message):
@@ -65,7 +68,7 @@ def _note() -> dict:
 @bp.post("/callbacks/<int:task_id>/claim")
 @page_roles(Role.LINE_MANAGER)
 def claim_page(task_id):
-    idle = org_settings.load(db_session())["claim_idle_minutes"]
+    idle = org_settings.load(db_session()).claim_idle_minutes
     return _act(task_id, lambda s, u, now: callback_work.claim(s, task_id, u, now, idle), "Task claimed.")
 
 
@@ -85,16 +88,18 @@ def dial_page(task_id):
 @bp.post("/callbacks/<int:task_id>/outcome")
 @page_roles(Role.LINE_MANAGER)
 def outcome_page(task_id):
-    outcome = request.form.get("outcome")
-    return _act(task_id, lambda s, u, now: callback_calls.record_outcome(
-        s, task_id, u, outcome, _note(), now, org_settings.load(s)), f"Outcome recorded: {label('outcome', outcome)}.")
+    def act(session, user, now):
+        body = form_body(OutcomeIn, note=_note())
+        callback_calls.record_outcome(session, task_id, user, body.outcome, body.note_values(), now,
+                                      org_settings.load(session))
+    return _act(task_id, act, f"Outcome recorded: {label('outcome', request.form.get('outcome'))}.")
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
 @page_roles(Role.LINE_MANAGER)
 def cancel_page(task_id):
-    reason = request.form.get("reason")
-    return _act(task_id, lambda s, u, now: callback_work.cancel(s, task_id, u, reason, now), "Task cancelled.")
+    return _act(task_id, lambda s, u, now: callback_work.cancel(s, task_id, u, form_body(CancelIn).reason, now),
+                "Task cancelled.")
 
 
 def _callback_call(session, task_id, user):
@@ -111,8 +116,9 @@ def _callback_call(session, task_id, user):
 def warn_page(task_id):
     """M2: the handler's warn control, on the callback call."""
     def act(session, user, now):
+        body = form_body(WarningIn)
         _, call = _callback_call(session, task_id, user)
-        control.warn(session, call.call_sid, user, request.form.get("reason"), request.form.get("detail"), now)
+        control.warn(session, call.call_sid, user, body.reason, body.detail, now)
     return _act(task_id, act, "Warning played to the customer.")
 
 
@@ -121,10 +127,10 @@ def warn_page(task_id):
 def terminate_page(task_id):
     """M2: the handler's terminate control (T3: only after a warning, or an immediate reason)."""
     def act(session, user, now):
+        body = form_body(TerminationIn, note=_note(), case_reference=None)  # the task's own reference is used
         task, call = _callback_call(session, task_id, user)
-        control.terminate(session, call.call_sid, user, request.form.get("reason"),
-                          request.form.get("immediate_reason") or None, request.form.get("immediate_detail"),
-                          task.case_reference, _note(), now, org_settings.load(session)["callback_due_hours"])
+        control.terminate(session, call.call_sid, user, body.reason, body.immediate_reason, body.immediate_detail,
+                          task.case_reference, body.note_values(), now, org_settings.load(session).callback_due_hours)
     return _act(task_id, act, "The call was ended. Record the outcome below.")
 
 
@@ -135,5 +141,5 @@ def deputy_page():
         flash("Choose a deputy, or Nobody to take your queue back.", "error")
         return redirect(url_for("pages.callbacks"))
     deputy = request.form.get("deputy") or None
-    return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, deputy),
+    return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, form_body(DeputyIn, deputy=deputy).deputy),
                 f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")

@@ -11,8 +11,10 @@ from call_flows.jobs.mail import deliveries_for
 from call_flows.models import ROLES, Call, User
 from call_flows.vocabulary import Role
 
+from ..api.callback_schemas import IncidentIn, PoliceDecisionIn
 from ..auth import current_staff
 from ..db import db_session
+from ..forms import form_body
 from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
@@ -65,25 +67,25 @@ def _act(incident_id, action, message):
 
 
 def _form_values() -> dict:
+    """The record's form through the API's model (I1, I2): every text field as sent (blank clears it),
+    each flag a checkbox."""
     values: dict[str, str | bool] = {name: request.form.get(name, "") for name in incident_records.TEXT_FIELDS}
     values.update({name: request.form.get(name) == "yes" for name in incident_records.FLAGS})
-    return values
+    return form_body(IncidentIn, **values).model_dump(exclude_unset=True)
 
 
 @bp.post("/incidents/<int:incident_id>")
 @page_roles(*ROLES)
 def save_incident_page(incident_id):
-    values = _form_values()
-    return _act(incident_id, lambda s, u, now: incident_records.save(s, incident_id, u, values, now), "Record saved.")
+    return _act(incident_id, lambda s, u, now: incident_records.save(s, incident_id, u, _form_values(), now),
+                "Record saved.")
 
 
 @bp.post("/incidents/<int:incident_id>/complete")
 @page_roles(Role.LINE_MANAGER)
 def complete_incident_page(incident_id):
-    values = _form_values()
-
     def act(session, user, now):
-        incident_records.save(session, incident_id, user, values, now)
+        incident_records.save(session, incident_id, user, _form_values(), now)
         session.commit()  # what the manager typed is kept even when the record cannot be completed yet
         incident_records.complete(session, incident_id, user, now, org_settings.load(session))
     return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
@@ -99,6 +101,8 @@ def acknowledge_incident_page(incident_id):
 @bp.post("/incidents/<int:incident_id>/police-decision")
 @page_roles(Role.SUPERVISOR, Role.ADMIN)
 def police_decision_page(incident_id):
-    decision, note = request.form.get("decision"), request.form.get("note")
-    return _act(incident_id, lambda s, u, now: deadlines.record_police_decision(
-        s, incident_id, u, decision, note, now, org_settings.load(s)), "Decision about the police recorded.")
+    def act(session, user, now):
+        body = form_body(PoliceDecisionIn)
+        deadlines.record_police_decision(session, incident_id, user, body.decision, body.note, now,
+                                         org_settings.load(session))
+    return _act(incident_id, act, "Decision about the police recorded.")

@@ -20,8 +20,11 @@ from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
+from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterReviewIn,
+                                    ReviewIn)
 from ..auth import current_staff
 from ..db import db_session
+from ..forms import form_body
 from ..jobs import commit_and_dispatch
 from ..routing import form_id
 from . import bp
@@ -94,13 +97,9 @@ def register_propose():
         def action(s):
             if incident and form_id(incident) is None:
                 raise InvalidInput("incident number must be a number (of an incident record)")
-            proposal = register_panel.Proposal(
-                incident_id=form_id(incident), name=form.get("name", ""),
-                summary=form.get("summary", ""), address=form.get("address"),
-                phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]),
-                email=form.get("email"), case_references=form_lines("case_references"),
-                key_contact=form.get("key_contact"), reporting_service=form.get("reporting_service"),
-                source=form.get("source", "own"))
+            body = form_body(ProposalIn, incident_id=form_id(incident), case_references=form_lines("case_references"),
+                             phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]))
+            proposal = register_panel.Proposal(**body.model_dump())
             return register_panel.propose(s, current_staff(), proposal, utcnow(), org_settings.load(s),
                                           current_app.config["DEFAULT_REGION"])
 
@@ -153,15 +152,11 @@ def register_decide(entry_id):
     def action(s):
         marker = form.get("marker", "")
         chair = form.get("chair_id", "")
-        decision = register_panel.Decision(
-            outcome=form.get("outcome", ""),
-            member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
-            chair_id=form_id(chair) or 0, justification=form.get("justification", ""),
-            marker=int(marker) if marker.isdigit() else None, precautions=form.get("precautions"),
-            share=form.get("share") == "yes", share_with=form.get("share_with"),
-            share_justification=form.get("share_justification"), signatory_name=form.get("signatory_name"),
-            signatory_title=form.get("signatory_title"))
-        return register_panel.decide(s, entry_id, decision, current_staff(), utcnow(), org_settings.load(s))
+        body = form_body(DecisionIn, member_ids=[m for m in map(form_id, form.getlist("member_ids")) if m is not None],
+                         chair_id=form_id(chair), marker=int(marker) if marker.isdigit() else None,
+                         share=form.get("share") == "yes")
+        return register_panel.decide(s, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
+                                     utcnow(), org_settings.load(s))
 
     return attempt(action, lambda entry: "Decision recorded: " + (
         "the entry is awaiting notice: send the letter or record an exemption."
@@ -184,8 +179,9 @@ def register_letter_sent(entry_id):
 @page_roles(*PANEL)
 def register_letter_exemption(entry_id):
     def action(s):
-        return register_letters.record_exemption(s, entry_id, current_staff(), request.form.get("reason"),
-                                                 request.form.get("justification", ""), utcnow())
+        body = form_body(ExemptionIn)
+        return register_letters.record_exemption(s, entry_id, current_staff(), body.reason, body.justification,
+                                                 utcnow())
 
     return attempt(action, "Exemption recorded: the entry is now in force.", _back(entry_id))
 
@@ -194,8 +190,8 @@ def register_letter_exemption(entry_id):
 @page_roles(*PANEL)
 def register_review_entry(entry_id):
     def action(s):
-        return register_reviews.review_entry(s, entry_id, current_staff(), request.form.get("outcome"),
-                                             request.form.get("notes"), utcnow())
+        body = form_body(ReviewIn)
+        return register_reviews.review_entry(s, entry_id, current_staff(), body.outcome, body.notes, utcnow())
 
     return attempt(action, lambda review: f"Review recorded: {label('panel_outcome', review.outcome)}.",
                    _back(entry_id))
@@ -207,7 +203,7 @@ def register_appeal(entry_id):
     def action(s):
         now = utcnow()
         return register_reviews.record_appeal(s, entry_id, current_staff(), form_date("received_on", now),
-                                              request.form.get("summary"), now, org_settings.load(s))
+                                              form_body(AppealIn).summary, now, org_settings.load(s))
 
     return attempt(action, "Appeal recorded; answer due by {result.due_at:%d %B %Y}.", _back(entry_id))
 
@@ -218,8 +214,8 @@ def register_appeal_outcome(appeal_id):
     entry_id = request.form.get("entry_id", "")
 
     def action(s):
-        return register_reviews.decide_appeal(s, appeal_id, current_staff(), request.form.get("outcome"),
-                                              request.form.get("notes"), utcnow())
+        body = form_body(AppealOutcomeIn)
+        return register_reviews.decide_appeal(s, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
 
     back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
     return attempt(action, lambda appeal: f"Appeal {label('panel_outcome', appeal.outcome).lower()}.", back)
@@ -229,7 +225,7 @@ def register_appeal_outcome(appeal_id):
 @page_roles(*PANEL)
 def register_review_all():
     def action(s):
-        return register_reviews.review_register(s, current_staff(), request.form.get("notes"), utcnow())
+        return register_reviews.review_register(s, current_staff(), form_body(RegisterReviewIn).notes, utcnow())
 
     return attempt(action, "Register review recorded.", url_for("pages.register_home"))
 

@@ -17,8 +17,10 @@ from call_flows.register.panel import attach_phones, phones_e164
 from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 
+from ..api.register_schemas import ConcernIn, PhoneIn, RestrictionIn, TemplateIn
 from ..auth import current_staff
 from ..db import db_session
+from ..forms import form_body
 from ..jobs import commit_and_dispatch
 from ..routing import form_id
 from . import bp
@@ -50,7 +52,8 @@ def register_letter_template():
     if request.method == "POST":
         text = request.form.get("template", "")
         try:
-            org_settings.save(session, "register_letter_template", register_letters.validate_template(text))
+            template = form_body(TemplateIn).template
+            org_settings.save(session, "register_letter_template", register_letters.validate_template(template))
             audit(session, current_staff(), "update", "letter_template", None, utcnow())
             commit_and_dispatch(session)
             return redirect(url_for("pages.register_letter_template", saved=1))
@@ -93,7 +96,7 @@ def register_add_phone(customer_id):
         customer = s.get(Customer, customer_id)
         if customer is None:
             raise NotFound(f"no customer {customer_id}")
-        numbers = phones_e164([request.form.get("phone", "")], current_app.config["DEFAULT_REGION"])
+        numbers = phones_e164([form_body(PhoneIn).phone], current_app.config["DEFAULT_REGION"])
         attach_phones(s, customer, numbers)
         audit(s, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=numbers)
         return numbers[0]
@@ -106,8 +109,9 @@ def register_add_phone(customer_id):
 def register_concern(customer_id):
     def action(s):
         now = utcnow()
+        body = form_body(ConcernIn)
         return contact_restrictions.record_concern(s, customer_id, current_staff(), form_date("told_on", now),
-                                                   request.form.get("channel"), request.form.get("note"), now)
+                                                   body.channel, body.note, now)
 
     return attempt(action, "Recorded that the customer was told their conduct is a concern.", _back(customer_id))
 
@@ -126,8 +130,10 @@ def register_restrict(customer_id):
             hours = {"days": days, "start": form.get("start", ""), "end": form.get("end", "")}
         if officer and form_id(officer) is None:
             raise InvalidInput("choose a named officer from the list")
-        return contact_restrictions.add_restriction(s, customer_id, current_staff(), kind, form.get("detail"),
-                                                    form_id(officer), hours, utcnow())
+        body = form_body(RestrictionIn, named_officer_id=form_id(officer), hours=hours)
+        return contact_restrictions.add_restriction(s, customer_id, current_staff(), body.kind, body.detail,
+                                                    body.named_officer_id, body.hours.model_dump() if body.hours
+                                                    else None, utcnow())
 
     return attempt(action, "Restriction recorded: calls will be routed as it says.", _back(customer_id))
 

@@ -5,7 +5,6 @@ platform, so the manager has the same warn and terminate controls on it as a han
 platform rings the manager's own phone first; when they answer they hear the M1 script and are
 connected to the customer, who sees the organisation's number.
 """
-from typing import Any
 import secrets
 from datetime import datetime, timedelta
 
@@ -21,9 +20,9 @@ from call_flows.errors import Conflict, InvalidInput
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
-from call_flows.vocabulary import ENDED, RECORDED_OUTCOMES, CallbackOutcome, CallStatus, NoteField, TaskStatus
+from call_flows.vocabulary import ENDED, CallbackOutcome, CallStatus, NoteField, TaskStatus
 from call_flows.phone import withheld_placeholder
-from call_flows.validation import choice, note_fields
+from call_flows.settings import OrgSettings
 
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
@@ -37,10 +36,10 @@ def script(manager: User, organisation: str) -> str:
             "I am calling back to look into your query with you.")
 
 
-def manager_prompt(settings: dict[str, Any]) -> str:
+def manager_prompt(settings: OrgSettings) -> str:
     """What the manager hears when they answer, before the customer is dialled."""
     return ("This is your callguard callback. Connecting you to the customer now, from "
-            f"{settings['organisation_name']}.")
+            f"{settings.organisation_name}.")
 
 
 def current_call(session: Session, task: CallbackTask) -> Call | None:
@@ -99,11 +98,10 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
 
 
 def record_outcome(session: Session, task_id: int, user: User, outcome, note, now: datetime,
-                   settings: dict[str, Any]) -> CallbackTask:
+                   settings: OrgSettings) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
-    outcome = choice(outcome, "outcome", RECORDED_OUTCOMES)
-    fields = note_fields(note, tuple(NoteField))
+    fields = note or {}  # outcome and note arrive valid (OutcomeIn, for the API and the page alike)
     if outcome == CallbackOutcome.RESOLVED and not fields.get(NoteField.TOLD_CUSTOMER):
         raise InvalidInput("M1: note.told_customer is required (what you told the customer)")
     if outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED and not fields.get(NoteField.CUSTOMER_SAID_OR_DID):
@@ -121,11 +119,11 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     task.attempts += 1
     attempt = task.attempts
     if outcome == "no_answer":
-        if attempt >= settings["callback_max_attempts"]:
+        if attempt >= settings.callback_max_attempts:
             task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, CallbackOutcome.UNREACHABLE, now, None
         else:
             task.status, task.outcome = TaskStatus.OPEN, CallbackOutcome.NO_ANSWER
-            task.retry_at = now + timedelta(minutes=settings["callback_retry_minutes"])
+            task.retry_at = now + timedelta(minutes=settings.callback_retry_minutes)
         task.claimed_by_id = task.claimed_at = task.claim_active_at = None
     else:
         task.status, task.outcome, task.closed_at, task.retry_at = TaskStatus.CLOSED, outcome, now, None

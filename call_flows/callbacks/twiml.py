@@ -1,17 +1,17 @@
 """TwiML for the manager's callback (M1, M2), built with VoiceResponse only."""
-from typing import Any
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from call_flows.calls.twiml import conference_name
+from call_flows.settings import OrgSettings
 
 
-def bridge(customer: str, caller_id: str, prompt: str, settings: dict[str, Any], leg_events_url: str, after_url: str) -> str:
+def bridge(customer: str, caller_id: str, prompt: str, settings: OrgSettings, leg_events_url: str, after_url: str) -> str:
     """Played on the manager's leg when they answer: a short prompt, then the customer is dialled
     from the organisation's number. The customer's leg reports to `leg_events_url` (so a warning or
     the final notice can be played to the customer alone); `after_url` decides what the manager's
     leg does when that leg leaves the bridge."""
     response = VoiceResponse()
-    response.say(prompt, voice=settings["say_voice"], language=settings["say_language"])
+    response.say(prompt, voice=settings.say_voice, language=settings.say_language)
     dial = Dial(caller_id=caller_id, action=after_url, method="POST")
     dial.number(customer, status_callback=leg_events_url, status_callback_event="initiated answered completed",
                 status_callback_method="POST")

@@ -17,12 +17,13 @@ from call_flows.phone import area, call_label, mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
 from call_flows.vocabulary import ImmediateReason, IncidentStatus, LIVE, WAITING
+from call_flows.settings import OrgSettings
 
 RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its status callback
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
 
 
-def _flags_many(session: Session, callers: list[str], now: datetime, settings: dict[str, Any]) -> dict[str, object]:
+def _flags_many(session: Session, callers: list[str], now: datetime, settings: OrgSettings) -> dict[str, object]:
     """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
     caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
     if not callers:
@@ -34,7 +35,7 @@ def _flags_many(session: Session, callers: list[str], now: datetime, settings: d
     return {row.caller: row for row in session.execute(text(sql), params)}
 
 
-def _flags(row, call: Call, settings: dict[str, Any]) -> dict[str, Any]:
+def _flags(row, call: Call, settings: OrgSettings) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
     if row is None:
         return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
@@ -47,7 +48,7 @@ def _flags(row, call: Call, settings: dict[str, Any]) -> dict[str, Any]:
             "flagged": bool(marker or row.restriction_id or signals)}
 
 
-def caller_flags(session: Session, call: Call, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def caller_flags(session: Session, call: Call, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
     rows = _flags_many(session, [call.caller] if call.caller else [], now, settings)
     return _flags(rows.get(call.caller), call, settings)
@@ -58,7 +59,7 @@ def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
     return [viewer.team_id] if viewer.team_id else None
 
 
-def call_cards(session: Session, calls: list[Call], now: datetime, settings: dict[str, Any], teams: dict[int, Team],
+def call_cards(session: Session, calls: list[Call], now: datetime, settings: OrgSettings, teams: dict[int, Team],
                names: dict[int, str]) -> list[dict[str, Any]]:
     """The calls as the board and console show them, in order; numbers masked to their last 4 digits
     (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
@@ -75,7 +76,7 @@ def call_cards(session: Session, calls: list[Call], now: datetime, settings: dic
                                                                      settings), teams, names) for c in calls]
 
 
-def call_card(session: Session, call: Call, now: datetime, settings: dict[str, Any], teams: dict[int, Team],
+def call_card(session: Session, call: Call, now: datetime, settings: OrgSettings, teams: dict[int, Team],
               names: dict[int, str]) -> dict[str, Any]:
     """One call as the board and console show it (see `call_cards`)."""
     return call_cards(session, [call], now, settings, teams, names)[0]
@@ -110,7 +111,7 @@ def _card(call: Call, warnings: list[CallWarning], termination: Termination | No
     return card
 
 
-def snapshot(session: Session, viewer: User, now: datetime, settings: dict[str, Any], team_id: int | None = None,
+def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSettings, team_id: int | None = None,
              site: str | None = None) -> dict[str, Any]:
     """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
     everyone's until someone takes them, so they are always shown (CONTRACT /board)."""

@@ -11,6 +11,7 @@ from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 from call_flows.calls.signals import volume_signals
 from call_flows.vocabulary import REGISTER_READERS as MANAGER_ROLES, RegisterStatus
+from call_flows.settings import OrgSettings
 
 
 
@@ -28,7 +29,7 @@ def _on_own_current_call(session: Session, viewer: User, e164: str, now: datetim
     return call is not None and call.caller == e164
 
 
-def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any] | None:
+def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any] | None:
     """Everything flagged about a number, trimmed to what the viewer's role needs (R9 least data).
 
     A call handler sees the flags of the caller on their own current call only (marker and
@@ -81,7 +82,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
         "register": register,
         "restriction": restriction,
         "signals": {
-            "warnings": warnings, "terminations": terminations, "window_days": settings["repeat_window_days"],
+            "warnings": warnings, "terminations": terminations, "window_days": settings.repeat_window_days,
             "calls_today": calls_today, "call_seconds_today": int(seconds_today),
             "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
             + volume_signals(0, int(seconds_today), 0, settings),  # C2 call time (call_flows/calls/signals.py)

@@ -17,6 +17,7 @@ from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
 from call_flows.vocabulary import ENDED, NoteField, RegisterStatus, WAITING
 from call_flows.calls.twiml import final_notice
+from call_flows.settings import OrgSettings
 
 SHOW_ENDED = timedelta(minutes=10)  # a terminated call stays on the console this long, for feedback
 
@@ -64,7 +65,7 @@ def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termina
                       "handler": handler.shown_name, "warnings": len(warnings)}}
 
 
-def state(session: Session, user: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def state(session: Session, user: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """The console's full state; fetched on load, on every live event and on (re)connect."""
     teams = {t.id: t for t in session.scalars(select(Team))}
     names = shown_names(session)
@@ -96,11 +97,11 @@ def state(session: Session, user: User, now: datetime, settings: dict[str, Any])
         "call": card,
         "ringing": ringing_cards,
         "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
-                     "minutes": settings["recovery_minutes"]} if period else None,
-        "messages": {"warning": settings["warning_message"], "termination": settings["termination_message"],
-                     "warning_recording": bool(settings["warning_recording_url"]),
-                     "termination_recording": bool(settings["termination_recording_url"]),
-                     "immediate_termination": settings["immediate_termination_message"],
-                     "immediate_termination_recording": bool(settings["immediate_termination_recording_url"])},
+                     "minutes": settings.recovery_minutes} if period else None,
+        "messages": {"warning": settings.warning_message, "termination": settings.termination_message,
+                     "warning_recording": bool(settings.warning_recording_url),
+                     "termination_recording": bool(settings.termination_recording_url),
+                     "immediate_termination": settings.immediate_termination_message,
+                     "immediate_termination_recording": bool(settings.immediate_termination_recording_url)},
         "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
     }

@@ -12,10 +12,8 @@ from call_flows.jobs import outbox
 from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from call_flows.calls.status import why_ended
-from call_flows.validation import choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
-from call_flows.vocabulary import (CallStatus, ImmediateReason, IncidentStatus, NoteField, PlayStatus, Role,
-                                   WarningReason)
+from call_flows.vocabulary import (CallStatus, IncidentStatus, PlayStatus, Role)
 
 log = logs.get_logger(__name__)
 
@@ -87,7 +85,7 @@ def note_need(session: Session, call_sid: str, user: User, text: str) -> Call:
     call = get_call(session, call_sid)
     _check_may_act(session, call, user)
     check_live(session, call)
-    call.needs_note = clean_text(text, "need", required=True, max_len=1000)
+    call.needs_note = text  # clean text of 1 to 1000 characters (NeedIn)
     return call
 
 
@@ -112,11 +110,10 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
     return incident
 
 
-def warn(session: Session, call_sid: str, user: User, reason, detail, now: datetime) -> CallWarning:
-    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on.
+def warn(session: Session, call_sid: str, user: User, reason: str, detail: str | None, now: datetime) -> CallWarning:
+    """T1: store the warning, then the caller hears it (an outbox job) and the call goes on. `reason`
+    and `detail` arrive valid (app/api/schemas.py WarningIn, for the API and the pages alike).
     Raises CallEnded on a call that has ended or was terminated: no warning is stored or played."""
-    reason = choice(reason, "reason", tuple(WarningReason))
-    detail = clean_text(detail, "detail")
     call = get_call(session, call_sid)
     _check_may_act(session, call, user)
     check_live(session, call)
@@ -170,18 +167,15 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     runs in a second transaction the caller commits. Without it everything is one transaction."""
     from call_flows.calls.write_up import record_guard, write_up, write_up_guarded  # it builds on this module
     call = get_call(session, call_sid)
-    reason = choice(reason, "reason", tuple(WarningReason))
-    immediate_reason = choice(immediate_reason, "immediate_reason", tuple(ImmediateReason), required=False)
-    immediate_detail = clean_text(immediate_detail, "immediate_detail")
     if immediate_detail and not immediate_reason:
         raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
                            "(T3) or leave the detail out")
     if immediate_reason == "other_serious" and not immediate_detail:
         raise InvalidInput("immediate_reason other_serious needs immediate_detail")
-    given_reference = clean_text(case_reference, "case_reference", max_len=64)
+    given_reference = case_reference
     callback = callback_of(session, call)  # M2: ending the manager's callback belongs to that callback
     case_reference = given_reference or (callback.case_reference if callback else f"CALL-{call.call_sid}")
-    fields = note_fields(note, tuple(NoteField))
+    fields = note or {}
     _check_may_act(session, call, user)  # R9: before anything about the call is answered
     act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
            "case_reference": given_reference, **fields}

@@ -53,7 +53,7 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
     handler = session.get(User, call.handler_id)
     lead = session.get(User, handler.manager_id) if handler.manager_id else None
     if lead is not None:  # the team lead checks on the handler (HMPO)
-        address = org_settings.load(session)["staff_email_format"].format(username=lead.username)
+        address = org_settings.load(session).staff_email_format.format(username=lead.username)
         queue_email(session, f"recovery-{period.id}-to-{address}", "team_lead_alert", Recipient.LINE_MANAGER, address,
                     "A call was ended for behaviour: please check on your colleague",
                     f"{handler.shown_name} has just ended a call because of the caller's behaviour and is taking "

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from call_flows.clock import day_start, local_date
 from call_flows.phone import Caller
+from call_flows.settings import OrgSettings
 
 FLAGS_SELECT = """
 SELECT
@@ -71,19 +72,19 @@ class RingFlags:
         return bool(self.marker or self.restriction_id or self.signals)
 
 
-def repeat_signals(warnings: int, terminations: int, calls_today: int, settings: dict[str, Any]) -> list[str]:
+def repeat_signals(warnings: int, terminations: int, calls_today: int, settings: OrgSettings) -> list[str]:
     """R10 and C2: automatic signals (not register markers); they inform, never block."""
     signals = []  # thresholds are organisation settings (register area: call_flows/calls/signals.py)
-    if warnings >= settings.get("repeat_warnings_threshold", 2):
+    if warnings >= settings.repeat_warnings_threshold:
         signals.append("repeat_warnings")
-    if terminations >= settings.get("repeat_terminations_threshold", 1):
+    if terminations >= settings.repeat_terminations_threshold:
         signals.append("previous_termination")
-    if calls_today + 1 > settings["calls_per_day_threshold"]:
+    if calls_today + 1 > settings.calls_per_day_threshold:
         signals.append("many_calls_today")
     return signals
 
 
-def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """The bound parameters of the ring statement (also used by bench/ringtime.py's EXPLAIN)."""
     return {
         "call_sid": call_sid, "caller": caller.e164, "kind": caller.kind, "raw": caller.raw,
@@ -92,14 +93,14 @@ def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime
     }
 
 
-def day_bounds(now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def day_bounds(now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """C2 "today" and the R10 window, from the organisation's local midnight (clock.ORG_TIMEZONE), in UTC."""
     today = local_date(now)
-    return {"since": day_start(today - timedelta(days=settings["repeat_window_days"])), "day_start": day_start(today)}
+    return {"since": day_start(today - timedelta(days=settings.repeat_window_days)), "day_start": day_start(today)}
 
 
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
-                settings: dict[str, Any]) -> RingFlags:
+                settings: OrgSettings) -> RingFlags:
     """Insert the call (once per CallSid) and return the caller's flags. The caller commits (on
     PostgreSQL app.db.ring_connection runs this one statement in autocommit: one round trip)."""
     params = ring_params(call_sid, caller, called, now, settings)
@@ -125,7 +126,7 @@ def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | N
     return flags
 
 
-def restriction_routing(conn: Connection, restriction_id: int, now: datetime, settings: dict[str, Any]) -> dict[str, Any] | None:
+def restriction_routing(conn: Connection, restriction_id: int, now: datetime, settings: OrgSettings) -> dict[str, Any] | None:
     """C3: how a restricted caller is routed. Rare, so it is a second query only when needed.
 
     Returns {"kind", "message", "end_call", "officer_id"}; the caller always hears something and is

@@ -14,21 +14,22 @@ from sqlalchemy.orm import Session
 from call_flows.models import Call, CallWarning, CustomerPhone, Customer, Termination
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
+from call_flows.settings import OrgSettings
 
 
-def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: dict[str, Any]) -> list[str]:
+def volume_signals(calls_today: int, seconds_today: int, longest_s: int, settings: OrgSettings) -> list[str]:
     """C2: many calls in one day, a lot of call time in one day, or one very long call."""
     signals = []
-    if calls_today > settings["calls_per_day_threshold"]:
+    if calls_today > settings.calls_per_day_threshold:
         signals.append("many_calls_today")
-    if seconds_today > settings["call_seconds_per_day_threshold"]:
+    if seconds_today > settings.call_seconds_per_day_threshold:
         signals.append("long_call_time_today")
-    if longest_s > settings["long_call_seconds"]:
+    if longest_s > settings.long_call_seconds:
         signals.append("very_long_call")
     return signals
 
 
-def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+def repeat_callers(session: Session, now: datetime, settings: OrgSettings, limit: int = 200) -> list[dict[str, Any]]:
     """Every caller with a signal in the window: warnings, terminations, calls and call time (R10, C2).
 
     Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
@@ -60,8 +61,9 @@ def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], li
     names: dict[str | None, str | None] = dict(session.execute(select(CustomerPhone.phone, Customer.name).join(Customer)
                                  .where(CustomerPhone.phone.in_(list(stats) or [""]))).all())
     out = []
+    repeat_only = settings.model_copy(update={"calls_per_day_threshold": 10**9})  # C2 is counted just below
     for caller, r in stats.items():
-        flags = repeat_signals(r["warnings"], r["terminations"], 0, {**settings, "calls_per_day_threshold": 10**9})
+        flags = repeat_signals(r["warnings"], r["terminations"], 0, repeat_only)
         flags += volume_signals(r["calls_today"], r["call_seconds_today"], r["longest_call_s"], settings)
         if flags:
             out.append({**r, "masked": mask(caller), "customer": names.get(caller), "signals": flags})
@@ -69,7 +71,7 @@ def repeat_callers(session: Session, now: datetime, settings: dict[str, Any], li
     return out[:limit]
 
 
-def thresholds(settings: dict[str, Any]) -> dict[str, Any]:
+def thresholds(settings: OrgSettings) -> dict[str, Any]:
     keys = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
             "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
-    return {k: settings[k] for k in keys}
+    return {k: getattr(settings, k) for k in keys}

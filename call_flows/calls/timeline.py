@@ -22,6 +22,7 @@ from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown
 from call_flows.calls.twiml import final_notice
 from call_flows.vocabulary import PlayStatus
+from call_flows.settings import OrgSettings
 
 
 
@@ -49,7 +50,7 @@ def _ring_step(call: Call) -> Step:
 
 
 def _warning_steps(warnings, names, settings) -> list[Step]:
-    played = _spoken(settings["warning_message"], settings["warning_recording_url"])
+    played = _spoken(settings.warning_message, settings.warning_recording_url)
     return [Step(w.created_at, "warning", f"Warning given: {w.reason.replace('_', ' ')}",
                  [f"By {names.get(w.given_by_id, 'unknown')}", *([f"Detail: {w.detail}"] if w.detail else []),
                   f"Played: {played}", f"Platform: {w.platform_status} ({PLAYED.get(w.platform_status, '')})"])
@@ -86,7 +87,7 @@ def _task_steps(task: CallbackTask, names) -> list[Step]:
     return steps
 
 
-def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """`{"call": Call, "handler": str | None, "steps": [Step...] oldest first, "incident_id", "task_id"}`.
     Raises NotFound for an unknown call or one `viewer` may not read. A register marker shown is
     logged as a view of its entry (R9); the caller commits."""

@@ -1,8 +1,12 @@
 """Pure TwiML builders. Everything the caller hears is built here with VoiceResponse, never strings."""
 from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
+
+if TYPE_CHECKING:  # settings imports this module
+    from call_flows.settings import OrgSettings
 
 # Twilio's own default <Conference waitUrl> (its hold-music twimlet, fetched with GET), as Twilio's
 # <Conference> docs give it. An explicit URL, because waitUrl="" would mean silence.
@@ -14,11 +18,11 @@ def conference_name(call_sid: str) -> str:
     return f"cg-{call_sid}"
 
 
-def _speak(response: VoiceResponse, text: str, settings: dict[str, Any], recording_url: str = "") -> None:
+def _speak(response: VoiceResponse, text: str, settings: "OrgSettings", recording_url: str = "") -> None:
     if recording_url:
         response.play(recording_url)
     else:
-        response.say(text, voice=settings["say_voice"], language=settings["say_language"])
+        response.say(text, voice=settings.say_voice, language=settings.say_language)
 
 
 def is_http_url(value: str) -> bool:
@@ -30,14 +34,14 @@ def is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c.isspace() for c in value.strip())
 
 
-def hold_music_url(settings: dict[str, Any]) -> str:
+def hold_music_url(settings: "OrgSettings") -> str:
     """What a caller hears while waiting for a handler: the organisation's `hold_music_url` (music, or
     TwiML with a message), else Twilio's default hold music. Never empty: an empty waitUrl is silence."""
-    value = (settings.get("hold_music_url") or "").strip()
+    value = (settings.hold_music_url or "").strip()
     return value if is_http_url(value) else TWILIO_DEFAULT_HOLD_MUSIC
 
 
-def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None, settings: dict[str, Any]) -> None:
+def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | None, settings: "OrgSettings") -> None:
     """The caller's leg joins their call's conference.
 
     Twilio's <Conference> semantics: a participant with startConferenceOnEnter="false" who finds the
@@ -63,7 +67,7 @@ def _join_conference(response: VoiceResponse, call_sid: str, events_url: str | N
     response.append(dial)
 
 
-def for_ring(call_sid: str, settings: dict[str, Any], events_url: str | None, restriction: dict[str, Any] | None = None) -> str:
+def for_ring(call_sid: str, settings: "OrgSettings", events_url: str | None, restriction: dict[str, Any] | None = None) -> str:
     """The caller is greeted and put into their call's conference to wait for a handler.
 
     C3: a restricted caller is routed as the restriction says, never silently dropped.
@@ -75,20 +79,20 @@ def for_ring(call_sid: str, settings: dict[str, Any], events_url: str | None, re
             response.hangup()
             return str(response)
     else:
-        _speak(response, settings["greeting"], settings)
+        _speak(response, settings.greeting, settings)
     _join_conference(response, call_sid, events_url, settings)
     return str(response)
 
 
-def warning(call_sid: str, settings: dict[str, Any], events_url: str | None) -> str:
+def warning(call_sid: str, settings: "OrgSettings", events_url: str | None) -> str:
     """T1: the caller hears the warning, then rejoins the handler in the same conference."""
     response = VoiceResponse()
-    _speak(response, settings["warning_message"], settings, settings["warning_recording_url"])
+    _speak(response, settings.warning_message, settings, settings.warning_recording_url)
     _join_conference(response, call_sid, events_url, settings)
     return str(response)
 
 
-def rejoin(call_sid: str, settings: dict[str, Any], events_url: str | None) -> str:
+def rejoin(call_sid: str, settings: "OrgSettings", events_url: str | None) -> str:
     """The caller goes back into their call's conference (Twilio's fallback URL, mid-call): with
     their handler if the handler is there, else waiting with hold music."""
     response = VoiceResponse()
@@ -96,24 +100,24 @@ def rejoin(call_sid: str, settings: dict[str, Any], events_url: str | None) -> s
     return str(response)
 
 
-def ring_back(settings: dict[str, Any]) -> str:
+def ring_back(settings: "OrgSettings") -> str:
     """Nothing else can be done for this call: the caller is told to ring back, then the call ends."""
     response = VoiceResponse()
-    _speak(response, settings["fallback_message"], settings)
+    _speak(response, settings.fallback_message, settings)
     response.hangup()
     return str(response)
 
 
-def final_notice(settings: dict[str, Any], warned: bool) -> tuple[str, str]:
+def final_notice(settings: "OrgSettings", warned: bool) -> tuple[str, str]:
     """T3: the final notice's words and its recording URL ("" = spoken with <Say>). After a warning the
     caller is told they were warned (`termination_message`); an immediate termination, where the caller
     heard no warning (T3's exception), has its own notice (`immediate_termination_message`)."""
     if warned:
-        return settings["termination_message"], settings["termination_recording_url"]
-    return settings["immediate_termination_message"], settings["immediate_termination_recording_url"]
+        return settings.termination_message, settings.termination_recording_url
+    return settings.immediate_termination_message, settings.immediate_termination_recording_url
 
 
-def termination(settings: dict[str, Any], warned: bool) -> str:
+def termination(settings: "OrgSettings", warned: bool) -> str:
     """T3: the final notice (see final_notice), then the call ends."""
     response = VoiceResponse()
     text, recording_url = final_notice(settings, warned)
@@ -122,17 +126,17 @@ def termination(settings: dict[str, Any], warned: bool) -> str:
     return str(response)
 
 
-def callback_bridge(customer: str, caller_id: str, script: str, settings: dict[str, Any]) -> str:
+def callback_bridge(customer: str, caller_id: str, script: str, settings: "OrgSettings") -> str:
     """M1: played to the manager when they answer, then dials the customer from the organisation's number."""
     response = VoiceResponse()
-    response.say(script, voice=settings["say_voice"], language=settings["say_language"])
+    response.say(script, voice=settings.say_voice, language=settings.say_language)
     dial = Dial(caller_id=caller_id)
     dial.number(customer)
     response.append(dial)
     return str(response)
 
 
-def handler_join(call_sid: str, whisper: str, settings: dict[str, Any]) -> str:
+def handler_join(call_sid: str, whisper: str, settings: "OrgSettings") -> str:
     """14.10: the handler's own leg hears `whisper` (if any) and then joins the caller's conference; the
     conference ends when the handler hangs up, as for a leg added by the Participants API."""
     response = VoiceResponse()

@@ -16,6 +16,7 @@ from call_flows.calls import twiml
 from call_flows.calls.board import caller_flags
 from call_flows.models import Call
 from call_flows.vocabulary import ENDED
+from call_flows.settings import OrgSettings
 
 WHISPER_PATH = "/twilio/voice/whisper/"
 
@@ -29,20 +30,20 @@ def flag_words(flags: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
-def whisper_text(flags: dict[str, Any], settings: dict[str, Any]) -> str:
+def whisper_text(flags: dict[str, Any], settings: OrgSettings) -> str:
     """What the handler hears for a caller with `flags` (see board.caller_flags); "" = no whisper.
     `{flags}` in the organisation's wording is replaced by `flag_words` (no other formatting is done,
     so a stored wording cannot reach anything else)."""
-    template: str = settings["handler_whisper_flagged"] if flags.get("flagged") else settings["handler_whisper_unflagged"]
+    template: str = settings.handler_whisper_flagged if flags.get("flagged") else settings.handler_whisper_unflagged
     return template.replace("{flags}", flag_words(flags)).strip()
 
 
-def for_call(session: Session, call: Call, now: datetime, settings: dict[str, Any]) -> str:
+def for_call(session: Session, call: Call, now: datetime, settings: OrgSettings) -> str:
     """The whisper for the handler of `call`, from its caller's flags as ring time saw them."""
     return whisper_text(caller_flags(session, call, now, settings), settings)
 
 
-def handler_leg(session: Session, call_sid: str, now: datetime, settings: dict[str, Any]) -> str:
+def handler_leg(session: Session, call_sid: str, now: datetime, settings: OrgSettings) -> str:
     """TwiML for the handler's answered leg: the whisper, then the caller's conference. A call that is
     unknown or already over answers <Hangup/> (nobody is left to talk to)."""
     call = session.query(Call).filter_by(call_sid=call_sid).one_or_none()

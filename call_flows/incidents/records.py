@@ -15,7 +15,7 @@ from call_flows.jobs.mail import addresses, queue_email
 from call_flows.clock import iso_utc, local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
-from call_flows.validation import clean_text
+from call_flows.settings import OrgSettings
 from call_flows.vocabulary import IncidentStatus, Recipient, Role
 
 TEXT_FIELDS = ("incident_date", "incident_time", "location", "details", "action_taken", "staff_involved",
@@ -80,7 +80,7 @@ def save(session: Session, incident_id: int, user: User, values: dict[str, Any],
     details = dict(incident.details or {})
     for name in TEXT_FIELDS:
         if name in values:
-            details[name] = clean_text(values[name], name)
+            details[name] = values[name]  # clean text or None (IncidentIn, for the API and the page alike)
     for name, check in (("incident_date", _check_date), ("incident_time", _check_time)):
         if details.get(name) and name in values:
             details[name] = check(details[name], now)
@@ -123,7 +123,7 @@ def known_when(session: Session, incident: Incident) -> dict[str, Any]:
     return {"incident_date": at.date().isoformat(), "incident_time": f"{at:%H:%M}"}
 
 
-def complete(session: Session, incident_id: int, user: User, now: datetime, settings: dict[str, Any]) -> Incident:
+def complete(session: Session, incident_id: int, user: User, now: datetime, settings: OrgSettings) -> Incident:
     """The manager completes and submits the record; it goes to the configured recipients (I4).
     Completing again changes nothing and sends nothing again."""
     incident = get(session, incident_id, user)
@@ -142,7 +142,7 @@ def complete(session: Session, incident_id: int, user: User, now: datetime, sett
     return incident
 
 
-def distribute(session: Session, incident: Incident, now: datetime, settings: dict[str, Any]) -> None:
+def distribute(session: Session, incident: Incident, now: datetime, settings: OrgSettings) -> None:
     """I4: HR service centre, Equality and Diversity, union H&S reps, and the security help desk
     when there was a security or data breach. One email per address, keyed so it is sent once."""
     recipients = list(DISTRIBUTION)
@@ -151,7 +151,7 @@ def distribute(session: Session, incident: Incident, now: datetime, settings: di
     subject = f"Incident record {incident.id} ({incident.case_reference or 'no case reference'})"
     body = summary(session, incident)
     for recipient, setting in recipients:
-        for address in addresses(settings[setting]):
+        for address in addresses(getattr(settings, setting)):
             queue_email(session, f"incident-{incident.id}-to-{address}", "distribution", recipient, address,
                         subject, body, now, incident_id=incident.id, link=f"/incidents/{incident.id}")
 

@@ -15,6 +15,7 @@ from call_flows.clock import as_utc, day_start, local_date, org_zone, week_monda
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, Team, Termination
 from call_flows.phone import mask
 from call_flows.vocabulary import ImmediateReason
+from call_flows.settings import OrgSettings
 
 KINDS = ("incidents", "warnings", "terminations")
 MAX_WEEKS = 52
@@ -150,13 +151,13 @@ def _deadline_row(name: str, items: list[tuple[datetime, datetime, datetime | No
     return row
 
 
-def deadlines(session: Session, now: datetime, since: datetime, settings: dict[str, Any], team_id: int | None = None,
+def deadlines(session: Session, now: datetime, since: datetime, settings: OrgSettings, team_id: int | None = None,
               site: str | None = None) -> list[dict[str, Any]]:
     """T5: callbacks against `due_at`; I5: incident records against `incident_escalation_hours`."""
     tasks = _team_clause(select(CallbackTask.need_arose_at, CallbackTask.due_at, CallbackTask.closed_at)
                          .outerjoin(Team, Team.id == CallbackTask.team_id)
                          .where(CallbackTask.need_arose_at >= since), CallbackTask.team_id, team_id, site)
-    window = timedelta(hours=settings["incident_escalation_hours"])
+    window = timedelta(hours=settings.incident_escalation_hours)
     records = _team_clause(select(Incident.opened_at, Incident.completed_at).outerjoin(Team, Team.id == Incident.team_id)
                            .where(Incident.opened_at >= since), Incident.team_id, team_id, site)
     return [
@@ -165,7 +166,7 @@ def deadlines(session: Session, now: datetime, since: datetime, settings: dict[s
     ]
 
 
-def report(session: Session, now: datetime, settings: dict[str, Any], weeks: int = 12, team_id: int | None = None,
+def report(session: Session, now: datetime, settings: OrgSettings, weeks: int = 12, team_id: int | None = None,
            site: str | None = None) -> dict[str, Any]:
     """Everything the trends page shows, each part also a CSV download."""
     since = period_start(now, weeks)

@@ -134,7 +134,7 @@ def notify_manager(session: Session, ctx, now, task_id: int) -> None:
         return
     values = org_settings.load(session)
     handler = session.get(User, callback.handler_id) if callback.handler_id else None
-    address = values["staff_email_format"].format(username=manager.username)
+    address = values.staff_email_format.format(username=manager.username)
     queue_email(session, f"callback-{callback.id}-new-to-{address}", "new_callback", Recipient.LINE_MANAGER, address,
                 f"New callback task: case {callback.case_reference}",
                 f"A call was ended for the caller's behaviour (case {callback.case_reference}).\n"

@@ -17,7 +17,8 @@ from call_flows.calls.callers import audit
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.register.letter_template import OPTIONAL, REQUIRED  # noqa: F401  (the API and pages list them)
 from call_flows.models import Customer, PanelDecision, RegisterEntry, RegisterLetter, User
-from call_flows.validation import choice, clean_text
+from call_flows.validation import clean_text
+from call_flows.settings import OrgSettings
 from call_flows.vocabulary import RegisterStatus
 from sqlalchemy import select
 
@@ -55,10 +56,10 @@ Yours sincerely
 {{ signatory_title }}"""
 
 
-def template_text(settings: dict[str, Any]) -> str:
+def template_text(settings: OrgSettings) -> str:
     """The organisation's template; one saved another way (the generic settings API) that drops an R5
     element or breaks a placeholder is not used: the built-in template is, so no letter lacks an element."""
-    text = settings.get("register_letter_template") or DEFAULT_TEMPLATE
+    text = settings.register_letter_template or DEFAULT_TEMPLATE
     try:
         return validate_template(text)
     except InvalidInput:
@@ -77,7 +78,7 @@ def _date(value: datetime) -> str:
 
 
 def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecision, now: datetime,
-                  settings: dict[str, Any]) -> dict[str, Any]:
+                  settings: OrgSettings) -> dict[str, Any]:
     """The values the letter fills in: the decision, with dates as they will be once it takes effect."""
     from call_flows.labels import MARKERS  # R2
 
@@ -91,10 +92,10 @@ def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecis
         "customer_address": customer.address or "", "summary": entry.summary or "Your recent contact with us",
         "reasons": f"The reasons for this decision: {decision.justification}",
         "marker_meaning": MARKERS.get(entry.marker, ""), "precautions": entry.precautions or "",
-        "new_issues_contact": settings["letter_new_issues_contact"], "appeal_route": settings["letter_appeal_route"],
+        "new_issues_contact": settings.letter_new_issues_contact, "appeal_route": settings.letter_appeal_route,
         "expiry_date": _date(expiry), "review_date": _date(review), "sharing": sharing,
         "signatory_name": decision.signatory_name or "", "signatory_title": decision.signatory_title or "",
-        "organisation_name": settings["organisation_name"], "incident_date": _date(entry.created_at),
+        "organisation_name": settings.organisation_name, "incident_date": _date(entry.created_at),
     }
 
 
@@ -109,7 +110,7 @@ def _parts(session: Session, entry_id: int):
     return entry, letter, decision
 
 
-def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """The letter as sent, or as it would be sent today. Viewing it is audited (R9)."""
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
@@ -130,7 +131,7 @@ def _take_effect(entry: RegisterEntry, now: datetime) -> None:
     entry.expires_at = register_rules.expires_at(now, entry.source, entry.marker)
 
 
-def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: dict[str, Any],
+def record_sent(session: Session, entry_id: int, user: User, now: datetime, settings: OrgSettings,
                 sent_at: datetime | None = None) -> RegisterEntry:
     """R5: the letter went to the customer; the text is kept on file and the entry takes effect."""
     entry, letter, decision = _parts(session, entry_id)
@@ -155,8 +156,7 @@ def record_exemption(session: Session, entry_id: int, user: User, reason: str, j
     entry, letter, _ = _parts(session, entry_id)
     if entry.status != RegisterStatus.AWAITING_NOTICE:
         raise Conflict(f"entry {entry_id} is {entry.status}", code="not_awaiting_notice")
-    letter.exemption = choice(reason, "reason", EXEMPTIONS)
-    letter.exemption_justification = clean_text(justification, "justification", required=True)
+    letter.exemption, letter.exemption_justification = reason, justification  # valid (ExemptionIn)
     entry.notified = False
     _take_effect(entry, now)
     audit(session, user, "letter_exempt", "register_entry", entry.id, now, reason=reason)

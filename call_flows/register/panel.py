@@ -17,9 +17,10 @@ from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Call, Customer, CustomerPhone, PanelDecision, RegisterEntry, RegisterLetter, User
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown
-from call_flows.validation import choice, clean_text
+from call_flows.validation import clean_text
 from call_flows.vocabulary import OPEN_ENTRIES, Marker, RegisterSource, RegisterStatus, Role
 from call_flows.working_days import add_working_days
+from call_flows.settings import OrgSettings
 
 
 
@@ -69,12 +70,11 @@ def attach_phones(session: Session, customer: Customer, numbers: list[str]) -> l
     return added
 
 
-def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: dict[str, Any],
+def propose(session: Session, proposer: User, proposal: Proposal, now: datetime, settings: OrgSettings,
             region: str = "GB") -> RegisterEntry:
-    """R3: a proposed entry; the panel must meet within `panel_meet_within_days` of receiving it."""
-    source = choice(proposal.source, "source", tuple(RegisterSource))
-    name = clean_text(proposal.name, "name", required=True, max_len=200)
-    summary = clean_text(proposal.summary, "summary", required=True)
+    """R3: a proposed entry; the panel must meet within `panel_meet_within_days` of receiving it.
+    The proposal's fields arrive valid (app/api/register_schemas.py ProposalIn, for the API and the page)."""
+    source, name, summary = proposal.source, proposal.name, proposal.summary
     incident = None
     if proposal.incident_id is not None:
         # R9: only on an incident record the proposer may see (their teams'); others do not exist for them.
@@ -95,9 +95,9 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
         session.add(customer)
         session.flush()
     customer.name = name
-    customer.address = clean_text(proposal.address, "address") or customer.address
-    customer.email = clean_text(proposal.email, "email", max_len=200) or customer.email
-    refs = [clean_text(r, "case_references", max_len=64) for r in proposal.case_references or []]
+    customer.address = proposal.address or customer.address
+    customer.email = proposal.email or customer.email
+    refs = proposal.case_references or []
     customer.case_references = sorted(set((customer.case_references or []) + [r for r in refs if r])) or None
     attach_phones(session, customer, numbers)
     open_entry = session.scalar(select(RegisterEntry.id).where(RegisterEntry.customer_id == customer.id,
@@ -109,11 +109,10 @@ def propose(session: Session, proposer: User, proposal: Proposal, now: datetime,
     entry = RegisterEntry(
         customer_id=customer.id, incident_id=incident.id if incident else None, status=RegisterStatus.PROPOSED, source=source,
         summary=summary,
-        key_contact=clean_text(proposal.key_contact, "key_contact", max_len=200) or proposer.shown_name,
-        reporting_service=clean_text(proposal.reporting_service, "reporting_service", max_len=200)
-        or (proposer.team.name if proposer.team else None),
+        key_contact=proposal.key_contact or proposer.shown_name,
+        reporting_service=proposal.reporting_service or (proposer.team.name if proposer.team else None),
         notified=False, proposed_by_id=proposer.id, created_at=now,
-        meet_by=now + timedelta(days=settings["panel_meet_within_days"]))
+        meet_by=now + timedelta(days=settings.panel_meet_within_days))
     session.add(entry)
     session.flush()
     audit(session, proposer, "create", "register_entry", entry.id, now, status=RegisterStatus.PROPOSED,
@@ -138,9 +137,9 @@ class Decision:
     signatory_title: str | None = None
 
 
-def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: dict[str, Any]) -> list[User]:
+def check_quorum(session: Session, member_ids: list[int], chair_id: int, settings: OrgSettings) -> list[User]:
     """R3: at least `panel_quorum` (never fewer than 3) distinct panel members present, one of them the chair."""
-    needed = max(3, int(settings.get("panel_quorum", 3)))
+    needed = settings.panel_quorum  # R3: the model bounds it to 3 or more
     ids = list(dict.fromkeys(member_ids))
     if len(ids) < needed:
         raise QuorumNotMet(f"the panel needs at least {needed} members present; {len(ids)} recorded (R3)")
@@ -153,16 +152,15 @@ def check_quorum(session: Session, member_ids: list[int], chair_id: int, setting
 
 
 def decide(session: Session, entry_id: int, decision: Decision, recorder: User, now: datetime,
-           settings: dict[str, Any]) -> RegisterEntry:
+           settings: OrgSettings) -> RegisterEntry:
     """R3: record the decision. `add` waits for the letter or exemption (R5); `reject` closes the proposal."""
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
         raise NotFound(f"no register entry {entry_id}")
     if entry.status != RegisterStatus.PROPOSED:
         raise Conflict(f"entry {entry_id} is {entry.status}, not awaiting a decision", code="already_decided")
-    outcome = choice(decision.outcome, "outcome", ("add", "reject"))
+    outcome, justification = decision.outcome, decision.justification  # valid (DecisionIn)
     check_quorum(session, decision.member_ids, decision.chair_id, settings)
-    justification = clean_text(decision.justification, "justification", required=True)
     row = PanelDecision(entry_id=entry.id, outcome=outcome, member_ids=list(dict.fromkeys(decision.member_ids)),
                         chair_id=decision.chair_id, justification=justification, share=False,
                         recorded_by_id=recorder.id, decided_at=now)
@@ -179,11 +177,11 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
             row.share_justification = clean_text(decision.share_justification, "share_justification", required=True)
         chair = session.get(User, decision.chair_id)
         assert chair is not None  # the chair is one of the members, checked above
-        row.signatory_name = clean_text(decision.signatory_name, "signatory_name", max_len=200) or chair.shown_name
-        row.signatory_title = clean_text(decision.signatory_title, "signatory_title", max_len=200) or "Panel chair"
+        row.signatory_name = decision.signatory_name or chair.shown_name
+        row.signatory_title = decision.signatory_title or "Panel chair"
         entry.status = RegisterStatus.AWAITING_NOTICE
         session.add(RegisterLetter(entry_id=entry.id,
-                                   due_at=add_working_days(now, settings["letter_due_working_days"])))
+                                   due_at=add_working_days(now, settings.letter_due_working_days)))
     session.add(row)
     session.flush()
     audit(session, recorder, "decide", "register_entry", entry.id, now, outcome=outcome, marker=entry.marker,

@@ -18,6 +18,7 @@ from call_flows.register.shown import entries_shown
 from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
 from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
+from call_flows.settings import OrgSettings
 
 
 
@@ -116,14 +117,14 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
     return export
 
 
-def purge_expired(session: Session, now: datetime, settings: dict[str, Any]) -> dict[str, Any]:
+def purge_expired(session: Session, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """R9: remove personal data of entries ended more than `register_retention_days` ago.
 
     Each purged entry adds one to an anonymised count (month proposed, marker, source, final status);
     a customer with nothing else held (no open entry, no active restriction) is removed with their numbers.
     The audit log keeps only ids, so it stays as it is.
     """
-    cutoff = now - timedelta(days=settings["register_retention_days"])
+    cutoff = now - timedelta(days=settings.register_retention_days)
     entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.status.in_(ENDED_ENTRIES),
                                                                RegisterEntry.ended_at <= cutoff)))
     customers: set[int] = set()

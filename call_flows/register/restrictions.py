@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from call_flows.calls.callers import audit
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import ConcernNotice, Customer, Restriction, User
-from call_flows.calls.restricted import KINDS, check_hours
-from call_flows.validation import choice, clean_text
+from call_flows.calls.restricted import check_hours
 
 CHANNELS = ("letter", "phone", "email", "in_person")
 
@@ -29,8 +28,8 @@ def record_concern(session: Session, customer_id: int, user: User, told_at: date
     _customer(session, customer_id)
     if told_at > now:
         raise InvalidInput("told_at cannot be in the future")
-    notice = ConcernNotice(customer_id=customer_id, told_at=told_at, channel=choice(channel, "channel", CHANNELS),
-                           note=clean_text(note, "note"), recorded_by_id=user.id, created_at=now)
+    notice = ConcernNotice(customer_id=customer_id, told_at=told_at, channel=channel,
+                           note=note, recorded_by_id=user.id, created_at=now)
     session.add(notice)
     session.flush()
     audit(session, user, "concern_told", "customer", customer_id, now, notice_id=notice.id)
@@ -41,7 +40,6 @@ def add_restriction(session: Session, customer_id: int, user: User, kind: str, d
                     named_officer_id: int | None, hours: dict[str, Any] | None, now: datetime) -> Restriction:
     """C1: refused (409 customer_not_told) until a concern notice is on record for this customer."""
     _customer(session, customer_id)
-    kind = choice(kind, "kind", KINDS)
     told = session.scalar(select(ConcernNotice.told_at).where(ConcernNotice.customer_id == customer_id,
                                                               ConcernNotice.told_at <= now)
                           .order_by(ConcernNotice.told_at.desc()).limit(1))
@@ -63,7 +61,7 @@ def add_restriction(session: Session, customer_id: int, user: User, kind: str, d
     if session.scalar(select(Restriction.id).where(Restriction.customer_id == customer_id,
                                                    Restriction.status == "active")) is not None:
         raise Conflict("this customer already has an active restriction; end it first", code="already_restricted")
-    restriction = Restriction(customer_id=customer_id, kind=kind, detail=clean_text(detail, "detail"),
+    restriction = Restriction(customer_id=customer_id, kind=kind, detail=detail,
                               named_officer_id=named_officer_id, hours=hours, status="active",
                               customer_told_at=told, created_by_id=user.id, created_at=now)
     session.add(restriction)

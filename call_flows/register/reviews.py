@@ -18,9 +18,9 @@ from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
 from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
-from call_flows.validation import choice, clean_text
 from call_flows.vocabulary import DECIDED_ENTRIES, Recipient, RegisterStatus
 from call_flows.working_days import add_working_days
+from call_flows.settings import OrgSettings
 
 
 def _entry(session: Session, entry_id: int) -> RegisterEntry:
@@ -43,8 +43,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
     entry = _entry(session, entry_id)
     if entry.status != RegisterStatus.IN_FORCE:
         raise Conflict(f"entry {entry_id} is {entry.status}, not in force", code="not_in_force")
-    outcome = choice(outcome, "outcome", ("keep", "remove"))
-    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=clean_text(notes, "notes"),
+    review = RegisterReview(entry_id=entry.id, outcome=outcome, notes=notes,
                             reviewed_by_id=reviewer.id, reviewed_at=now)
     session.add(review)
     entry.last_reviewed_on = now
@@ -58,7 +57,7 @@ def review_entry(session: Session, entry_id: int, reviewer: User, outcome: str, 
 
 def review_register(session: Session, reviewer: User, notes: str | None, now: datetime) -> RegisterReview:
     """R6: the six-monthly documented review of the whole register (HDC 8.4)."""
-    review = RegisterReview(entry_id=None, outcome="completed", notes=clean_text(notes, "notes", required=True),
+    review = RegisterReview(entry_id=None, outcome="completed", notes=notes,
                             reviewed_by_id=reviewer.id, reviewed_at=now)
     session.add(review)
     session.flush()
@@ -141,7 +140,7 @@ REMINDER_TEXT = {
 
 
 def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime | None, now: datetime,
-            settings: dict[str, Any] | None = None) -> bool:
+            settings: OrgSettings | None = None) -> bool:
     """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
     Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
     if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
@@ -154,14 +153,14 @@ def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at:
     from call_flows.jobs.mail import addresses, queue_email
 
     text = REMINDER_TEXT[kind].format(entry_id=entry_id)
-    for to in addresses((settings or {}).get("recipient_review_panel", "")):
+    for to in addresses(settings.recipient_review_panel if settings is not None else ""):
         queue_email(session, f"register-{key}-to-{to}", "register_reminder", Recipient.REVIEW_PANEL, to,
                     "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
                     link=f"/register/entries/{entry_id}" if entry_id else "/register")
     return True
 
 
-def remind_panel(session: Session, now: datetime, settings: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def remind_panel(session: Session, now: datetime, settings: OrgSettings | None = None) -> list[dict[str, Any]]:
     """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
     made = []
     for item in iter_reviews_due(session, now, unreminded=True):
@@ -190,15 +189,15 @@ def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
 
 
 def record_appeal(session: Session, entry_id: int, user: User, received_at: datetime, summary: str | None,
-                  now: datetime, settings: dict[str, Any]) -> RegisterAppeal:
+                  now: datetime, settings: OrgSettings) -> RegisterAppeal:
     """R8: an appeal against an entry, to be answered within 20 working days of receipt."""
     entry = _entry(session, entry_id)
     if entry.status not in DECIDED_ENTRIES:
         raise Conflict(f"entry {entry_id} is {entry.status}; there is nothing to appeal", code="not_appealable")
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future")
-    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=clean_text(summary, "summary"),
-                            due_at=add_working_days(received_at, settings["appeal_working_days"]),
+    appeal = RegisterAppeal(entry_id=entry.id, received_at=received_at, summary=summary,
+                            due_at=add_working_days(received_at, settings.appeal_working_days),
                             recorded_by_id=user.id)
     session.add(appeal)
     session.flush()
@@ -214,8 +213,7 @@ def decide_appeal(session: Session, appeal_id: int, user: User, outcome: str, no
         raise NotFound(f"no appeal {appeal_id}")
     if appeal.outcome is not None:
         raise Conflict(f"appeal {appeal_id} was already {appeal.outcome}", code="already_decided")
-    appeal.outcome = choice(outcome, "outcome", ("upheld", "dismissed"))
-    appeal.outcome_notes = clean_text(notes, "notes", required=True)
+    appeal.outcome, appeal.outcome_notes = outcome, notes  # valid (AppealOutcomeIn)
     appeal.decided_at = now
     entry = _entry(session, appeal.entry_id)
     if appeal.outcome == "upheld" and entry.status in DECIDED_ENTRIES:

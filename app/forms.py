@@ -1,0 +1,38 @@
+"""Form posts read through the request models the API validates the same acts with (app/api/*schemas.py):
+one validator for both doors. A refusal is InvalidInput carrying the model's message, which the page
+shows (400) on the form it came from."""
+from collections.abc import Mapping
+from typing import TypeVar, get_origin
+
+from flask import request
+from pydantic import BaseModel, ValidationError
+
+from call_flows.errors import InvalidInput
+from call_flows.validation import message
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def form_body(model: type[M], **given) -> M:
+    """`request.form` as `model`: its fields only (a list field from every value sent), a blank optional
+    field as not given; `given` adds or overrides what the page supplies itself (a case note gathered from flat
+    fields, a checkbox read as a flag). Raises InvalidInput naming the first refused field."""
+    data: dict = {}
+    for name, field in model.model_fields.items():
+        if get_origin(field.annotation) is list:
+            values = [v for v in request.form.getlist(name) if v.strip()]
+            if values:
+                data[name] = values
+        elif (value := request.form.get(name, "")).strip() or (name in request.form and field.is_required()):
+            data[name] = value  # blank: the default of an optional field; a required one says why it is refused
+    data.update(given)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(message(exc)) from None
+
+
+def typed(action: str) -> Mapping[str, str]:
+    """What the person typed into the form posted to `action` when this page answers that very post (a
+    refusal re-renders the page with its message): the form shows it again, nothing lost. Else {}."""
+    return request.form if request.method == "POST" and request.path == action else {}
