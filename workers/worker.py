@@ -10,7 +10,7 @@ so the first job is as fast as the rest.
 
 A job that hangs cannot hold a worker for long: every job has a timeout (`JOB_TIMEOUT_S`, enforced
 by RQ's death penalty, SIGALRM, in the worker's main thread) and every Twilio request one of its own
-(`TWILIO_TIMEOUT_S`, app/platform.py); the outbox job stays pending and RQ retries it. Run several
+(`TWILIO_TIMEOUT_S`, app/platform.py); the outbox retries the job (its one retry policy). Run several
 workers so that a slow Twilio request never delays the next caller's warning."""
 import logging
 

@@ -68,12 +68,12 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
     session.add(call)
     session.flush()
     task.dial_call_id, task.claim_active_at = call.id, now
-    outbox.record(session, f"callback-{task.id}-dial-{call.id}", "place_callback",
+    outbox.record(session, f"callback-{task.id}-dial-{call.id}", place_callback,
                   {"task_id": task.id, "call_id": call.id}, now=now)
     return task, call
 
 
-@outbox.task("place_callback")
+@outbox.task
 def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> None:
     """Ring the manager's phone with TwiML that speaks to them, then dials the customer presenting the
     organisation's number (TWILIO_CALLER_ID, else the number the customer called). Idempotent: a
@@ -139,7 +139,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     if call is not None:
         task.dial_call_id = None
         if call.status not in FINAL:
-            outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
+            outbox.record(session, f"callback-{task.id}-finish-{call.id}", finish_callback,
                           {"call_id": call.id, "end_for_behaviour": outcome == "behaviour_not_improved"}, now=now)
     return task
 
@@ -155,7 +155,7 @@ def _note_on_incident(session: Session, task: CallbackTask, user: User, attempt:
     incident.picked_up_at = incident.picked_up_at or now
 
 
-@outbox.task("finish_callback")
+@outbox.task
 def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour: bool) -> None:
     """After the outcome: M2 ends a callback that is still live (the customer hears the final notice).
     On the simulated platform the call is marked ended, as Twilio's status callback would."""

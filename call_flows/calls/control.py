@@ -14,6 +14,8 @@ from call_flows.calls.status import why_ended
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS, choice, clean_text, note_fields
 from call_flows.staff.visibility import may_see_call
 
+EFFECTS = "call_flows.jobs.effects."  # the tasks that reach the caller (named by path: effects imports this module)
+
 NOTE_FIELDS = ("spoke_to", "query", "told_customer", "customer_said_or_did")
 
 
@@ -71,7 +73,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
     call.answered_at = call.answered_at or now
     session.flush()
     if user.phone:
-        outbox.record(session, f"connect-{call.id}-{user.id}", "connect_handler",
+        outbox.record(session, f"connect-{call.id}-{user.id}", EFFECTS + "connect_handler",
                       {"call_id": call.id, "user_id": user.id}, now=now)
     return call
 
@@ -120,7 +122,7 @@ def warn(session: Session, call_sid: str, user: User, reason, detail, now: datet
     session.add(warning)
     session.flush()
     _incident_for(session, call, now)
-    outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
+    outbox.record(session, f"warning-{warning.id}", EFFECTS + "play_warning", {"warning_id": warning.id}, now=now)
     return warning
 
 
@@ -196,7 +198,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         return TerminationResult(_same_act(session, winner, act), False)
-    outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
+    outbox.record(session, f"termination-{termination.id}", EFFECTS + "end_call", {"termination_id": termination.id},
+                  now=now)
     if hand_over is None:
         write_up(session, termination.id, user.id, fields, now, callback_due_hours, recovery_minutes)
         return TerminationResult(termination, created=True)
