@@ -23,7 +23,9 @@ PG_RING_DRIVER = _pyformat(PG_RING)  # built once (also what bench/ringtime.py E
 
 def prepared_ring(conn: Connection, params: dict) -> tuple[Mapping, bool]:
     """The ring statement on PostgreSQL, through the driver's own cursor (see the module's docstring)."""
-    cursor = conn.connection.driver_connection.cursor(row_factory=dict_row)
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live pooled connection always has its psycopg connection
+    cursor = driver.cursor(row_factory=dict_row)
     row = cursor.execute(PG_RING_DRIVER, params, prepare=True).fetchone()
     return row, bool(row["inserted"])
 

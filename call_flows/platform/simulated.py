@@ -86,13 +86,13 @@ class SimulatedPlatform:
     def _report(self, session: Session, leg_sid: str, event: str, now: datetime) -> None:
         """Send `event` of a leg this platform dialled to its status callback, if it subscribed to it."""
         dialled = session.scalar(select(PlatformAction.payload).where(PlatformAction.call_sid == leg_sid,
-                                                                      PlatformAction.action == "dial"))
-        events = (dialled or {}).get("events", [])
+                                                                      PlatformAction.action == "dial")) or {}
+        events, callback = dialled.get("events", []), dialled.get("status_callback") or ""
         if event not in events:
             return
-        target = LEG_URL.search(dialled["status_callback"])
+        target = LEG_URL.search(callback)
         if target is None:  # no other status callback is ever given to a dialled leg
-            raise ValueError(f"the simulated platform cannot deliver to {dialled['status_callback']}")
+            raise ValueError(f"the simulated platform cannot deliver to {callback}")
         legs.leg_status(session, int(target.group(1)), leg_sid, CALL_STATUS.get(event, event), now,
                         sequence=str(events.index(event)))  # a form field, as Twilio sends it
 

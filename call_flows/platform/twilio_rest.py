@@ -71,7 +71,7 @@ class TwilioPlatform:
                    status_callback: str | None = None, now: datetime | None = None, url: str | None = None) -> str:
         """Start an outbound call that runs `twiml` when answered (a manager's callback), or fetches
         its TwiML from our signed webhook `url` when answered (the handler's whisper, 14.10)."""
-        kwargs = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
+        kwargs: dict[str, object] = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
         return self._rest(self.client.calls.create, **kwargs).sid
