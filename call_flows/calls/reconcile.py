@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.models import Call
 from call_flows.platform.faults import PlatformFault
+from call_flows.platform.protocol import CallPlatform
 from call_flows.calls.status import FINAL, StatusChange, apply_call_status
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def stale_calls(session: Session, now: datetime, stale_after: timedelta = STALE_
                                 .order_by(Call.started_at).limit(BATCH)))
 
 
-def reconcile(session: Session, platform, now: datetime, stale_after: timedelta = STALE_AFTER
+def reconcile(session: Session, platform: CallPlatform, now: datetime, stale_after: timedelta = STALE_AFTER
               ) -> list[StatusChange]:
     """Ask the platform for each stale open call and apply its state. Returns the changes (for the
     live pages). A call the platform cannot be asked about now (429/5xx/timeout) waits for the next
