@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def prepare(app) -> None:
-    """Load everything a job would otherwise load on first use: a database connection in the pool
-    and twilio-python's REST modules (the `Client` imports each domain on first access)."""
+    """Load everything a job would otherwise load on first use: a database connection in the pool,
+    the caller-facing tasks' module and twilio-python's REST modules (the `Client` imports each
+    domain on first access)."""
     with app.extensions["engine"].connect():
         pass
+    import call_flows.jobs.effects  # noqa: F401  (the tasks a caller waits for; jobs import their task by path)
     client = getattr(app.extensions["platform"], "client", None)
     if client is not None:
         account = client.api.v2010.account
