@@ -46,6 +46,7 @@ def test_the_decorator_only_annotates_urgent_and_give_up():
     "call_flows.no_such_module.task",
     "call_flows.clock.utcnow",  # a function, but not an outbox task
     "play_warning",  # an old short name
+    "call_flows.jobs.effects." + "x" * 60,  # longer than the task column holds
 ])
 def test_a_path_that_names_no_task_is_refused(path):
     with pytest.raises(outbox.UnknownTask):

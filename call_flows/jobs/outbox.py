@@ -6,10 +6,13 @@ id and is idempotent: a job already done is not done again, and each task checks
 state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
 
 The one retry policy (RQ itself never retries): a failed attempt is recorded on the job. A terminal
-fault (an exception with `terminal = True`, e.g. platform.faults.CallerGone, or UnknownTask) settles the job after
-that one attempt; any other fault makes it `pending` again with `run_at` pushed back exponentially
-(`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`.
-A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
+fault (an exception with `terminal = True`, e.g. platform.faults.CallerGone, or UnknownTask) settles
+the job after that one attempt; any other fault makes it `pending` again with `run_at` pushed back
+exponentially (`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it
+is `failed`. A job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `failed`).
+
+Tasks are functions marked `@task` and named by dotted path (`call_flows.jobs.effects.play_warning`),
+imported when a job needs one: no registry to forget a module in.
 """
 import functools
 import importlib
@@ -64,8 +67,8 @@ def resolve(path: str) -> Callable:
     """The task function a job's `task` path names (imported on first use). Raises UnknownTask for
     a path outside `call_flows.`, one that does not import, or a function not marked `@task`."""
     module, _, name = path.rpartition(".")
-    if not path.startswith(TASK_ROOT) or not module:
-        raise UnknownTask(f"outbox task {path!r} is not a path under {TASK_ROOT}")
+    if not path.startswith(TASK_ROOT) or not module or len(path) > OutboxJob.task.type.length:
+        raise UnknownTask(f"outbox task {path!r} is not a path under {TASK_ROOT} (of at most 64 characters)")
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
