@@ -1,7 +1,8 @@
 """The call platform behind one Protocol (issue 11 item 2). The simulated platform emulates Twilio's
 status callbacks for the legs it dials (initiated, answered, completed: what the callback's TwiML
 subscribes to, in Twilio's order) through the same code path as Twilio's webhooks, so the domain has
-no simulator branch; a callback call is known by its direction and carries the platform's CallSids."""
+no simulator branch; a callback call is known by its direction and carries the CallSid the platform
+reports for the customer's leg (never the manager's, never one the domain makes up to look like Twilio's)."""
 import re
 from xml.etree import ElementTree
 
@@ -48,7 +49,7 @@ def test_simulated_callback_leg_reports_initiated_then_answered_through_the_stat
         assert call.direction == "callback" and call.status == "in-progress" and call.answered_at is not None
         (placed,) = s.scalars(select(PlatformAction).where(PlatformAction.action == "place_call"))
         (dialled,) = s.scalars(select(PlatformAction).where(PlatformAction.action == "dial"))
-        assert TWILIO_SID.match(placed.call_sid) and placed.call_sid != leg  # the manager's leg, then the customer's
+        assert TWILIO_SID.match(placed.call_sid) and placed.call_sid != leg  # the manager's leg is another call
         assert dialled.call_sid == leg and dialled.payload["parent"] == placed.call_sid
         assert dialled.payload["to"] == "+447700900123"
         assert dialled.payload["events"] == ["initiated", "answered", "completed"]  # as the TwiML subscribed
@@ -73,18 +74,22 @@ def test_simulated_final_notice_hangs_the_leg_up_and_it_reports_completed(app, c
     assert f"status:{leg}:completed:2" in _receipts(app, leg)
 
 
-def test_twilio_callback_takes_the_returned_callsid_then_the_customer_legs_own(twilio_app, twilio_http):
+def test_twilio_callback_takes_the_customer_legs_callsid_never_the_managers(twilio_app, twilio_http):
     client = twilio_app.test_client()
     staff = Staff(twilio_app)
     manager = staff.add("manager", "line_manager", team="T", phone="+447700900001")
     handler = staff.add("handler", "call_handler", manager="manager", team="T")
     placed = _dial(twilio_app, client, manager, handler)
-    assert TWILIO_SID.match(placed)  # what Twilio answered to POST /Calls.json (the manager's leg)
     assert len(twilio_http.posts_to("/Calls.json")) == 1
     with twilio_app.app_context():
         call = db_session().scalar(select(Call).where(Call.direction == "callback"))
-        call_id, status = call.id, call.status
-    assert status == "initiated"
+        call_id, status, sid = call.id, call.status, call.call_sid
+    assert status == "initiated" and sid == placed and not TWILIO_SID.match(placed)  # no leg has reported yet
+    before = len(twilio_http.requests)
+    early = client.post(f"/api/v1/calls/{placed}/warnings", headers=manager["headers"], json={"reason": "abuse"})
+    assert early.status_code == 201
+    updates = [r["url"] for r in twilio_http.requests[before:] if re.search(r"/Calls/[^/]+\.json$", r["url"])]
+    assert updates and all(placed in url for url in updates)  # never the manager's leg (Twilio's own CallSid)
     leg, other = "CA" + "d" * 32, "CA" + "e" * 32
     for sid, event, sequence in ((leg, "initiated", "0"), (leg, "in-progress", "1"), (other, "in-progress", "0")):
         assert signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/leg",

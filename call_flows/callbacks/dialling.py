@@ -75,7 +75,7 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
 def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> None:
     """Ring the manager's phone with TwiML that speaks to them, then dials the customer presenting the
     organisation's number (TWILIO_CALLER_ID, else the number the customer called). The call takes
-    the CallSid the platform returns, then the customer's leg's own (callbacks.legs). Idempotent: a
+    the CallSid the platform reports for the customer's leg (callbacks.legs). Idempotent: a
     call already placed (status moved on from "queued") is not placed again."""
     from call_flows.callbacks.twiml import bridge
 
@@ -89,7 +89,8 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
     settings = org_settings.load(session)
     twiml = bridge(call.caller, caller_id, manager_prompt(settings), settings,
                    platform.url(LEG_EVENTS.format(call_id=call.id)), platform.url(AFTER_DIAL.format(call_id=call.id)))
-    placed(call, platform.place_call(session, manager.phone, caller_id, twiml, now=now))
+    platform.place_call(session, manager.phone, caller_id, twiml, now=now)
+    placed(call)
     ctx.publish("callback_dialled", task_id=task.id, call_sid=call.call_sid)
 
 

@@ -19,16 +19,18 @@ BEFORE_ANSWER = ("queued", "initiated")  # the platform has not yet reported the
 
 
 def unplaced_sid() -> str:
-    """A unique stand-in CallSid for a callback call the platform has not yet created (status
-    `queued`); replaced by the platform's own CallSid when it places the call."""
+    """A unique stand-in CallSid for a callback call whose customer's leg the platform has not yet
+    reported; no platform knows it (an act on it meets CallerGone), and nothing reads meaning into it."""
     return "unplaced-" + secrets.token_hex(16)
 
 
-def placed(call: Call, platform_sid: str) -> None:
-    """The platform created the callback call and named it `platform_sid` (the manager's leg).
-    A customer's leg that already reported (its events may overtake the REST answer) is kept."""
+def placed(call: Call) -> None:
+    """The platform accepted the callback call (the manager's leg rings first). The Call row waits
+    for the customer's leg to report: it is never given the manager's CallSid, so a warning pressed
+    meanwhile cannot reach the manager's phone. A leg that already reported (its events may overtake
+    the REST answer) is kept as it is."""
     if call.status == "queued":
-        call.call_sid, call.status = platform_sid, "initiated"
+        call.status = "initiated"
 
 
 def leg_status(session: Session, call_id: int, leg_sid: str, call_status: str, now: datetime, duration=None,
