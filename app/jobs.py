@@ -11,7 +11,6 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy import select
 
-import call_flows.jobs.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows.jobs import outbox
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
@@ -38,7 +37,7 @@ def init_app(app) -> None:
 
 def dispatch(app, job_ids: list[int], handed_over: list | None = None) -> None:
     """Call after the transaction that recorded the jobs has committed. Urgent tasks (a caller is
-    waiting: outbox.URGENT) are handed over first, in the order they were recorded (never ahead of
+    waiting: outbox.is_urgent) are handed over first, in the order they were recorded (never ahead of
     an earlier job: a warning is played before the final notice, T3). `handed_over`: the jobs
     (`id`, `task`, `run_at`) that commit already marked enqueued (`outbox.mark_handed_over_on_commit`),
     so they are not read back."""
@@ -58,7 +57,7 @@ def dispatch(app, job_ids: list[int], handed_over: list | None = None) -> None:
             session.rollback()
         else:
             jobs = list(handed_over)
-        enqueued = _enqueue(queue, sorted(jobs, key=lambda job: (job.task not in outbox.URGENT, job.id)))
+        enqueued = _enqueue(queue, sorted(jobs, key=lambda job: (not outbox.is_urgent(job.task), job.id)))
         if handed_over is not None:
             outbox.mark_pending(session, [job.id for job in jobs if job.id not in enqueued])
         else:

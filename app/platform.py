@@ -2,14 +2,16 @@
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from call_flows.platform.adapters import SimulatedPlatform, TwilioPlatform
 from call_flows.platform.faults import HeaderKeepingHttpClient
+from call_flows.platform.protocol import CallPlatform
+from call_flows.platform.simulated import SimulatedPlatform
+from call_flows.platform.twilio_rest import TwilioPlatform
 
 
 TWILIO_TIMEOUT_S = 10  # a hung Twilio request fails (and its outbox job is retried) instead of holding a worker
 
 
-def make_platform(config: dict):
+def make_platform(config: dict) -> CallPlatform:
     # URLs handed to the platform (conference events, whisper, callback legs): PUBLIC_BASE_URL, else the
     # embedded default's own address (PORT, as scripts/serve.sh listens)
     base = config.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{config.get('PORT') or 5000}"

@@ -1,16 +1,13 @@
 """The simulated call platform's caller side: sends webhooks signed exactly as Twilio signs them,
 so a simulated call goes through the same code paths (and signature checks) as a real one."""
 import os
-import secrets
 
 import requests
 from twilio.request_validator import RequestValidator
 
+from call_flows.platform.simulated import new_call_sid  # noqa: F401  (what `flask sim call` and tests dial with)
+
 from .platform import webhook_auth_token
-
-
-def new_call_sid() -> str:
-    return "CA" + secrets.token_hex(16)
 
 
 def signature(auth_token: str, url: str, params: dict) -> str:

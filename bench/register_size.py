@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from sqlalchemy import create_engine, text
 from app.cli.db_cmd import upgrade
 from call_flows.calls import ring
+from storage import ring as storage_ring
 from call_flows import settings as org_settings
 from call_flows.phone import classify_caller
 
@@ -48,7 +49,8 @@ for n in (1_000, 100_000, 1_000_000):
         assert who.is_number, who
         t = time.perf_counter()
         with engine.begin() as c:
-            flags = ring.record_ring(c, f"CAbench{n}x{i}", who, "+441632960000", now, settings)
+            flags = ring.record_ring(c, f"CAbench{n}x{i}", who, "+441632960000", now, settings,
+                                        storage_ring.ring_statement(c))
         times.append((time.perf_counter() - t) * 1000)
         flagged += bool(flags.marker)
     times.sort()

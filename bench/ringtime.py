@@ -7,7 +7,7 @@
    100,000 flagged numbers (customers, customer_phones, in-force register entries with markers 1-3,
    some restrictions, warnings and terminations) and 1,000,000 past calls, with set-based SQL, then
    ANALYZE. Later runs reuse the seed (`--reseed` rebuilds it) and delete the calls earlier runs added.
-2. Prints `EXPLAIN (ANALYZE, BUFFERS)` of the ring statement callguard runs (call_flows/calls/ring.py) for a
+2. Prints `EXPLAIN (ANALYZE, BUFFERS)` of the ring statement callguard runs (storage/ring.py) for a
    flagged, a past and a new caller: index scans only, no sequential scan.
 3. Starts callguard (`gunicorn wsgi:app`, PostgreSQL + real Redis, a bench TWILIO_AUTH_TOKEN) and the
    bare endpoint (`gunicorn bench.bare_app:app`) with the same gunicorn configuration, then drives
@@ -266,21 +266,22 @@ def _explain_rows(conn, sql: str, params: dict, generic: bool) -> list[str]:
 
 
 def explain_ring(args) -> bool:
-    """EXPLAIN (ANALYZE, BUFFERS) of the exact statement ring time sends (ring.PG_RING_DRIVER), with the
+    """EXPLAIN (ANALYZE, BUFFERS) of the exact statement ring time sends (storage.ring.PG_RING_DRIVER), with the
     parameters' own plan and with the generic plan of the prepared statement; rolled back afterwards."""
     from call_flows.calls import ring
     from call_flows import settings as org_settings
     from call_flows.phone import classify_caller
+    from storage import ring as storage_ring
 
     ok = True
-    print("\nEXPLAIN (ANALYZE, BUFFERS) of the ring statement (call_flows/calls/ring.py: one statement, one round trip):")
+    print("\nEXPLAIN (ANALYZE, BUFFERS) of the ring statement (storage/ring.py: one statement, one round trip):")
     with psycopg.connect(bench_conninfo(args)) as conn:
         for label, number in (("flagged", "+447510000050"), ("past", "+447520000123"), ("new", "+447539999999")):
             for generic in (False, True):
                 caller = classify_caller(number, "GB")
                 params = ring.ring_params("CA" + uuid.uuid4().hex, caller, CALLED, datetime.now(timezone.utc),
                                           org_settings.OrgSettings())
-                rows = _explain_rows(conn, ring.PG_RING_DRIVER, params, generic)
+                rows = _explain_rows(conn, storage_ring.PG_RING_DRIVER, params, generic)
                 seq = [r.strip() for r in rows if "Seq Scan" in r]
                 scans = [re.sub(r"\s+\(.*$", "", r.strip().lstrip("-> ").strip()) for r in rows
                          if "Index" in r and "Scan" in r and "Cond" not in r]

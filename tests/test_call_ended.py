@@ -12,7 +12,7 @@ from app.simulator import signed_post
 from call_flows.jobs import effects
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, PlatformAction, Termination
-from call_flows.platform.adapters import TwilioPlatform
+from call_flows.platform.twilio_rest import TwilioPlatform
 from call_flows.platform.faults import CallerGone
 from tests.callback_helpers import post
 from tests.page_helpers import sign_in

@@ -287,12 +287,12 @@ def test_dial_job_retried_after_a_twilio_outage_places_exactly_one_call(twilio_a
     assert post(client, f"/callbacks/{t['callback_task_id']}/dial", manager).status_code == 202
     session = twilio_app.extensions["sessionmaker"]()
     try:
-        job = session.scalar(select(OutboxJob).where(OutboxJob.task == "place_callback"))
+        job = session.scalar(select(OutboxJob).where(OutboxJob.task == "call_flows.callbacks.dialling.place_callback"))
         assert job.status == "pending" and "stand-in outage" in job.last_error
         later = utcnow() + timedelta(hours=1)
         for _ in range(3):  # the retry, then duplicate hand-overs
             outbox.run(session, job.id, twilio_app.extensions["job_context"], now=later)
-        outbox.TASKS["place_callback"](session, twilio_app.extensions["job_context"], later, **job.args)
+        outbox.resolve(job.task)(session, twilio_app.extensions["job_context"], later, **job.args)
     finally:
         session.close()
     attempts = twilio_http.posts_to("/Calls.json")

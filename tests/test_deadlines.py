@@ -116,7 +116,6 @@ def test_idle_claim_expires_on_the_clock(mail_app, people):
 
 
 def test_periodic_check_is_registered_with_the_tick():
-    import workers.periodic_all  # noqa: F401
-    from workers.schedules import PERIODIC
+    from workers.schedules import periodic_jobs
 
-    assert check_deadlines in PERIODIC
+    assert check_deadlines in periodic_jobs()

@@ -44,7 +44,7 @@ def _warn(live_call):
 
 def _job(app, task):
     with app.app_context():
-        return db_session().scalar(select(OutboxJob).where(OutboxJob.task == task))
+        return db_session().scalar(select(OutboxJob).where(OutboxJob.task == "call_flows.jobs.effects." + task))
 
 
 def _run(app, job_id, now):
@@ -207,7 +207,7 @@ def test_simulated_platform_answers_like_twilio_for_a_caller_who_hung_up(app, cl
                                 created_at=utcnow(), platform_status="pending"))
         call.status = "completed"
         session.flush()
-        job = outbox.record(session, "warning-test", "play_warning",
+        job = outbox.record(session, "warning-test", "call_flows.jobs.effects.play_warning",
                             {"warning_id": session.scalar(select(CallWarning.id))})
         session.commit()
         job_id = job.id

@@ -18,6 +18,8 @@ from tests.twilio_standin import RecordingHttpClient
 from workers.context import use_app
 from workers.worker import CallguardWorker
 
+PLAY = "call_flows.jobs.effects.play_warning"
+
 
 class HungTwilio(RecordingHttpClient):
     """Twilio accepts the connection and never answers (until the test ends)."""
@@ -49,7 +51,7 @@ def _queued_tasks(app) -> list[str]:
     queue: Queue = app.extensions["queue"]
     with app.app_context():
         ids = [int(job_id.split("-")[1]) for job_id in queue.job_ids]
-        tasks = {job.id: job.task for job in db_session().scalars(select(OutboxJob).where(OutboxJob.id.in_(ids)))}
+        tasks = {job.id: job.task.rsplit(".", 1)[-1] for job in db_session().scalars(select(OutboxJob).where(OutboxJob.id.in_(ids)))}
     return [tasks[i] for i in ids]
 
 
@@ -66,7 +68,7 @@ def test_jobs_are_marked_handed_over_in_the_commit_that_records_them(queued_app)
     """So the worker's row lock on the job never waits for a second commit of the web request."""
     _warned_call(queued_app)
     with queued_app.app_context():
-        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}["play_warning"] == "enqueued"
+        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}[PLAY] == "enqueued"
 
 
 def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(queued_app, redis_connection):
@@ -74,7 +76,7 @@ def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(qu
     worker = CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection)
     worker.work(burst=True)
     with queued_app.app_context():
-        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}["play_warning"] == "done"
+        assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}[PLAY] == "done"
     http = queued_app.config["TWILIO_HTTP_CLIENT"]
     assert len(http.posts_to(f"/Calls/{sid}.json")) == 1
 
@@ -86,7 +88,7 @@ def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_ret
     _warned_call(queued_app)
     CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection).work(burst=True)
     with queued_app.app_context():
-        job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == "play_warning"))
+        job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == PLAY))
         # the outbox's one retry policy runs it again (held in RQ's scheduler for its time, or the sweeper)
         assert job.status in ("pending", "enqueued") and job.attempts == 1 and "JobTimeoutException" in job.last_error
 
@@ -97,8 +99,8 @@ def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
 
     with app.app_context():
         session = db_session()
-        first = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
-        again = outbox.record(session, "warning-999", "play_warning", {"warning_id": 999})
+        first = outbox.record(session, "warning-999", PLAY, {"warning_id": 999})
+        again = outbox.record(session, "warning-999", PLAY, {"warning_id": 999})
         assert first.id == again.id and first.status == "pending" and first.args == {"warning_id": 999}
         assert outbox.recorded_ids(session) == [first.id]
         session.commit()

@@ -48,7 +48,7 @@ def _warned_call(app):
 
 def _jobs(app):
     with app.app_context():
-        return {j.task: j.status for j in db_session().scalars(select(OutboxJob))}
+        return {j.task.rsplit(".", 1)[-1]: j.status for j in db_session().scalars(select(OutboxJob))}
 
 
 def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(database_url, app, redis_connection):

@@ -80,5 +80,5 @@ def test_t3_the_api_answers_with_the_write_up_ids_and_leaves_no_guard(queued_app
     assert body["case_note_id"] and body["incident_id"] and body["callback_task_id"]
     with queued_app.app_context():
         assert db_session().scalar(select(OutboxJob).where(OutboxJob.key == guard_key(body["id"]))) is None
-        tasks = set(db_session().scalars(select(OutboxJob.task)))
+        tasks = {path.rsplit(".", 1)[-1] for path in db_session().scalars(select(OutboxJob.task))}
         assert {"end_call", "notify_manager", "alert_team_lead"} <= tasks

@@ -119,7 +119,7 @@ def prism_app(database_url, prism_url, monkeypatch):
 
 def _jobs(app) -> dict[str, OutboxJob]:
     with app.app_context():
-        return {job.task: job for job in db_session().scalars(select(OutboxJob).order_by(OutboxJob.id))}
+        return {job.task.rsplit(".", 1)[-1]: job for job in db_session().scalars(select(OutboxJob).order_by(OutboxJob.id))}
 
 
 def _explain(http: RecordingTwilioHttpClient) -> str:

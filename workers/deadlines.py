@@ -6,10 +6,7 @@ from call_flows.incidents import deadlines
 from call_flows.jobs import outbox
 from call_flows import settings as org_settings
 
-from .schedules import periodic
 
-
-@periodic
 def check_deadlines(app, now) -> dict:
     session = app.extensions["sessionmaker"]()
     try:

@@ -1,12 +1,11 @@
 """RQ job functions. Each is a few lines: build the context, call one service."""
-import call_flows.jobs.all_tasks  # noqa: F401  (registers the outbox tasks)
 from call_flows.jobs import outbox
 
 from app.jobs import dispatch
 
 from .context import worker_app
+from .schedules import periodic_jobs
 
-from .schedules import PERIODIC
 
 def run_outbox_job(job_id: int) -> str:
     """Run one outbox job by id (idempotent). A failed attempt is recorded by the outbox, which
@@ -26,11 +25,9 @@ def tick(now=None) -> dict:
     from app.jobs import sweep
     from call_flows.clock import utcnow
 
-    import workers.periodic_all  # noqa: F401  (registers each area's periodic checks)
-
     app = worker_app()
     now = now or utcnow()
     results = {"swept": sweep(app, now)}
-    for fn in PERIODIC:
+    for fn in periodic_jobs():
         results[fn.__name__] = fn(app, now)
     return results

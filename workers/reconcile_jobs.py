@@ -4,10 +4,7 @@ from datetime import timedelta
 from app.events import publish
 from call_flows.calls import reconcile
 
-from .schedules import periodic
 
-
-@periodic
 def reconcile_calls(app, now) -> int:
     """Returns how many calls changed state. `RECONCILE_AFTER_S` (app config) overrides the threshold."""
     session = app.extensions["sessionmaker"]()

@@ -10,12 +10,10 @@ from call_flows.register import privacy as register_privacy, reviews as register
 from call_flows import settings as org_settings
 from call_flows import logs
 
-from .schedules import periodic
 
 log = logs.get_logger(__name__)
 
 
-@periodic
 def register_deadlines(app, now) -> dict:
     """R6: expire entries past their date and remind the panel of reviews, letters and meetings due."""
     session = app.extensions["sessionmaker"]()
@@ -34,7 +32,6 @@ def register_deadlines(app, now) -> dict:
     return {"expired": expired, "reminders": reminders}
 
 
-@periodic
 def register_retention(app, now) -> dict:
     """R9: purge personal data past retention, leaving anonymised counts."""
     session = app.extensions["sessionmaker"]()

@@ -7,12 +7,10 @@ from call_flows import retention
 from call_flows import settings as org_settings
 from call_flows import logs
 
-from .schedules import periodic
 
 log = logs.get_logger(__name__)
 
 
-@periodic
 def retention_purge(app, now) -> dict:
     """Delete or reduce records past their `retention_<kind>_days`, then the outbox's old mail files."""
     session = app.extensions["sessionmaker"]()

@@ -10,7 +10,7 @@ so the first job is as fast as the rest.
 
 A job that hangs cannot hold a worker for long: every job has a timeout (`JOB_TIMEOUT_S`, enforced
 by RQ's death penalty, SIGALRM, in the worker's main thread) and every Twilio request one of its own
-(`TWILIO_TIMEOUT_S`, app/platform.py); the outbox job stays pending and RQ retries it. Run several
+(`TWILIO_TIMEOUT_S`, app/platform.py); the outbox retries the job (its one retry policy). Run several
 workers so that a slow Twilio request never delays the next caller's warning."""
 import os
 
@@ -24,10 +24,12 @@ log = logs.get_logger(__name__)
 
 
 def prepare(app) -> None:
-    """Load everything a job would otherwise load on first use: a database connection in the pool
-    and twilio-python's REST modules (the `Client` imports each domain on first access)."""
+    """Load everything a job would otherwise load on first use: a database connection in the pool,
+    the caller-facing tasks' module and twilio-python's REST modules (the `Client` imports each
+    domain on first access)."""
     with app.extensions["engine"].connect():
         pass
+    import call_flows.jobs.effects  # noqa: F401  (the tasks a caller waits for; jobs import their task by path)
     client = getattr(app.extensions["platform"], "client", None)
     if client is not None:
         account = client.api.v2010.account

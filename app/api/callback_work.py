@@ -51,7 +51,9 @@ def dial_callback(task_id):
     user = current_staff()
     task, call = callback_calls.dial(session, task_id, user, utcnow())
     script = callback_calls.script(user, org_settings.load(session).organisation_name)
-    return _done(task, 202, call_sid=call.call_sid, script=script)
+    response, status = _done(task, 202, script=script)
+    session.refresh(call)  # after the hand-over: a placed call carries the platform's CallSid (callbacks.legs)
+    return jsonify({**response.get_json(), "call_sid": call.call_sid}), status
 
 
 @bp.post("/callbacks/<int:task_id>/outcome")

@@ -4,8 +4,7 @@ the Call row carries the customer's own CallSid (warn and terminate act on that 
 from flask import request
 from sqlalchemy import select
 
-from call_flows.callbacks import twiml as callback_twiml
-from call_flows.calls import status
+from call_flows.callbacks import legs, twiml as callback_twiml
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, Termination
 from call_flows import logs
@@ -22,22 +21,14 @@ log = logs.get_logger(__name__)
 @bp.post("/voice/callback/<int:call_id>/leg")
 @twilio_signed
 def callback_leg(call_id):
-    """The customer's leg of a callback: record its CallSid and move its status forward."""
+    """The customer's leg of a callback: record its CallSid and move its status forward (M1, M2)."""
     session = db_session()
-    call = session.get(Call, call_id)
-    leg_sid = request.form.get("CallSid", "")[:64]
-    if call is None or call.direction != "callback" or not leg_sid:
-        return "", 204
-    now = utcnow()
-    if call.call_sid.startswith("CB"):
-        call.call_sid = leg_sid
-        session.flush()
-    if call.call_sid == leg_sid:
-        status.apply_call_status(session, leg_sid, request.form.get("CallStatus", ""), request.form.get("CallDuration"),
-                                 request.form.get("SequenceNumber"), request.headers.get("I-Twilio-Idempotency-Token"),
-                                 now)
+    form = request.form
+    legs.leg_status(session, call_id, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20], utcnow(),
+                    form.get("CallDuration"), form.get("SequenceNumber"),
+                    request.headers.get("I-Twilio-Idempotency-Token"), form.get("Timestamp"))
     session.commit()
-    log.info("callback_leg", call_id=call_id, outcome=call.status)
+    log.info("callback_leg", call_id=call_id, outcome=form.get("CallStatus", "")[:20])
     return "", 204
 
 

@@ -7,6 +7,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.phone import classify_caller, mask
 from call_flows import logs
+from storage.ring import ring_statement
 
 from ..db import db_session, ring_connection
 from ..events import publish
@@ -50,7 +51,7 @@ def answer_ring(call_sid: str, form) -> str:
     now = utcnow()
     with ring_connection() as conn:
         settings = org_settings.load(conn)
-        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings)
+        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, ring_statement(conn))
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,

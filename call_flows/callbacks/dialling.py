@@ -5,7 +5,6 @@ platform, so the manager has the same warn and terminate controls on it as a han
 platform rings the manager's own phone first; when they answer they hear the M1 script and are
 connected to the customer, who sees the organisation's number.
 """
-import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from call_flows import logs
 from call_flows.jobs import outbox
 from call_flows import settings as org_settings
+from call_flows.callbacks.legs import AFTER_DIAL, LEG_EVENTS, placed, unplaced_sid
 from call_flows.callbacks.work import claimed_by_me, task_for
 from call_flows.calls.control import heard_a_warning
 from call_flows.errors import Conflict, InvalidInput
@@ -24,8 +24,6 @@ from call_flows.vocabulary import ENDED, CallbackOutcome, CallStatus, NoteField,
 from call_flows.phone import withheld_placeholder
 from call_flows.settings import OrgSettings
 
-LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
-AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
 log = logs.get_logger(__name__)
 
 
@@ -61,22 +59,23 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
     if not user.phone:
         raise Conflict("your account has no phone number to ring first (users add --phone)", code="no_phone")
     original = session.get(Call, task.call_id) if task.call_id else None
-    call = Call(call_sid="CB" + secrets.token_hex(16), direction="callback", caller=task.caller,
+    call = Call(call_sid=unplaced_sid(), direction="callback", caller=task.caller,
                 caller_kind="number", caller_raw=task.caller, called=original.called if original else None,
                 status=CallStatus.QUEUED, started_at=now, handler_id=user.id, team_id=task.team_id,
                 ring_marker=original.ring_marker if original else None)
     session.add(call)
     session.flush()
     task.dial_call_id, task.claim_active_at = call.id, now
-    outbox.record(session, f"callback-{task.id}-dial-{call.id}", "place_callback",
+    outbox.record(session, f"callback-{task.id}-dial-{call.id}", place_callback,
                   {"task_id": task.id, "call_id": call.id}, now=now)
     return task, call
 
 
-@outbox.task("place_callback")
+@outbox.task
 def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> None:
     """Ring the manager's phone with TwiML that speaks to them, then dials the customer presenting the
-    organisation's number (TWILIO_CALLER_ID, else the number the customer called). Idempotent: a
+    organisation's number (TWILIO_CALLER_ID, else the number the customer called). The call takes
+    the CallSid the platform reports for the customer's leg (callbacks.legs). Idempotent: a
     call already placed (status moved on from "queued") is not placed again."""
     from call_flows.callbacks.twiml import bridge
 
@@ -91,9 +90,7 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
     twiml = bridge(call.caller, caller_id, manager_prompt(settings), settings,
                    platform.url(LEG_EVENTS.format(call_id=call.id)), platform.url(AFTER_DIAL.format(call_id=call.id)))
     platform.place_call(session, manager.phone, caller_id, twiml, now=now)
-    # The simulated platform answers at once; Twilio reports the customer's leg to LEG_EVENTS.
-    call.status = "in-progress" if getattr(platform, "simulated", False) else "initiated"
-    call.answered_at = now if call.status == "in-progress" else None
+    placed(call)
     ctx.publish("callback_dialled", task_id=task.id, call_sid=call.call_sid)
 
 
@@ -140,7 +137,7 @@ def record_outcome(session: Session, task_id: int, user: User, outcome, note, no
     if call is not None:
         task.dial_call_id = None
         if call.status not in ENDED:
-            outbox.record(session, f"callback-{task.id}-finish-{call.id}", "finish_callback",
+            outbox.record(session, f"callback-{task.id}-finish-{call.id}", finish_callback,
                           {"call_id": call.id, "end_for_behaviour": outcome == CallbackOutcome.BEHAVIOUR_NOT_IMPROVED}, now=now)
     return task
 
@@ -156,21 +153,19 @@ def _note_on_incident(session: Session, task: CallbackTask, user: User, attempt:
     incident.picked_up_at = incident.picked_up_at or now
 
 
-@outbox.task("finish_callback")
+@outbox.task
 def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour: bool) -> None:
-    """After the outcome: M2 ends a callback that is still live (the customer hears the final notice).
-    On the simulated platform the call is marked ended, as Twilio's status callback would."""
+    """After the outcome: M2 ends a callback that is still live (the customer hears the final notice;
+    the platform then reports the leg completed). Any other outcome leaves the call to the people on it."""
     from call_flows.calls import twiml
 
     call = session.get(Call, call_id)
     if call.status in ENDED:
         return
     terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id))
-    if end_for_behaviour and not terminated and not call.call_sid.startswith("CB"):
+    if end_for_behaviour and not terminated and call.answered_at is not None:  # the customer's leg answered
         notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, call.id))
         try:
             ctx.platform.redirect_call(session, call.call_sid, notice, now=now)
         except CallerGone:  # the customer had already hung up: nothing to play
             pass
-    if getattr(ctx.platform, "simulated", False):
-        call.status, call.ended_at = CallStatus.COMPLETED, now

@@ -15,6 +15,7 @@ from call_flows.calls.status import why_ended
 from call_flows.staff.visibility import may_see_call
 from call_flows.vocabulary import (CallStatus, IncidentStatus, PlayStatus, Role)
 
+EFFECTS = "call_flows.jobs.effects."  # the tasks that reach the caller (named by path: effects imports this module)
 log = logs.get_logger(__name__)
 
 
@@ -73,7 +74,7 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
     call.answered_at = call.answered_at or now
     session.flush()
     if user.phone:
-        outbox.record(session, f"connect-{call.id}-{user.id}", "connect_handler",
+        outbox.record(session, f"connect-{call.id}-{user.id}", EFFECTS + "connect_handler",
                       {"call_id": call.id, "user_id": user.id}, now=now)
     log.info("call_accepted", call_sid=call.call_sid, outcome="accepted", user=user.username)
     return call
@@ -122,7 +123,7 @@ def warn(session: Session, call_sid: str, user: User, reason: str, detail: str |
     session.add(warning)
     session.flush()
     _incident_for(session, call, now)
-    outbox.record(session, f"warning-{warning.id}", "play_warning", {"warning_id": warning.id}, now=now)
+    outbox.record(session, f"warning-{warning.id}", EFFECTS + "play_warning", {"warning_id": warning.id}, now=now)
     log.info("call_warned", call_sid=call.call_sid, caller=call.caller, rule="T1", outcome="warned", user=user.username)
     return warning
 
@@ -196,7 +197,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         return TerminationResult(_same_act(session, winner, act), False)
-    outbox.record(session, f"termination-{termination.id}", "end_call", {"termination_id": termination.id}, now=now)
+    outbox.record(session, f"termination-{termination.id}", EFFECTS + "end_call", {"termination_id": termination.id},
+                  now=now)
     log.info("call_terminated_immediately" if immediate_reason else "call_terminated", call_sid=call.call_sid,  # T3
              case_reference=case_reference, rule="T3", outcome=immediate_reason or "after_warning", user=user.username)
     if hand_over is None:

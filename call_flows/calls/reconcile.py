@@ -2,7 +2,6 @@
 by asking Twilio (issue 12 fault 6): a periodic check fetches each call left `ringing`,
 `in-progress` (or queued/initiated) past a threshold and applies the state Twilio reports, through
 the same code as a status callback (`status.apply_call_status`: never backwards, applied once)."""
-from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from call_flows.models import Call
 from call_flows.platform.faults import PlatformFault
 from call_flows import logs
 from call_flows.calls.status import StatusChange, apply_call_status
+from call_flows.platform.protocol import CallPlatform
 from call_flows.vocabulary import ENDED, OPEN
 
 log = logs.get_logger(__name__)
@@ -26,7 +26,7 @@ def stale_calls(session: Session, now: datetime, stale_after: timedelta = STALE_
                                 .order_by(Call.started_at).limit(BATCH)))
 
 
-def reconcile(session: Session, platform: Any, now: datetime, stale_after: timedelta = STALE_AFTER
+def reconcile(session: Session, platform: CallPlatform, now: datetime, stale_after: timedelta = STALE_AFTER
               ) -> list[StatusChange]:
     """Ask the platform for each stale open call and apply its state. Returns the changes (for the
     live pages). A call the platform cannot be asked about now (429/5xx/timeout) waits for the next

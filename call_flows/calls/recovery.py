@@ -49,7 +49,7 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
                             ends_at=now + timedelta(minutes=minutes))
     session.add(period)
     session.flush()
-    outbox.record(session, f"recovery-alert-{period.id}", "alert_team_lead", {"recovery_id": period.id}, now=now)
+    outbox.record(session, f"recovery-alert-{period.id}", alert_team_lead, {"recovery_id": period.id}, now=now)
     handler = session.get(User, call.handler_id)
     lead = session.get(User, handler.manager_id) if handler.manager_id else None
     if lead is not None:  # the team lead checks on the handler (HMPO)
@@ -98,7 +98,7 @@ def recovering(session: Session, now: datetime, team_ids: list[int] | None = Non
     return list(seen.values())
 
 
-@task("alert_team_lead")
+@task
 def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
     """Tell the handler's team lead that a call of theirs was terminated, so they check on them.
     Sent as a live event (`team_lead_alert`) that the board and desktops show; the email is queued

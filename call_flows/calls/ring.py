@@ -1,16 +1,16 @@
 """Ring time (R1, R10, C2, C3): record the call and find the caller's flags in one round trip.
 
-This is the hot path. On PostgreSQL one statement inserts the call (a data-modifying CTE) and reads
-every flag through indexed scalar subqueries; no ORM objects are loaded. SQLite, the embedded
-default, cannot put an INSERT in a CTE, so there it is one SELECT and one INSERT in a transaction.
-Either way "calls today" counts the calls before this one.
+This is the hot path: the flags are indexed scalar subqueries, no ORM objects are loaded. The
+portable statement here is one SELECT and one INSERT in a transaction (SQLite, the embedded default,
+cannot put an INSERT in a CTE); on PostgreSQL the ring view passes the storage adapter's statement
+(storage/ring.py: one prepared data-modifying CTE, one round trip). Either way "calls today" counts
+the calls before this one.
 """
+from collections.abc import Callable, Mapping
 from typing import Any
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from psycopg.rows import dict_row
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.engine import Connection
 
@@ -37,17 +37,7 @@ VALUES (:call_sid, 'inbound', :caller, :kind, :raw, :called, 'ringing', :now)
 ON CONFLICT (call_sid) DO NOTHING
 """
 
-PG_RING = f"WITH ins AS ({CALL_INSERT} RETURNING id) {FLAGS_SELECT}, (SELECT count(*) FROM ins) AS inserted"
-
-
-def _pyformat(sql: str) -> str:
-    """`:name` binds as psycopg's `%(name)s` (leaving `::type` casts alone)."""
-    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
-
-
 # Built once: text() parses its bind parameters with a regex, which is measurable on the hot path.
-# On PostgreSQL the ring statement goes straight to psycopg as a prepared statement (see record_ring).
-PG_RING_DRIVER = _pyformat(PG_RING)
 _FLAGS_SELECT = text(FLAGS_SELECT)
 _CALL_INSERT = text(CALL_INSERT)
 _RESTRICTION = text("SELECT kind, detail, named_officer_id, hours FROM restrictions WHERE id = :id")
@@ -99,20 +89,23 @@ def day_bounds(now: datetime, settings: OrgSettings) -> dict[str, Any]:
     return {"since": day_start(today - timedelta(days=settings.repeat_window_days)), "day_start": day_start(today)}
 
 
+RingStatement = Callable[[Connection, dict], tuple[Mapping, bool]]
+"""Runs the ring statement with `ring_params`: returns (the FLAGS_SELECT row, whether the call was inserted)."""
+
+
+def portable_ring(conn: Connection, params: dict) -> tuple[Mapping, bool]:
+    """The ring statement on any database: the flags, then the insert (ON CONFLICT: once per CallSid)."""
+    row = conn.execute(_FLAGS_SELECT, params).one()._mapping
+    return row, conn.execute(_CALL_INSERT, params).rowcount == 1
+
+
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
-                settings: OrgSettings) -> RingFlags:
-    """Insert the call (once per CallSid) and return the caller's flags. The caller commits (on
-    PostgreSQL app.db.ring_connection runs this one statement in autocommit: one round trip)."""
+                settings: OrgSettings, statement: RingStatement = portable_ring) -> RingFlags:
+    """Insert the call (once per CallSid) and return the caller's flags. The caller commits.
+    `statement`: how the database runs it (storage.ring.ring_statement picks PostgreSQL's prepared
+    one-round-trip statement, which app.db.ring_connection runs in autocommit)."""
     params = ring_params(call_sid, caller, called, now, settings)
-    if conn.dialect.name == "postgresql":
-        # The hot path: the driver's own cursor, a server-side prepared statement (parsed and planned
-        # once per connection), rows as plain dicts; SQLAlchemy's execution layer costs more than the query.
-        cursor = conn.connection.driver_connection.cursor(row_factory=dict_row)
-        row = cursor.execute(PG_RING_DRIVER, params, prepare=True).fetchone()
-        inserted = bool(row["inserted"])
-    else:
-        row = conn.execute(_FLAGS_SELECT, params).one()._mapping
-        inserted = conn.execute(_CALL_INSERT, params).rowcount == 1
+    row, inserted = statement(conn, params)
     if not caller.is_number:
         return RingFlags(new_call=inserted)
     flags = RingFlags(

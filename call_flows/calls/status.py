@@ -17,13 +17,14 @@ ORDER: dict[str, int] = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStat
 def why_ended(session: Session, call: Call) -> str | None:
     """Why no act may be taken on `call` any more, or None while it is live (CONTRACT `call_ended`).
 
-    A call is over when its status is final (completed, busy, no-answer, failed, canceled), when it
-    has an end time, or when it was ended for behaviour (T3: a termination row, even before the
-    platform has played the final notice)."""
-    if call.status in ENDED or call.ended_at is not None:
-        return f"the call has ended ({call.status})"
+    A call is over when it was ended for behaviour (T3: a termination row, even before the platform
+    has played the final notice; said first, as the more telling reason once the platform reports
+    the call completed too), when its status is final (completed, busy, no-answer, failed,
+    canceled), or when it has an end time."""
     if session.scalar(select(Termination.id).where(Termination.call_id == call.id).limit(1)) is not None:
         return "the call was ended for behaviour (T3)"
+    if call.status in ENDED or call.ended_at is not None:
+        return f"the call has ended ({call.status})"
     return None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.jobs import outbox
 from call_flows.calls import recovery
-from call_flows.calls.control import _callback_incident, _incident_for, callback_of
+from call_flows.calls.control import EFFECTS, _callback_incident, _incident_for, callback_of
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from call_flows.jobs.outbox import task
 from call_flows.vocabulary import ImmediateReason, TaskStatus
@@ -35,7 +35,7 @@ def record_guard(session: Session, termination: Termination, author_id: int, fie
     (the request writes it up itself after the final notice is handed over)."""
     args = {"termination_id": termination.id, "author_id": author_id, "fields": fields, "at": now.isoformat(),
             "callback_due_hours": callback_due_hours, "recovery_minutes": recovery_minutes}
-    job = outbox.record(session, guard_key(termination.id), "write_up_termination", args,
+    job = outbox.record(session, guard_key(termination.id), write_up_termination, args,
                         run_at=now + WRITE_UP_GRACE, now=now)
     outbox.hold(session, job.id)
 
@@ -57,7 +57,7 @@ def write_up_guarded(session: Session, termination_id: int) -> None:
     session.execute(delete(OutboxJob).where(OutboxJob.id == guard.id))
 
 
-@task("write_up_termination")
+@task
 def write_up_termination(session: Session, ctx, now, **args) -> None:
     """The guard, run by a worker when the request died before writing the termination up."""
     write_up(session, **args)
@@ -107,6 +107,6 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
     session.flush()
     termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id
     if callback is None:
-        outbox.record(session, f"callback-{task.id}", "notify_manager", {"task_id": task.id}, now=now)
+        outbox.record(session, f"callback-{task.id}", EFFECTS + "notify_manager", {"task_id": task.id}, now=now)
     recovery.offer(session, termination, now, recovery_minutes)
     return termination

@@ -72,7 +72,7 @@ def _gave_up(model, kind: str):
     return hook
 
 
-@task("play_warning", urgent=True, on_give_up=_gave_up(CallWarning, "warning"))
+@task(urgent=True, on_give_up=_gave_up(CallWarning, "warning"))
 def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     """T1: the caller leaves the conference, hears the warning and rejoins the handler.
     A warning stored while the call was live but run only after the call was over (hung up, or the
@@ -91,7 +91,7 @@ def play_warning(session: Session, ctx, now, warning_id: int) -> None:
     _redirect_caller(session, ctx, now, warning, "warning", body)
 
 
-@task("end_call", urgent=True, on_give_up=_gave_up(Termination, "termination"))
+@task(urgent=True, on_give_up=_gave_up(Termination, "termination"))
 def end_call(session: Session, ctx, now, termination_id: int) -> None:
     """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
     they heard no warning) and the call ends; `caller_left` when they had already hung up."""
@@ -103,7 +103,7 @@ def end_call(session: Session, ctx, now, termination_id: int) -> None:
     _redirect_caller(session, ctx, now, termination, "termination", notice)
 
 
-@task("connect_handler", urgent=True)
+@task(urgent=True)
 def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> None:
     """Ring the handler's own phone (or client) into the caller's conference. 14.10: when the handler
     is to hear a whisper, their leg is a call whose answer URL speaks it before joining the conference."""
@@ -122,7 +122,7 @@ def connect_handler(session: Session, ctx, now, call_id: int, user_id: int) -> N
         return
 
 
-@task("notify_manager")
+@task
 def notify_manager(session: Session, ctx, now, task_id: int) -> None:
     """T5: the line manager is told of a new callback task (the queue itself is the durable record).
     The e-mail is its own outbox job, keyed by the task, so it is sent once however often this runs."""

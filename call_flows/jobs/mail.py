@@ -36,11 +36,11 @@ def queue_email(session: Session, key: str, purpose: str, recipient: str, to: st
                                  incident_id=incident_id, task_id=task_id)
         session.add(delivery)
         session.flush()
-    outbox.record(session, key, "send_email", {"delivery_id": delivery.id}, now=now)
+    outbox.record(session, key, send_email, {"delivery_id": delivery.id}, now=now)
     return delivery
 
 
-@outbox.task("send_email")
+@outbox.task
 def send_email(session: Session, ctx, now, delivery_id: int) -> None:
     delivery = session.get(EmailDelivery, delivery_id)
     if delivery.status == "sent":  # already sent: a retry or duplicate hand-over does nothing

@@ -6,11 +6,16 @@ id and is idempotent: a job already done is not done again, and each task checks
 state too. `due_for_redispatch()` finds jobs whose hand-over was lost (Redis down) for the sweeper.
 
 The one retry policy (RQ itself never retries): a failed attempt is recorded on the job. A terminal
-fault (an exception with `terminal = True`, e.g. platform_faults.CallerGone) settles the job after
-that one attempt; any other fault makes it `pending` again with `run_at` pushed back exponentially
-(`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`.
-A job that ends `failed` runs its task's `on_give_up` hook (e.g. a warning becomes `failed`).
+fault (an exception with `terminal = True`, e.g. platform.faults.CallerGone, or UnknownTask) settles
+the job after that one attempt; any other fault makes it `pending` again with `run_at` pushed back
+exponentially (`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it
+is `failed`. A job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `failed`).
+
+Tasks are functions marked `@task` and named by dotted path (`call_flows.jobs.effects.play_warning`),
+imported when a job needs one: no registry to forget a module in.
 """
+import functools
+import importlib
 from datetime import datetime, timedelta
 from typing import Any, Callable, NamedTuple
 
@@ -24,31 +29,65 @@ from call_flows.models import OutboxJob
 from call_flows import logs
 
 log = logs.get_logger(__name__)
-TASKS: dict[str, Callable] = {}
-URGENT: set[str] = set()  # tasks someone on the line is waiting for: handed over before the rest
-GIVE_UP: dict[str, Callable] = {}
 MAX_ATTEMPTS = 8
 MAX_DELAY_S = 3600
+TASK_ROOT = "call_flows."  # only the domain's own functions may be named by a job
 
 
-def task(name: str, urgent: bool = False, on_give_up: Callable | None = None):
-    """Register a function `fn(session, ctx, now, **args)` as an outbox task.
+class UnknownTask(LookupError):
+    """A job names no outbox task (a mistyped or removed path): the job fails at once, clearly."""
+
+    terminal = True
+
+
+def task(fn: Callable | None = None, *, urgent: bool = False, on_give_up: Callable | None = None):
+    """Mark `fn(session, ctx, now, **args)` as an outbox task; it is named by its dotted path
+    (`path_of`), as RQ names its jobs, and registers nothing (the job's row names it).
 
     `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
     `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
     dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
     `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
-    `failed`, when the job will not be tried again."""
+    `failed`, when the job will not be tried again. Use as `@task` or `@task(urgent=True, ...)`."""
 
-    def wrap(fn):
-        TASKS[name] = fn
-        if urgent:
-            URGENT.add(name)
-        if on_give_up is not None:
-            GIVE_UP[name] = on_give_up
+    def annotate(fn: Callable) -> Callable:
+        fn.outbox_task, fn.urgent, fn.on_give_up = True, urgent, on_give_up
         return fn
 
-    return wrap
+    return annotate(fn) if fn is not None else annotate
+
+
+def path_of(fn: Callable) -> str:
+    """The dotted path a job names its task by, e.g. `call_flows.jobs.effects.play_warning`."""
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+@functools.cache
+def resolve(path: str) -> Callable:
+    """The task function a job's `task` path names (imported on first use). Raises UnknownTask for
+    a path outside `call_flows.`, one that does not import, or a function not marked `@task`."""
+    module, _, name = path.rpartition(".")
+    if not path.startswith(TASK_ROOT) or not module or len(path) > OutboxJob.task.type.length:
+        raise UnknownTask(f"outbox task {path!r} is not a path under {TASK_ROOT} (of at most 64 characters)")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownTask(f"outbox task {path!r} cannot be imported: {exc}") from exc
+    if not getattr(fn, "outbox_task", False):
+        raise UnknownTask(f"{path!r} is not an outbox task (no @outbox.task)")
+    return fn
+
+
+def is_urgent(path: str) -> bool:
+    """Someone on the line waits for this job's task (handed over first); False for an unknown path."""
+    return bool(getattr(_known(path), "urgent", False))
+
+
+def _known(path: str) -> Callable | None:
+    try:
+        return resolve(path)
+    except UnknownTask:
+        return None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -56,11 +95,12 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_DELAY_S, 15 * 2 ** attempts))
 
 
-def record(session: Session, key: str, task_name: str, args: dict[str, Any], run_at: datetime | None = None,
+def record(session: Session, key: str, task_fn: Callable | str, args: dict[str, Any], run_at: datetime | None = None,
            now: datetime | None = None) -> OutboxJob:
-    """Add the job unless one with the same business key exists (then return that one)."""
-    if task_name not in TASKS:
-        raise KeyError(f"unknown outbox task {task_name}")
+    """Add the job unless one with the same business key exists (then return that one). `task_fn`:
+    an `@task` function or its dotted path; the row stores the path. Raises UnknownTask."""
+    task_name = task_fn if isinstance(task_fn, str) else path_of(task_fn)
+    resolve(task_name)
     if session.get_bind().dialect.name == "postgresql":
         return _record_in_one_statement(session, key, task_name, args, run_at, now or utcnow())
     existing = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
@@ -190,7 +230,7 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     job = session.get(OutboxJob, job_id)
     session.info[UNCONFIRMED] = unconfirmed
     try:
-        TASKS[job.task](session, ctx, now, **job.args)
+        resolve(job.task)(session, ctx, now, **job.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
         session.rollback()
         return _record_failure(session, ctx, job_id, exc, now)
@@ -208,7 +248,7 @@ def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: dat
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
         job.status, job.done_at = "failed", now
-        hook = GIVE_UP.get(job.task)
+        hook = getattr(_known(job.task), "on_give_up", None)
         if hook is not None:
             hook(session, ctx, now, exc, **job.args)
         log.warning("outbox_gave_up", job=job.id, task=job.task, attempts=job.attempts,

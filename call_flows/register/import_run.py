@@ -34,7 +34,7 @@ def start(session: Session, filename: str, data: bytes, actor_id: int | None, re
                             errors=[], notes=[], csv_text=decode(data), created_at=now)
     session.add(run)
     session.flush()
-    outbox.record(session, f"register-import-{run.id}", "register_import", {"run_id": run.id, "region": region},
+    outbox.record(session, f"register-import-{run.id}", run_import, {"run_id": run.id, "region": region},
                   now=now)
     return run
 
@@ -52,7 +52,7 @@ def _progress_writer(session: Session, run_id: int) -> Callable[[str, int], None
     return write
 
 
-@outbox.task("register_import")
+@outbox.task
 def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -> None:
     """Check the whole file (0-50%), then store it in one transaction (50-100%) or store nothing."""
     run = session.get(RegisterImportRun, run_id)

@@ -49,8 +49,8 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]], with_ids: b
     SQLite: 1,000-row INSERT statements. Asking SQLAlchemy to keep RETURNING in order there makes it
     insert one row per statement, but SQLite hands out rowids in ascending order under the
     transaction's write lock, so sorting the returned ids restores the order.
-    PostgreSQL: COPY, with ids taken from the table's sequence first (psycopg spends seconds
-    parsing multi-row INSERTs of this size).
+    PostgreSQL: COPY, with ids taken from the table's sequence first (the database driver spends
+    seconds parsing multi-row INSERTs of this size).
     """
     if not rows:
         return []

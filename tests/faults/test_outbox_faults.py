@@ -101,7 +101,7 @@ def test_fault2_worker_killed_while_the_final_notice_was_in_flight_t3_notice_pla
     assert len(notices) == 1 and "<Hangup" in notices[0]["data"]["Twiml"]  # once: repeated only if it never left
     with twilio_app.app_context():
         assert db_session().scalar(select(Termination)).platform_status == "played"
-        assert db_session().scalar(select(OutboxJob).where(OutboxJob.task == "end_call")).status == "done"
+        assert db_session().scalar(select(OutboxJob).where(OutboxJob.task == "call_flows.jobs.effects.end_call")).status == "done"
     COUNTS["acts_stored"] += 1
     COUNTS["effects_expected"] += 1
     COUNTS["effects_seen"] += len(notices)
@@ -130,8 +130,8 @@ def test_fault5_a_stalled_twilio_request_holds_no_outbox_row_lock(twilio_app, tw
         other = twilio_app.extensions["sessionmaker"]()
         try:
             lock = " FOR UPDATE NOWAIT" if other.get_bind().dialect.name == "postgresql" else ""
-            seen["row"] = other.execute(text(f"SELECT status, attempts FROM outbox_jobs WHERE task = 'play_warning'"
-                                             f"{lock}")).one()
+            seen["row"] = other.execute(text("SELECT status, attempts FROM outbox_jobs "
+                                             f"WHERE task = 'call_flows.jobs.effects.play_warning'{lock}")).one()
             other.rollback()
         finally:
             other.close()

@@ -1,22 +1,16 @@
-"""The call platform: real Twilio through the `twilio` library, or a simulated one for the
-embedded default that records what it was asked to do (what the caller would hear)."""
-from typing import Any
+"""The call platform over Twilio's REST API, through the `twilio` library (call_flows.platform.protocol).
+Each failure is sorted by call_flows.platform.faults into terminal and transient faults."""
 from datetime import datetime
 
 from requests import RequestException
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 
-from call_flows.clock import utcnow
-from call_flows.models import PlatformAction
 from call_flows.platform.faults import CallerGone, PlatformUnavailable, from_rest_error, retry_after_seconds
 
 
 class TwilioPlatform:
     """Twilio Programmable Voice over REST. `client` is a `twilio.rest.Client`."""
-
-    simulated = False
 
     def __init__(self, client, caller_id: str | None, public_base_url: str):
         self.client = client
@@ -77,60 +71,7 @@ class TwilioPlatform:
                    status_callback: str | None = None, now: datetime | None = None, url: str | None = None) -> str:
         """Start an outbound call that runs `twiml` when answered (a manager's callback), or fetches
         its TwiML from our signed webhook `url` when answered (the handler's whisper, 14.10)."""
-        kwargs = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
+        kwargs: dict[str, object] = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
         return self._rest(self.client.calls.create, **kwargs).sid
-
-
-class SimulatedPlatform:
-    """Embedded default: records each request as a PlatformAction in the caller's transaction.
-
-    After <Hangup/>: once a call's TwiML has ended it (the final notice) or its status is final,
-    a further redirect is refused with CallerGone, as Twilio refuses it (error 21220), and
-    nothing is logged: `flask sim hear` lists only what the caller could really have heard."""
-
-    simulated = True
-
-    def __init__(self, caller_id: str | None = None, public_base_url: str = "http://127.0.0.1:5000"):
-        self.caller_id = caller_id
-        self.public_base_url = public_base_url.rstrip("/")
-
-    def url(self, path: str) -> str:
-        return self.public_base_url + path
-
-    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict[str, Any], now) -> None:
-        session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
-
-    def _ended(self, session: Session, call_sid: str) -> bool:
-        """As Twilio sees it: the call has a final status, or the TwiML it was sent reached <Hangup/>."""
-        from call_flows.models import Call
-        from call_flows.vocabulary import ENDED
-
-        if session.scalar(select(Call.id).where(Call.call_sid == call_sid, Call.status.in_(ENDED))) is not None:
-            return True
-        sent = session.scalars(select(PlatformAction.payload).where(PlatformAction.call_sid == call_sid,
-                                                                    PlatformAction.action == "redirect"))
-        return any("<Hangup" in (payload or {}).get("twiml", "") for payload in sent)
-
-    def redirect_call(self, session, call_sid, twiml, now=None):
-        """As Twilio: a call that has ended cannot be redirected (error 21220)."""
-        if self._ended(session, call_sid):
-            raise CallerGone(f"HTTP 400, Twilio error 21220: call {call_sid} is not in progress", 21220, 400)
-        self._log(session, call_sid, "redirect", {"twiml": twiml}, now)
-
-    def call_status(self, session, call_sid):
-        """As Twilio's GET /Calls/{CallSid}: `completed` once the call ended, else `in-progress`."""
-        return "completed" if self._ended(session, call_sid) else "in-progress"
-
-    def add_participant(self, session, conference, to, from_, status_callback=None, now=None):
-        """As Twilio: the conference of a call that has ended is gone (error 20404)."""
-        if conference.startswith("cg-") and self._ended(session, conference[3:]):
-            raise CallerGone(f"HTTP 404, Twilio error 20404: conference {conference} not found", 20404, 404)
-        self._log(session, None, "add_participant", {"conference": conference, "to": to, "from": from_}, now)
-        return "CAsimulated"
-
-    def place_call(self, session, to, from_, twiml, status_callback=None, now=None, url=None):
-        self._log(session, None, "place_call", {"to": to, "from": from_, **({"url": url} if url else {"twiml": twiml})},
-                  now)
-        return "CAsimulated"

@@ -1,0 +1,1 @@
+"""Storage adapters: database-specific fast paths the domain (call_flows/) stays portable without."""
