@@ -27,6 +27,7 @@ class CallStatus(StrEnum):
 ENDED = (CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.FAILED, CallStatus.NO_ANSWER, CallStatus.CANCELED)
 OPEN = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS)
 WAITING = (CallStatus.RINGING, CallStatus.QUEUED)  # not yet answered: the console's and board's ringing cards
+BEFORE_ANSWER = (CallStatus.QUEUED, CallStatus.INITIATED)  # a placed leg not yet reported answered
 LIVE = (CallStatus.RINGING, CallStatus.QUEUED, CallStatus.IN_PROGRESS)  # on the board (not "initiated": ours)
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from call_flows.calls import status
 from call_flows.models import Call
+from call_flows.vocabulary import BEFORE_ANSWER
 
 LEG_EVENTS = "/twilio/voice/callback/{call_id}/leg"
 AFTER_DIAL = "/twilio/voice/callback/{call_id}/after"
-BEFORE_ANSWER = ("queued", "initiated")  # the platform has not yet reported the customer's leg answered
 
 
 def unplaced_sid() -> str:
