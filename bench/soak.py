@@ -54,8 +54,8 @@ def options(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def soak(args: argparse.Namespace, tmp: Path) -> tuple[list[str], str]:
-    """Run the soak; (failures, report text)."""
+def soak(args: argparse.Namespace, tmp: Path) -> tuple[list[str], str, dict]:
+    """Run the soak; (failures, report text, counts: calls, requests, presses, terminations, dials)."""
     url = fresh_database(args.server, args.db)
     shape = ScaledShape(url, tmp, web_workers=args.web_workers, web_threads=args.web_threads)
     try:
@@ -84,13 +84,15 @@ def soak(args: argparse.Namespace, tmp: Path) -> tuple[list[str], str]:
     report = f"{header}\n\n{table(records, press, seconds)}\n\nms p50/p99; status = Twilio's status callbacks"
     if args.png:
         plot(records, press, args.png, f"callguard soak, {args.rate:g} calls/s through HAProxy (2 gunicorns)")
-    return failures, report
+    counts = {"calls": len(traffic.callers), "requests": len(records), "presses": len(press),
+              "terminations": sum(p["kind"] == "terminate" for p in press), "dials": len(traffic.dialled)}
+    return failures, report, counts
 
 
 def main(argv=None) -> int:
     args = options(argv)
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
-    failures, report = soak(args, tmp)
+    failures, report, _ = soak(args, tmp)
     print(report)
     for failure in failures:
         print("FAIL:", failure)
