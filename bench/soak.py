@@ -32,25 +32,33 @@ from bench.soak_shape import ScaledShape  # noqa: E402
 from bench.soak_traffic import Mix, Traffic  # noqa: E402
 from tests.faults.shape import fresh_database  # noqa: E402
 
+LEGEND = ("ms p50/p99 from sending a request to its answer, through the proxy; status: Twilio's status callbacks "
+          "(in-progress, completed); X->platform: from the press to its redirect's arrival at the stand-in")
+
+NUMBERS = (  # option, type, default, help (the default is shown in the help)
+    ("--minutes", float, 10, "length of the traffic"),
+    ("--rate", float, 2.0, "calls started per second"),
+    ("--warn", float, 0.4, "share of calls warned"),
+    ("--terminate", float, 0.2, "share of calls terminated (unwarned ones with an immediate reason, T3)"),
+    ("--dial", float, 1.0, "share of terminations the line manager claims and dials (M1)"),
+    ("--step-s", float, 1.0, "pause between a call's steps, s"),
+    ("--handlers", int, 8, "call handlers in the team"),
+    ("--web-workers", int, 4, "gunicorn workers per instance (the README's 4)"),
+    ("--web-threads", int, 32, "threads per gunicorn worker (the README's 32)"),
+    ("--settle-s", float, 120, "longest wait for the work to settle after the traffic, s"),
+    ("--seed", int, 13, "seed of each call's choices"),
+)
+
 
 def options(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--minutes", type=float, default=10, help="length of the traffic (10)")
-    parser.add_argument("--rate", type=float, default=2.0, help="calls started per second (2)")
-    parser.add_argument("--warn", type=float, default=0.4, help="share of calls warned (0.4)")
-    parser.add_argument("--terminate", type=float, default=0.2,
-                        help="share of calls terminated (0.2; unwarned ones with an immediate reason, T3)")
-    parser.add_argument("--dial", type=float, default=1.0, help="share of terminations called back (1)")
-    parser.add_argument("--step-s", type=float, default=1.0, help="pause between a call's steps (1 s)")
-    parser.add_argument("--handlers", type=int, default=8, help="call handlers in the team (8)")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers per instance (README: 4)")
-    parser.add_argument("--web-threads", type=int, default=32, help="threads per gunicorn worker (README: 32)")
-    parser.add_argument("--settle-s", type=float, default=120, help="longest wait for the work to settle (120)")
+    for flag, kind, default, text in NUMBERS:
+        parser.add_argument(flag, type=kind, default=default, help=f"{text} ({default:g})")
     parser.add_argument("--server", default=os.environ.get("SOAK_DATABASE_SERVER",
-                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+                        help="PostgreSQL server (any database on it; SOAK_DATABASE_SERVER)")
     parser.add_argument("--db", default="callguard_soak", help="database name, dropped and created (callguard_soak)")
     parser.add_argument("--png", default=str(ROOT / "bench" / "soak.png"), help="plot (bench/soak.png); '' for none")
-    parser.add_argument("--seed", type=int, default=13)
     return parser.parse_args(argv)
 
 
@@ -81,7 +89,7 @@ def soak(args: argparse.Namespace, tmp: Path) -> tuple[list[str], str, dict]:
               f"dial {args.dial:g}), 2 x gunicorn {args.web_workers}x{args.web_threads} behind HAProxy, 2 RQ workers, "
               f"rq cron; {len(traffic.callers)} calls, {len(records)} requests, {len(traffic.presses)} calls pressed, "
               f"{len(traffic.dialled)} callbacks dialled; load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
-    report = f"{header}\n\n{table(records, press, seconds)}\n\nms p50/p99; status = Twilio's status callbacks"
+    report = f"{header}\n\n{table(records, press, seconds, args.minutes * 60)}\n\n{LEGEND}"
     if args.png:
         plot(records, press, args.png, f"callguard soak, {args.rate:g} calls/s through HAProxy (2 gunicorns)")
     counts = {"calls": len(traffic.callers), "requests": len(records), "presses": len(press),

@@ -30,9 +30,12 @@ def _buckets(records: list[dict], width: float) -> dict[int, list[dict]]:
     return buckets
 
 
-def table(records: list[dict], press: list[dict], seconds: float) -> str:
-    """Markdown table: per minute, requests/s answered, p50/p99 ms per kind, press-to-platform p50/p99."""
-    head = ["minute", "req/s", *[f"{k} p50/p99" for k in KINDS], "press->platform p50/p99"]
+def table(records: list[dict], press: list[dict], seconds: float, traffic_s: float) -> str:
+    """Markdown table: per minute, requests/s answered, p50/p99 ms per kind, press-to-platform p50/p99
+    per act. `seconds`: from the first call to the last request; `traffic_s`: while new calls started
+    (a minute after that is the tail: the last calls finishing)."""
+    head = ["minute", "req/s", *[f"{k} p50/p99" for k in KINDS], "warn->platform p50/p99",
+            "terminate->platform p50/p99"]
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |"]
     by_minute, press_by_minute = _buckets(records, 60), _buckets(press, 60)
     minutes = sorted(set(by_minute) | set(press_by_minute))
@@ -42,8 +45,10 @@ def table(records: list[dict], press: list[dict], seconds: float) -> str:
         span = seconds if minute is None else max(1.0, min(60.0, seconds - minute * 60))
         answered = [r for r in rows if r["status"] is not None]
         cells = [_cell([r["ms"] for r in answered if r["kind"] == kind]) for kind in KINDS]
-        lines.append("| " + " | ".join([("all" if minute is None else str(minute + 1)), f"{len(answered) / span:.1f}",
-                                        *cells, _cell([p["ms"] for p in pressed if p["ms"] is not None])]) + " |")
+        reached = [_cell([p["ms"] for p in pressed if p["kind"] == kind and p["ms"] is not None])
+                   for kind in ("warn", "terminate")]
+        label = "all" if minute is None else f"{minute + 1}{' (tail)' if minute * 60 >= traffic_s else ''}"
+        lines.append("| " + " | ".join([label, f"{len(answered) / span:.1f}", *cells, *reached]) + " |")
     return "\n".join(lines)
 
 
@@ -58,7 +63,7 @@ def plot(records: list[dict], press: list[dict], path: str, title: str, width: f
     figure, (top, bottom) = pyplot.subplots(2, 1, figsize=(10, 7), sharex=True)
     by_bin = _buckets(records, width)
     bins = sorted(by_bin)
-    top.plot([b * width for b in bins], [sum(r["status"] is not None for r in by_bin[b]) / width for b in bins],
+    top.plot([(b + 0.5) * width for b in bins], [sum(r["status"] is not None for r in by_bin[b]) / width for b in bins],
              label="requests/s answered")
     top.set_ylabel("requests/s")
     top.legend(loc="lower right")
@@ -70,7 +75,7 @@ def plot(records: list[dict], press: list[dict], path: str, title: str, width: f
         binned = _buckets(rows, width)
         xs = sorted(binned)
         for q, style in ((50, "-"), (99, ":")):
-            bottom.plot([x * width for x in xs], [percentile([r["ms"] for r in binned[x]], q) for x in xs],
+            bottom.plot([(x + 0.5) * width for x in xs], [percentile([r["ms"] for r in binned[x]], q) for x in xs],
                         style, color=colour, label=f"{name} p{q}")
     bottom.set_yscale("log")
     bottom.set_ylabel("latency, ms (log)")

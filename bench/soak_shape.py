@@ -44,7 +44,12 @@ class ScaledShape(Shape):
         if shutil.which("haproxy") is None:
             raise SystemExit("haproxy is not installed: apt-get install -y haproxy")
         self.web_instances, self.web_workers, self.web_threads = web_instances, web_workers, web_threads
-        super().__init__(database_url, tmp, workers=workers, env={"TRUSTED_PROXY_HOPS": "1"})
+        try:
+            super().__init__(database_url, tmp, workers=workers, env={"TRUSTED_PROXY_HOPS": "1"})
+        except BaseException:  # a process that did not come up: stop the ones that did, then fail
+            if hasattr(self, "procs"):
+                self.stop()
+            raise
 
     def start_web(self) -> None:
         """Both gunicorns, then the proxy in front of them on `web_port`; returns once the proxy answers."""

@@ -64,7 +64,7 @@ class Traffic:
     def _call_safely(self, n: int) -> None:
         try:
             self._call(n, random.Random(f"{self.seed}-{n}"))
-        except Exception:  # a bug in the generator must fail the run, not vanish in the pool
+        except Exception:  # noqa: BLE001 (a bug in the generator must fail the run, not vanish in the pool)
             with self.lock:
                 self.errors.append(traceback.format_exc())
 
