@@ -25,12 +25,14 @@ from twilio.request_validator import RequestValidator
 ERRORS = {500: 20500, 503: 20503, 429: 20429}
 
 CALL_UPDATE = re.compile(r"/Calls/(CA[0-9a-f]{32})\.json$")
+JOIN = re.compile(r"/Conferences/cg-(CA[0-9a-f]{32})/Participants\.json$")  # a handler rung into a caller's conference
 
 
 class StandIn:
     def __init__(self):
         self.arrivals: dict[str, list[float]] = {}  # CallSid -> arrival times of its updates (redirects)
         self.other = 0  # participants and new calls
+        self.joined: dict[str, list[float]] = {}  # CallSid -> arrival times of participants added to its conference
         self.hang: set[str] = set()  # CallSids whose first update is held (a hung request)
         self.released = threading.Event()
         self._cond = threading.Condition()
@@ -40,6 +42,7 @@ class StandIn:
         self.retry_after = 2
         self.status_url: str | None = None  # where status callbacks go (the service's /twilio/voice/status)
         self.auth_token = ""
+        self.callbacks: list[dict] = []  # every status callback delivery: sid, sent (perf_counter), ms, status
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -57,6 +60,9 @@ class StandIn:
             else:
                 self.other += 1
                 hang = False
+                joined = JOIN.search(path)
+                if joined:
+                    self.joined.setdefault(joined.group(1), []).append(at)
             self._cond.notify_all()
         return hang
 
@@ -106,11 +112,16 @@ class StandIn:
         headers = {"X-Twilio-Signature": RequestValidator(self.auth_token).compute_signature(self.status_url, form),
                    "I-Twilio-Idempotency-Token": secrets.token_hex(16)}
         for _ in range(5):  # Twilio retries a failed callback delivery a few times
+            sent, status = time.perf_counter(), None
             try:
-                if requests.post(self.status_url, data=form, headers=headers, timeout=5).status_code < 500:
-                    return
+                status = requests.post(self.status_url, data=form, headers=headers, timeout=5).status_code
             except requests.RequestException:
                 pass
+            with self._cond:
+                self.callbacks.append({"sid": call_sid, "sent": sent, "status": status,
+                                       "ms": (time.perf_counter() - sent) * 1000})
+            if status is not None and status < 500:
+                return
             time.sleep(0.5)
 
     def _twilio_answer(self, method: str, path: str, form: dict) -> tuple[int, dict, dict]:

@@ -61,7 +61,7 @@ def fresh_database(server_url: str, name: str = "faults_shape") -> str:
 class Shape:
     """Starts and stops the processes; every one is started in its own process group and killed by id."""
 
-    def __init__(self, database_url: str, tmp: Path, workers: int = 2):
+    def __init__(self, database_url: str, tmp: Path, workers: int = 2, env: dict | None = None):
         self.tmp = tmp
         self.database_url = database_url
         self.redis_port, self.web_port = free_port(), free_port()
@@ -78,6 +78,7 @@ class Shape:
                     "TWILIO_CALLER_ID": "+441632960000", "SECRET_KEY": "f" * 40, "CALLGUARD_ENV": "production",
                     "CALLGUARD_TICK_S": "1", "OUTBOX_LEASE_S": "3", "PYTHONPATH": str(ROOT)}
         self.env.pop("CI", None)
+        self.env.update(env or {})  # bench/soak.py: the proxy's settings
         self.start_redis()
         self.start_web()
         for n in range(workers):
@@ -99,9 +100,13 @@ class Shape:
         wait_until(lambda: redis.Redis.from_url(self.redis_url).ping(), what="redis")
 
     def start_web(self) -> None:
-        self.start("web", [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", "gthread",
-                           "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{self.web_port}", "wsgi:app"])
-        wait_until(lambda: requests.get(self.base + "/healthz", timeout=1).ok, 30, "gunicorn")
+        self.start_gunicorn("web", self.web_port)
+
+    def start_gunicorn(self, name: str, port: int, workers: int = 1, threads: int = 8) -> None:
+        """The README's gunicorn command (gthread) on 127.0.0.1:`port`; returns once /healthz answers."""
+        self.start(name, [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", "gthread",
+                          "--workers", workers, "--threads", threads, "--bind", f"127.0.0.1:{port}", "wsgi:app"])
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 60, "gunicorn")
 
     def start_worker(self, name: str) -> None:
         self.start(name, [BIN / "rq", "worker", "--url", self.redis_url, "--with-scheduler", "--worker-class",
