@@ -6,6 +6,7 @@ import logging
 
 from call_flows import retention
 from call_flows import settings as org_settings
+from call_flows.unit_of_work import SqlAlchemyUnitOfWork
 
 from .schedules import periodic
 
@@ -13,16 +14,13 @@ log = logging.getLogger(__name__)
 
 
 @periodic
-def retention_purge(app, now) -> dict:
+def retention_purge(wiring, now) -> dict:
     """Delete or reduce records past their `retention_<kind>_days`, then the outbox's old mail files."""
-    session = app.extensions["sessionmaker"]()
-    try:
-        settings = org_settings.load(session)
-        result = retention.purge(session, now, settings)
-        session.commit()
-    finally:
-        session.close()
-    result["mail_files"] = app.extensions["mailer"].purge_files(retention.cutoff(now, settings, "mail"))
+    with SqlAlchemyUnitOfWork(wiring) as uow:
+        settings = org_settings.load(uow.session)
+        result = retention.purge(uow.session, now, settings)
+        uow.commit()
+    result["mail_files"] = wiring.ctx.mailer.purge_files(retention.cutoff(now, settings, "mail"))
     if any(result.values()):
         log.info("event=retention_purge rule=R9 outcome=%s",
                  " ".join(f"{kind}={count}" for kind, count in result.items() if count))

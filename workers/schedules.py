@@ -1,6 +1,6 @@
 """The registry of periodic checks run by `workers.jobs.tick` every minute.
 
-An area registers `fn(app, now) -> summary` with `@periodic` in its own module under workers/,
+An area registers `fn(wiring, now) -> summary` (wiring: workers.context) with `@periodic` in its own module under workers/,
 and adds that module to workers/periodic_all.py. `now` is passed in so tests control the clock.
 """
 PERIODIC = []

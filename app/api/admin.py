@@ -4,7 +4,7 @@ from flask import jsonify
 from call_flows import settings as org_settings
 
 from ..auth import roles_required
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .errors import json_body
 from .schemas import SettingIn
@@ -22,7 +22,7 @@ def put_setting(key):
     body = SettingIn.model_validate(json_body())
     session = db_session()
     org_settings.save(session, key, body.value)
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"key": key, "value": org_settings.load(session, fresh=True)[key]})
 
 
@@ -36,5 +36,5 @@ def revoke_user_sessions(username):
     session = db_session()
     user = accounts.find_user(session, username)
     ended = accounts.revoke_sessions(session, user.id, utcnow())
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"username": user.username, "sessions_ended": ended})

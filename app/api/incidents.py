@@ -9,8 +9,7 @@ from call_flows.jobs.mail import deliveries_for
 from call_flows.models.incidents_extra import IncidentNotDeletable
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
 from .errors import json_body
@@ -42,7 +41,7 @@ def save_incident(incident_id):
     session = db_session()
     incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
                                      utcnow())
-    session.commit()
+    unit_of_work().commit()
     return _one(incident)
 
 
@@ -51,7 +50,7 @@ def save_incident(incident_id):
 def complete_incident(incident_id):
     session = db_session()
     incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     session.refresh(incident)
     return _one(incident)
 
@@ -61,7 +60,7 @@ def complete_incident(incident_id):
 def acknowledge_incident(incident_id):
     session = db_session()
     incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
-    session.commit()
+    unit_of_work().commit()
     return _one(incident)
 
 
@@ -72,7 +71,7 @@ def police_decision(incident_id):
     session = db_session()
     incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
                                                 utcnow(), org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return _one(incident)
 
 

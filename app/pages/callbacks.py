@@ -7,15 +7,14 @@ from call_flows.calls import control
 from call_flows import settings as org_settings
 from call_flows.callbacks.queue import deputising_for
 from call_flows.clock import utcnow
+from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import User
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
 
 from ..auth import current_staff
-from ..db import db_session
-from ..events import publish
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -35,7 +34,7 @@ def _queue_page(status=200):
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
     rows = callback_view.queue_view(session, user, utcnow(), settings["organisation_name"])
-    session.commit()  # R9: the audit rows of the markers shown
+    unit_of_work().commit()  # R9: the audit rows of the markers shown
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
@@ -49,9 +48,10 @@ def _act(task_id, action, message):
     session = db_session()
     try:
         action(session, current_staff(), utcnow())
-        commit_and_dispatch(session)
+        uow = unit_of_work()
+        uow.record(CallbackTaskChanged(task_id))
+        uow.commit()
         flash(message, "ok")
-        publish(current_app, "callback_changed", task_id=task_id)
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -125,7 +125,7 @@ def terminate_page(task_id):
         task, call = _callback_call(session, task_id, user)
         control.terminate(session, call.call_sid, user, request.form.get("reason"),
                           request.form.get("immediate_reason") or None, request.form.get("immediate_detail"),
-                          task.case_reference, _note(), now, org_settings.load(session)["callback_due_hours"])
+                          task.case_reference, _note(), now)
     return _act(task_id, act, "The call was ended. Record the outcome below.")
 
 

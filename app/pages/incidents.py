@@ -11,8 +11,7 @@ from call_flows.jobs.mail import deliveries_for
 from call_flows.models import ROLES, Call, User
 
 from ..auth import current_staff
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -54,7 +53,7 @@ def _act(incident_id, action, message):
     session = db_session()
     try:
         action(session, current_staff(), utcnow())
-        commit_and_dispatch(session)
+        unit_of_work().commit()
         flash(message, "ok")
     except DomainError as exc:
         session.rollback()
@@ -83,7 +82,7 @@ def complete_incident_page(incident_id):
 
     def act(session, user, now):
         incident_records.save(session, incident_id, user, values, now)
-        session.commit()  # what the manager typed is kept even when the record cannot be completed yet
+        unit_of_work().commit()  # what the manager typed is kept even when the record cannot be completed yet
         incident_records.complete(session, incident_id, user, now, org_settings.load(session))
     return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
 

@@ -20,8 +20,7 @@ from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
 
 from ..auth import current_staff
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -51,7 +50,7 @@ def attempt(action, success: str, back: str):
     session = db_session()
     try:
         result = action(session)
-        commit_and_dispatch(session)
+        unit_of_work().commit()
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -78,7 +77,7 @@ def register_home():
     }
     entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
                   [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
-    commit_and_dispatch(session)  # R9: the listing is audited
+    unit_of_work().commit()  # R9: the listing is audited
     return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
                            viewer=viewer, **data)
 
@@ -106,7 +105,7 @@ def register_propose():
 
         try:
             entry = action(session)
-            commit_and_dispatch(session)
+            unit_of_work().commit()
         except DomainError as exc:
             session.rollback()
             return render_template("register/propose.html", error=exc.message, form=form, incidents=_incidents()), 400
@@ -132,7 +131,7 @@ def register_entry(entry_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     members = list(session.scalars(select(User).where(User.role == "panel_member", User.active)
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}

@@ -17,8 +17,7 @@ from call_flows.register.panel import attach_phones, phones_e164
 from call_flows.register.shown import entries_shown
 
 from ..auth import current_staff
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -38,7 +37,7 @@ def register_letter(entry_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=("panel_member",), message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return render_template("register/letter.html", letter=letter)
 
 
@@ -53,7 +52,7 @@ def register_letter_template():
         try:
             org_settings.save(session, "register_letter_template", register_letters.validate_template(text))
             audit(session, current_staff(), "update", "letter_template", None, utcnow())
-            commit_and_dispatch(session)
+            unit_of_work().commit()
             return redirect(url_for("pages.register_letter_template", saved=1))
         except DomainError as exc:
             session.rollback()
@@ -77,7 +76,7 @@ def register_customer(customer_id):
     held = contact_restrictions.for_customer(session, customer_id)
     audit(session, viewer, "view", "customer", customer_id, utcnow())
     entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     officers = list(session.scalars(select(User).where(User.active, User.role != "admin").order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
                            viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
@@ -152,7 +151,7 @@ def register_subject_access(customer_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return Response(json.dumps(export, indent=2, default=str), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="customer-{customer_id}-subject-access.json"'})
 

@@ -10,7 +10,7 @@ from call_flows.calls import status
 from call_flows.clock import utcnow
 from call_flows.models import Call, CallWarning, Termination
 
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .signature import twilio_signed
 from .voice import twiml_response
@@ -35,7 +35,7 @@ def callback_leg(call_id):
         status.apply_call_status(session, leg_sid, request.form.get("CallStatus", ""), request.form.get("CallDuration"),
                                  request.form.get("SequenceNumber"), request.headers.get("I-Twilio-Idempotency-Token"),
                                  now)
-    session.commit()
+    unit_of_work().commit()
     log.info("event=callback_leg call_id=%s status=%s", call_id, call.status)
     return "", 204
 

@@ -1,6 +1,7 @@
-"""Live events for the supervisor board and consoles: Redis pub/sub in production, an in-process
-broadcaster in the embedded default. Publishing never fails a request: a lost live event is
-recovered by the board's next full refresh, the database being the record."""
+"""The live-event bus for the supervisor board and consoles: Redis pub/sub in production, an
+in-process broadcaster in the embedded default (`make_bus(redis)`). The unit of work publishes a
+committed act's events here (call_flows/unit_of_work.py). Publishing never fails a request: a lost
+live event is recovered by the board's next full refresh, the database being the record."""
 import json
 import logging
 import queue
@@ -42,16 +43,20 @@ class RedisBroadcaster:
         self.redis.publish(CHANNEL, json.dumps(event, default=str))
 
 
-def init_app(app) -> None:
-    redis = app.extensions.get("redis")
-    app.extensions["events"] = RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+Bus = LocalBroadcaster | RedisBroadcaster
 
 
-def publish(app, kind: str, **payload) -> None:
+def make_bus(redis) -> Bus:
+    """Redis pub/sub when there is Redis (every web process sees every event), else in-process."""
+    return RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+
+
+def publish(bus: Bus, event: dict) -> None:
+    """Publish `{"kind": ..., **payload}`; a failure is logged, never raised."""
     try:
-        app.extensions["events"].publish({"kind": kind, **payload})
+        bus.publish(event)
     except Exception:
-        log.warning("live event %s not published", kind, exc_info=True)
+        log.warning("live event %s not published", event.get("kind"), exc_info=True)
 
 
 class _LocalSubscription:
@@ -98,10 +103,8 @@ class _RedisSubscription:
             log.debug("pubsub close failed", exc_info=True)
 
 
-def subscription(app):
-    """A live-event subscription with `get(timeout) -> dict | None` and `close()`: Redis pub/sub
-    when the app has Redis (so every web process sees every event), else the in-process broadcaster."""
-    events = app.extensions["events"]
-    if isinstance(events, RedisBroadcaster):
-        return _RedisSubscription(events.redis)
-    return _LocalSubscription(events)
+def subscription(bus: Bus):
+    """A live-event subscription with `get(timeout) -> dict | None` and `close()`."""
+    if isinstance(bus, RedisBroadcaster):
+        return _RedisSubscription(bus.redis)
+    return _LocalSubscription(bus)

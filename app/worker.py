@@ -1,6 +1,6 @@
 """The RQ worker class for production (9.16: a press reaches the caller at once).
 
-    rq worker --url "$REDIS_URL" --with-scheduler --worker-class workers.worker.CallguardWorker callguard
+    rq worker --url "$REDIS_URL" --with-scheduler --worker-class app.worker.CallguardWorker callguard
 
 RQ's default `Worker` forks a work-horse per job, and the horse started without the Flask app, so
 every job built the whole app again (seconds per warning). `CallguardWorker` is RQ's `SimpleWorker`
@@ -16,17 +16,17 @@ import logging
 
 from rq import SimpleWorker
 
-from .context import worker_app
+from workers import context
 
 log = logging.getLogger(__name__)
 
 
-def prepare(app) -> None:
+def prepare(wiring) -> None:
     """Load everything a job would otherwise load on first use: a database connection in the pool
     and twilio-python's REST modules (the `Client` imports each domain on first access)."""
-    with app.extensions["engine"].connect():
-        pass
-    client = getattr(app.extensions["platform"], "client", None)
+    with wiring.sessionmaker() as session:
+        session.connection()
+    client = getattr(wiring.ctx.platform, "client", None)
     if client is not None:
         account = client.api.v2010.account
         account.calls("CA" + "0" * 32)
@@ -34,14 +34,19 @@ def prepare(app) -> None:
 
 
 class CallguardWorker(SimpleWorker):
-    """SimpleWorker with the app prepared before the first job (see the module's docstring)."""
+    """SimpleWorker with the app's wiring installed for workers/ (workers.context) and prepared
+    before the first job (see the module's docstring). A wiring installed already (tests) is used."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        app = worker_app()
-        prepare(app)
-        if app.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/outbox.py LEASE_S)
+        if context._wiring is None:
+            from . import create_app
+
+            context.use(create_app().extensions["handover"])
+        wiring = context.wiring()
+        prepare(wiring)
+        if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/outbox.py LEASE_S)
             from call_flows.jobs import outbox
 
-            outbox.LEASE_S = app.config["OUTBOX_LEASE_S"]
+            outbox.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
         log.info("callguard app prepared for jobs")
