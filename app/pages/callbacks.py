@@ -1,6 +1,6 @@
 """/callbacks: the line manager's queue (M1, M2) as plain server-rendered forms with CSRF tokens.
 Each action calls the same service as the JSON API, then returns to the task on the page."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from call_flows.callbacks import dialling as callback_calls, view as callback_view, work as callback_work
 from call_flows.calls import control
@@ -10,7 +10,7 @@ from call_flows.clock import utcnow
 from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError
 from call_flows.labels import label
-from call_flows.models import User
+from call_flows.models import CallbackTask, User
 from call_flows.validation import IMMEDIATE_REASONS, WARNING_REASONS
 
 from ..auth import current_staff
@@ -49,7 +49,8 @@ def _act(task_id, action, message):
     try:
         action(session, current_staff(), utcnow())
         uow = unit_of_work()
-        uow.record(CallbackTaskChanged(task_id))
+        task = session.get(CallbackTask, task_id) if task_id else None
+        uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
         uow.commit()
         flash(message, "ok")
     except DomainError as exc:
