@@ -6,9 +6,11 @@ RQ's default `Worker` forks a work-horse per job, and the horse started without 
 every job built the whole app again (seconds per warning). `CallguardWorker` is RQ's `SimpleWorker`
 (jobs run in the worker process itself, no fork) with the app, its database pool, its Twilio
 client and the REST modules twilio-python imports lazily all prepared once, when the worker starts,
-so the first job is as fast as the rest.
+so the first job is as fast as the rest. It lives in app/ because it is the worker process's
+composition root: it builds the wiring (call_flows.jobs.handover.HandOver) from the app and installs
+it for the jobs in workers/ (workers.context), which import call_flows only, never app/.
 
-A job that hangs cannot hold a worker for long: every job has a timeout (`JOB_TIMEOUT_S`, enforced
+A job that hangs cannot hold a worker for long: every job has a timeout (`handover.JOB_TIMEOUT_S`, enforced
 by RQ's death penalty, SIGALRM, in the worker's main thread) and every Twilio request one of its own
 (`TWILIO_TIMEOUT_S`, app/platform.py); the outbox job stays pending and RQ retries it. Run several
 workers so that a slow Twilio request never delays the next caller's warning."""

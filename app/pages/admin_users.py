@@ -149,14 +149,12 @@ def admin_user_token(user_id):
 @bp.post("/admin/callbacks/<int:task_id>/reassign")
 @page_roles("admin")
 def admin_callback_reassign(task_id):
-    session = db_session()
     try:
-        task = callback_work.reassign(session, task_id, current_staff(), request.form.get("manager"), utcnow())
-        uow = unit_of_work()
-        uow.record(CallbackTaskChanged(task.id, task.status, task.team_id))
-        uow.commit()
+        with unit_of_work() as uow:
+            task = callback_work.reassign(uow.session, task_id, current_staff(), request.form.get("manager"), utcnow())
+            uow.record(CallbackTaskChanged(task.id, task.status, task.team_id))
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _users_page(status=exc.status)
     flash(f"Case {task.case_reference} reassigned.", "ok")

@@ -45,18 +45,16 @@ def _queue_page(status=200):
 def _act(task_id, action, message):
     """Run one service call; a refusal is shown on the queue page with the error's own status (e.g.
     409 `call_ended`), never a 500."""
-    session = db_session()
     try:
-        action(session, current_staff(), utcnow())
-        uow = unit_of_work()
-        task = session.get(CallbackTask, task_id) if task_id else None
-        uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
-        uow.commit()
-        flash(message, "ok")
+        with unit_of_work() as uow:
+            action(uow.session, current_staff(), utcnow())
+            task = uow.session.get(CallbackTask, task_id) if task_id else None
+            uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _queue_page(status=exc.status)
+    flash(message, "ok")
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 

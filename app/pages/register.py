@@ -47,12 +47,11 @@ def form_lines(name: str) -> list[str]:
 
 def attempt(action, success: str, back: str):
     """Run a service call; commit and confirm, or roll back and say why it was refused."""
-    session = db_session()
     try:
-        result = action(session)
-        unit_of_work().commit()
+        with unit_of_work() as uow:
+            result = action(uow.session)
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return redirect(back)
     flash(success(result) if callable(success) else success.format(result=result), "ok")
