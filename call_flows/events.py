@@ -33,17 +33,6 @@ class Event:
 
 
 @dataclass(frozen=True)
-class LiveEvent(Event):
-    """A live event with no domain meaning of its own (a job's feedback, e.g. `warning_played`)."""
-
-    name: str = ""
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    def live(self) -> dict[str, Any] | None:
-        return {"kind": self.name, **self.payload}
-
-
-@dataclass(frozen=True)
 class CallRinging(Event):
     """R1, R10, C3: a new call rang; its flags as the board shows them (the caller's number masked)."""
 

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from call_flows import events as domain_events
 from call_flows import follow_ups, live_events
 from call_flows.events import Event
+from call_flows.jobs import outbox
+from call_flows.models import OutboxJob
 
 
 class AbstractUnitOfWork(abc.ABC):
@@ -110,8 +112,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.session.commit()
 
     def _hand_over(self, handed_over: list | None) -> None:
-        from call_flows.jobs import outbox
-
         self.handover.dispatch(outbox.recorded_ids(self.session), handed_over=handed_over)
 
     def _publish(self, live: dict) -> None:
@@ -141,9 +141,6 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.commits += 1
 
     def _hand_over(self, handed_over: list | None) -> None:
-        from call_flows.jobs import outbox
-        from call_flows.models import OutboxJob
-
         ids = outbox.recorded_ids(self.session)
         self.jobs.extend(self.session.get(OutboxJob, job_id).task for job_id in ids)
         if self.handover is not None:

@@ -135,7 +135,8 @@ def test_11_a_call_status_is_the_same_from_the_status_webhook_and_the_callback_l
         path = f"/twilio/voice/callback/{ids[1]}/leg"
         assert signed_post(app, client, path, {"CallSid": worlds[1][1], **form}).status_code == 204
 
-    by_status, by_leg = _trace(app, client, status_webhook, worlds[0][1]), _trace(app, client, callback_leg, worlds[1][1])
+    by_status = _trace(app, client, status_webhook, worlds[0][1])
+    by_leg = _trace(app, client, callback_leg, worlds[1][1])
     assert by_status["records"]["call_status"] == final
     assert by_status["live"] == {"call_status": ["call_sid", "handler_id", "kind", "status", "team_id"]}
     assert by_leg == by_status

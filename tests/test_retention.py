@@ -105,7 +105,8 @@ def test_r10_caller_numbers_stay_while_the_signal_window_can_see_them(mail_app):
     admin = Staff(app).add("admin", "admin")
     for key in ("retention_calls_days", "retention_warnings_days", "retention_terminations_days"):
         assert client.put(f"/api/v1/settings/{key}", headers=admin["headers"], json={"value": 10}).status_code == 200
-    early = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=30))  # past 10 days, inside the 90-day window
+    # past 10 days, inside the 90-day window
+    early = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=30))
     assert not early["warnings"] and not early["terminations"] and not early["calls_reduced"]
     late = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=91))
     assert late["warnings"] == 1 and late["terminations"] == 1 and late["calls_reduced"] == 1

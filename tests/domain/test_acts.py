@@ -126,7 +126,8 @@ def test_t5_a_callback_task_tells_its_line_manager_once(world):
     task = uow.session.scalar(select(CallbackTask))
     mail = list(uow.session.scalars(select(EmailDelivery).where(EmailDelivery.purpose == "new_callback")))
     assert [m.status for m in mail] == ["sent"] and task.case_reference in mail[0].subject
-    assert [to for to, subject in world["mailer"].sent if subject.startswith("New callback task")] == [mail[0].to_address]
+    told = [to for to, subject in world["mailer"].sent if subject.startswith("New callback task")]
+    assert told == [mail[0].to_address]
 
 
 def test_a_repeated_termination_is_the_same_act_and_nothing_follows_again(world):

@@ -182,9 +182,11 @@ def test_fault6_calls_whose_status_callbacks_never_came_are_reconciled_from_twil
     with twilio_app.app_context():
         started = db_session().scalar(select(Call.started_at).where(Call.call_sid == sid)).replace(tzinfo=timezone.utc)
     twilio_app.config["RECONCILE_AFTER_S"] = 600
-    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=599)) == 0  # not yet past the threshold
+    # not yet past the threshold
+    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=599)) == 0
     assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=601)) == 1
-    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=700)) == 0  # settled: never asked again
+    # settled: never asked again
+    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=700)) == 0
     gets = [r for r in twilio_http.requests if r["method"] == "GET" and r["url"].endswith(f"/Calls/{sid}.json")]
     assert len(gets) == 1
     with twilio_app.app_context():
