@@ -1,6 +1,6 @@
 """The production shape for the fault suite (issue 12): what the README's production section runs,
 started here on 127.0.0.1 and stopped by the test: gunicorn serving `wsgi:app`, `rq worker`
-processes (`workers.worker.CallguardWorker`), `rq cron` (the periodic scheduler), PostgreSQL (a
+processes (`app.worker.CallguardWorker`), `rq cron` (the periodic scheduler), PostgreSQL (a
 database of its own, `faults_shape`, on the suite's server), a Redis server of its own (so it can be
 killed and restarted without touching the machine's), and the HTTP Twilio stand-in
 (bench/twilio_http_standin.py) that sends signed status callbacks back."""
@@ -110,7 +110,7 @@ class Shape:
 
     def start_worker(self, name: str) -> None:
         self.start(name, [BIN / "rq", "worker", "--url", self.redis_url, "--with-scheduler", "--worker-class",
-                          "workers.worker.CallguardWorker", "--name", f"{name}-{self.web_port}", "callguard"])
+                          "app.worker.CallguardWorker", "--name", f"{name}-{self.web_port}", "callguard"])
 
     def revive(self) -> int:
         """What a supervisor (systemd `Restart=always`) does: start again any process that exited on
