@@ -152,4 +152,5 @@ def record(session: Session, *events: Event) -> None:
 
 def take(session: Session) -> list[Event]:
     """The events recorded on `session` since the last call (and forgets them)."""
-    return session.info.pop(EVENTS_KEY, [])
+    recorded: list[Event] = session.info.pop(EVENTS_KEY, [])
+    return recorded

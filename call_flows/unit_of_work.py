@@ -15,15 +15,16 @@ of a termination, 9.16) runs and commits the same way. Leaving the block without
 an exception, rolls back. So what follows an act never depends on the door it came through.
 """
 import abc
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from call_flows import events as domain_events
 from call_flows import follow_ups, live_events
 from call_flows.events import Event
 from call_flows.jobs import outbox
+from call_flows.jobs.handover import HandOver
 from call_flows.models import OutboxJob
 
 
@@ -37,7 +38,7 @@ class AbstractUnitOfWork(abc.ABC):
         self.committed = False
         return self
 
-    def __exit__(self, exc_type, *_args) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_args: object) -> None:
         if exc_type is not None or not self.committed:
             self.rollback()
 
@@ -68,16 +69,16 @@ class AbstractUnitOfWork(abc.ABC):
         follow_ups.forget(self.session)
 
     @abc.abstractmethod
-    def _prepare_hand_over(self) -> list | None: ...
+    def _prepare_hand_over(self) -> list[Any] | None: ...
 
     @abc.abstractmethod
     def _commit(self) -> None: ...
 
     @abc.abstractmethod
-    def _hand_over(self, handed_over: list | None) -> None: ...
+    def _hand_over(self, handed_over: list[Any] | None) -> None: ...
 
     @abc.abstractmethod
-    def _publish(self, live: dict) -> None: ...
+    def _publish(self, live: dict[str, Any]) -> None: ...
 
     @abc.abstractmethod
     def _rollback(self) -> None: ...
@@ -88,7 +89,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     own, closed by the request), or None to open one from `handover.sessionmaker` on `__enter__` and
     close it on `__exit__` (a job, a CLI command)."""
 
-    def __init__(self, handover, session: Session | None = None):
+    def __init__(self, handover: HandOver, session: Session | None = None) -> None:
         self.handover = handover
         self._own = session is None
         if session is not None:
@@ -100,21 +101,21 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         super().__enter__()
         return self
 
-    def __exit__(self, exc_type, *args) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *args: object) -> None:
         super().__exit__(exc_type, *args)
         if self._own:
             self.session.close()
 
-    def _prepare_hand_over(self) -> list | None:
+    def _prepare_hand_over(self) -> list[Any] | None:
         return self.handover.prepare(self.session)
 
     def _commit(self) -> None:
         self.session.commit()
 
-    def _hand_over(self, handed_over: list | None) -> None:
+    def _hand_over(self, handed_over: list[Any] | None) -> None:
         self.handover.dispatch(outbox.recorded_ids(self.session), handed_over=handed_over)
 
-    def _publish(self, live: dict) -> None:
+    def _publish(self, live: dict[str, Any]) -> None:
         live_events.publish(self.handover.bus, live)
 
     def _rollback(self) -> None:
@@ -127,33 +128,33 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     `handover`: a HandOver without a queue to run the jobs in-process (e.g. against the simulated
     platform), or None to only record them."""
 
-    def __init__(self, session: Session, handover=None):
+    def __init__(self, session: Session, handover: HandOver | None = None) -> None:
         self.session, self.handover = session, handover
         self.jobs: list[str] = []
-        self.published: list[dict] = []
+        self.published: list[dict[str, Any]] = []
         self.commits = 0
 
-    def _prepare_hand_over(self) -> list | None:
+    def _prepare_hand_over(self) -> list[Any] | None:
         return None
 
     def _commit(self) -> None:
         self.session.commit()
         self.commits += 1
 
-    def _hand_over(self, handed_over: list | None) -> None:
+    def _hand_over(self, handed_over: list[Any] | None) -> None:
         ids = outbox.recorded_ids(self.session)
-        self.jobs.extend(self.session.get(OutboxJob, job_id).task for job_id in ids)
+        self.jobs.extend(self.session.get_one(OutboxJob, job_id).task for job_id in ids)
         if self.handover is not None:
             self.handover.dispatch(ids)
 
-    def _publish(self, live: dict) -> None:
+    def _publish(self, live: dict[str, Any]) -> None:
         self.published.append(live)
 
     def _rollback(self) -> None:
         self.session.rollback()
 
 
-def _forget_on_rollback(session: Session, previous_transaction) -> None:
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         domain_events.take(session)
         follow_ups.forget(session)
