@@ -46,7 +46,7 @@ def _trace(app, client, act, sid):
         session = db_session()
         call = session.scalar(select(Call).where(Call.call_sid == sid))
         termination = session.scalar(select(Termination).where(Termination.call_id == call.id))
-        jobs = {job.task: job.status for job in session.scalars(select(OutboxJob).where(OutboxJob.id >= first_job))}
+        jobs = {job.task.rsplit(".", 1)[-1]: job.status for job in session.scalars(select(OutboxJob).where(OutboxJob.id >= first_job))}
         records = {
             "call_status": call.status,
             "warnings": session.scalar(select(func.count(CallWarning.id)).where(CallWarning.call_id == call.id)),

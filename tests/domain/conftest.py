@@ -10,7 +10,7 @@ from sqlalchemy.pool import StaticPool
 from call_flows import settings as org_settings
 from call_flows.jobs.handover import HandOver
 from call_flows.models import Base, Call, Team, User
-from call_flows.platform.adapters import SimulatedPlatform
+from call_flows.platform.simulated import SimulatedPlatform
 from call_flows.unit_of_work import FakeUnitOfWork, session_factory
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)

@@ -45,13 +45,18 @@ def _terminate(world, **extra):
     return result
 
 
+def _tasks(uow) -> list[str]:
+    """The task names of the jobs handed over (a job names its task by its dotted path)."""
+    return [path.rsplit(".", 1)[-1] for path in uow.jobs]
+
+
 def test_accept_rings_the_handlers_phone_in_and_publishes_call_accepted(world):
     uow = world["uow"]
     with uow:
         call = control.accept(uow.session, world["call"].call_sid, world["handler"], utcnow())
         uow.commit()
     assert call.handler_id == world["handler"].id and call.status == "in-progress"
-    assert uow.jobs == ["connect_handler"]
+    assert _tasks(uow) == ["connect_handler"]
     assert uow.published == [{"kind": "call_accepted", "call_sid": call.call_sid, "handler_id": world["handler"].id,
                               "team_id": world["handler"].team_id}]
     actions = list(uow.session.scalars(select(PlatformAction.action)))
@@ -64,7 +69,7 @@ def test_t2_a_need_is_recorded_with_nothing_further(world):
         call = control.note_need(uow.session, world["call"].call_sid, world["handler"], "hard of hearing")
         uow.commit()
     assert call.needs_note == "hard of hearing"
-    assert uow.jobs == [] and uow.published == []
+    assert _tasks(uow) == [] and uow.published == []
 
 
 def test_t1_a_warning_is_stored_played_to_the_caller_and_published(world):
@@ -72,7 +77,7 @@ def test_t1_a_warning_is_stored_played_to_the_caller_and_published(world):
     with uow:
         warning = control.warn(uow.session, world["call"].call_sid, world["handler"], "abuse", "shouting", utcnow())
         uow.commit()
-    assert uow.jobs == ["play_warning"]
+    assert _tasks(uow) == ["play_warning"]
     assert uow.published == [{"kind": "call_warned", "call_sid": world["call"].call_sid, "reason": "abuse",
                               "handler_id": world["handler"].id, "team_id": world["handler"].team_id}]
     uow.session.refresh(warning)
@@ -85,7 +90,7 @@ def test_t3_terminate_without_a_warning_is_refused_and_nothing_follows(world):
     uow = _accepted(world)
     with pytest.raises(WarningRequired):
         _terminate(world)
-    assert uow.jobs == [] and uow.published == [] and uow.commits == 1  # only the accept's
+    assert _tasks(uow) == [] and uow.published == [] and uow.commits == 1  # only the accept's
 
 
 def test_t3_t4_t5_a_termination_plays_the_final_notice_first_then_the_write_up_follows(world):
@@ -93,8 +98,8 @@ def test_t3_t4_t5_a_termination_plays_the_final_notice_first_then_the_write_up_f
     result = _terminate(world)
     termination = result.termination
     assert result.created and uow.commits == 2 + 2  # accept, warn, then the termination's two commits (9.16)
-    assert uow.jobs[0] == "end_call"  # handed over before the write-up's jobs
-    assert {"notify_manager", "alert_team_lead", "send_email"} <= set(uow.jobs[1:])
+    assert _tasks(uow)[0] == "end_call"  # handed over before the write-up's jobs
+    assert {"notify_manager", "alert_team_lead", "send_email"} <= set(_tasks(uow)[1:])
     assert uow.published == [{"kind": "call_terminated", "call_sid": world["call"].call_sid, "reason": "abuse",
                               "serious": False, "handler_id": world["handler"].id,
                               "team_id": world["handler"].team_id}]
@@ -137,7 +142,7 @@ def test_a_repeated_termination_is_the_same_act_and_nothing_follows_again(world)
     uow.published.clear()
     again = _terminate(world)
     assert not again.created and again.termination.id == first.termination.id
-    assert uow.jobs == [] and uow.published == []
+    assert _tasks(uow) == [] and uow.published == []
 
 
 def test_an_act_refused_after_its_events_were_recorded_publishes_nothing(world):
@@ -145,7 +150,7 @@ def test_an_act_refused_after_its_events_were_recorded_publishes_nothing(world):
     with pytest.raises(RuntimeError), uow:
         control.warn(uow.session, world["call"].call_sid, world["handler"], "abuse", None, utcnow())
         raise RuntimeError("the view failed before commit")
-    assert uow.jobs == [] and uow.published == []
+    assert _tasks(uow) == [] and uow.published == []
     assert uow.session.scalar(select(CallWarning.id)) is None
     with uow:
         uow.commit()  # a later commit does not publish the discarded act
@@ -158,7 +163,7 @@ def test_warn_on_an_ended_call_is_refused(world):
     uow.session.commit()
     with pytest.raises(CallEnded), uow:
         control.warn(uow.session, world["call"].call_sid, world["handler"], "abuse", None, utcnow())
-    assert uow.jobs == [] and uow.published == []
+    assert _tasks(uow) == [] and uow.published == []
 
 
 def test_the_domain_and_its_write_path_import_no_flask():
