@@ -101,6 +101,13 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
         session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
 
 
+def note_recorded(session: Session, jobs) -> None:
+    """Jobs recorded in bulk (rows with id, task, run_at, attempts, status; call_flows.jobs.bulk):
+    handed over after commit like `record`'s."""
+    for job in jobs:
+        _note_for_dispatch(session, job)
+
+
 def hold(session: Session, job_id: int) -> None:
     """Do not hand this recorded job over after commit: it waits for its `run_at` and the sweeper
     (e.g. a guard the request itself settles, call_flows.calls.write_up)."""

@@ -1,0 +1,48 @@
+"""Bulk writes for the periodic tick (issue 13 item 5): many rows in one statement, each row kept
+once by its business key (`INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, PostgreSQL and
+SQLite alike), so a backlog of reminders costs three statements per batch instead of a savepoint
+and an insert per row, and re-running the tick adds nothing twice."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from call_flows.jobs import outbox
+from call_flows.jobs.mail import record_link
+from call_flows.models import EmailDelivery, OutboxJob
+
+
+def insert_new(session: Session, model, rows: list[dict], *returning) -> list:
+    """Insert `rows` into `model`'s table except those whose `key` exists already; returns the
+    `returning` columns of the rows inserted (in no particular order). One statement."""
+    if not rows:
+        return []
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(*returning)
+    return session.execute(statement).all()
+
+
+def queue_emails(session: Session, emails: list[dict], now: datetime) -> list[int]:
+    """`mail.queue_email` for many emails at once: each dict has key, purpose, recipient, to, subject,
+    body and link. Records each delivery unless its key exists, and one `send_email` outbox job per
+    delivery (same key), handed over after commit like `outbox.record`'s. Two statements (three
+    when a delivery existed already). Returns the new outbox job ids."""
+    if not emails:
+        return []
+    rows = [{"key": e["key"], "purpose": e["purpose"], "recipient": e["recipient"], "to_address": e["to"],
+             "subject": e["subject"][:300], "status": "pending", "attempts": 0, "created_at": now,
+             "body": e["body"].rstrip("\n") + f"\n\nOpen it in callguard: {record_link(session, e['link'])}\n"}
+            for e in emails]
+    ids = dict(insert_new(session, EmailDelivery, rows, EmailDelivery.key, EmailDelivery.id))
+    missing = [r["key"] for r in rows if r["key"] not in ids]
+    if missing:  # recorded before (e.g. by a worker that lost a race): its job is still made once
+        ids.update(session.execute(select(EmailDelivery.key, EmailDelivery.id)
+                                   .where(EmailDelivery.key.in_(missing))).all())
+    jobs = insert_new(session, OutboxJob, [
+        {"key": key, "task": "send_email", "args": {"delivery_id": ids[key]}, "run_at": now, "created_at": now,
+         "status": "pending", "attempts": 0} for key in (r["key"] for r in rows)],
+        OutboxJob.id, OutboxJob.task, OutboxJob.run_at, OutboxJob.attempts, OutboxJob.status)
+    outbox.note_recorded(session, jobs)
+    return sorted(job.id for job in jobs)
