@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 from app.db import db_session
 from call_flows.jobs import outbox
 from call_flows.register import reminders, rules as register_rules, reviews as register_reviews
-from call_flows.models import Customer, EmailDelivery, OutboxJob, RegisterEntry, RegisterReminder
+from call_flows.models import AuditLog, Customer, EmailDelivery, OutboxJob, RegisterEntry, RegisterReminder
 
 UTC = timezone.utc
 
@@ -124,3 +124,23 @@ def test_r6_the_same_due_review_in_one_batch_twice_is_one_reminder_and_one_email
         new_jobs = outbox.recorded_ids(s)
     assert made == [due] and again == []
     assert emails == ["register-review-7-2027-03-01-to-panel@example.org"] and len(new_jobs) == 1
+
+
+def test_r6_expiry_ends_entries_past_their_date_in_bounded_batches_each_logged_once(app):
+    now = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        s = db_session()
+        _register(s, [(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=i), None) for i in range(5)])
+        entries = list(s.scalars(select(RegisterEntry).order_by(RegisterEntry.id)))
+        for i, entry in enumerate(entries):  # three past their date, two not yet
+            entry.expires_at = now - timedelta(days=3 - i) if i < 3 else now + timedelta(days=i)
+        s.flush()
+        ticks = [register_reviews.expire_due(s, now + timedelta(minutes=m), limit=2) for m in range(3)]
+        s.expire_all()
+        shown = [(e.status, e.end_reason, e.ended_at is not None) for e in entries]
+        logged = s.execute(select(AuditLog.entity_id, AuditLog.action, AuditLog.detail)
+                           .where(AuditLog.entity == "register_entry").order_by(AuditLog.id)).all()
+    ids = [e.id for e in entries]
+    assert ticks == [ids[:2], ids[2:3], []]
+    assert shown == [("expired", "expiry", True)] * 3 + [("in_force", None, False)] * 2
+    assert [tuple(row) for row in logged] == [(i, "end", {"status": "expired", "reason": "expiry"}) for i in ids[:3]]

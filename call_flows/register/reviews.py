@@ -7,14 +7,14 @@ periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` wi
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from call_flows.register import reminders, rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
-from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
+from call_flows.models import AuditLog, Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
 from call_flows.validation import choice, clean_text
 from call_flows.working_days import add_working_days
 
@@ -117,13 +117,21 @@ def reviews_due(session: Session, now: datetime, limit: int | None = None) -> li
     return due[:limit] if limit is not None else due
 
 
-def expire_due(session: Session, now: datetime) -> list[int]:
-    """R6: entries past `expires_at` stop being in force (ring time already ignores them)."""
-    ids = []
-    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == "in_force",
-                                                             RegisterEntry.expires_at <= now)):
-        end_entry(session, entry, "expired", "expiry", None, now)
-        ids.append(entry.id)
+EXPIRE_PER_TICK = 2000  # entries expired by one tick at most (ring time ignores them already); the rest next tick
+
+
+def expire_due(session: Session, now: datetime, limit: int = EXPIRE_PER_TICK) -> list[int]:
+    """R6: entries past `expires_at` stop being in force (ring time already ignores them), each logged
+    as `end_entry` does (R9): three statements for up to `limit` entries, the earliest expired first."""
+    ids = list(session.scalars(select(RegisterEntry.id).where(RegisterEntry.status == "in_force",
+                                                              RegisterEntry.expires_at <= now)
+                               .order_by(RegisterEntry.expires_at, RegisterEntry.id).limit(limit)))
+    if ids:
+        session.execute(update(RegisterEntry).where(RegisterEntry.id.in_(ids))
+                        .values(status="expired", ended_at=now, end_reason="expiry"))
+        session.execute(insert(AuditLog), [{"at": now, "actor_id": None, "action": "end", "entity": "register_entry",
+                                            "entity_id": i, "detail": {"status": "expired", "reason": "expiry"}}
+                                           for i in ids])
     return ids
 
 
