@@ -119,8 +119,12 @@ def repeat_callers(session: Session, since: datetime, team_id: int | None = None
                                 Call.team_id, team_id, site)
         parts.append(part)
     both = union_all(*parts).subquery()
-    query = (select(both.c.caller, func.sum(both.c.warning), func.count(), func.max(both.c.at))
-             .group_by(both.c.caller).having(func.count() >= minimum))
+    counted = (select(both.c.caller, func.sum(both.c.warning).label("warnings"), func.count().label("total"),
+                      func.max(both.c.at).label("last"), func.rank().over(order_by=func.count().desc()).label("place"))
+               .group_by(both.c.caller).having(func.count() >= minimum)).subquery()
+    # only the callers that can be among the first `limit` (ties at the last place included): the
+    # order below (masked number among equals) then picks exactly the same `limit` as before
+    query = select(counted.c.caller, counted.c.warnings, counted.c.total, counted.c.last).where(counted.c.place <= limit)
     rows = [{"caller": mask(caller), "warnings": int(warnings), "terminations": total - int(warnings),
              "last_at": as_utc(_moment(last)).isoformat()} for caller, warnings, total, last in session.execute(query)]
     return sorted(rows, key=lambda r: (-(r["warnings"] + r["terminations"]), r["caller"]))[:limit]

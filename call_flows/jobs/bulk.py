@@ -14,14 +14,16 @@ from call_flows.jobs.mail import record_link
 from call_flows.models import EmailDelivery, OutboxJob
 
 
-def insert_new(session: Session, model, rows: list[dict], *returning) -> list:
+def insert_new(session: Session, model, rows: list[dict], *returning: str) -> list:
     """Insert `rows` into `model`'s table except those whose `key` exists already; returns the
-    `returning` columns of the rows inserted (in no particular order). One statement."""
+    `returning` columns (names) of the rows inserted, in no particular order. One statement per
+    1,000 rows (SQLAlchemy's insertmanyvalues, compiled once and cached, not a new VALUES list)."""
     if not rows:
         return []
+    table = model.__table__
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(model).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(*returning)
-    return session.execute(statement).all()
+    statement = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(*(table.c[n] for n in returning))
+    return session.execute(statement, rows).all()
 
 
 def queue_emails(session: Session, emails: list[dict], now: datetime) -> list[int]:
@@ -35,7 +37,7 @@ def queue_emails(session: Session, emails: list[dict], now: datetime) -> list[in
              "subject": e["subject"][:300], "status": "pending", "attempts": 0, "created_at": now,
              "body": e["body"].rstrip("\n") + f"\n\nOpen it in callguard: {record_link(session, e['link'])}\n"}
             for e in emails]
-    ids = dict(insert_new(session, EmailDelivery, rows, EmailDelivery.key, EmailDelivery.id))
+    ids = dict(insert_new(session, EmailDelivery, rows, "key", "id"))
     missing = [r["key"] for r in rows if r["key"] not in ids]
     if missing:  # recorded before (e.g. by a worker that lost a race): its job is still made once
         ids.update(session.execute(select(EmailDelivery.key, EmailDelivery.id)
@@ -43,6 +45,6 @@ def queue_emails(session: Session, emails: list[dict], now: datetime) -> list[in
     jobs = insert_new(session, OutboxJob, [
         {"key": key, "task": "send_email", "args": {"delivery_id": ids[key]}, "run_at": now, "created_at": now,
          "status": "pending", "attempts": 0} for key in (r["key"] for r in rows)],
-        OutboxJob.id, OutboxJob.task, OutboxJob.run_at, OutboxJob.attempts, OutboxJob.status)
+        "id", "task", "run_at", "attempts", "status")
     outbox.note_recorded(session, jobs)
     return sorted(job.id for job in jobs)
