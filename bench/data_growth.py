@@ -7,7 +7,7 @@ force, 1,000,000 past calls, 20,000 warnings, 5,000 terminations), in its own da
 
 Adds per run: `--live` connected calls over 10 teams (60% from flagged numbers, a warning on every
 tenth) and 50 ringing calls; 1% of the in-force entries due for their R6 review
-(`--due-every`). Prints the median
+(`--due-every`); 1,000 callback tasks overdue (T5), 300 of them with a retry due (M1). Prints the median
 and worst of `--rounds` runs, the queries each took and the load average, and exits 1 when a target
 is missed: board snapshot < 100 ms and a number of queries that does not grow with the calls shown;
 the tick (expire_due + deadlines.check + remind_panel) < 1 s with its memory peak independent of the register; trends
@@ -73,6 +73,17 @@ def prepare(args, info: dict) -> None:
         conn.execute("""INSERT INTO warnings (call_id, caller, reason, detail, given_by_id, created_at, platform_status)
                         SELECT id, caller, 'abuse', 'bench-live', handler_id, now() - interval '1 minute', 'played'
                         FROM calls WHERE call_sid LIKE 'CAlive%' AND id % 10 = 0""")
+        # T5/M1 after downtime: 1,000 callbacks overdue (each team's supervisor told), 300 retries due
+        conn.execute("DELETE FROM callback_tasks WHERE case_reference LIKE 'BENCH-%'")
+        conn.execute("""INSERT INTO users (id, username, role, team_id, active)
+                        SELECT 20 + i, 'bench-team-supervisor-' || i, 'supervisor', 2 + i, true
+                        FROM generate_series(0, 9) i ON CONFLICT DO NOTHING""")
+        conn.execute("""INSERT INTO callback_tasks (case_reference, team_id, manager_id, status, need_arose_at,
+                                                    due_at, attempts, retry_at)
+                        SELECT 'BENCH-' || i, 2 + i % 10, 101 + i % 50, 'open', now() - interval '3 days',
+                               now() - interval '1 hour' - i * interval '1 second', 1,
+                               CASE WHEN i % 10 < 3 THEN now() - interval '5 minutes' END
+                        FROM generate_series(1, 1000) i""")
         conn.execute("""UPDATE register_entries SET last_reviewed_on = CASE WHEN id %% %s = 0
                         THEN now() - interval '7 months' ELSE now() - interval '30 days' END
                         WHERE status = 'in_force'""", (args.due_every,))

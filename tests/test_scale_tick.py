@@ -6,9 +6,12 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import event, select
 
 from app.db import db_session
+from call_flows import settings as org_settings
+from call_flows.incidents import deadlines
 from call_flows.jobs import outbox
 from call_flows.register import reminders, rules as register_rules, reviews as register_reviews
-from call_flows.models import AuditLog, Customer, EmailDelivery, OutboxJob, RegisterEntry, RegisterReminder
+from call_flows.models import (AuditLog, CallbackTask, Customer, EmailDelivery, OutboxJob, RegisterEntry,
+                               RegisterReminder, Team, User)
 
 UTC = timezone.utc
 
@@ -144,3 +147,37 @@ def test_r6_expiry_ends_entries_past_their_date_in_bounded_batches_each_logged_o
     assert ticks == [ids[:2], ids[2:3], []]
     assert shown == [("expired", "expiry", True)] * 3 + [("in_force", None, False)] * 2
     assert [tuple(row) for row in logged] == [(i, "end", {"status": "expired", "reason": "expiry"}) for i in ids[:3]]
+
+
+def test_t5_m1_a_backlog_of_overdue_callbacks_and_retries_is_told_in_bounded_batches_each_once(app, monkeypatch):
+    """Issue 13 item 5: after downtime, 5 overdue tasks and 3 retries due: each tick handles at most
+    PER_TICK of each, the earliest due first, and every supervisor and manager is emailed once per task."""
+    monkeypatch.setattr(deadlines, "PER_TICK", 2)
+    now = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
+    settings = {**org_settings.DEFAULTS, "staff_email_format": "{username}@example.org"}
+    with app.app_context():
+        s = db_session()
+        team = Team(name="Bench North", site="York")
+        s.add(team)
+        s.flush()
+        people = [User(username=name, role=role, team_id=team.id, active=True)
+                  for name, role in (("sup1", "supervisor"), ("sup2", "supervisor"), ("mgr", "line_manager"))]
+        s.add_all(people)
+        s.flush()
+        tasks = [CallbackTask(case_reference=f"CASE-{i}", team_id=team.id, manager_id=people[2].id, status="open",
+                              need_arose_at=now - timedelta(days=3), due_at=now - timedelta(hours=10 - i), attempts=1,
+                              retry_at=now - timedelta(minutes=i) if i < 3 else None) for i in range(5)]
+        s.add_all(tasks)
+        s.flush()
+        ticks = [(deadlines.flag_overdue(s, now + timedelta(minutes=m), settings),
+                  deadlines.retries_due(s, now + timedelta(minutes=m), settings)) for m in range(4)]
+        mails = s.execute(select(EmailDelivery.key, EmailDelivery.task_id, EmailDelivery.to_address)
+                          .order_by(EmailDelivery.id)).all()
+    ids = [t.id for t in tasks]
+    assert [overdue for overdue, _ in ticks] == [ids[:2], ids[2:4], ids[4:], []]
+    assert [retries for _, retries in ticks] == [ids[:2], ids[2:3], [], []]  # retries by due time too
+    overdue = [(k, t, to) for k, t, to in mails if "-overdue-" in k]
+    assert overdue == [(f"callback-{i}-overdue-to-{who}@example.org", i, f"{who}@example.org")
+                       for i in ids for who in ("sup1", "sup2")]
+    assert sorted(k for k, *_ in mails if "-retry-" in k) == sorted(f"callback-{i}-retry-1-to-mgr@example.org"
+                                                                    for i in ids[:3])

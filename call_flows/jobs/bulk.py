@@ -28,13 +28,14 @@ def insert_new(session: Session, model, rows: list[dict], *returning: str) -> li
 
 def queue_emails(session: Session, emails: list[dict], now: datetime) -> list[int]:
     """`mail.queue_email` for many emails at once: each dict has key, purpose, recipient, to, subject,
-    body and link. Records each delivery unless its key exists, and one `send_email` outbox job per
+    body and link (and optionally incident_id, task_id). Records each delivery unless its key exists, and one `send_email` outbox job per
     delivery (same key), handed over after commit like `outbox.record`'s. Two statements (three
     when a delivery existed already). Returns the new outbox job ids."""
     if not emails:
         return []
     rows = [{"key": e["key"], "purpose": e["purpose"], "recipient": e["recipient"], "to_address": e["to"],
              "subject": e["subject"][:300], "status": "pending", "attempts": 0, "created_at": now,
+             "incident_id": e.get("incident_id"), "task_id": e.get("task_id"),
              "body": e["body"].rstrip("\n") + f"\n\nOpen it in callguard: {record_link(session, e['link'])}\n"}
             for e in emails]
     ids = dict(insert_new(session, EmailDelivery, rows, "key", "id"))
