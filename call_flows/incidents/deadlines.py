@@ -24,7 +24,7 @@ from call_flows.validation import choice, clean_text
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
 
 
-PER_TICK = 500  # overdue callbacks or retries handled by one tick at most; the rest at the next (each once)
+PER_TICK = 250  # overdue callbacks or retries handled by one tick at most; the rest at the next (each once)
 
 
 def staff_address(username: str, settings: dict) -> str:
