@@ -1,8 +1,11 @@
 """Trends for area managers and H&S representatives (I8): incidents, warnings and terminations per
 week by team, site and reason; repeat callers (R10); time to complete callbacks (T5) and incident
 records (I5) against their deadlines. PostgreSQL counts per local week, team, site and reason in SQL
-(by the 0018 indexes on each record's date: a year over a million calls stays well under 500 ms,
-bench/data_growth.py); SQLite hands back one row per record and Python counts it the same way."""
+(by the 0018 indexes on each record's date), and only the repeat callers that can make the list come
+back: 52 weeks over a million calls in about 130-200 ms here (bench/data_growth.py, issue 13 item 6).
+No rollup table: a closed week's counts still change (an incident found serious later, a termination
+linked to its incident after the write-up, the R9 purge), and the answer must be today's exactly.
+SQLite hands back one row per record and Python counts it the same way."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
