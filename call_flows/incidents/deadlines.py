@@ -7,9 +7,10 @@
 - I7: a serious incident (threat of violence, customer known) goes to the senior officer, whose
   decision about the police is recorded (`record_police_decision`).
 """
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from call_flows.callbacks.work import expire_idle_claims
@@ -32,7 +33,7 @@ def staff_address(username: str, settings: dict) -> str:
     return settings["staff_email_format"].format(username=username)
 
 
-def _due_tasks(session: Session, now: datetime, values: dict, *where) -> list:
+def _due_tasks(session: Session, now: datetime, values: dict, *where) -> Sequence[Row]:
     """Up to PER_TICK callback tasks matching `where`, the earliest due first, updated with `values`
     in one statement (so the next tick does not find them again), with their call's CallSid and their
     manager's username: three statements whatever their number (issue 13 item 5)."""

@@ -2,9 +2,10 @@
 once by its business key (`INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, PostgreSQL and
 SQLite alike), so a backlog of reminders costs three statements per batch instead of a savepoint
 and an insert per row, and re-running the tick adds nothing twice."""
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from call_flows.jobs.mail import record_link
 from call_flows.models import EmailDelivery, OutboxJob
 
 
-def insert_new(session: Session, model, rows: list[dict], *returning: str) -> list:
+def insert_new(session: Session, model, rows: list[dict], *returning: str) -> Sequence[Row]:
     """Insert `rows` into `model`'s table except those whose `key` exists already; returns the
     `returning` columns (names) of the rows inserted, in no particular order. One statement per
     1,000 rows (SQLAlchemy's insertmanyvalues, compiled once and cached, not a new VALUES list)."""
