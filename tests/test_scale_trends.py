@@ -61,3 +61,17 @@ def test_i8_r10_counts_grouped_in_sql_are_those_of_every_record_counted_on_the_l
     repeat = sorted(n for n in callers.values() if n >= 2)[::-1][:20]
     assert [r["warnings"] + r["terminations"] for r in data["repeat_callers"]] == repeat
     assert sum(weeks.values()) > 100  # the history really falls in the period
+
+
+def test_r10_the_first_repeat_callers_are_those_of_the_whole_list_cut_whatever_the_ties(app, team):
+    """Issue 13 item 6: only the callers that can be among the first `limit` come back from SQL (ties
+    at the last place included), and the list is the whole list's first `limit`, ties broken alike."""
+    _history(app, team)
+    with app.app_context():
+        s = db_session()
+        since = trends.period_start(NOW, 12)
+        everyone = trends.repeat_callers(s, since, limit=1000)
+        cut = {limit: trends.repeat_callers(s, since, limit=limit) for limit in range(1, len(everyone) + 1)}
+    totals = [r["warnings"] + r["terminations"] for r in everyone]
+    assert len(everyone) >= 5 and len(set(totals)) < len(totals)  # ties to break
+    assert all(cut[limit] == everyone[:limit] for limit in cut)

@@ -7,63 +7,78 @@
 - I7: a serious incident (threat of violence, customer known) goes to the senior officer, whose
   decision about the police is recorded (`record_police_decision`).
 """
+from collections.abc import Sequence
 from typing import Any
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, select, update
 from sqlalchemy.orm import Session
 
 from call_flows.callbacks.work import expire_idle_claims
 from call_flows.errors import Conflict, Forbidden
 from call_flows.incidents.records import get as get_incident, summary
 from call_flows.labels import label
+from call_flows.jobs.bulk import queue_emails
 from call_flows.jobs.mail import addresses, queue_email
 from call_flows.models import Call, CallbackTask, Incident, User
 from call_flows.settings import OrgSettings
 from call_flows.vocabulary import IncidentStatus, OPEN_TASKS, Recipient, Role, SENIORS, TaskStatus
 
 POLICE_DECISIONS = ("police_informed", "police_not_needed")
+PER_TICK = 250  # overdue callbacks or retries handled by one tick at most; the rest at the next (each once)
 
 
-def staff_address(user: User, settings: OrgSettings) -> str:
-    return str(settings.staff_email_format).format(username=user.username)
+def staff_address(username: str, settings: OrgSettings) -> str:
+    """The address of a member of staff by their username (`staff_email_format`)."""
+    return str(settings.staff_email_format).format(username=username)
+
+
+def _due_tasks(session: Session, values: dict[str, Any], *where: ColumnElement[bool]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Up to PER_TICK callback tasks matching `where`, the earliest due first, updated with `values`
+    in one statement (so the next tick does not find them again), with their call's CallSid and their
+    manager's username: three statements whatever their number (issue 13 item 5)."""
+    tasks = session.execute(select(CallbackTask.id, CallbackTask.team_id, CallbackTask.case_reference,
+                                   CallbackTask.due_at, CallbackTask.status, CallbackTask.attempts,
+                                   Call.call_sid, User.username.label("manager"))
+                            .outerjoin(Call, Call.id == CallbackTask.call_id)
+                            .outerjoin(User, User.id == CallbackTask.manager_id)
+                            .where(*where).order_by(CallbackTask.due_at, CallbackTask.id).limit(PER_TICK)).all()
+    if tasks:
+        session.execute(update(CallbackTask).where(CallbackTask.id.in_([t.id for t in tasks])).values(**values))
+    return tasks
 
 
 def flag_overdue(session: Session, now: datetime, settings: OrgSettings) -> list[int]:
-    tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status.in_(OPEN_TASKS), CallbackTask.due_at < now,
-        CallbackTask.overdue_notified_at.is_(None))))
-    for task in tasks:
-        task.overdue_notified_at = now
-        supervisors = session.scalars(select(User).where(User.role == Role.SUPERVISOR, User.active,
-                                                         User.team_id == task.team_id))
-        call = session.get(Call, task.call_id) if task.call_id else None
-        manager = session.get(User, task.manager_id) if task.manager_id else None
-        for supervisor in supervisors:  # the supervisor reads the task on the call's timeline (/calls/<CallSid>)
-            address = staff_address(supervisor, settings)
-            queue_email(session, f"callback-{task.id}-overdue-to-{address}", "overdue", Recipient.SUPERVISOR, address,
-                        f"Callback overdue: case {task.case_reference}",
-                        f"The callback task {task.id} for case {task.case_reference} was due at "
-                        f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n"
-                        f"Line manager: {manager.username if manager else 'none assigned'}.\n"
-                        f"Attempts so far: {task.attempts}.\n", now, task_id=task.id,
-                        link=f"/calls/{call.call_sid}" if call else "/calls")
+    """T5: a callback task past its due time is flagged overdue and its team's supervisors told, once."""
+    tasks = _due_tasks(session, {"overdue_notified_at": now}, CallbackTask.status.in_(OPEN_TASKS),
+                       CallbackTask.due_at < now, CallbackTask.overdue_notified_at.is_(None))
+    supervisors: dict[int, list[str]] = {}
+    for supervisor in session.execute(select(User.team_id, User.username).where(
+            User.role == Role.SUPERVISOR, User.active, User.team_id.in_({t.team_id for t in tasks})).order_by(User.id)):
+        supervisors.setdefault(supervisor.team_id, []).append(supervisor.username)
+    queue_emails(session, [  # the supervisor reads the task on the call's timeline (/calls/<CallSid>)
+        {"key": f"callback-{task.id}-overdue-to-{address}", "purpose": "overdue", "recipient": Recipient.SUPERVISOR,
+         "to": address, "subject": f"Callback overdue: case {task.case_reference}",
+         "body": f"The callback task {task.id} for case {task.case_reference} was due at "
+                 f"{task.due_at:%Y-%m-%d %H:%M} UTC and is still {task.status}.\n"
+                 f"Line manager: {task.manager or 'none assigned'}.\n"
+                 f"Attempts so far: {task.attempts}.\n", "task_id": task.id,
+         "link": f"/calls/{task.call_sid}" if task.call_sid else "/calls"}
+        for task in tasks for address in (staff_address(name, settings) for name in supervisors.get(task.team_id, []))], now)
     return [t.id for t in tasks]
 
 
 def retries_due(session: Session, now: datetime, settings: OrgSettings) -> list[int]:
-    tasks = list(session.scalars(select(CallbackTask).where(
-        CallbackTask.status == TaskStatus.OPEN, CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)))
-    for task in tasks:
-        task.retry_at = None
-        manager = session.get(User, task.manager_id) if task.manager_id else None
-        if manager is not None:
-            address = staff_address(manager, settings)
-            queue_email(session, f"callback-{task.id}-retry-{task.attempts}-to-{address}", "retry_due", Recipient.MANAGER,
-                        address, f"Callback retry due: case {task.case_reference}",
-                        f"Attempt {task.attempts + 1} of {settings.callback_max_attempts} to call the customer "
-                        f"back on case {task.case_reference} is now due.\n", now, task_id=task.id,
-                        link=f"/callbacks#task-{task.id}")
+    """M1: a no_answer retry that has come due is put back in front of the manager, once."""
+    tasks = _due_tasks(session, {"retry_at": None}, CallbackTask.status == TaskStatus.OPEN,
+                       CallbackTask.retry_at.is_not(None), CallbackTask.retry_at <= now)
+    queue_emails(session, [
+        {"key": f"callback-{task.id}-retry-{task.attempts}-to-{address}", "purpose": "retry_due",
+         "recipient": Recipient.MANAGER, "to": address, "subject": f"Callback retry due: case {task.case_reference}",
+         "body": f"Attempt {task.attempts + 1} of {settings.callback_max_attempts} to call the customer "
+                 f"back on case {task.case_reference} is now due.\n", "task_id": task.id,
+         "link": f"/callbacks#task-{task.id}"}
+        for task in tasks if task.manager for address in [staff_address(task.manager, settings)]], now)
     return [t.id for t in tasks]
 
 

@@ -1,8 +1,11 @@
 """Trends for area managers and H&S representatives (I8): incidents, warnings and terminations per
 week by team, site and reason; repeat callers (R10); time to complete callbacks (T5) and incident
 records (I5) against their deadlines. PostgreSQL counts per local week, team, site and reason in SQL
-(by the 0018 indexes on each record's date: a year over a million calls stays well under 500 ms,
-bench/data_growth.py); SQLite hands back one row per record and Python counts it the same way."""
+(by the 0018 indexes on each record's date), and only the repeat callers that can make the list come
+back: 52 weeks over a million calls in about 130-200 ms here (bench/data_growth.py, issue 13 item 6).
+No rollup table: a closed week's counts still change (an incident found serious later, a termination
+linked to its incident after the write-up, the R9 purge), and the answer must be today's exactly.
+SQLite hands back one row per record and Python counts it the same way."""
 from typing import Any
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -122,8 +125,12 @@ def repeat_callers(session: Session, since: datetime, team_id: int | None = None
                                 Call.team_id, team_id, site)
         parts.append(part)
     both = union_all(*parts).subquery()
-    query = (select(both.c.caller, func.sum(both.c.warning), func.count(), func.max(both.c.at))
-             .group_by(both.c.caller).having(func.count() >= minimum))
+    counted = (select(both.c.caller, func.sum(both.c.warning).label("warnings"), func.count().label("total"),
+                      func.max(both.c.at).label("last"), func.rank().over(order_by=func.count().desc()).label("place"))
+               .group_by(both.c.caller).having(func.count() >= minimum)).subquery()
+    # only the callers that can be among the first `limit` (ties at the last place included): the
+    # order below (masked number among equals) then picks exactly the same `limit` as before
+    query = select(counted.c.caller, counted.c.warnings, counted.c.total, counted.c.last).where(counted.c.place <= limit)
     rows = [{"caller": mask(caller), "warnings": int(warnings), "terminations": total - int(warnings),
              "last_at": as_utc(_moment(last)).isoformat()} for caller, warnings, total, last in session.execute(query)]
     return sorted(rows, key=lambda r: (-(r["warnings"] + r["terminations"]), r["caller"]))[:limit]

@@ -16,6 +16,7 @@ imported when a job needs one: no registry to forget a module in.
 """
 import functools
 import importlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Callable, NamedTuple
 
@@ -139,6 +140,13 @@ def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
         # what the hand-over needs, kept now: the job object itself may be gone from the session's
         # (weak) identity map by commit time, and reading it back is a round trip on a press's path
         session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
+
+
+def note_recorded(session: Session, jobs: Iterable[Any]) -> None:
+    """Jobs recorded in bulk (rows with id, task path, run_at, attempts, status; call_flows.jobs.bulk):
+    handed over after commit like `record`'s (they are in `recorded_ids` and the unit of work's hand-over)."""
+    for job in jobs:
+        _note_for_dispatch(session, job)
 
 
 def hold(session: Session, job_id: int) -> None:

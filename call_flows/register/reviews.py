@@ -8,17 +8,15 @@ from typing import Any
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy import ColumnElement
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Select, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from call_flows.register import rules as register_rules
+from call_flows.register import reminders, rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
 from call_flows.errors import Conflict, InvalidInput, NotFound
-from call_flows.models import Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
-from call_flows.vocabulary import DECIDED_ENTRIES, Recipient, RegisterStatus
+from call_flows.models import AuditLog, Customer, RegisterAppeal, RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, User
+from call_flows.vocabulary import DECIDED_ENTRIES, RegisterStatus
 from call_flows.working_days import add_working_days
 from call_flows.settings import OrgSettings
 
@@ -120,68 +118,52 @@ def reviews_due(session: Session, now: datetime, limit: int | None = None) -> li
     return due[:limit] if limit is not None else due
 
 
-def expire_due(session: Session, now: datetime) -> list[int]:
-    """R6: entries past `expires_at` stop being in force (ring time already ignores them)."""
-    ids = []
-    for entry in session.scalars(select(RegisterEntry).where(RegisterEntry.status == RegisterStatus.IN_FORCE,
-                                                             RegisterEntry.expires_at <= now)):
-        end_entry(session, entry, RegisterStatus.EXPIRED, "expiry", None, now)
-        ids.append(entry.id)
+EXPIRE_PER_TICK = 2000  # entries expired by one tick at most (ring time ignores them already); the rest next tick
+
+
+def expire_due(session: Session, now: datetime, limit: int = EXPIRE_PER_TICK) -> list[int]:
+    """R6: entries past `expires_at` stop being in force (ring time already ignores them), each logged
+    as `end_entry` does (R9): three statements for up to `limit` entries, the earliest expired first."""
+    ids = list(session.scalars(select(RegisterEntry.id).where(RegisterEntry.status == RegisterStatus.IN_FORCE,
+                                                              RegisterEntry.expires_at <= now)
+                               .order_by(RegisterEntry.expires_at, RegisterEntry.id).limit(limit)))
+    if ids:
+        session.execute(update(RegisterEntry).where(RegisterEntry.id.in_(ids))
+                        .values(status=RegisterStatus.EXPIRED, ended_at=now, end_reason="expiry"))
+        session.execute(insert(AuditLog), [{"at": now, "actor_id": None, "action": "end", "entity": "register_entry",
+                                            "entity_id": i, "detail": {"status": RegisterStatus.EXPIRED.value, "reason": "expiry"}}
+                                           for i in ids])
     return ids
 
 
-REMINDER_TEXT = {
-    "review_due": "Register entry {entry_id} is due for its six-monthly review (R6).",
-    "register_review_due": "The six-monthly review of the whole caution register is due (R6).",
-    "letter_overdue": "The customer's letter for register entry {entry_id} is overdue: it was due in 2 working "
-                      "days (R5). Record it as sent, or record a documented exemption.",
-    "meeting_overdue": "The panel has not yet decided on proposal {entry_id}: it should meet within 5 days (R3).",
-}
-
-
-def _remind(session: Session, key: str, kind: str, entry_id: int | None, due_at: datetime | None, now: datetime,
-            settings: OrgSettings | None = None) -> bool:
-    """One reminder per thing and due date, so the minute-by-minute job never repeats itself.
-    Shown on the panel's page and emailed (once, through the outbox) to `recipient_review_panel`."""
-    if session.scalar(select(RegisterReminder.id).where(RegisterReminder.key == key)) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(RegisterReminder(key=key, kind=kind, entry_id=entry_id, due_at=due_at, created_at=now))
-    except IntegrityError:  # another worker got there first
-        return False
-    from call_flows.jobs.mail import addresses, queue_email
-
-    text = REMINDER_TEXT[kind].format(entry_id=entry_id)
-    for to in addresses(settings.recipient_review_panel if settings is not None else ""):
-        queue_email(session, f"register-{key}-to-{to}", "register_reminder", Recipient.REVIEW_PANEL, to,
-                    "Caution register: " + text[:120], text + f"\n\nDue: {due_at:%d %B %Y %H:%M} UTC.", now,
-                    link=f"/register/entries/{entry_id}" if entry_id else "/register")
-    return True
-
-
-def remind_panel(session: Session, now: datetime, settings: OrgSettings | None = None) -> list[dict[str, Any]]:
-    """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new reminders."""
-    made = []
-    for item in iter_reviews_due(session, now, unreminded=True):
-        if _remind(session, f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
-                   datetime.fromisoformat(item["review_due"]), now, settings):
-            made.append({"kind": "review_due", "entry_id": item["id"]})
+def _due(session: Session, now: datetime) -> Iterator[reminders.Due]:
+    """What the panel should be reminded of and was not yet: the few R6 register review, R5 letter and
+    R3 meeting reminders first, then the R6 reviews due, most overdue first, read page by page."""
     due = register_review_due(session, now)
-    if due <= now and _remind(session, f"register-review-{due.date().isoformat()}", "register_review_due",
-                              None, due, now, settings):
-        made.append({"kind": "register_review_due", "entry_id": None})
-    letters = session.execute(select(RegisterLetter.entry_id, RegisterLetter.due_at).join(RegisterEntry)
-                              .where(RegisterEntry.status == RegisterStatus.AWAITING_NOTICE, RegisterLetter.due_at < now)).all()
-    for entry_id, due_at in letters:
-        if _remind(session, f"letter-{entry_id}", "letter_overdue", entry_id, due_at, now, settings):
-            made.append({"kind": "letter_overdue", "entry_id": entry_id})
-    meetings = session.execute(select(RegisterEntry.id, RegisterEntry.meet_by)
-                               .where(RegisterEntry.status == RegisterStatus.PROPOSED, RegisterEntry.meet_by < now)).all()
-    for entry_id, meet_by in meetings:
-        if _remind(session, f"meeting-{entry_id}", "meeting_overdue", entry_id, meet_by, now, settings):
-            made.append({"kind": "meeting_overdue", "entry_id": entry_id})
-    return made
+    if due <= now:
+        yield reminders.Due(f"register-review-{due.date().isoformat()}", "register_review_due", None, due)
+    overdue: tuple[tuple[str, str, Select[int, datetime | None]], ...] = (
+        ("letter_overdue", "letter", select(RegisterLetter.entry_id, RegisterLetter.due_at).join(RegisterEntry)
+         .where(RegisterEntry.status == RegisterStatus.AWAITING_NOTICE, RegisterLetter.due_at < now)),
+        ("meeting_overdue", "meeting", select(RegisterEntry.id, RegisterEntry.meet_by)
+         .where(RegisterEntry.status == RegisterStatus.PROPOSED, RegisterEntry.meet_by < now)))
+    for kind, key, query in overdue:
+        reminded = select(RegisterReminder.id).where(RegisterReminder.entry_id == RegisterEntry.id,
+                                                     RegisterReminder.kind == kind).exists()
+        for entry_id, due_at in session.execute(query.where(~reminded).order_by(RegisterEntry.id)).all():
+            if due_at is not None:  # always (`< now` above); meet_by's column type allows NULL
+                yield reminders.Due(f"{key}-{entry_id}", kind, entry_id, due_at)
+    for item in iter_reviews_due(session, now, unreminded=True):
+        yield reminders.Due(f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
+                            datetime.fromisoformat(item["review_due"]))
+
+
+def remind_panel(session: Session, now: datetime, settings: OrgSettings | None = None,
+                 per_tick: int = reminders.PER_TICK) -> list[dict[str, Any]]:
+    """R6 reviews due, the R6 register review, R5 letters overdue and R3 meetings overdue: new
+    reminders (at most `per_tick`, in batches; the rest at the next tick), each once by its key."""
+    made = reminders.make_all(session, _due(session, now), now, settings, per_tick)
+    return [{"kind": d.kind, "entry_id": d.entry_id} for d in made]
 
 
 def open_reminders(session: Session, limit: int = 50) -> list[RegisterReminder]:
