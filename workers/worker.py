@@ -49,4 +49,5 @@ class CallguardWorker(SimpleWorker):
             from call_flows.jobs import outbox
 
             outbox.LEASE_S = app.config["OUTBOX_LEASE_S"]
+            outbox.BACKOFF_BASE_S = app.config.get("OUTBOX_BACKOFF_S") or outbox.BACKOFF_BASE_S
         log.info("worker_prepared")

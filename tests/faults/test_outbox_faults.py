@@ -13,11 +13,17 @@ from sqlalchemy import select, text
 from app.db import db_session
 from call_flows.jobs import outbox
 from call_flows.models import Call, CallWarning, OutboxJob, Termination
-from tests.test_platform_faults import _job, _run, _warn
+from tests.test_platform_faults import _job, _run as _run_job, _warn
 from workers.reconcile_jobs import reconcile_calls
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 COUNTS = {"faults_injected": 0, "acts_pressed": 0, "acts_stored": 0, "effects_expected": 0, "effects_seen": 0}
+
+
+def _run(app, job_id, now):
+    """A worker runs the job at `now`, the clock at `now` too (the stand-in dates what lands by it)."""
+    with time_machine.travel(now, tick=False):
+        return _run_job(app, job_id, now)
 
 
 class WorkerKilled(BaseException):
