@@ -204,7 +204,10 @@ class StandIn:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting (a stall longer than its timeout)
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass

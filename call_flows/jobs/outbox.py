@@ -204,10 +204,9 @@ def _unconfirmed_since(job: OutboxJob) -> datetime | None:
     in `last_error` by `_record_failure`). None when the last attempt's outcome is known."""
     if job.status == "running":
         return job.run_at - timedelta(seconds=LEASE_S)
-    error = job.last_error or ""
-    if job.status == "pending" and error.startswith(UNKNOWN_OUTCOME):
-        return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":"))
-    return None
+    error = job.last_error or ""  # a retry, handed over (enqueued) or not:
+    unknown = job.status in ("pending", "enqueued") and error.startswith(UNKNOWN_OUTCOME)
+    return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
 
 
 def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
