@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.simulator import new_call_sid
 from call_flows.models import Call, CaseNote, Incident, OutboxJob, Termination
 from tests.conftest import PG_URL, Staff, make_app
+from tests.faults.acts import COUNTS
 from tests.faults.relay import Relay
 from tests.faults.shape import ACCOUNT, Shape, fresh_database, wait_until
 
@@ -67,6 +68,11 @@ def _cut_and_recover(shape, sid):
                                  json=TERMINATE).status_code == 201, 10, "recovery")
     wait_until(lambda: shape.standin.landed(sid), 20, "final notice")
     assert _rows(shape, sid)[:3] == [1, 1, 1] and len(shape.standin.landed(sid)) == 1
+    COUNTS["faults_injected"] += 1  # the cut (a refused press is not an act pressed: it answered 503)
+    COUNTS["acts_pressed"] += 1
+    COUNTS["acts_stored"] += _rows(shape, sid)[0]
+    COUNTS["effects_expected"] += 1
+    COUNTS["effects_seen"] += len(shape.standin.landed(sid))
 
 
 def test_fault4_database_cut_inside_the_press_transaction_nothing_half_stored_503_then_recovers(shape):

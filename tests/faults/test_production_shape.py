@@ -4,7 +4,6 @@ keeps call state and sends signed status callbacks. Every invariant is read from
 the stand-in's record; every wait is for a condition."""
 import time
 
-import pytest
 import requests
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
