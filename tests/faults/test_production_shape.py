@@ -14,12 +14,24 @@ from tests.test_twilio_prism import prism_url  # noqa: F401  (fixture: Prism ser
 from tests.faults.shape import ACCOUNT, wait_until
 
 
-def _kill_workers(shape) -> None:
-    """kill -9 of both workers. One of them held RQ's scheduler lock: retries scheduled after this wait
-    until the lock expires, so the tests that need a scheduled retry run before this one."""
+def _killed_while_twilio_holds(shape, kind: str, model, generation: str) -> str:
+    """Press `kind` on a live call while Twilio holds its redirect (it lands; the answer never
+    reaches the worker), kill -9 both workers, start two others; returns the call's sid once the
+    act is settled `played` by one of them. The workers killed held RQ's scheduler lock: retries
+    scheduled with RQ wait until it expires, so tests needing one run before these."""
+    sid = ring(shape)
+    shape.standin.fail_next("stall", value=20)
+    act(shape, sid, kind)
+    shape.standin.wait_for(lambda s: s.landed(sid), 20)
     for name in [n for n in list(shape.procs) if n.startswith("worker")]:
-        shape.kill(name)  # kill -9 of the worker waiting on Twilio (and its idle peer)
+        shape.kill(name)
     COUNTS["faults_injected"] += 1
+    assert status(shape, model, sid) == "pending"
+    shape.start_worker(f"worker-{generation}1")
+    shape.start_worker(f"worker-{generation}2")
+    wait_until(lambda: status(shape, model, sid) == "played", 30, f"{kind} settled by another worker")
+    assert stored(shape, model, sid) == 1
+    return sid
 
 
 def test_fault1_web_killed_right_after_201_for_a_termination_t3_everything_exists_once(shape):
@@ -86,35 +98,16 @@ def test_fault5_a_dropped_connection_is_checked_then_sent_again_and_lands_once(s
 
 
 def test_fault2_worker_killed_while_twilio_holds_the_warning_t1_heard_at_most_once(shape):
-    sid = ring(shape)
-    shape.standin.fail_next("stall", value=20)  # Twilio takes the redirect; the answer never reaches the worker
-    act(shape, sid, "warning")
-    shape.standin.wait_for(lambda s: s.landed(sid), 20)
-    _kill_workers(shape)
-    assert status(shape, CallWarning, sid) == "pending"
-    shape.start_worker("worker-b1")
-    shape.start_worker("worker-b2")
-    wait_until(lambda: status(shape, CallWarning, sid) == "played", 30, "warning settled by another worker")
-    assert stored(shape, CallWarning, sid) == 1
-    assert len(seen(shape, sid, 1)) == 1  # once: the second worker asked Twilio (GET) instead of repeating
-    assert any(r["method"] == "GET" and r["sid"] == sid for r in shape.standin.log)
+    sid = _killed_while_twilio_holds(shape, "warning", CallWarning, "b")
+    assert len(seen(shape, sid, 1)) == 1  # once: the next worker asked Twilio (GET: date_updated moved)
+    assert [r["method"] for r in shape.standin.log if r["sid"] == sid] == ["POST", "GET"]
 
 
 def test_fault2_worker_killed_while_twilio_holds_the_final_notice_t3_played_once_and_recorded(shape):
-    sid = ring(shape)
-    shape.standin.fail_next("stall", value=20)  # the notice lands (the call ends); the worker never hears so
-    act(shape, sid, "termination")
-    shape.standin.wait_for(lambda s: s.landed(sid), 20)
-    _kill_workers(shape)
-    assert status(shape, Termination, sid) == "pending"
-    shape.start_worker("worker-c1")
-    shape.start_worker("worker-c2")
-    wait_until(lambda: status(shape, Termination, sid) == "played", 30, "notice settled by another worker")
-    assert stored(shape, Termination, sid) == 1
+    sid = _killed_while_twilio_holds(shape, "termination", Termination, "c")
     notices = seen(shape, sid, 1)
     assert len(notices) == 1 and "<Hangup" in notices[0]["form"]["Twiml"]  # the final notice at most once
-    asked = [r for r in shape.standin.log if r["sid"] == sid]
-    assert [r["method"] for r in asked] == ["POST", "GET"]  # the next worker asked Twilio: completed, not resent
+    assert [r["method"] for r in shape.standin.log if r["sid"] == sid] == ["POST", "GET"]  # completed: not resent
 
 
 def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):  # noqa: F811
