@@ -4,9 +4,8 @@ import os
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from . import db, events, jobs
+from . import db, jobs
 from .config import from_env
-from .job_context import make_job_context
 from .platform import make_platform
 
 csrf = CSRFProtect()
@@ -20,11 +19,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     db.init_app(app)
     jobs.init_app(app)
-    events.init_app(app)
     app.extensions["platform"] = make_platform(app.config)
     from .mailer import make_mailer
     app.extensions["mailer"] = make_mailer(app.config)
-    app.extensions["job_context"] = make_job_context(app)
+    jobs.init_handover(app)
 
     from .auth import login_manager
     login_manager.init_app(app)

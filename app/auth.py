@@ -9,7 +9,9 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import User
 
-from .db import db_session
+from call_flows.unit_of_work import SqlAlchemyUnitOfWork
+
+from .db import db_session, unit_of_work
 
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
@@ -47,8 +49,9 @@ def _load_user(user_id: str):
     revoked, idle or too old). Checked in a session of its own, so it never commits a view's work."""
     if not user_id.isdigit():
         return None
-    with current_app.extensions["sessionmaker"]() as check:
-        live = accounts.check_session(check, session.get(SESSION_KEY), int(user_id), utcnow(), session_timeouts())
+    with SqlAlchemyUnitOfWork(current_app.extensions["handover"]) as check:
+        live = accounts.check_session(check.session, session.get(SESSION_KEY), int(user_id), utcnow(),
+                                      session_timeouts())
         check.commit()
     if not live:
         session.clear()
@@ -64,7 +67,7 @@ def sign_in(user: User) -> None:
     session.clear()
     db = db_session()
     session[SESSION_KEY] = accounts.open_session(db, user.id, utcnow())
-    db.commit()
+    unit_of_work().commit()
     session.permanent = True  # the cookie expires with the absolute timeout
     login_user(SessionUser(user))
 
@@ -75,7 +78,7 @@ def sign_out() -> None:
 
     db = db_session()
     accounts.end_session(db, session.get(SESSION_KEY), utcnow())
-    db.commit()
+    unit_of_work().commit()
     logout_user()
     session.clear()
 

@@ -1,10 +1,13 @@
-"""SQLAlchemy engine and a session per request (flaskr's get/close pattern, on SQLAlchemy 2)."""
+"""SQLAlchemy engine, a session per request (flaskr's get/close pattern, on SQLAlchemy 2) and the
+request's unit of work."""
 from contextlib import contextmanager
 
 from flask import current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from call_flows.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
 def make_engine(url: str) -> Engine:
@@ -27,8 +30,8 @@ def make_engine(url: str) -> Engine:
 def init_app(app) -> None:
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     # `config` lets services read PUBLIC_BASE_URL (the links in emails, call_flows/jobs/mail.py) without Flask
-    app.extensions["sessionmaker"] = sessionmaker(app.extensions["engine"], expire_on_commit=False,
-                                                  info={"config": app.config})
+    app.extensions["sessionmaker"] = session_factory(sessionmaker(app.extensions["engine"], expire_on_commit=False,
+                                                                  info={"config": app.config}))
     app.teardown_appcontext(close_session)
 
 
@@ -67,6 +70,12 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["sessionmaker"]()
     return g.db_session
+
+
+def unit_of_work() -> SqlAlchemyUnitOfWork:
+    """The request's unit of work, on the request's session (call_flows/unit_of_work.py): every
+    view writes through it (`with unit_of_work() as uow: ...; uow.commit()`)."""
+    return SqlAlchemyUnitOfWork(current_app.extensions["handover"], db_session())
 
 
 def close_session(_exc=None) -> None:

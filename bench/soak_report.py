@@ -71,7 +71,7 @@ def plot(records: list[dict], press: list[dict], path: str, title: str, width: f
     series = {"ring": [r for r in records if r["kind"] == "ring"],
               "warn + terminate (API)": [r for r in records if r["kind"] in ("warn", "terminate")],
               "press to platform": [p for p in press if p["ms"] is not None]}
-    for (name, rows), colour in zip(series.items(), ("tab:blue", "tab:orange", "tab:green")):
+    for (name, rows), colour in zip(series.items(), ("tab:blue", "tab:orange", "tab:green"), strict=True):
         binned = _buckets(rows, width)
         xs = sorted(binned)
         for q, style in ((50, "-"), (99, ":")):

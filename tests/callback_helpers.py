@@ -58,6 +58,6 @@ def tick(app, now):
     """The periodic deadline check at `now`, then the emails it queued, as the worker runs them."""
     from workers.deadlines import check_deadlines
 
-    result = check_deadlines(app, now)
+    result = check_deadlines(app.extensions["handover"], now)
     run_due(app, now)
     return result

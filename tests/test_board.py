@@ -1,7 +1,7 @@
 """The supervisor's ring-time board (issue 6; R1, R10, T1, T3, I7): snapshot, filters, recovery,
 the live event stream (in-process and Redis pub/sub) and escaping of hostile text."""
 from app.db import db_session
-from app.events import publish
+from call_flows.live_events import publish
 from app.pages.live import stream_events
 from call_flows.calls import board
 from call_flows import settings as org_settings
@@ -104,7 +104,8 @@ def test_board_page_and_state_escape_hostile_team_names(app, client, ring, staff
 def test_event_stream_delivers_published_events_in_process(app):
     stream = stream_events(app, EVERY_TEAM, lifetime=5)
     assert next(stream).startswith("retry: ")
-    publish(app, "call_ringing", call_sid="CA1", caller="••••0555", marker=1, secret="not for browsers")
+    publish(app.extensions["events"], dict(kind="call_ringing", call_sid="CA1", caller="••••0555", marker=1,
+                                           secret="not for browsers"))
     chunk = next(stream)
     assert chunk.startswith("data: ") and '"call_sid": "CA1"' in chunk and '"marker": 1' in chunk
     assert "secret" not in chunk
@@ -117,7 +118,8 @@ def test_event_stream_uses_redis_pub_sub_in_production(database_url, redis_conne
     try:
         stream = stream_events(app, EVERY_TEAM, lifetime=5)
         next(stream)
-        publish(app, "call_terminated", call_sid="CA2", reason="abuse", serious=False, handler_id=2, team_id=1)
+        publish(app.extensions["events"], dict(kind="call_terminated", call_sid="CA2", reason="abuse", serious=False,
+                                               handler_id=2, team_id=1))
         chunk = next(stream)
         assert '"kind": "call_terminated"' in chunk and '"call_sid": "CA2"' in chunk
         stream.close()

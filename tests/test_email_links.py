@@ -98,7 +98,7 @@ def test_register_reminder_links_to_the_entry(app, staff):
 
     app.config["PUBLIC_BASE_URL"] = BASE + "/"  # a trailing slash makes no double slash
     entry_id = _entry_at(app, panel(staff), at(2026, 1, 5, 9))
-    register_deadlines(app, at(2026, 7, 6, 9))
+    register_deadlines(app.extensions["handover"], at(2026, 7, 6, 9))
     bodies = [d.body for d in _mails(app)["register_reminder"]]
     assert any(f"Open it in callguard: {BASE}/register/entries/{entry_id}\n" in b for b in bodies), bodies
     assert any(f"Open it in callguard: {BASE}/register\n" in b for b in bodies), bodies  # the whole register

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.events import publish
+from call_flows.live_events import publish
 from app.pages.live import stream_events
 from app.simulator import new_call_sid, signed_post
 from call_flows.staff.live_scope import Reader, may_see, reader_for
@@ -84,8 +84,9 @@ def test_r9_a_colleagues_recovery_alert_reaches_the_lead_and_supervisors_not_oth
     supervisor_stream = stream_events(app, _reader(app, people["supervisor_a"]), lifetime=0.3)
 
     (team_id,) = _reader(app, people["owner"]).team_ids
-    publish(app, "team_lead_alert", user_id=people["owner"]["id"], username="owner", team_id=team_id,
-            lead_id=people["lead"]["id"], lead="lead", ends_at="2026-11-29T10:05:00+00:00")
+    publish(app.extensions["events"], dict(kind="team_lead_alert", user_id=people["owner"]["id"], username="owner",
+                                           team_id=team_id, lead_id=people["lead"]["id"], lead="lead",
+                                           ends_at="2026-11-29T10:05:00+00:00"))
     assert [e["kind"] for e in _events(colleague_stream)] == []
     assert [e["username"] for e in _events(supervisor_stream)] == ["owner"]
 

@@ -9,14 +9,14 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-import app.jobs
+import call_flows.jobs.handover
 from app.db import db_session
 from call_flows.models import OutboxJob
 from tests.conftest import make_app
 from tests.test_reliability import _warned_call
 from tests.twilio_standin import RecordingHttpClient
-from workers.context import use_app
-from workers.worker import CallguardWorker
+from workers.context import use
+from app.worker import CallguardWorker
 
 PLAY = "call_flows.jobs.effects.play_warning"
 
@@ -39,9 +39,9 @@ def queued_app(database_url, app, redis_connection, request):
     application = make_app(database_url, REDIS_CONNECTION=redis_connection, REDIS_URL="redis://configured-by-test",
                            TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_HTTP_CLIENT=http)
     redis_connection.flushdb()
-    use_app(application)
+    use(application.extensions["handover"])
     yield application
-    use_app(None)
+    use(None)
     if isinstance(http, HungTwilio):
         http.release.set()
     application.extensions["engine"].dispose()
@@ -84,7 +84,7 @@ def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(qu
 @pytest.mark.parametrize("queued_app", [HungTwilio()], indirect=True)
 def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_retry(queued_app, redis_connection,
                                                                              monkeypatch):
-    monkeypatch.setattr(app.jobs, "JOB_TIMEOUT_S", 1)
+    monkeypatch.setattr(call_flows.jobs.handover, "JOB_TIMEOUT_S", 1)
     _warned_call(queued_app)
     CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection).work(burst=True)
     with queued_app.app_context():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from app import events
+from call_flows import live_events
 from app.db import db_session
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from call_flows.register.export import guard
@@ -260,7 +260,7 @@ def test_export_writes_only_entries_in_force_and_audits_each_view(app, runner, t
 
 def test_r1_an_imported_number_flags_at_ring_time(app, runner, tmp_path, ring, staff):
     assert run_import(runner, write(tmp_path, MESSY)).exit_code == 0
-    subscription = events.subscription(app)
+    subscription = live_events.subscription(app.extensions["events"])
     try:
         sid, response = ring(from_="+447700900999")  # imported as "0044 7700 900 999" on line 6
         assert response.status_code == 200

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from app.db import db_session
-from app.jobs import run_inline
 from call_flows.register import import_run as register_import_run
 from call_flows.models import AuditLog, CustomerPhone, OutboxJob, RegisterEntry
 from call_flows.models.imports import RegisterImportRun
@@ -111,8 +110,8 @@ def test_progress_is_polled_while_the_job_waits_and_the_job_runs_once(app, clien
     assert waiting["status"] == "queued" and waiting["percent"] == 0 and waiting["finished"] is False
     page = client.get(f"/admin/register/import/{run_id}", headers=admin["headers"]).get_data(as_text=True)
     assert 'data-finished="no"' in page and "Waiting to start" in page
-    assert run_inline(app, job_id) == "done"
-    assert run_inline(app, job_id) == "done"  # a repeated hand-over stores nothing twice
+    assert app.extensions["handover"].run_inline(job_id) == "done"
+    assert app.extensions["handover"].run_inline(job_id) == "done"  # a repeated hand-over stores nothing twice
     done = client.get(f"/admin/register/import/{run_id}/progress", headers=admin["headers"]).get_json()
     assert done["status"] == "done" and done["percent"] == 100 and done["entries"] == 2
     assert stored(app) == (2, 3)

@@ -68,8 +68,9 @@ def test_r9_retention_purge_removes_personal_data_and_leaves_anonymised_counts(a
     assert removed.status_code == 201
     with app.app_context():
         audit_rows = db_session().scalar(select(func.count()).select_from(AuditLog))
-    assert register_retention(app, utcnow() + timedelta(days=300)) == {"entries": 0, "customers": 0}
-    result = register_retention(app, utcnow() + timedelta(days=366))
+    assert register_retention(app.extensions["handover"],
+                              utcnow() + timedelta(days=300)) == {"entries": 0, "customers": 0}
+    result = register_retention(app.extensions["handover"], utcnow() + timedelta(days=366))
     assert result == {"entries": 1, "customers": 1}
     with app.app_context():
         s = db_session()
@@ -80,7 +81,8 @@ def test_r9_retention_purge_removes_personal_data_and_leaves_anonymised_counts(a
     counts = client.get("/api/v1/register/counts", headers=team["manager"]["headers"]).get_json()["counts"]
     assert counts == [{"month": utcnow().strftime("%Y-%m"), "marker": 2, "source": "own",
                        "final_status": "removed", "count": 1}]
-    assert register_retention(app, utcnow() + timedelta(days=400)) == {"entries": 0, "customers": 0}
+    assert register_retention(app.extensions["handover"],
+                              utcnow() + timedelta(days=400)) == {"entries": 0, "customers": 0}
 
 
 def test_r9_purge_keeps_a_customer_who_still_has_an_entry_in_force(app, client, ring, team, staff):
@@ -95,7 +97,7 @@ def test_r9_purge_keeps_a_customer_who_still_has_an_entry_in_force(app, client, 
         s.add(old)
         s.commit()
         old_id = old.id
-    assert register_retention(app, utcnow()) == {"entries": 1, "customers": 0}
+    assert register_retention(app.extensions["handover"], utcnow()) == {"entries": 1, "customers": 0}
     with app.app_context():
         s = db_session()
         assert s.get(RegisterEntry, old_id) is None and s.get(RegisterEntry, entry_id).status == "in_force"

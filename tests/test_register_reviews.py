@@ -42,10 +42,10 @@ def test_r6_review_due_after_6_months_and_the_panel_is_reminded_once(app, staff)
         assert register_reviews.reviews_due(s, at(2026, 7, 5, 9)) == []
         due = register_reviews.reviews_due(s, at(2026, 7, 5, 11))
         assert [d["id"] for d in due] == [entry_id] and due[0]["review_due"].startswith("2026-07-05T10:00")
-    first = register_deadlines(app, at(2026, 7, 6, 9))
+    first = register_deadlines(app.extensions["handover"], at(2026, 7, 6, 9))
     assert {"kind": "review_due", "entry_id": entry_id} in first["reminders"]
     assert {"kind": "register_review_due", "entry_id": None} in first["reminders"]
-    again = register_deadlines(app, at(2026, 7, 6, 9, 1))
+    again = register_deadlines(app.extensions["handover"], at(2026, 7, 6, 9, 1))
     assert again["reminders"] == [] and again["expired"] == []
     with app.app_context():
         s = db_session()
@@ -96,7 +96,7 @@ def test_r6_expired_entry_no_longer_flags_at_ring_time(app, client, ring, team, 
     client.post(f"/api/v1/calls/{sid}/accept", headers=team["handler"]["headers"])  # R9: the caller on their call
     flags = client.get(f"/api/v1/callers/{CALLER}", headers=team["handler"]["headers"]).get_json()
     assert flags["register"] is None
-    result = register_deadlines(app, utcnow())
+    result = register_deadlines(app.extensions["handover"], utcnow())
     assert result["expired"] == [entry_id]
     with app.app_context():
         entry = db_session().get(RegisterEntry, entry_id)

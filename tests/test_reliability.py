@@ -6,11 +6,10 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from app.db import db_session
-from app.jobs import sweep
 from app.simulator import new_call_sid, signed_post
 from call_flows.models import OutboxJob, PlatformAction, Termination
 from tests.conftest import Staff, make_app
-from workers.context import use_app
+from workers.context import use
 
 DEAD_DB = "postgresql+psycopg://postgres@127.0.0.1:1/none"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -62,19 +61,20 @@ def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(da
     # Redis is back: the sweeper hands the pending jobs to RQ and a worker runs them, once.
     redis_connection.flushdb()
     broken.extensions["queue"] = Queue(broken.config["RQ_QUEUE"], connection=redis_connection)
-    use_app(broken)
+    broken.extensions["handover"].queue = broken.extensions["queue"]
+    use(broken.extensions["handover"])
     try:
-        assert sweep(broken) == len(jobs)
+        assert broken.extensions["handover"].sweep() == len(jobs)
         assert set(_jobs(broken).values()) == {"enqueued"}
         SimpleWorker([broken.extensions["queue"]], connection=redis_connection).work(burst=True)
         assert _jobs(broken) == {task: "done" for task in jobs}
-        assert sweep(broken) == 0  # nothing left to hand over; running again does not repeat
+        assert broken.extensions["handover"].sweep() == 0  # nothing left to hand over; running again does not repeat
         with broken.app_context():
             actions = db_session().scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)).all()
             assert [a.payload["twiml"].count("<Hangup") for a in actions] == [0, 1]
             assert db_session().scalar(select(Termination)).platform_status == "played"
     finally:
-        use_app(None)
+        use(None)
         broken.extensions["engine"].dispose()
 
 
@@ -90,7 +90,7 @@ def test_one_retry_policy_a_failed_platform_call_is_retried_once_at_its_run_at_w
     app = make_app(database_url, REDIS_CONNECTION=redis_connection, REDIS_URL="redis://configured-by-test",
                    TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="tok", TWILIO_HTTP_CLIENT=twilio_http)
     redis_connection.flushdb()
-    use_app(app)
+    use(app.extensions["handover"])
     try:
         twilio_http.fail_next = 1  # Twilio answers 503 once
         client, handler, sid = _warned_call(app)
@@ -116,9 +116,9 @@ def test_one_retry_policy_a_failed_platform_call_is_retried_once_at_its_run_at_w
         worker.work(burst=True)
         assert _jobs(app) == {"play_warning": "done"}
         assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 2  # one failed, one succeeded
-        sweep(app)
+        app.extensions["handover"].sweep()
         worker.work(burst=True)
         assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 2  # done work is not repeated
     finally:
-        use_app(None)
+        use(None)
         app.extensions["engine"].dispose()

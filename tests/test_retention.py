@@ -19,7 +19,7 @@ from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailD
                               RegisterImportRun, Termination, WebhookReceipt)
 from tests.callback_helpers import mail_app, post, terminated_call  # noqa: F401  (mail_app is a fixture)
 from tests.conftest import Staff
-from workers.context import use_app
+from workers.context import use
 from workers.retention_jobs import retention_purge
 
 CALLER = "+447700900123"
@@ -60,7 +60,7 @@ def test_r9_purge_reduces_old_calls_and_keeps_incident_records_masked_i6(mail_ap
         assert _count(s, WebhookReceipt) and _count(s, PlatformAction) and _count(s, EmailDelivery, EmailDelivery.status == "sent")
     assert list(outbox.glob("*.eml"))
 
-    result = retention_purge(app, utcnow() + timedelta(days=366))
+    result = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=366))
 
     assert result["calls_deleted"] == 1 and result["calls_reduced"] == 1
     assert not list(outbox.glob("*.eml")) and result["mail_files"] > 0
@@ -81,14 +81,14 @@ def test_r9_purge_reduces_old_calls_and_keeps_incident_records_masked_i6(mail_ap
         assert s.get(CaseNote, ended["case_note_id"]) is not None  # case notes last 3 years
         task = s.get(CallbackTask, ended["callback_task_id"])
         assert task.status == "open" and task.caller == CALLER  # an open task is still being worked
-    again = retention_purge(app, utcnow() + timedelta(days=366))
+    again = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=366))
     assert not any(again.values())  # idempotent
 
 
 def test_r9_nothing_is_purged_before_its_period(mail_app):
     app, client = mail_app, mail_app.test_client()
     ended = _setup(app, client)
-    result = retention_purge(app, utcnow() + timedelta(days=31))
+    result = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=31))
     assert result["webhook_receipts"] and result["platform_actions"] and result["email_bodies"]
     assert not result["calls_deleted"] and not result["calls_reduced"]
     assert not result["warnings"] and not result["terminations"] and not result["case_notes"]
@@ -105,9 +105,10 @@ def test_r10_caller_numbers_stay_while_the_signal_window_can_see_them(mail_app):
     admin = Staff(app).add("admin", "admin")
     for key in ("retention_calls_days", "retention_warnings_days", "retention_terminations_days"):
         assert client.put(f"/api/v1/settings/{key}", headers=admin["headers"], json={"value": 10}).status_code == 200
-    early = retention_purge(app, utcnow() + timedelta(days=30))  # past 10 days, inside the 90-day window
+    # past 10 days, inside the 90-day window
+    early = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=30))
     assert not early["warnings"] and not early["terminations"] and not early["calls_reduced"]
-    late = retention_purge(app, utcnow() + timedelta(days=91))
+    late = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=91))
     assert late["warnings"] == 1 and late["terminations"] == 1 and late["calls_reduced"] == 1
 
 
@@ -117,8 +118,8 @@ def test_r9_retention_periods_are_organisation_settings(mail_app):
     admin = Staff(app).add("admin", "admin")
     assert client.put("/api/v1/settings/retention_calls_days", headers=admin["headers"],
                       json={"value": 120}).status_code == 200
-    assert not retention_purge(app, utcnow() + timedelta(days=119))["calls_deleted"]
-    assert retention_purge(app, utcnow() + timedelta(days=121))["calls_deleted"] == 1
+    assert not retention_purge(app.extensions["handover"], utcnow() + timedelta(days=119))["calls_deleted"]
+    assert retention_purge(app.extensions["handover"], utcnow() + timedelta(days=121))["calls_deleted"] == 1
 
 
 def test_r9_case_notes_go_after_three_years_and_closed_tasks_are_reduced(mail_app):
@@ -129,13 +130,13 @@ def test_r9_case_notes_go_after_three_years_and_closed_tasks_are_reduced(mail_ap
                      {"reason": "Customer phoned Mr Smith on 07700 900123 instead"})
     assert cancelled.status_code == 200, cancelled.get_json()
 
-    year = retention_purge(app, utcnow() + timedelta(days=366))
+    year = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=366))
     assert year["callback_tasks"] == 1 and not year["case_notes"]
     with app.app_context():
         task = db_session().get(CallbackTask, ended["callback_task_id"])
         assert task.caller is None and task.cancel_reason is None and task.closed_at is not None  # T5 trends keep times
 
-    later = retention_purge(app, utcnow() + timedelta(days=1096))
+    later = retention_purge(app.extensions["handover"], utcnow() + timedelta(days=1096))
     assert later["case_notes"] == 1
     with app.app_context():
         s = db_session()
@@ -155,8 +156,8 @@ def test_r9_register_import_runs_lose_their_error_text(mail_app):
                                 "07700 900124' is not a phone number"]], notes=[[2, "merged"]], csv_text=None,
                                 created_at=now, finished_at=now))
         s.commit()
-    assert not retention_purge(app, now + timedelta(days=29))["import_runs"]
-    assert retention_purge(app, now + timedelta(days=31))["import_runs"] == 1
+    assert not retention_purge(app.extensions["handover"], now + timedelta(days=29))["import_runs"]
+    assert retention_purge(app.extensions["handover"], now + timedelta(days=31))["import_runs"] == 1
     with app.app_context():
         run = db_session().scalar(select(RegisterImportRun))
         assert run.errors == [] and run.notes == [] and run.rows == 3 and run.status == "rejected"
@@ -167,9 +168,9 @@ def test_r9_the_periodic_tick_runs_the_retention_purge(mail_app):
 
     app, client = mail_app, mail_app.test_client()
     _setup(app, client)
-    use_app(app)
+    use(app.extensions["handover"])
     try:
         results = tick(utcnow() + timedelta(days=366))
     finally:
-        use_app(None)
+        use(None)
     assert results["retention_purge"]["calls_deleted"] == 1

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db_session
-from app.jobs import commit_and_dispatch
+from app.db import db_session, unit_of_work
+from call_flows import follow_ups
 from call_flows.calls import control
+from call_flows.events import CallTerminated
 from call_flows.jobs import outbox
 from call_flows.clock import utcnow
 from call_flows.models import CallbackTask, CaseNote, OutboxJob, Termination, User
@@ -22,19 +23,18 @@ class RequestDied(Exception):
     pass
 
 
-def _die_after_the_first_commit(session):
-    commit_and_dispatch(session)
+def _die_after_the_first_commit(uow, event):
     raise RequestDied
 
 
 def _terminate_and_die(app, sid, note):
-    with app.test_request_context():
-        session = db_session()
-        handler = session.scalar(select(User).where(User.username == "handler"))
-        with pytest.raises(RequestDied):
-            control.terminate(session, sid, handler, "abuse", None, None, None, note, utcnow(), 24, 10,
-                              hand_over=_die_after_the_first_commit)
-        session.rollback()
+    """The request dies once the termination's first commit has handed the final notice over."""
+    with pytest.MonkeyPatch.context() as patch, app.test_request_context():
+        patch.setitem(follow_ups.AFTER_COMMIT, CallTerminated, _die_after_the_first_commit)
+        with pytest.raises(RequestDied), unit_of_work() as uow:
+            handler = uow.session.scalar(select(User).where(User.username == "handler"))
+            control.terminate(uow.session, sid, handler, "abuse", None, None, None, note, utcnow())
+            uow.commit()
 
 
 def test_t3_t4_the_final_notice_is_handed_over_before_the_write_up_and_a_request_dying_between_loses_nothing(

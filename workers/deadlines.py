@@ -1,23 +1,15 @@
 """Periodic deadline checks (overdue callbacks, no_answer retries, idle claims, I5, I7): every minute
 from `workers.jobs.tick`. Emails are outbox jobs, handed over after the commit."""
-from app.events import publish
-from app.jobs import dispatch
-from call_flows.incidents import deadlines
-from call_flows.jobs import outbox
 from call_flows import settings as org_settings
+from call_flows.events import CallbackOverdue, IncidentSerious
+from call_flows.incidents import deadlines
+from call_flows.unit_of_work import SqlAlchemyUnitOfWork
 
 
-def check_deadlines(app, now) -> dict:
-    session = app.extensions["sessionmaker"]()
-    try:
-        summary = deadlines.check(session, now, org_settings.load(session))
-        session.commit()
-        job_ids = outbox.recorded_ids(session)
-    finally:
-        session.close()
-    dispatch(app, job_ids)
-    for task_id in summary["overdue"]:
-        publish(app, "callback_overdue", task_id=task_id)
-    for incident_id in summary["escalated_i7"]:
-        publish(app, "incident_serious", incident_id=incident_id)
+def check_deadlines(wiring, now) -> dict:
+    with SqlAlchemyUnitOfWork(wiring) as uow:
+        summary = deadlines.check(uow.session, now, org_settings.load(uow.session))
+        uow.record(*(CallbackOverdue(task_id) for task_id in summary["overdue"]),
+                   *(IncidentSerious(incident_id) for incident_id in summary["escalated_i7"]))
+        uow.commit()
     return summary

@@ -1,6 +1,6 @@
 """The periodic checks `workers.jobs.tick` runs every minute, named by dotted path (RQ's habit), in
-the order they run. Each is `fn(app, now) -> summary`; `now` is passed in so tests control the clock.
-A new check is a function in its own module under workers/ and one line here."""
+the order they run. Each is `fn(wiring, now) -> summary` (wiring: workers.context); `now` is passed in so tests
+control the clock. A new check is a function in its own module under workers/ and one line here."""
 import importlib
 from typing import Callable
 

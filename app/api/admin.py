@@ -5,7 +5,7 @@ from call_flows import settings as org_settings
 from call_flows.vocabulary import Role
 
 from ..auth import roles_required
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .schemas import SettingIn
@@ -26,7 +26,7 @@ def put_setting(key):
     body: SettingIn = valid_body()
     session = db_session()
     org_settings.save(session, key, body.value)
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"key": key, "value": getattr(org_settings.load(session, fresh=True), key)})
 
 
@@ -41,5 +41,5 @@ def revoke_user_sessions(username):
     session = db_session()
     user = accounts.find_user(session, username)
     ended = accounts.revoke_sessions(session, user.id, utcnow())
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"username": user.username, "sessions_ended": ended})

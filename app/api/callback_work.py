@@ -1,16 +1,15 @@
 """Working a callback task (M1, M2): claim, release, dial, outcome, cancel, reassign, deputy."""
-from flask import current_app, jsonify
+from flask import jsonify
 
 from call_flows.callbacks import dialling as callback_calls, work as callback_work
 from call_flows import settings as org_settings
 from call_flows.callbacks.queue import task_json
 from call_flows.clock import utcnow
 from call_flows.vocabulary import Role
+from call_flows.events import CallbackTaskChanged
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..events import publish
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .callback_schemas import CancelIn, DeputyIn, ReassignIn
@@ -18,10 +17,10 @@ from .schemas import OutcomeIn
 
 
 def _done(task, status=200, **extra):
-    session = db_session()
-    commit_and_dispatch(session)
-    session.refresh(task)
-    publish(current_app, "callback_changed", task_id=task.id, status=task.status, team_id=task.team_id)
+    uow = unit_of_work()
+    uow.record(CallbackTaskChanged(task.id, task.status, task.team_id))
+    uow.commit()
+    uow.session.refresh(task)
     return jsonify({**task_json(task, utcnow()), **extra}), status
 
 
@@ -91,5 +90,5 @@ def set_deputy():
     body: DeputyIn = valid_body()
     session = db_session()
     deputy = callback_work.set_deputy(session, current_staff(), body.deputy)
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"deputy": deputy.username if deputy else None})

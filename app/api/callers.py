@@ -8,7 +8,7 @@ from call_flows.errors import NotFound
 from call_flows.phone import to_e164
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from ..openapi import operation
 from . import bp
 
@@ -22,7 +22,7 @@ def caller_flags(phone):
     e164 = to_e164(phone, current_app.config["DEFAULT_REGION"])
     session = db_session()
     result = flags_for(session, e164, current_staff(), utcnow(), org_settings.load(session))
-    session.commit()  # R9: the audit rows of this look-up, refused or not
+    unit_of_work().commit()  # R9: the audit rows of this look-up, refused or not
     if result is None:  # a handler asking about a number not on their own call: told nothing
         raise NotFound(f"no caller {e164} on a call of yours")
     return jsonify(result)

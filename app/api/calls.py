@@ -4,15 +4,11 @@ from flask import current_app, jsonify, request
 from call_flows.calls import control
 from call_flows.calls.detail import call_detail
 from call_flows.calls.history import Search, history
-from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.models import Call
-from call_flows.vocabulary import CALL_ROLES, ImmediateReason, Role
+from call_flows.vocabulary import CALL_ROLES, Role
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..events import publish
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .call_schemas import CallHistoryOut, CallOut, CallSearch
@@ -36,10 +32,11 @@ def call_json(call) -> dict:
            out=CallHistoryOut, query=CallSearch)
 def list_calls():
     """Call history (CONTRACT): the caller's teams' calls, newest first, a page at a time."""
-    session = db_session()
     args = {field: request.args.get(field) for field in Search.__dataclass_fields__}
-    found = history(session, current_staff(), Search(**args), utcnow(), current_app.config.get("DEFAULT_REGION", "GB"))
-    session.commit()  # a register-name search is audited (R9)
+    with unit_of_work() as uow:
+        found = history(uow.session, current_staff(), Search(**args), utcnow(),
+                        current_app.config.get("DEFAULT_REGION", "GB"))
+        uow.commit()  # a register-name search is audited (R9)
     return jsonify(CallHistoryOut.model_validate(found).model_dump(mode="json"))
 
 
@@ -58,10 +55,9 @@ def get_call(call_sid):
 @operation("Take a ringing call", responses={"200": "the call",
            "409": CALL_ENDED + "; already_accepted by another handler"})
 def accept_call(call_sid):
-    session = db_session()
-    call = control.accept(session, call_sid, current_staff(), utcnow())
-    commit_and_dispatch(session)
-    publish(current_app, "call_accepted", call_sid=call.call_sid, handler_id=call.handler_id, team_id=call.team_id)
+    with unit_of_work() as uow:
+        call = control.accept(uow.session, call_sid, current_staff(), utcnow())
+        uow.commit()
     return jsonify(call_json(call))
 
 
@@ -70,12 +66,11 @@ def accept_call(call_sid):
 @operation("Warn the caller (T1)", WarningIn, {"201": "the warning", "409": CALL_ENDED}, who=CALL_ACTORS)
 def warn_caller(call_sid):
     body: WarningIn = valid_body()
-    session = db_session()
-    warning = control.warn(session, call_sid, current_staff(), body.reason, body.detail, utcnow())
-    answer, scope = warning_json(warning), _event_scope(session, warning.call_id)  # read before commit (9.16)
-    commit_and_dispatch(session)
-    publish(current_app, "call_warned", call_sid=call_sid, reason=answer["reason"], **scope)
-    return jsonify(_ran_inline(session, warning, warning_json) or answer), 201
+    with unit_of_work() as uow:
+        warning = control.warn(uow.session, call_sid, current_staff(), body.reason, body.detail, utcnow())
+        answer = warning_json(warning)  # read before commit (9.16)
+        uow.commit()
+        return jsonify(_ran_inline(uow.session, warning, warning_json) or answer), 201
 
 
 @bp.post("/calls/<call_sid>/need")
@@ -84,9 +79,9 @@ def warn_caller(call_sid):
            who=CALL_ACTORS)
 def note_need(call_sid):
     body: NeedIn = valid_body()
-    session = db_session()
-    call = control.note_need(session, call_sid, current_staff(), body.need)
-    session.commit()
+    with unit_of_work() as uow:
+        call = control.note_need(uow.session, call_sid, current_staff(), body.need)
+        uow.commit()
     return jsonify(call_json(call))
 
 
@@ -98,19 +93,15 @@ def note_need(call_sid):
            who=CALL_ACTORS)
 def terminate_call(call_sid):
     body: TerminationIn = valid_body()
-    session = db_session()
-    settings = org_settings.load(session)
-    # 9.16: the final notice is committed and handed over before the case note, incident and callback task
-    result = control.terminate(
-        session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
-        body.case_reference, body.note_values(), utcnow(),
-        settings.callback_due_hours, settings.recovery_minutes, hand_over=commit_and_dispatch)
-    answer, scope = termination_json(result.termination), _event_scope(session, result.termination.call_id)
-    commit_and_dispatch(session)
-    if result.created:
-        publish(current_app, "call_terminated", call_sid=call_sid, reason=answer["reason"],
-                serious=answer["immediate_reason"] == ImmediateReason.THREAT_OF_VIOLENCE, **scope)
-    return jsonify(_ran_inline(session, result.termination, termination_json) or answer), 201 if result.created else 200
+    with unit_of_work() as uow:
+        # 9.16: the commit hands the final notice over before the case note, incident and callback task
+        result = control.terminate(
+            uow.session, call_sid, current_staff(), body.reason, body.immediate_reason, body.immediate_detail,
+            body.case_reference, body.note_values(), utcnow())
+        uow.commit()
+        answer = termination_json(result.termination)
+        return (jsonify(_ran_inline(uow.session, result.termination, termination_json) or answer),
+                201 if result.created else 200)
 
 
 def _ran_inline(session, act, to_json) -> dict | None:
@@ -120,13 +111,6 @@ def _ran_inline(session, act, to_json) -> dict | None:
         return None
     session.refresh(act)
     return to_json(act)
-
-
-def _event_scope(session, call_id: int) -> dict:
-    """Who may see a call's event (call_flows.staff.live_scope), read in the request's transaction: after
-    commit the call would be read again (9.16: no round trip more than needed on a press's path)."""
-    call = session.get(Call, call_id)
-    return {"handler_id": call.handler_id, "team_id": call.team_id}
 
 
 def warning_json(warning) -> dict:

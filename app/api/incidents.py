@@ -10,8 +10,7 @@ from call_flows.models.incidents_extra import IncidentNotDeletable
 from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
@@ -47,7 +46,7 @@ def save_incident(incident_id):
     session = db_session()
     incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
                                      utcnow())
-    session.commit()
+    unit_of_work().commit()
     return _one(incident)
 
 
@@ -57,7 +56,7 @@ def save_incident(incident_id):
 def complete_incident(incident_id):
     session = db_session()
     incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     session.refresh(incident)
     return _one(incident)
 
@@ -69,7 +68,7 @@ def complete_incident(incident_id):
 def acknowledge_incident(incident_id):
     session = db_session()
     incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
-    session.commit()
+    unit_of_work().commit()
     return _one(incident)
 
 
@@ -81,7 +80,7 @@ def police_decision(incident_id):
     session = db_session()
     incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
                                                 utcnow(), org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return _one(incident)
 
 

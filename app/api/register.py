@@ -13,8 +13,7 @@ from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
@@ -24,7 +23,7 @@ from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionI
 
 def _entry_out(session, entry_id: int, status: int = 200):
     view = register_privacy.entry_view(session, entry_id, current_staff(), utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(view), status
 
 
@@ -38,7 +37,7 @@ def propose_entry():
     now = utcnow()
     entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
                                    org_settings.load(session), current_app.config["DEFAULT_REGION"])
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"id": entry.id, "status": entry.status, "customer_id": entry.customer_id,
                     "meet_by": iso_utc(entry.meet_by)}), 201
 
@@ -49,7 +48,7 @@ def propose_entry():
 def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
-    commit_and_dispatch(session)  # R9: the listing is audited
+    unit_of_work().commit()  # R9: the listing is audited
     return jsonify({"proposals": rows})
 
 
@@ -59,7 +58,7 @@ def list_proposals():
 def list_entries():
     session = db_session()
     rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"entries": rows})
 
 
@@ -88,7 +87,7 @@ def decide_entry(entry_id):
 def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({**letter, "due_at": iso_utc(letter["due_at"]), "sent_at": iso_utc(letter["sent_at"]),
                     "print_url": f"/register/entries/{entry_id}/letter"})
 
@@ -134,7 +133,7 @@ def put_template():
     org_settings.save(session, "register_letter_template", text)
     from call_flows.calls.callers import audit
     audit(session, current_staff(), "update", "letter_template", None, utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"template": text})
 
 
@@ -158,7 +157,7 @@ def reviews_due():
     entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
     body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
             "last_register_review": iso_utc(register_reviews.last_register_review(session))}
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(body)
 
 
@@ -169,7 +168,7 @@ def review_register():
     body: RegisterReviewIn = valid_body()
     session = db_session()
     review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"id": review.id, "reviewed_at": iso_utc(review.reviewed_at)}), 201
 
 
@@ -182,7 +181,7 @@ def record_appeal(entry_id):
     now = utcnow()
     appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
                                             body.summary, now, org_settings.load(session))
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(_appeal_out(appeal)), 201
 
 
@@ -193,7 +192,7 @@ def appeal_outcome(appeal_id):
     body: AppealOutcomeIn = valid_body()
     session = db_session()
     appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(_appeal_out(appeal))
 
 

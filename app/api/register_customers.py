@@ -13,8 +13,7 @@ from call_flows.register.panel import attach_phones, phones_e164
 from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, Role
 
 from ..auth import current_staff, roles_required
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from ..openapi import operation, valid_body
 from . import bp
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
@@ -40,7 +39,7 @@ def add_phone(customer_id):
     numbers = phones_e164([body.phone], current_app.config["DEFAULT_REGION"])
     added = attach_phones(session, customer, numbers)
     audit(session, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=added)
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"customer_id": customer_id, "phone": numbers[0], "added": bool(added)}), 201 if added else 200
 
 
@@ -51,7 +50,7 @@ def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
     session = db_session()
     export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     response = jsonify(export)
     response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer_id}-subject-access.json"'
     return response
@@ -66,7 +65,7 @@ def record_concern(customer_id):
     now = utcnow()
     notice = contact_restrictions.record_concern(session, customer_id, current_staff(), utc(body.told_at) or now,
                                                  body.channel, body.note, now)
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify({"id": notice.id, "customer_id": customer_id, "told_at": notice.told_at.isoformat(),
                     "channel": notice.channel}), 201
 
@@ -82,7 +81,7 @@ def add_restriction(customer_id):
     restriction = contact_restrictions.add_restriction(
         session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,
         body.hours.model_dump() if body.hours else None, utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(_restriction_out(restriction)), 201
 
 
@@ -92,7 +91,7 @@ def add_restriction(customer_id):
 def end_restriction(restriction_id):
     session = db_session()
     restriction = contact_restrictions.end_restriction(session, restriction_id, current_staff(), utcnow())
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return jsonify(_restriction_out(restriction))
 
 

@@ -8,7 +8,7 @@ from call_flows.models import User
 from call_flows.staff.passwords import hash_password
 from call_flows.vocabulary import Role
 
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from .users_cmd import add_user
 
 DEMO = [  # username, role, manager, team, phone
@@ -44,5 +44,5 @@ def setup():
         user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"])
         user.password_hash = hash_password(DEMO_PASSWORD)
         click.echo(f"{username:14} {role:13} token {token}")
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"every demo user's password is {DEMO_PASSWORD!r}")

@@ -3,7 +3,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..jobs import sweep
 
 
 @click.group("jobs", help="Background jobs.")
@@ -15,7 +14,7 @@ def group():
 @with_appcontext
 def sweep_cmd():
     """Hand over due jobs that are not yet with a worker."""
-    click.echo(f"handed over {sweep(current_app._get_current_object())} job(s)")
+    click.echo(f"handed over {current_app.extensions['handover'].sweep()} job(s)")
 
 
 @group.command("tick")
@@ -25,10 +24,10 @@ def tick_cmd(every):
     """Run the periodic checks (outbox sweep, deadlines) once, or every N seconds in the embedded default."""
     import time
 
-    from workers.context import use_app
+    from workers.context import use
     from workers.jobs import tick
 
-    use_app(current_app._get_current_object())
+    use(current_app.extensions["handover"])
     while True:
         click.echo(f"tick: {tick()}")
         if not every:

@@ -17,7 +17,7 @@ from call_flows.register.export import export
 from call_flows.register.spreadsheet import check, decode
 from call_flows.register.store import Stored, store
 
-from ..db import db_session
+from ..db import db_session, unit_of_work
 
 
 @click.group("register", help="The caution register (R1-R9): import from and export to CSV.")
@@ -63,7 +63,7 @@ def import_cmd(path: Path, dry_run: bool):
     if dry_run:
         session.rollback()
     else:
-        session.commit()
+        unit_of_work().commit()
     click.echo(summary(stored, dry_run))
 
 
@@ -75,5 +75,5 @@ def export_cmd(path: Path):
     session = db_session()
     with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
         count = export(session, out, utcnow())
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"exported {count} entries to {path}")

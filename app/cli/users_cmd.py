@@ -12,7 +12,7 @@ from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES, User
 
-from ..db import db_session
+from ..db import db_session, unit_of_work
 
 
 @click.group("users", help="Staff accounts.")
@@ -43,7 +43,7 @@ def add(username, role, manager, team, phone, display_name):
     session = db_session()
     user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"],
                            display_name)
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"created {user.username} ({user.role})")
     click.echo(token)
 
@@ -68,7 +68,7 @@ def set_password(username):
         ended = staff_admin.reset_password(session, user, password, utcnow())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"password set for {username}" + (f"; {ended} session(s) ended" if ended else ""))
 
 
@@ -85,7 +85,7 @@ def token(username, expires_in_days):
         new = staff_admin.new_token(user, expires_at)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"new token for {username}" + (f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""))
     click.echo(new)
 
@@ -98,7 +98,7 @@ def deactivate(username):
     session = db_session()
     user = _user(session, username)
     ended = accounts.deactivate(session, user, utcnow())
-    session.commit()
+    unit_of_work().commit()
     click.echo(f"deactivated {username}: token revoked, {ended} session(s) ended")
 
 

@@ -12,7 +12,7 @@ from call_flows.errors import DomainError
 from call_flows.models import ROLES
 
 from ..auth import SESSION_KEY, current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -34,7 +34,7 @@ def account_password_change():
     try:
         ended = staff_admin.change_own_password(db, user, form.get("current_password"), form.get("new_password"),
                                                 form.get("confirm_password"), session.get(SESSION_KEY), utcnow())
-        db.commit()
+        unit_of_work().commit()
     except DomainError as exc:
         db.rollback()
         flash(exc.message, "error")

@@ -13,6 +13,7 @@ from call_flows.staff import admin as staff_admin
 from call_flows.staff.accounts import live_counts
 from call_flows.callbacks.queue import every_queue
 from call_flows.clock import utcnow
+from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError, NotFound
 from call_flows.labels import ROLES as ROLE_LABELS
 from call_flows.models import ROLES, Team, User
@@ -20,10 +21,8 @@ from call_flows.vocabulary import Role
 
 from ..api.callback_schemas import ReassignIn
 from ..auth import current_staff, session_timeouts
-from ..db import db_session
-from ..events import publish
+from ..db import db_session, unit_of_work
 from ..forms import form_body
-from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
@@ -79,7 +78,7 @@ def admin_user_create():
     try:
         user, token = staff_admin.create_user(session, request.form.get("username"), _profile(),
                                               current_app.config["DEFAULT_REGION"])
-        session.commit()
+        unit_of_work().commit()
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -110,7 +109,7 @@ def _act(user_id, action, message, respond=None):
         return _users_page(status=404)
     try:
         result = action(session, user)
-        session.commit()
+        unit_of_work().commit()
     except DomainError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -153,14 +152,13 @@ def admin_user_token(user_id):
 @bp.post("/admin/callbacks/<int:task_id>/reassign")
 @page_roles(Role.ADMIN)
 def admin_callback_reassign(task_id):
-    session = db_session()
     try:
-        task = callback_work.reassign(session, task_id, current_staff(), form_body(ReassignIn).manager, utcnow())
-        commit_and_dispatch(session)
+        with unit_of_work() as uow:
+            task = callback_work.reassign(uow.session, task_id, current_staff(), form_body(ReassignIn).manager, utcnow())
+            uow.record(CallbackTaskChanged(task.id, task.status, task.team_id))
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _users_page(status=exc.status)
-    publish(current_app, "callback_changed", task_id=task.id, status=task.status, team_id=task.team_id)
     flash(f"Case {task.case_reference} reassigned.", "ok")
     return redirect(url_for("pages.admin_users") + "#queues")

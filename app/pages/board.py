@@ -8,7 +8,7 @@ from call_flows.clock import utcnow
 from call_flows.vocabulary import Role
 
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles, sse_response
 
@@ -25,7 +25,7 @@ def board_page():
     session = db_session()
     team_id, site = _filters()
     snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
-    session.commit()  # R9: the audit rows of the markers shown
+    unit_of_work().commit()  # R9: the audit rows of the markers shown
     return render_template("board/board.html", snap=snap, team_id=team_id, site=site)
 
 
@@ -35,7 +35,7 @@ def board_state():
     session = db_session()
     team_id, site = _filters()
     snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
-    session.commit()  # R9: the audit rows of the markers shown
+    unit_of_work().commit()  # R9: the audit rows of the markers shown
     return jsonify(snap)
 
 

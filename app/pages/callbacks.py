@@ -1,24 +1,23 @@
 """/callbacks: the line manager's queue (M1, M2) as plain server-rendered forms with CSRF tokens.
 Each action calls the same service as the JSON API, then returns to the task on the page."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from call_flows.callbacks import dialling as callback_calls, view as callback_view, work as callback_work
 from call_flows.calls import control
 from call_flows import settings as org_settings
 from call_flows.callbacks.queue import deputising_for
 from call_flows.clock import utcnow
+from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError
 from call_flows.labels import label
-from call_flows.models import User
+from call_flows.models import CallbackTask, User
 from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
 
 from ..api.callback_schemas import CancelIn, DeputyIn
 from ..api.schemas import OutcomeIn, TerminationIn, WarningIn
 from ..auth import current_staff
-from ..db import db_session
-from ..events import publish
+from ..db import db_session, unit_of_work
 from ..forms import form_body
-from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
@@ -37,7 +36,7 @@ def _queue_page(status=200):
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
     rows = callback_view.queue_view(session, user, utcnow(), settings.organisation_name)
-    session.commit()  # R9: the audit rows of the markers shown
+    unit_of_work().commit()  # R9: the audit rows of the markers shown
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),
@@ -48,16 +47,16 @@ def _queue_page(status=200):
 def _act(task_id, action, message):
     """Run one service call; a refusal is shown on the queue page with the error's own status (e.g.
     409 `call_ended`), never a 500."""
-    session = db_session()
     try:
-        action(session, current_staff(), utcnow())
-        commit_and_dispatch(session)
-        flash(message, "ok")
-        publish(current_app, "callback_changed", task_id=task_id)
+        with unit_of_work() as uow:
+            action(uow.session, current_staff(), utcnow())
+            task = uow.session.get(CallbackTask, task_id) if task_id else None
+            uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _queue_page(status=exc.status)
+    flash(message, "ok")
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 
@@ -130,7 +129,7 @@ def terminate_page(task_id):
         body = form_body(TerminationIn, note=_note(), case_reference=None)  # the task's own reference is used
         task, call = _callback_call(session, task_id, user)
         control.terminate(session, call.call_sid, user, body.reason, body.immediate_reason, body.immediate_detail,
-                          task.case_reference, body.note_values(), now, org_settings.load(session).callback_due_hours)
+                          task.case_reference, body.note_values(), now)
     return _act(task_id, act, "The call was ended. Record the outcome below.")
 
 

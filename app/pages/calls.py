@@ -13,7 +13,7 @@ from call_flows.vocabulary import OVERSEERS as HISTORY_ROLES, REGISTER_READERS a
 from call_flows.staff.visibility import teams_in_view
 
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -29,7 +29,7 @@ def calls_page():
     found, error = {"calls": [], "next_page": None}, None
     try:
         found = history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB"))
-        session.commit()  # R9: a name search and the markers shown are audited
+        unit_of_work().commit()  # R9: a name search and the markers shown are audited
     except DomainError as exc:
         session.rollback()
         error = exc.message
@@ -47,5 +47,5 @@ def call_timeline_page(call_sid):
         shown = timeline(session, call_sid, current_staff(), utcnow(), org_settings.load(session))
     except DomainError as exc:
         return render_template("calls/timeline.html", missing=exc.message), 404
-    session.commit()  # R9: the marker shown is logged as a view of its register entry
+    unit_of_work().commit()  # R9: the marker shown is logged as a view of its register entry
     return render_template("calls/timeline.html", **shown)

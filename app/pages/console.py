@@ -8,7 +8,7 @@ from call_flows.clock import utcnow
 from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles, sse_response
 
@@ -27,7 +27,7 @@ def console_page():
 def console_state():
     session = db_session()
     data = console.state(session, current_staff(), utcnow(), org_settings.load(session))
-    session.commit()  # R9: the audit row of a first view of the caller's register entry
+    unit_of_work().commit()  # R9: the audit row of a first view of the caller's register entry
     return jsonify(data)
 
 
@@ -43,5 +43,5 @@ def end_recovery():
     """The handler is ready for the next call before their recovery time is up."""
     session = db_session()
     period = recovery.end_early(session, current_staff().id, utcnow())
-    session.commit()
+    unit_of_work().commit()
     return jsonify({"ended": period is not None})

@@ -13,9 +13,8 @@ from call_flows.vocabulary import Role
 
 from ..api.callback_schemas import IncidentIn, PoliceDecisionIn
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from ..forms import form_body
-from ..jobs import commit_and_dispatch
 from . import bp
 from .live import page_roles
 
@@ -57,7 +56,7 @@ def _act(incident_id, action, message):
     session = db_session()
     try:
         action(session, current_staff(), utcnow())
-        commit_and_dispatch(session)
+        unit_of_work().commit()
         flash(message, "ok")
     except DomainError as exc:
         session.rollback()
@@ -86,7 +85,7 @@ def save_incident_page(incident_id):
 def complete_incident_page(incident_id):
     def act(session, user, now):
         incident_records.save(session, incident_id, user, _form_values(), now)
-        session.commit()  # what the manager typed is kept even when the record cannot be completed yet
+        unit_of_work().commit()  # what the manager typed is kept even when the record cannot be completed yet
         incident_records.complete(session, incident_id, user, now, org_settings.load(session))
     return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
 

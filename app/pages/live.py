@@ -10,7 +10,7 @@ from flask import Response, current_app, request
 from call_flows.staff.live_scope import Reader, may_see, reader_for
 from call_flows import logs
 
-from .. import events
+from call_flows import live_events
 from ..access import allow as page_roles  # noqa: F401  (one declaration for API and pages)
 from ..auth import current_staff
 from . import stream_slots
@@ -45,7 +45,7 @@ def stream_events(app, reader: Reader, lifetime: float = LIFETIME_S, heartbeat: 
     Subscribes before returning (or uses `subscription`), so nothing published afterwards is missed.
     Ends after `lifetime` seconds, or within about a second of the client going away (`sock`: the
     connection's socket)."""
-    subscription = subscription or events.subscription(app)
+    subscription = subscription or live_events.subscription(app.extensions["events"])
 
     def generate():
         started = quiet_since = time.monotonic()
@@ -88,7 +88,7 @@ def sse_response() -> Response:
         log.info("live_stream_refused", outcome="cap_reached", user=user.username)
         return _too_many("Too many live streams are open; the page refreshes by itself and retries.")
     try:
-        subscription = events.subscription(app)
+        subscription = live_events.subscription(app.extensions["events"])
     except Exception:
         release()
         log.warning("live_events_unavailable", exc_info=True)

@@ -23,9 +23,8 @@ from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READER
 from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterReviewIn,
                                     ReviewIn)
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from ..forms import form_body
-from ..jobs import commit_and_dispatch
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -50,12 +49,11 @@ def form_lines(name: str) -> list[str]:
 
 def attempt(action, success: str, back: str):
     """Run a service call; commit and confirm, or roll back and say why it was refused."""
-    session = db_session()
     try:
-        result = action(session)
-        commit_and_dispatch(session)
+        with unit_of_work() as uow:
+            result = action(uow.session)
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return redirect(back)
     flash(success(result) if callable(success) else success.format(result=result), "ok")
@@ -81,7 +79,7 @@ def register_home():
     }
     entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
                   [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
-    commit_and_dispatch(session)  # R9: the listing is audited
+    unit_of_work().commit()  # R9: the listing is audited
     return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
                            viewer=viewer, **data)
 
@@ -105,7 +103,7 @@ def register_propose():
 
         try:
             entry = action(session)
-            commit_and_dispatch(session)
+            unit_of_work().commit()
         except DomainError as exc:
             session.rollback()
             return render_template("register/propose.html", error=exc.message, form=form, incidents=_incidents()), 400
@@ -131,7 +129,7 @@ def register_entry(entry_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     members = list(session.scalars(select(User).where(User.role == Role.PANEL_MEMBER, User.active)
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}

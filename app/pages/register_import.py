@@ -17,8 +17,7 @@ from call_flows.register.spreadsheet import COLUMNS
 from call_flows.vocabulary import PANEL_ROLES as EXPORT_ROLES, Role  # the panel keeps the register (R3)
 
 from ..auth import current_staff
-from ..db import db_session
-from ..jobs import commit_and_dispatch
+from ..db import db_session, unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -57,7 +56,7 @@ def register_import_upload():
     except InvalidInput as exc:
         session.rollback()
         return _upload_page(exc.message[:1].upper() + exc.message[1:] + ".", 400)
-    commit_and_dispatch(session)  # embedded default: the import runs now, in this process
+    unit_of_work().commit()  # embedded default: the import runs now, in this process
     return redirect(url_for("pages.register_import_run_page", run_id=run.id), 303)
 
 
@@ -91,7 +90,7 @@ def register_export():
     now = utcnow()
     rows, ids = in_force_rows(session, now)
     audit_export(session, ids, now, current_staff().id)
-    session.commit()
+    unit_of_work().commit()
     body = "\ufeff" + "".join(csv_lines(rows))  # the BOM lets Excel read UTF-8
     filename = f"callguard-register-{now.date().isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={

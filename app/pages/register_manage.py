@@ -19,9 +19,8 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 
 from ..api.register_schemas import ConcernIn, PhoneIn, RestrictionIn, TemplateIn
 from ..auth import current_staff
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from ..forms import form_body
-from ..jobs import commit_and_dispatch
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -39,7 +38,7 @@ def register_letter(entry_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=(Role.PANEL_MEMBER,), message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return render_template("register/letter.html", letter=letter)
 
 
@@ -55,7 +54,7 @@ def register_letter_template():
             template = form_body(TemplateIn).template
             org_settings.save(session, "register_letter_template", register_letters.validate_template(template))
             audit(session, current_staff(), "update", "letter_template", None, utcnow())
-            commit_and_dispatch(session)
+            unit_of_work().commit()
             return redirect(url_for("pages.register_letter_template", saved=1))
         except DomainError as exc:
             session.rollback()
@@ -79,7 +78,7 @@ def register_customer(customer_id):
     held = contact_restrictions.for_customer(session, customer_id)
     audit(session, viewer, "view", "customer", customer_id, utcnow())
     entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     officers = list(session.scalars(select(User).where(User.active, User.role != Role.ADMIN).order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
                            viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
@@ -157,7 +156,7 @@ def register_subject_access(customer_id):
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    commit_and_dispatch(session)
+    unit_of_work().commit()
     return Response(json.dumps(export, indent=2, default=str), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="customer-{customer_id}-subject-access.json"'})
 

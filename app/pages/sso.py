@@ -9,7 +9,7 @@ from call_flows import logs
 from .. import sso
 from ..access import public
 from ..auth import sign_in
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .login import FAILED, HOME
 
@@ -40,7 +40,7 @@ def sso_callback():
     try:
         user = sso.finish_sign_in(db)
     except SignInRefused as exc:
-        db.commit()  # keeps a revocation made while refusing (a withdrawn role)
+        unit_of_work().commit()  # keeps a revocation made while refusing (a withdrawn role)
         log.info("sso_sign_in", outcome="refused", reason=exc.message)
         return render_template("login.html", error=f"Not signed in: {exc.message}."), FAILED
     sign_in(user)

@@ -10,7 +10,7 @@ from call_flows.models import Call, CallWarning, Termination
 from call_flows import logs
 from call_flows.vocabulary import ENDED
 
-from ..db import db_session
+from ..db import db_session, unit_of_work
 from . import bp
 from .signature import twilio_signed
 from .voice import twiml_response
@@ -27,7 +27,7 @@ def callback_leg(call_id):
     legs.leg_status(session, call_id, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20], utcnow(),
                     form.get("CallDuration"), form.get("SequenceNumber"),
                     request.headers.get("I-Twilio-Idempotency-Token"), form.get("Timestamp"))
-    session.commit()
+    unit_of_work().commit()
     log.info("callback_leg", call_id=call_id, outcome=form.get("CallStatus", "")[:20])
     return "", 204
 

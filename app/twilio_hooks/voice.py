@@ -5,12 +5,12 @@ from flask import Response, current_app, request
 from call_flows.calls import ring, status, twiml
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.events import CallRinging
 from call_flows.phone import classify_caller, mask
 from call_flows import logs
 from storage.ring import ring_statement
 
-from ..db import db_session, ring_connection
-from ..events import publish
+from ..db import db_session, ring_connection, unit_of_work
 from . import bp
 from .signature import twilio_signed
 
@@ -53,10 +53,12 @@ def answer_ring(call_sid: str, form) -> str:
         settings = org_settings.load(conn)
         flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, ring_statement(conn))
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
-    if flags.new_call:
-        publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
-                marker=flags.marker, signals=flags.signals, restricted=bool(flags.restriction_id),
-                at=now.isoformat(), named_officer_id=routing.get("officer_id") if routing else None)  # C3
+    if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
+        uow = unit_of_work()
+        uow.record(CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
+                               bool(flags.restriction_id), now.isoformat(),
+                               routing.get("officer_id") if routing else None))  # C3
+        uow.commit()
     return twiml.for_ring(call_sid, settings, events_url(), routing)
 
 
@@ -66,18 +68,15 @@ def call_status():
     """Call status callbacks keep each call's state and duration; duplicates change nothing."""
     form = request.form
     try:
-        changed = status.apply_call_status(
-            db_session(), form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
-            form.get("CallDuration"), form.get("SequenceNumber"),
-            request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"))
-        db_session().commit()
+        with unit_of_work() as uow:  # a change records CallStatusChanged (its live event `call_status`)
+            status.apply_call_status(
+                uow.session, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
+                form.get("CallDuration"), form.get("SequenceNumber"),
+                request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"))
+            uow.commit()
     except Exception:
-        db_session().rollback()
         log.exception("status_callback_failed", call_sid=form.get("CallSid"))
         return Response(status=500)  # Twilio retries status callbacks; nothing half-stored
-    if changed:
-        publish(current_app, "call_status", call_sid=changed.call_sid, status=changed.status,
-                handler_id=changed.handler_id, team_id=changed.team_id)
     return Response(status=204)
 
 
@@ -89,7 +88,7 @@ def conference_event():
     try:
         status.apply_conference_event(db_session(), form.get("FriendlyName", "")[:100],
                                       form.get("ConferenceSid", "")[:64], form.get("StatusCallbackEvent", "")[:32])
-        db_session().commit()
+        unit_of_work().commit()
     except Exception:
         db_session().rollback()
         log.exception("conference_event_failed")

@@ -1,21 +1,21 @@
 """The handler's controls on a live call: accept, warn (T1), need noted (T2), terminate (T3-T5)."""
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from call_flows import events
 from call_flows import logs
-from call_flows.jobs import outbox
+from call_flows.events import CallAccepted, CallTerminated, CallWarned
 from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from call_flows.calls.status import why_ended
 from call_flows.staff.visibility import may_see_call
-from call_flows.vocabulary import (CallStatus, IncidentStatus, PlayStatus, Role)
+from call_flows.vocabulary import (CallStatus, ImmediateReason, IncidentStatus, PlayStatus, Role)
 
-EFFECTS = "call_flows.jobs.effects."  # the tasks that reach the caller (named by path: effects imports this module)
 log = logs.get_logger(__name__)
 
 
@@ -73,9 +73,8 @@ def accept(session: Session, call_sid: str, user: User, now: datetime) -> Call:
     call.status = CallStatus.IN_PROGRESS
     call.answered_at = call.answered_at or now
     session.flush()
-    if user.phone:
-        outbox.record(session, f"connect-{call.id}-{user.id}", EFFECTS + "connect_handler",
-                      {"call_id": call.id, "user_id": user.id}, now=now)
+    events.record(session, CallAccepted(call.call_sid, call.handler_id, call.team_id, call_id=call.id,
+                                        dial_handler=bool(user.phone), at=now))
     log.info("call_accepted", call_sid=call.call_sid, outcome="accepted", user=user.username)
     return call
 
@@ -123,7 +122,8 @@ def warn(session: Session, call_sid: str, user: User, reason: str, detail: str |
     session.add(warning)
     session.flush()
     _incident_for(session, call, now)
-    outbox.record(session, f"warning-{warning.id}", EFFECTS + "play_warning", {"warning_id": warning.id}, now=now)
+    events.record(session, CallWarned(call.call_sid, reason, call.handler_id, call.team_id, warning_id=warning.id,
+                                      at=now))
     log.info("call_warned", call_sid=call.call_sid, caller=call.caller, rule="T1", outcome="warned", user=user.username)
     return warning
 
@@ -153,8 +153,7 @@ class TerminationResult:
 
 
 def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
-              case_reference, note, now: datetime, callback_due_hours: int, recovery_minutes: int = 0,
-              hand_over: Callable[[Session], None] | None = None) -> TerminationResult:
+              case_reference, note, now: datetime) -> TerminationResult:
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
     open the incident record and queue the line manager's callback.
 
@@ -162,11 +161,8 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     returns the same termination (created=False). Raises CallEnded when the call is over, or when it was already
     terminated by a different act (what this request says would otherwise be dropped unseen);
     WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields.
-    `recovery_minutes`: the handler's recovery period (issue 6; 0 = none). `hand_over(session)`, when
-    given, commits and hands over the jobs recorded so far: it is called once the termination and its
-    final notice are recorded, before the write-up (call_flows.calls.write_up, 9.16), which then
-    runs in a second transaction the caller commits. Without it everything is one transaction."""
-    from call_flows.calls.write_up import record_guard, write_up, write_up_guarded  # it builds on this module
+    Records CallTerminated: on commit the final notice is handed over first, then the write-up (the
+    case note, incident, callback task and recovery time: call_flows/follow_ups.py, 9.16) follows."""
     call = get_call(session, call_sid)
     if immediate_detail and not immediate_reason:
         raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
@@ -197,17 +193,11 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
     except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         return TerminationResult(_same_act(session, winner, act), False)
-    outbox.record(session, f"termination-{termination.id}", EFFECTS + "end_call", {"termination_id": termination.id},
-                  now=now)
+    events.record(session, CallTerminated(
+        call.call_sid, reason, immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE, call.handler_id, call.team_id,
+        termination_id=termination.id, author_id=user.id, fields=fields, at=now))
     log.info("call_terminated_immediately" if immediate_reason else "call_terminated", call_sid=call.call_sid,  # T3
              case_reference=case_reference, rule="T3", outcome=immediate_reason or "after_warning", user=user.username)
-    if hand_over is None:
-        write_up(session, termination.id, user.id, fields, now, callback_due_hours, recovery_minutes)
-        return TerminationResult(termination, created=True)
-    # 9.16: the final notice is committed and handed over first; the write-up is guarded by an outbox job
-    record_guard(session, termination, user.id, fields, callback_due_hours, recovery_minutes, now)
-    hand_over(session)
-    write_up_guarded(session, termination.id)
     return TerminationResult(termination, created=True)
 
 

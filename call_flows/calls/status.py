@@ -6,7 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from call_flows import events
 from call_flows.clock import parse_http_date
+from call_flows.events import CallStatusChanged
 from call_flows.models import Call, Termination, WebhookReceipt
 from call_flows.vocabulary import ENDED, CallStatus
 
@@ -79,6 +81,7 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
         call.ended_at = now
         if duration is not None and str(duration).isdigit():
             call.duration_s = int(str(duration))
+    events.record(session, CallStatusChanged(call.call_sid, call.status, call.handler_id, call.team_id))
     return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
 
 

@@ -1,11 +1,12 @@
 """T4-T5 and issue 6 after the final notice is on its way (9.16: a press reaches the caller at once).
 
-The staff API ends a call in two commits: the first holds the termination, its `end_call` job and a
+Every termination (the staff API, the callback page) ends a call in two commits of its unit of work
+(CallTerminated, call_flows/follow_ups.py): the first holds the termination, its `end_call` job and a
 *write-up guard* (an outbox job `write_up_termination`, held back from the queue until
 `WRITE_UP_GRACE` has passed); right after it the final notice is handed to the workers. The second
 commit, in the same request, writes the case note (T4), opens or updates the incident record (I6, I7),
 queues the line manager's callback (T5) and its notice, starts the handler's recovery period
-(issue 6) and deletes the guard; only then does the API answer 201 with their ids. If the request
+(issue 6) and deletes the guard; only then does the door answer (the API: 201 with their ids). If the request
 dies between the two commits, the sweeper hands the guard over once it is due and a worker writes
 the same record up: nothing is lost, and the guard's row lock and the `case_note_id` check make sure
 nothing is written twice."""
@@ -15,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from call_flows import events
+from call_flows.events import CallbackTaskCreated
 from call_flows.jobs import outbox
 from call_flows.calls import recovery
-from call_flows.calls.control import EFFECTS, _callback_incident, _incident_for, callback_of
+from call_flows.calls.control import _callback_incident, _incident_for, callback_of
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, OutboxJob, Termination, User
 from call_flows.jobs.outbox import task
 from call_flows.vocabulary import ImmediateReason, TaskStatus
@@ -29,13 +32,13 @@ def guard_key(termination_id: int) -> str:
     return f"termination-write-up-{termination_id}"
 
 
-def record_guard(session: Session, termination: Termination, author_id: int, fields: dict[str, Any], callback_due_hours: int,
+def record_guard(session: Session, termination_id: int, author_id: int, fields: dict[str, Any], callback_due_hours: int,
                  recovery_minutes: int, now: datetime) -> None:
     """Record the write-up as an outbox job in the termination's own transaction, not handed over now
     (the request writes it up itself after the final notice is handed over)."""
-    args = {"termination_id": termination.id, "author_id": author_id, "fields": fields, "at": now.isoformat(),
+    args = {"termination_id": termination_id, "author_id": author_id, "fields": fields, "at": now.isoformat(),
             "callback_due_hours": callback_due_hours, "recovery_minutes": recovery_minutes}
-    job = outbox.record(session, guard_key(termination.id), write_up_termination, args,
+    job = outbox.record(session, guard_key(termination_id), write_up_termination, args,
                         run_at=now + WRITE_UP_GRACE, now=now)
     outbox.hold(session, job.id)
 
@@ -107,6 +110,6 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
     session.flush()
     termination.case_note_id, termination.incident_id, termination.callback_task_id = note_row.id, incident.id, task.id
     if callback is None:
-        outbox.record(session, f"callback-{task.id}", EFFECTS + "notify_manager", {"task_id": task.id}, now=now)
+        events.record(session, CallbackTaskCreated(task.id, at=now))  # T5: the manager is told
     recovery.offer(session, termination, now, recovery_minutes)
     return termination

@@ -90,7 +90,7 @@ def _known(path: str) -> Callable | None:
         return None
 
 
-BACKOFF_BASE_S = 15  # tests shorten it (OUTBOX_BACKOFF_S, workers/worker.py), as they shorten LEASE_S
+BACKOFF_BASE_S = 15  # tests shorten it (OUTBOX_BACKOFF_S, app/worker.py), as they shorten LEASE_S
 
 
 def backoff(attempts: int) -> timedelta:

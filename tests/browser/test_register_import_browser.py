@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.db import db_session
-from app.jobs import run_inline
 from call_flows.register import import_run as register_import_run
 from call_flows.models import OutboxJob
 from tests.browser.conftest import axe_serious, sign_in
@@ -80,7 +79,7 @@ def test_the_progress_bar_follows_a_run_that_finishes_later(page, live, live_sta
     assert page.get_by_role("status").inner_text() == "Waiting to start…"
     assert page.get_by_label("Progress").get_attribute("value") == "0"
     assert axe_serious(page) == []
-    assert run_inline(live.app, job_id) == "done"
+    assert live.app.extensions["handover"].run_inline(job_id) == "done"
     page.locator("#import-outcome").wait_for(timeout=10_000)  # the poll saw `finished` and reloaded
     assert page.locator("#import-percent").inner_text() == "100%"
     assert "Stored 3 entries and 3 numbers" in page.locator("#import-outcome").inner_text()

@@ -1,9 +1,9 @@
 """The production shape for the fault suite (issue 12): what the README's production section runs,
 started here on 127.0.0.1 and stopped by the test: gunicorn serving `wsgi:app`, `rq worker`
 processes (WORKER_ARGV: the README's `rq worker` command, read from here only), `rq cron` (the
-periodic scheduler), PostgreSQL (a database of its own, `faults_shape`, on the suite's server), a Redis server of its own (so it can be
-killed and restarted without touching the machine's), and the HTTP Twilio stand-in
-(bench/twilio_http_standin.py) that sends signed status callbacks back."""
+periodic scheduler), PostgreSQL (a database of its own per module, on the suite's server), a Redis
+server of its own (so it can be killed and restarted without touching the machine's), and the
+HTTP Twilio stand-in (bench/twilio_http_standin.py) that sends signed status callbacks back."""
 import os
 import signal
 import socket
@@ -24,7 +24,7 @@ BIN = ROOT / ".venv" / "bin"
 TOKEN = "faults-auth-token"
 # The README's worker command (production section), in one place: a renamed worker class is one line here.
 WORKER_ARGV = ["rq", "worker", "--url", "{redis_url}", "--with-scheduler", "--worker-class",
-               "workers.worker.CallguardWorker", "--name", "{name}", "callguard"]
+               "app.worker.CallguardWorker", "--name", "{name}", "callguard"]
 ACCOUNT = "AC" + "f" * 32
 
 

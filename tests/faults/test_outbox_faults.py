@@ -193,9 +193,11 @@ def test_fault6_calls_whose_status_callbacks_never_came_are_reconciled_from_twil
     with twilio_app.app_context():
         started = db_session().scalar(select(Call.started_at).where(Call.call_sid == sid)).replace(tzinfo=timezone.utc)
     twilio_app.config["RECONCILE_AFTER_S"] = 600
-    assert reconcile_calls(twilio_app, started + timedelta(seconds=599)) == 0  # not yet past the threshold
-    assert reconcile_calls(twilio_app, started + timedelta(seconds=601)) == 1
-    assert reconcile_calls(twilio_app, started + timedelta(seconds=700)) == 0  # settled: never asked again
+    # not yet past the threshold
+    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=599)) == 0
+    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=601)) == 1
+    # settled: never asked again
+    assert reconcile_calls(twilio_app.extensions["handover"], started + timedelta(seconds=700)) == 0
     gets = [r for r in twilio_http.requests if r["method"] == "GET" and r["url"].endswith(f"/Calls/{sid}.json")]
     assert len(gets) == 1
     with twilio_app.app_context():
@@ -209,10 +211,10 @@ def test_fault6_reconciling_waits_while_twilio_is_unavailable(twilio_app, twilio
     COUNTS["faults_injected"] += 1
     twilio_app.config["RECONCILE_AFTER_S"] = 0
     now = T0 + timedelta(days=1)
-    assert reconcile_calls(twilio_app, now) == 0  # nothing guessed while Twilio cannot answer
+    assert reconcile_calls(twilio_app.extensions["handover"], now) == 0  # nothing guessed while Twilio cannot answer
     with twilio_app.app_context():
         assert db_session().scalar(select(Call.status).where(Call.call_sid == live_call["sid"])) != "completed"
-    assert reconcile_calls(twilio_app, now + timedelta(minutes=1)) == 1
+    assert reconcile_calls(twilio_app.extensions["handover"], now + timedelta(minutes=1)) == 1
 
 
 def test_counts_report():

@@ -1,9 +1,11 @@
-"""Live events for the supervisor board and consoles: Redis pub/sub in production, an in-process
-broadcaster in the embedded default. Publishing never fails a request: a lost live event is
-recovered by the board's next full refresh, the database being the record."""
+"""The live-event bus for the supervisor board and consoles: Redis pub/sub in production, an
+in-process broadcaster in the embedded default (`make_bus(redis)`). The unit of work publishes a
+committed act's events here (call_flows/unit_of_work.py). Publishing never fails a request: a lost
+live event is recovered by the board's next full refresh, the database being the record."""
 import json
 import queue
 import threading
+from typing import Any
 
 from call_flows import logs
 
@@ -14,45 +16,49 @@ CHANNEL = "callguard:events"
 class LocalBroadcaster:
     """In-process fan-out: each subscriber gets its own queue."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[queue.Queue] = []
+        self._subscribers: list[queue.Queue[dict[str, Any]]] = []
 
-    def publish(self, event: dict) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         with self._lock:
             for q in self._subscribers:
                 q.put(event)
 
-    def subscribe(self) -> queue.Queue:
-        q: queue.Queue = queue.Queue(maxsize=1000)
+    def subscribe(self) -> "queue.Queue[dict[str, Any]]":
+        q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=1000)
         with self._lock:
             self._subscribers.append(q)
         return q
 
-    def unsubscribe(self, q: queue.Queue) -> None:
+    def unsubscribe(self, q: "queue.Queue[dict[str, Any]]") -> None:
         with self._lock:
             if q in self._subscribers:
                 self._subscribers.remove(q)
 
 
 class RedisBroadcaster:
-    def __init__(self, redis):
+    def __init__(self, redis: Any) -> None:
         self.redis = redis
 
-    def publish(self, event: dict) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         self.redis.publish(CHANNEL, json.dumps(event, default=str))
 
 
-def init_app(app) -> None:
-    redis = app.extensions.get("redis")
-    app.extensions["events"] = RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+Bus = LocalBroadcaster | RedisBroadcaster
 
 
-def publish(app, kind: str, **payload) -> None:
+def make_bus(redis: Any) -> Bus:
+    """Redis pub/sub when there is Redis (every web process sees every event), else in-process."""
+    return RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+
+
+def publish(bus: Bus, event: dict[str, Any]) -> None:
+    """Publish `{"kind": ..., **payload}`; a failure is logged, never raised."""
     try:
-        app.extensions["events"].publish({"kind": kind, **payload})
+        bus.publish(event)
     except Exception:
-        log.warning("live_event_not_published", kind=kind, exc_info=True)
+        log.warning("live_event_not_published", kind=event.get("kind"), exc_info=True)
 
 
 class _LocalSubscription:
@@ -60,7 +66,7 @@ class _LocalSubscription:
         self._broadcaster = broadcaster
         self._queue = broadcaster.subscribe()
 
-    def get(self, timeout: float) -> dict | None:
+    def get(self, timeout: float) -> dict[str, Any] | None:
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -74,7 +80,7 @@ class _RedisSubscription:
     """Redis pub/sub on CHANNEL; waits for the subscription to be confirmed, so no event published
     after `subscription()` returns is missed."""
 
-    def __init__(self, redis):
+    def __init__(self, redis: Any) -> None:
         self._pubsub = redis.pubsub()
         self._pubsub.subscribe(CHANNEL)
         for _ in range(50):
@@ -82,13 +88,14 @@ class _RedisSubscription:
             if message and message["type"] == "subscribe":
                 break
 
-    def get(self, timeout: float) -> dict | None:
+    def get(self, timeout: float) -> dict[str, Any] | None:
         message = self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
         if not message or message.get("type") != "message":
             return None
         data = message["data"]
         try:
-            return json.loads(data.decode() if isinstance(data, bytes) else data)
+            event: dict[str, Any] = json.loads(data.decode() if isinstance(data, bytes) else data)
+            return event
         except ValueError:
             return None
 
@@ -99,10 +106,8 @@ class _RedisSubscription:
             log.debug("pubsub_close_failed", exc_info=True)
 
 
-def subscription(app):
-    """A live-event subscription with `get(timeout) -> dict | None` and `close()`: Redis pub/sub
-    when the app has Redis (so every web process sees every event), else the in-process broadcaster."""
-    events = app.extensions["events"]
-    if isinstance(events, RedisBroadcaster):
-        return _RedisSubscription(events.redis)
-    return _LocalSubscription(events)
+def subscription(bus: Bus) -> "_LocalSubscription | _RedisSubscription":
+    """A live-event subscription with `get(timeout) -> dict | None` and `close()`."""
+    if isinstance(bus, RedisBroadcaster):
+        return _RedisSubscription(bus.redis)
+    return _LocalSubscription(bus)

@@ -1,0 +1,156 @@
+"""Domain events: what happened, recorded by a service in the act's transaction.
+
+A service records an event with `record(session, event)`; the unit of work (call_flows/unit_of_work.py)
+collects it on commit, writes the outbox jobs that follow from it in the same transaction
+(call_flows/follow_ups.py), and after the commit publishes its live event (`live()`: the kind and the
+payload the board and consoles read) and runs what follows in a later transaction (the write-up of a
+termination, 9.16). So what follows an act depends on the event alone, never on the door (API, page,
+Twilio callback, CLI, job) it came through.
+"""
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy.orm import Session
+
+EVENTS_KEY = "domain_events"  # session.info key of the events recorded in the open transaction
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event. `kind` names its live event (None: nothing is published) and `live_fields` the
+    fields it carries (default: all of them; the rest are for the follow-ups, not the board)."""
+
+    kind: ClassVar[str | None] = None
+    live_fields: ClassVar[tuple[str, ...] | None] = None
+
+    def live(self) -> dict[str, Any] | None:
+        """The live event (`{"kind": ..., **payload}`) or None."""
+        if self.kind is None:
+            return None
+        values = asdict(self)
+        return {"kind": self.kind, **{k: values[k] for k in (self.live_fields or tuple(values))}}
+
+
+@dataclass(frozen=True)
+class CallRinging(Event):
+    """R1, R10, C3: a new call rang; its flags as the board shows them (the caller's number masked)."""
+
+    kind: ClassVar[str | None] = "call_ringing"
+    call_sid: str
+    caller: str | None
+    caller_kind: str
+    marker: int | None
+    signals: Any
+    restricted: bool
+    at: str
+    named_officer_id: int | None
+
+
+@dataclass(frozen=True)
+class CallStatusChanged(Event):
+    """A call's status moved on (a Twilio status callback, or reconciliation, issue 12)."""
+
+    kind: ClassVar[str | None] = "call_status"
+    call_sid: str
+    status: str
+    handler_id: int | None
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class CallAccepted(Event):
+    """A handler took a ringing call; `dial_handler`: their leg is to be rung (they have a phone)."""
+
+    kind: ClassVar[str | None] = "call_accepted"
+    live_fields = ("call_sid", "handler_id", "team_id")
+    call_sid: str
+    handler_id: int | None
+    team_id: int | None
+    call_id: int = 0
+    dial_handler: bool = False
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallWarned(Event):
+    """T1: a warning was stored; the caller is to hear it."""
+
+    kind: ClassVar[str | None] = "call_warned"
+    live_fields = ("call_sid", "reason", "handler_id", "team_id")
+    call_sid: str
+    reason: str
+    handler_id: int | None
+    team_id: int | None
+    warning_id: int = 0
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallTerminated(Event):
+    """T3: a call was ended for behaviour; the final notice is to be played, then the write-up
+    (T4 case note, I6/I7 incident, T5 callback task, issue 6 recovery time) follows."""
+
+    kind: ClassVar[str | None] = "call_terminated"
+    live_fields = ("call_sid", "reason", "serious", "handler_id", "team_id")
+    call_sid: str
+    reason: str
+    serious: bool
+    handler_id: int | None
+    team_id: int | None
+    termination_id: int = 0
+    author_id: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallbackTaskCreated(Event):
+    """T5: a line manager's callback task was opened; the manager is told (an email)."""
+
+    task_id: int
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallbackTaskChanged(Event):
+    """M1, M2: a callback task was claimed, released, dialled, closed or handed on."""
+
+    kind: ClassVar[str | None] = "callback_changed"
+    task_id: int | None
+    status: str | None = None
+    team_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CallbackOverdue(Event):
+    kind: ClassVar[str | None] = "callback_overdue"
+    task_id: int
+
+
+@dataclass(frozen=True)
+class IncidentSerious(Event):
+    """I7: an incident was escalated as serious."""
+
+    kind: ClassVar[str | None] = "incident_serious"
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class RegisterReminder(Event):
+    """R6: the panel is reminded of a review, letter or meeting due."""
+
+    kind: ClassVar[str | None] = "register_reminder"
+    reminder: str
+    entry_id: int
+
+
+def record(session: Session, *events: Event) -> None:
+    """Record `events` in the session's open transaction (the unit of work collects them on commit)."""
+    session.info.setdefault(EVENTS_KEY, []).extend(events)
+
+
+def take(session: Session) -> list[Event]:
+    """The events recorded on `session` since the last call (and forgets them)."""
+    recorded: list[Event] = session.info.pop(EVENTS_KEY, [])
+    return recorded

@@ -1,0 +1,141 @@
+"""Hands outbox jobs to RQ after commit, or runs them in-process in the embedded default.
+
+A job is always in the database before anyone tries to run it; if Redis is down the row stays
+`pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back. Retries follow the
+outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a retry the outbox scheduled
+is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
+
+`HandOver(sessionmaker, queue, platform, mailer, bus, config)` is built once per process (web or
+worker): `queue` is an RQ `Queue` or None (the embedded default); its `ctx` (`JobContext`) is what
+outbox tasks get. It is also the wiring workers/ run with (workers.context).
+"""
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows import follow_ups
+from call_flows import live_events
+from call_flows import logs
+from call_flows.clock import utcnow
+from call_flows.jobs import outbox
+from call_flows.models import OutboxJob
+
+log = logs.get_logger(__name__)
+JOB_TIMEOUT_S = 30  # a hung job is stopped by RQ and retried; it never holds a worker for long (9.16)
+RUN_JOB = "workers.jobs.run_outbox_job"  # the RQ job function, named by its import path
+
+
+@dataclass
+class JobContext:
+    """The collaborators an outbox task may use (passed as `ctx`): the call platform, the mailer
+    and `publish(kind, **payload)` for a job's live feedback."""
+
+    platform: Any
+    mailer: Any = None
+    publish: Callable[..., None] = lambda kind, **payload: None
+
+
+def rq_job_id(job: Any) -> str:
+    """One RQ job per attempt: a duplicate hand-over of the same attempt is the same RQ job, and a
+    scheduled retry never overwrites the RQ job of the attempt that is still finishing."""
+    return f"outbox-{job.id}-{job.attempts}"
+
+
+class HandOver:
+    """Gets committed outbox jobs run: by RQ workers, or in this process without a queue."""
+
+    def __init__(self, sessionmaker: Callable[[], Session], queue: Any, platform: Any, mailer: Any,
+                 bus: live_events.Bus, config: dict[str, Any] | None = None) -> None:
+        self.sessionmaker, self.queue, self.bus, self.config = sessionmaker, queue, bus, config or {}
+        self.ctx = JobContext(platform=platform, mailer=mailer,
+                              publish=lambda kind, **payload: live_events.publish(bus, {"kind": kind, **payload}))
+
+    def prepare(self, session: Session) -> list[outbox.JobRef] | None:
+        """Before commit: with a queue, mark the session's recorded jobs handed over in its own
+        transaction (outbox.mark_handed_over_on_commit, 9.16); None without a queue."""
+        return outbox.mark_handed_over_on_commit(session) if self.queue is not None else None
+
+    def dispatch(self, job_ids: list[int], handed_over: list[Any] | None = None) -> None:
+        """Call after the transaction that recorded the jobs has committed. Urgent tasks (a caller is
+        waiting: outbox.is_urgent) are handed over first, in the order they were recorded (never ahead of
+        an earlier job: a warning is played before the final notice, T3). `handed_over`: the jobs
+        `prepare` already marked enqueued, so they are not read back."""
+        if not job_ids:
+            return
+        if self.queue is None:
+            for job_id in job_ids:
+                self.run_inline(job_id)
+            return
+        session = self.sessionmaker()
+        try:
+            if handed_over is None:
+                jobs = list(session.execute(select(OutboxJob.id, OutboxJob.task, OutboxJob.run_at, OutboxJob.attempts)
+                                            .where(OutboxJob.id.in_(job_ids))))
+                session.rollback()
+            else:
+                jobs = list(handed_over)
+            enqueued = self._enqueue(sorted(jobs, key=lambda job: (not outbox.is_urgent(job.task), job.id)))
+            if handed_over is not None:
+                outbox.mark_pending(session, [job.id for job in jobs if job.id not in enqueued])
+            else:
+                outbox.mark_enqueued(session, enqueued)
+        finally:
+            session.close()
+
+    def _enqueue(self, jobs: list[Any]) -> list[int]:
+        """Hand `jobs` to RQ in order; stops at the first failure (Redis down). Returns the ids handed over."""
+        now, enqueued = utcnow(), []
+        for job in jobs:
+            try:
+                if job.run_at > now:
+                    self.queue.enqueue_at(job.run_at, RUN_JOB, job.id, job_id=rq_job_id(job),
+                                          job_timeout=JOB_TIMEOUT_S)
+                else:
+                    self.queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
+                enqueued.append(job.id)
+            except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
+                log.warning("outbox_job_not_enqueued", job=job.id, outcome="left_pending", exc_info=True)
+                break
+        return enqueued
+
+    def run(self, session: Session, job_id: int) -> str:
+        """Run one job (outbox.run), then publish the live events its task recorded and hand over
+        the jobs it recorded (and the job itself again when a retry is due). Returns its status."""
+        status = outbox.run(session, job_id, self.ctx)
+        for event in follow_ups.written(session):
+            live = event.live()
+            if live is not None:
+                live_events.publish(self.bus, live)
+        self.dispatch(outbox.recorded_ids(session) + ([job_id] if status == "pending" and self.queue else []))
+        return status
+
+    def run_inline(self, job_id: int) -> str:
+        """Embedded default: run a due job now, in this process. A retry stays pending for the sweeper."""
+        session = self.sessionmaker()
+        try:
+            job = session.get(OutboxJob, job_id)
+            if job is not None and job.status in ("done", "failed"):
+                return job.status  # a repeated hand-over of a settled job does nothing
+            if job is None or job.run_at > utcnow():
+                return "scheduled"
+            session.rollback()
+            return self.run(session, job_id)
+        except Exception:  # the database itself failed: the row is still pending or enqueued
+            log.exception("outbox_job_failed_in_process", job=job_id, outcome="left_to_the_sweeper")
+            return "failed"
+        finally:
+            session.close()
+
+    def sweep(self, now: datetime | None = None) -> int:
+        """Hand over jobs that are due but not with RQ (Redis was down, or a scheduled retry came due)."""
+        session = self.sessionmaker()
+        try:
+            ids = outbox.due_for_redispatch(session, now or utcnow())
+        finally:
+            session.close()
+        if ids:
+            self.dispatch(ids)
+        return len(ids)
