@@ -37,6 +37,7 @@ def from_env(overrides: dict | None = None) -> dict:
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
         "OUTBOX_LEASE_S": int(env.get("OUTBOX_LEASE_S") or 0) or None,  # issue 12: tests shorten the claim's lease
+        "OUTBOX_BACKOFF_S": int(env.get("OUTBOX_BACKOFF_S") or 0) or None,  # ... and the retry's backoff base
         "RECONCILE_AFTER_S": int(env["RECONCILE_AFTER_S"]) if env.get("RECONCILE_AFTER_S") else None,
         **_security_settings(env),
         **_sso_settings(env),

@@ -55,4 +55,5 @@ class CallguardWorker(SimpleWorker):
             from call_flows.jobs import outbox
 
             outbox.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
+            outbox.BACKOFF_BASE_S = wiring.config.get("OUTBOX_BACKOFF_S") or outbox.BACKOFF_BASE_S
         log.info("worker_prepared")

@@ -5,13 +5,16 @@ press-to-platform time. It can hold chosen requests without answering, as a hung
 
 For the fault suite it behaves like Twilio rather than only recording (`state`, `log`):
 - each call's state: `in-progress` once seen, `completed` once the TwiML it was sent reaches
-  `<Hangup/>` or `hang_up(sid)`; GET /Calls/{sid}.json answers it; a POST to a completed call is
-  400, code 21220 (Twilio: "Call is not in-progress. Cannot redirect.");
+  `<Hangup/>` or `hang_up(sid)`; GET /Calls/{sid}.json answers it with `date_updated` (RFC 2822,
+  to the second: when a redirect last landed or the state last changed; null before), as Twilio's
+  Call resource does; a POST to a completed call is 400, code 21220 (Twilio: "Call is not
+  in-progress. Cannot redirect.");
 - on `<Hangup/>` it sends the signed status callback (`completed`, RequestValidator's signature, an
   `I-Twilio-Idempotency-Token`) to `status_url` when set, as Twilio does;
 - `fail_next(kind, times)`: the next requests answer 500/503, 429 with `Retry-After`, stall
   (the act lands, the answer comes `value` s later, default 10 s) or drop the connection without an answer."""
 import json
+from email.utils import formatdate
 import re
 import secrets
 import threading
@@ -37,6 +40,7 @@ class StandIn:
         self.released = threading.Event()
         self._cond = threading.Condition()
         self.state: dict[str, str] = {}  # CallSid -> in-progress | completed
+        self.updated: dict[str, float] = {}  # CallSid -> when a redirect landed or its state changed (epoch s)
         self.log: list[dict] = []  # every request: method, path, form, answered status ("drop" if none)
         self.faults: list[tuple] = []  # (kind, value): ("status", 503) / ("status", 429) / ("stall", s) / ("drop", 0)
         self.retry_after = 2
@@ -102,6 +106,7 @@ class StandIn:
         with self._cond:
             was = self.state.get(call_sid)
             self.state[call_sid] = "completed"
+            self.updated[call_sid] = time.time()
             self._cond.notify_all()
         if was != "completed" and self.status_url:
             threading.Thread(target=self._status_callback, args=(call_sid,), daemon=True).start()
@@ -148,16 +153,25 @@ class StandIn:
     def _act(self, record: dict, sid: str | None, state: str | None, method: str, form: dict):
         if sid and method == "GET":
             record["status"] = 200
-            return 200, {"sid": sid, "status": state, "account_sid": "AC" + "0" * 32}, {}
+            return 200, {"sid": sid, "status": state, "account_sid": "AC" + "0" * 32,
+                         "date_updated": self._date_updated(sid)}, {}
         if sid and state == "completed":
             record["status"] = 400
             return 400, {"code": 21220, "message": "Call is not in-progress. Cannot redirect.", "status": 400}, {}
         record["status"] = 200 if sid else 201
+        if sid:
+            with self._cond:
+                self.updated[sid] = time.time()
         if sid and "<Hangup" in form.get("Twiml", ""):
             self._end(sid)
         new = "CA" + secrets.token_hex(16)
         return record["status"], {"sid": sid or new, "call_sid": new, "status": "queued",
-                                  "account_sid": "AC" + "0" * 32}, {}
+                                  "account_sid": "AC" + "0" * 32, "date_updated": self._date_updated(sid)}, {}
+
+    def _date_updated(self, sid: str | None) -> str | None:
+        """Twilio's `date_updated` of a call (RFC 2822, GMT, to the second), None if never changed."""
+        at = self.updated.get(sid) if sid else None
+        return formatdate(at, usegmt=True) if at is not None else None
 
     def stop(self) -> None:
         self.released.set()
@@ -190,7 +204,10 @@ class StandIn:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting (a stall longer than its timeout)
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass

@@ -9,8 +9,9 @@ status with a JSON body of `code`, `message`, `more_info` and `status`, plus `Re
 - `forget(sid)`: the call is unknown; any request for it or its conference is 404, code 20404.
 - `fail_next_with(code, times=1, retry_after=None)`: the next requests answer 20429 (429), 20503
   (503) or any other code in TWILIO_ERRORS, whatever they ask for.
-- GET /Calls/{sid}: the call's state, `completed` once it ended, else `in-progress`.
-- `time_out_next`: the next requests raise a read timeout, as `requests` does.
+- GET /Calls/{sid}: the call's state, `completed` once it ended, else `in-progress`, and its
+  `date_updated` (RFC 2822, the clock's time when a redirect last landed; null before).
+- `time_out_next`: the next POSTs raise a read timeout, as `requests` does (a GET still answers).
 - `before_request(method, url)` / `after_answer(record)`: hooks to kill the caller (a worker) before
   its request leaves or while it waits for the answer, or to stall; `landed(suffix)`: 2xx POSTs.
 - `fail_next` (kept for older tests): the next requests answer a 503 "stand-in outage".
@@ -20,11 +21,14 @@ import logging
 import re
 import secrets
 import threading
+from email.utils import format_datetime
 from urllib.parse import parse_qs
 
 from requests.exceptions import ReadTimeout
 from twilio.http import HttpClient
 from twilio.http.response import Response
+
+from call_flows.clock import utcnow
 
 TWILIO_ERRORS = {
     21220: (400, "Call is not in-progress. Cannot redirect."),
@@ -53,6 +57,7 @@ class RecordingHttpClient(HttpClient):
         self.requests: list[dict] = []
         self.fail_next = 0
         self.time_out_next = 0
+        self.updated: dict[str, str] = {}  # CallSid -> date_updated (RFC 2822) of its last landed redirect
         self.ended: set[str] = set()  # calls that ended, or whose TwiML reached <Hangup/>: not in progress
         self.unknown: set[str] = set()
         self._errors: list[tuple[int, int | None]] = []
@@ -84,7 +89,7 @@ class RecordingHttpClient(HttpClient):
         with self._lock:
             self.requests.append(record)
             path = url.split("twilio.com", 1)[-1]
-            if self.time_out_next:
+            if self.time_out_next and method == "POST":  # a request that acts times out (a GET answers)
                 self.time_out_next -= 1
                 raise ReadTimeout("stand-in: read timed out")
             if self.fail_next:
@@ -99,10 +104,13 @@ class RecordingHttpClient(HttpClient):
             if target and target.group(1) == "Calls/" and method == "GET":  # fetch: the call's state
                 status = "completed" if target.group(2) in self.ended else "in-progress"
                 return Response(200, json.dumps({"sid": target.group(2), "status": status,
-                                                 "account_sid": "AC" + "0" * 32}))
+                                                 "account_sid": "AC" + "0" * 32,
+                                                 "date_updated": self.updated.get(target.group(2))}))
             if target and target.group(2) in self.ended:  # a call that ended, and its conference with it
                 return twilio_error(21220 if target.group(1) == "Calls/" and method == "POST" else 20404, path)
             hangs_up = "<Hangup" in str((data or {}).get("Twiml", ""))
+            if target and target.group(1) == "Calls/" and method == "POST":  # it lands: Twilio's date_updated moves
+                self.updated[target.group(2)] = format_datetime(utcnow(), usegmt=True)
             if target and target.group(1) == "Calls/" and method == "POST" and hangs_up:
                 self.ended.add(target.group(2))  # after this the call is over, as on Twilio (21220 next time)
         sid = "CA" + secrets.token_hex(16)

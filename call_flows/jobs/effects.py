@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from call_flows import settings as org_settings
 from call_flows.calls import twiml, whisper
 from call_flows.calls.control import heard_a_warning
+from call_flows.clock import as_utc
 from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
 from call_flows.jobs.outbox import UNCONFIRMED, task
 from call_flows.platform.faults import CallerGone
@@ -39,20 +40,24 @@ def _redirect_caller(session: Session, ctx, now, act, kind: str, body: str) -> N
 
 
 def _earlier_attempt_settles(session: Session, ctx, call, act, kind: str) -> bool:
-    """An earlier attempt's worker died waiting on the platform, so its redirect may have reached the
-    caller. The caller hears each act at most once (issue 12 fault 2): ask the platform for the call
-    (GET /Calls/{CallSid}) before repeating. Over: the act is settled (a termination `played`: the
-    call ended as the notice ends it; a warning `caller_left`). Still in progress: a warning may
-    already have been heard and is not repeated (recorded `played`, logged as unconfirmed); a final
-    notice is sent again, since a notice that landed ends the call well within the job's lease."""
-    state = ctx.platform.call_status(session, call.call_sid)
-    if state in ENDED:
+    """An earlier attempt's outcome is unknown (its worker died waiting on the platform, or its
+    request timed out or lost its connection once sent), so its redirect may have reached the
+    caller. The caller hears each act at most once (issue 12 fault 2), and the record says what
+    happened: ask the platform for the call (GET /Calls/{CallSid}) before repeating.
+    - Over: a termination is `played` (the call ended, as the notice ends it); a warning `caller_left`.
+    - In progress and changed by the platform since the earlier attempt began (Twilio's
+      `date_updated`, to the second): that redirect landed, the act is `played`, not repeated.
+    - In progress and unchanged since: it never landed; returns False and the act is sent again."""
+    since = as_utc(session.info[UNCONFIRMED]).replace(microsecond=0)
+    record = ctx.platform.call_record(session, call.call_sid)
+    if record.status in ENDED:
         act.platform_status = PlayStatus.PLAYED if kind == "termination" else PlayStatus.CALLER_LEFT
-    elif kind == "warning":
+    elif record.updated_at is not None and as_utc(record.updated_at) >= since:
         act.platform_status = PlayStatus.PLAYED
     else:
+        log.info("unconfirmed_attempt_repeated", kind=kind, id=act.id, call_state=record.status)
         return False
-    log.warning("unconfirmed_attempt_settled", kind=kind, id=act.id, call_state=state,
+    log.warning("unconfirmed_attempt_settled", kind=kind, id=act.id, call_state=record.status,
                 outcome=act.platform_status)
     ctx.publish(f"{kind}_{act.platform_status}", call_sid=call.call_sid, team_id=call.team_id,
                 handler_id=call.handler_id)

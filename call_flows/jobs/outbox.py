@@ -91,9 +91,12 @@ def _known(path: str) -> Callable | None:
         return None
 
 
+BACKOFF_BASE_S = 15  # tests shorten it (OUTBOX_BACKOFF_S, app/worker.py), as they shorten LEASE_S
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, ... 1 h."""
-    return timedelta(seconds=min(MAX_DELAY_S, 15 * 2 ** attempts))
+    return timedelta(seconds=min(MAX_DELAY_S, BACKOFF_BASE_S * 2 ** attempts))
 
 
 def record(session: Session, key: str, task_fn: Callable | str, args: dict[str, Any], run_at: datetime | None = None,
@@ -199,28 +202,42 @@ def mark_pending(session: Session, job_ids: list[int]) -> None:
 
 
 LEASE_S = 90  # a claimed job not settled by then (its worker died) may be claimed again; > JOB_TIMEOUT_S + Twilio's 10 s
-UNCONFIRMED = "outbox_unconfirmed"  # session.info key: this attempt follows one whose outcome is unknown
+UNCONFIRMED = "outbox_unconfirmed"  # session.info key: when the earlier attempt whose outcome is unknown began
+UNKNOWN_OUTCOME = "outcome unknown, attempt began "  # last_error of a failure that may have reached the platform
 
 
-def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, bool]:
+def _unconfirmed_since(job: OutboxJob) -> datetime | None:
+    """When the attempt began whose outcome is unknown, if the last attempt is such a one: its worker died (`running`, lease over: it began LEASE_S before the lease's end) or its request
+    timed out or lost its connection after it was sent (a fault with `outcome_unknown`, recorded
+    in `last_error` by `_record_failure`). None when the last attempt's outcome is known."""
+    if job.status == "running":
+        return job.run_at - timedelta(seconds=LEASE_S)
+    error = job.last_error or ""  # a retry, handed over (enqueued) or not:
+    unknown = job.status in ("pending", "enqueued") and error.startswith(UNKNOWN_OUTCOME)
+    return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
+
+
+def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
     """Claim a job for one attempt in a short transaction of its own (committed here), so that no
     row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
     The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
     recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
     `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
-    reached the platform (tasks then check before repeating a caller-visible act, fault 2)."""
+    reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
+    the time that attempt began (None: the last attempt's outcome is known); the same
+    after an attempt that timed out or lost its connection once its request was sent."""
     job = session.get(OutboxJob, job_id)
     if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
         session.rollback()
-        return False, False
-    before, unconfirmed = job.status, job.status == "running"
+        return False, None
+    before, since = job.status, _unconfirmed_since(job)
     guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
-    if unconfirmed:
+    if before == "running":
         guard = guard & (OutboxJob.run_at <= now)
     claimed = session.execute(update(OutboxJob).where(guard).values(
         status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
     session.commit()
-    return claimed.rowcount == 1, unconfirmed
+    return claimed.rowcount == 1, since
 
 
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
@@ -254,6 +271,9 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
 def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
     job = session.get(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
+    if began is not None:  # sent, never answered (or still unchecked): the next attempt checks first
+        job.last_error = f"{UNKNOWN_OUTCOME}{began.isoformat()}: {job.last_error}"[:2000]
     if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
         job.status, job.done_at = "failed", now
         hook = getattr(_known(job.task), "on_give_up", None)

@@ -48,7 +48,11 @@ class PlatformRefused(PlatformFault):
 
 
 class PlatformUnavailable(PlatformFault):
-    """Busy (429), failing (5xx), timed out or unreachable: retry later, honouring `retry_after`."""
+    """Busy (429), failing (5xx), timed out or unreachable: retry later, honouring `retry_after`.
+    `outcome_unknown`: the request was sent but no answer came (a read timeout, a dropped
+    connection), so it may have landed; the next attempt checks the call before repeating."""
+
+    outcome_unknown = False
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -5,9 +5,19 @@ which emulates Twilio's status callbacks so the domain never asks which one it h
 Every request may raise a call_flows.platform.faults.PlatformFault: CallerGone or PlatformRefused
 (terminal), PlatformUnavailable (transient, with the platform's `retry_after`)."""
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy.orm import Session
+
+
+class CallRecord(NamedTuple):
+    """What the platform's GET /Calls/{CallSid} tells: the call's `status` and `updated_at`, when
+    the platform last changed the call (Twilio's `date_updated`, to the second: a redirect that
+    landed, a status change). Twilio does not say which TwiML ran; `updated_at` is how a retry
+    tells whether an earlier attempt's redirect landed (call_flows.jobs.effects)."""
+
+    status: str
+    updated_at: datetime | None
 
 
 class CallPlatform(Protocol):
@@ -23,6 +33,10 @@ class CallPlatform(Protocol):
     def call_status(self, session: Session, call_sid: str) -> str:
         """The platform's state of a call: queued, ringing, in-progress, completed, busy, failed,
         no-answer or canceled; `completed` for a call the platform no longer knows."""
+
+    def call_record(self, session: Session, call_sid: str) -> CallRecord:
+        """The call's status and when the platform last changed it (CallRecord); `completed` and
+        None for a call the platform no longer knows."""
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:

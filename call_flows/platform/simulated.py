@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from xml.etree import ElementTree
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from call_flows.callbacks import legs
@@ -17,6 +17,7 @@ from call_flows.vocabulary import ENDED
 from call_flows.clock import utcnow
 from call_flows.models import Call, PlatformAction
 from call_flows.platform.faults import CallerGone
+from call_flows.platform.protocol import CallRecord
 
 EVENTS = ("initiated", "ringing", "answered", "completed")  # Twilio's order for a dialled leg
 CALL_STATUS = {"answered": "in-progress"}  # the CallStatus Twilio sends with each event, when not its name
@@ -53,6 +54,12 @@ class SimulatedPlatform:
     def call_status(self, session: Session, call_sid: str) -> str:
         """As Twilio's GET /Calls/{CallSid}: `completed` once the call ended, else `in-progress`."""
         return "completed" if self._ended(session, call_sid) else "in-progress"
+
+    def call_record(self, session: Session, call_sid: str) -> CallRecord:
+        """The status, and when a redirect of the call was last logged (None: never)."""
+        updated = session.scalar(select(func.max(PlatformAction.created_at)).where(
+            PlatformAction.call_sid == call_sid, PlatformAction.action == "redirect"))
+        return CallRecord(self.call_status(session, call_sid), updated)
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:

@@ -2,11 +2,25 @@
 Each failure is sorted by call_flows.platform.faults into terminal and transient faults."""
 from datetime import datetime
 
-from requests import RequestException
+from requests import ConnectTimeout, RequestException
+from urllib3.exceptions import NewConnectionError
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException
 
+from call_flows.platform.protocol import CallRecord
 from call_flows.platform.faults import CallerGone, PlatformUnavailable, from_rest_error, retry_after_seconds
+
+
+def _never_sent(exc: RequestException) -> bool:
+    """True when the request cannot have reached Twilio: the connection was never made."""
+    seen, cause = set(), exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, (ConnectTimeout, NewConnectionError)):
+            return True
+        seen.add(id(cause))
+        cause = getattr(cause, "reason", None) or (cause.args[0] if cause.args and isinstance(cause.args[0], Exception)
+                                                   else None) or cause.__cause__ or cause.__context__
+    return False
 
 
 class TwilioPlatform:
@@ -27,7 +41,9 @@ class TwilioPlatform:
         try:
             return request(*args, **kwargs)
         except RequestException as exc:  # timed out or unreachable
-            raise PlatformUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            fault = PlatformUnavailable(f"{type(exc).__name__}: {exc}")
+            fault.outcome_unknown = not _never_sent(exc)  # a read timeout or a dropped answer may have landed
+            raise fault from exc
         except TwilioException as exc:
             status = getattr(exc, "status", None)
             if not isinstance(status, int):
@@ -49,10 +65,16 @@ class TwilioPlatform:
         """Twilio's state of a call (GET /Calls/{CallSid}): `queued`, `ringing`, `in-progress`,
         `completed`, `busy`, `failed`, `no-answer` or `canceled`; `completed` for a call Twilio no
         longer knows (20404). Raises PlatformUnavailable on a 429/5xx/timeout."""
+        return self.call_record(session, call_sid).status
+
+    def call_record(self, session: Session, call_sid: str) -> CallRecord:
+        """GET /Calls/{CallSid}: `status` and `date_updated` (RFC 2822, to the second), which
+        Twilio moves when a redirect lands; ("completed", None) for a call it no longer knows."""
         try:
-            return self._rest(self.client.calls(call_sid).fetch).status
+            call = self._rest(self.client.calls(call_sid).fetch)
         except CallerGone:
-            return "completed"
+            return CallRecord("completed", None)
+        return CallRecord(call.status, call.date_updated)
 
     def add_participant(self, session: Session, conference: str, to: str, from_: str,
                         status_callback: str | None = None, now: datetime | None = None) -> str:

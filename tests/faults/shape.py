@@ -1,9 +1,9 @@
 """The production shape for the fault suite (issue 12): what the README's production section runs,
 started here on 127.0.0.1 and stopped by the test: gunicorn serving `wsgi:app`, `rq worker`
-processes (`app.worker.CallguardWorker`), `rq cron` (the periodic scheduler), PostgreSQL (a
-database of its own, `faults_shape`, on the suite's server), a Redis server of its own (so it can be
-killed and restarted without touching the machine's), and the HTTP Twilio stand-in
-(bench/twilio_http_standin.py) that sends signed status callbacks back."""
+processes (WORKER_ARGV: the README's `rq worker` command, read from here only), `rq cron` (the
+periodic scheduler), PostgreSQL (a database of its own per module, on the suite's server), a Redis
+server of its own (so it can be killed and restarted without touching the machine's), and the
+HTTP Twilio stand-in (bench/twilio_http_standin.py) that sends signed status callbacks back."""
 import os
 import signal
 import socket
@@ -22,6 +22,9 @@ from bench.twilio_http_standin import StandIn
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 TOKEN = "faults-auth-token"
+# The README's worker command (production section), in one place: a renamed worker class is one line here.
+WORKER_ARGV = ["rq", "worker", "--url", "{redis_url}", "--with-scheduler", "--worker-class",
+               "app.worker.CallguardWorker", "--name", "{name}", "callguard"]
 ACCOUNT = "AC" + "f" * 32
 
 
@@ -76,7 +79,8 @@ class Shape:
                     "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
                     "TWILIO_API_BASE_URL": self.standin.url, "PUBLIC_BASE_URL": self.base,
                     "TWILIO_CALLER_ID": "+441632960000", "SECRET_KEY": "f" * 40, "CALLGUARD_ENV": "production",
-                    "CALLGUARD_TICK_S": "1", "OUTBOX_LEASE_S": "3", "PYTHONPATH": str(ROOT)}
+                    "CALLGUARD_TICK_S": "1", "OUTBOX_LEASE_S": "3", "OUTBOX_BACKOFF_S": "1",
+                    "PYTHONPATH": str(ROOT)}
         self.env.pop("CI", None)
         self.env.update(env or {})  # bench/soak.py: the proxy's settings
         self.start_redis()
@@ -109,8 +113,8 @@ class Shape:
         wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 60, "gunicorn")
 
     def start_worker(self, name: str) -> None:
-        self.start(name, [BIN / "rq", "worker", "--url", self.redis_url, "--with-scheduler", "--worker-class",
-                          "app.worker.CallguardWorker", "--name", f"{name}-{self.web_port}", "callguard"])
+        argv = [a.format(redis_url=self.redis_url, name=f"{name}-{self.web_port}") for a in WORKER_ARGV]
+        self.start(name, [BIN / argv[0], *argv[1:]])
 
     def revive(self) -> int:
         """What a supervisor (systemd `Restart=always`) does: start again any process that exited on

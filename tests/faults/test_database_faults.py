@@ -1,7 +1,8 @@
 """Issue 12 fault 4 on the production shape: PostgreSQL's connections cut (an in-process TCP relay
 between the service and the machine's server, tests/faults/relay.py; the server itself is never
-restarted). Ring time answers TwiML within 2 s; a staff act answers a clear 503 and stores nothing
-half; the service recovers without a restart once the database answers again."""
+restarted), between requests and in the middle of a press's transaction. Ring time answers TwiML
+within 2 s; a staff act answers a clear 503 and stores nothing half; the service recovers without a
+restart once the database answers again."""
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.simulator import new_call_sid
 from call_flows.models import Call, CaseNote, Incident, OutboxJob, Termination
 from tests.conftest import PG_URL, Staff, make_app
+from tests.faults.acts import COUNTS
 from tests.faults.relay import Relay
 from tests.faults.shape import ACCOUNT, Shape, fresh_database, wait_until
 
@@ -54,23 +56,48 @@ def _rows(shape, sid):
             session.scalar(select(func.count(OutboxJob.id)).where(OutboxJob.key.like("termination-%")))]
 
 
+def _cut_and_recover(shape, sid):
+    """While the relay refuses connections: ring time answers, the press is a clear 503 and stores
+    nothing; restored: the same press stores termination, case note, incident once, the notice once."""
+    _ring(shape, new_call_sid())
+    response = shape.api("POST", f"/calls/{sid}/termination", shape.headers, json=TERMINATE)
+    assert response.status_code == 503 and response.json()["error"]["code"] == "service_unavailable"
+    assert response.headers["Retry-After"]
+    shape.relay.restore()
+    wait_until(lambda: shape.api("POST", f"/calls/{sid}/termination", shape.headers,
+                                 json=TERMINATE).status_code == 201, 10, "recovery")
+    wait_until(lambda: shape.standin.landed(sid), 20, "final notice")
+    assert _rows(shape, sid)[:3] == [1, 1, 1] and len(shape.standin.landed(sid)) == 1
+    COUNTS["faults_injected"] += 1  # the cut (a refused press is not an act pressed: it answered 503)
+    COUNTS["acts_pressed"] += 1
+    COUNTS["acts_stored"] += _rows(shape, sid)[0]
+    COUNTS["effects_expected"] += 1
+    COUNTS["effects_seen"] += len(shape.standin.landed(sid))
+
+
+def test_fault4_database_cut_inside_the_press_transaction_nothing_half_stored_503_then_recovers(shape):
+    sid = new_call_sid()
+    _ring(shape, sid)
+    assert shape.api("POST", f"/calls/{sid}/accept", shape.headers).status_code == 200
+    before, cuts = _rows(shape, sid), shape.relay.cuts
+    # the press's transaction has run its SELECTs and flushed its termination, case note and incident
+    # when it sends its outbox job's INSERT: the relay cuts every connection there, mid-transaction
+    shape.relay.cut_on((b"INSERT INTO outbox_jobs", b"termination-"))
+    response = shape.api("POST", f"/calls/{sid}/termination", shape.headers, json=TERMINATE)
+    assert shape.relay.cuts == cuts + 1 and shape.relay.down  # the cut happened inside this press
+    assert response.status_code == 503 and response.json()["error"]["code"] == "service_unavailable"
+    assert _rows(shape, sid) == before  # nothing half: the server rolled the open transaction back
+    _cut_and_recover(shape, sid)
+
+
 def test_fault4_database_cut_ring_time_answers_a_staff_act_is_a_clear_503_and_nothing_is_half_stored(shape):
     sid = new_call_sid()
     _ring(shape, sid)
     assert shape.api("POST", f"/calls/{sid}/accept", shape.headers).status_code == 200
     before = _rows(shape, sid)
     shape.relay.cut()  # every pooled connection dies; new ones are refused
-    _ring(shape, new_call_sid())
-    response = shape.api("POST", f"/calls/{sid}/termination", shape.headers, json=TERMINATE)
-    assert response.status_code == 503 and response.json()["error"]["code"] == "service_unavailable"
-    assert response.headers["Retry-After"]
-    assert _rows(shape, sid) == before  # nothing half: no termination, note, incident or job
-    shape.relay.restore()
-    # recovers without a restart: the pool drops the broken connections and opens new ones
-    wait_until(lambda: shape.api("POST", f"/calls/{sid}/termination", shape.headers,
-                                 json=TERMINATE).status_code == 201, 10, "recovery")
-    wait_until(lambda: shape.standin.landed(sid), 20, "final notice")
-    assert _rows(shape, sid)[:3] == [1, 1, 1] and len(shape.standin.landed(sid)) == 1
+    assert _rows(shape, sid) == before
+    _cut_and_recover(shape, sid)
     later = new_call_sid()
     _ring(shape, later)
     with Session(shape.engine) as session:  # ring time stores calls again

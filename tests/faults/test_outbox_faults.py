@@ -13,11 +13,17 @@ from sqlalchemy import select, text
 from app.db import db_session
 from call_flows.jobs import outbox
 from call_flows.models import Call, CallWarning, OutboxJob, Termination
-from tests.test_platform_faults import _job, _run, _warn
+from tests.test_platform_faults import _job, _run as _run_job, _warn
 from workers.reconcile_jobs import reconcile_calls
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
 COUNTS = {"faults_injected": 0, "acts_pressed": 0, "acts_stored": 0, "effects_expected": 0, "effects_seen": 0}
+
+
+def _run(app, job_id, now):
+    """A worker runs the job at `now`, the clock at `now` too (the stand-in dates what lands by it)."""
+    with time_machine.travel(now, tick=False):
+        return _run_job(app, job_id, now)
 
 
 class WorkerKilled(BaseException):
@@ -77,13 +83,18 @@ def _pick_up_again(twilio_app, job):
     return _run(twilio_app, job.id, later)
 
 
-def test_fault2_worker_killed_after_twilio_took_the_warning_t1_caller_hears_it_at_most_once(
-        twilio_app, twilio_http, live_call):
-    job = _press_then_kill(twilio_app, twilio_http, live_call, _warn, "play_warning", landed=True)
+@pytest.mark.parametrize("landed", [True, False])
+def test_fault2_worker_killed_with_the_warning_in_flight_t1_played_once_and_only_when_it_landed(
+        twilio_app, twilio_http, live_call, landed):
+    """The next worker asks Twilio (GET /Calls/{sid}: status, date_updated) before repeating: a
+    redirect that landed moved the call's date_updated, so it is recorded `played` and not sent
+    again; one that never left did not, so it is sent once more (and then `played`)."""
+    job = _press_then_kill(twilio_app, twilio_http, live_call, _warn, "play_warning", landed)
     assert _pick_up_again(twilio_app, job) == "done"
     sid = live_call["sid"]
     assert len(twilio_http.landed(f"/Calls/{sid}.json")) == 1  # heard once, never twice
-    assert [r["method"] for r in twilio_http.requests if r["url"].endswith(f"/Calls/{sid}.json")][-1] == "GET"
+    asked = [r["method"] for r in twilio_http.requests if r["url"].endswith(f"/Calls/{sid}.json")]
+    assert asked[-2:] == (["POST", "GET"] if landed else ["GET", "POST"])
     with twilio_app.app_context():
         assert db_session().scalar(select(CallWarning)).platform_status == "played"
     COUNTS["acts_stored"] += 1
