@@ -65,6 +65,7 @@ def test_claim_left_idle_expires_and_the_task_returns_to_the_queue(app, client, 
     assert taken.status_code == 200 and taken.get_json()["claimed_by_id"] == other["id"]
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 def test_concurrent_claims_exactly_one_wins(app, client, staff, team):
     """Two managers claim at once, each in their own session and thread: one row changes, one wins."""
     other = staff.add("manager2", "line_manager", team="Passports North")

@@ -27,8 +27,9 @@ def test_13_lean_ring_answers_with_the_flask_views_twiml_and_headers(app, client
     assert {k: lean_answer.headers[k] for k in same} == {k: flask_answer.headers[k] for k in same}
 
 
-def test_13_lean_ring_skips_staff_request_hooks_but_records_the_call_r1(app, client):
-    ran = []
+def test_13_lean_ring_skips_staff_request_hooks_but_records_the_call_r1(configured_app):
+    app = configured_app()  # its own app: the hook below must not outlive the test
+    client, ran = app.test_client(), []
     app.before_request(lambda: ran.append(1))
     sid = new_call_sid()
     answer = signed_post(app, client, "/twilio/voice/inbound/", _form(sid))  # trailing slash too

@@ -41,7 +41,7 @@ def _wait_until(condition, timeout: float, step: float = 0.1):
 
 
 @pytest.fixture
-def gunicorn(app, database_url, tmp_path):
+def gunicorn(app, database_url, tmp_path, real_commits):
     """The README's gunicorn command (gthread) at 1 worker x 4 threads, on 127.0.0.1 and a free
     port, on the test database; stopped at the end."""
     port = _free_port()

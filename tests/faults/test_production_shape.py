@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app.simulator import new_call_sid
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination
 from tests.conftest import PG_URL, Staff, make_app
-from tests.test_twilio_prism import prism_url  # noqa: F401  (fixture: Prism serving Twilio's OpenAPI document)
 from tests.faults.shape import ACCOUNT, Shape, fresh_database, wait_until
 
 REDIS_DOWN_S = float(os.environ.get("FAULTS_REDIS_DOWN_S", "3"))  # issue 12: "down for a minute", compressed
@@ -141,7 +140,7 @@ def test_fault3_redis_down_while_calls_ring_and_acts_are_pressed_every_effect_on
     assert len(_seen(shape, sid, 1)) == 1 and len(_seen(shape, other, 1)) == 1
 
 
-def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):  # noqa: F811
+def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):
     """The stand-in's record replayed to Prism (Twilio's OpenAPI document, as tests/test_twilio_prism.py):
     every request the service sent during the faults above is valid for Twilio (no 4xx from Prism)."""
     assert any(r["method"] == "POST" for r in shape.standin.log)
