@@ -12,7 +12,6 @@ live streams, fault relays) are marked `@pytest.mark.real_commits`; tests/confte
 apps unbound and deletes every row afterwards, as every test did before.
 """
 from contextlib import contextmanager
-from types import SimpleNamespace
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -24,17 +23,33 @@ RESTART_SEQUENCES = text("SELECT count(setval(c.oid, 1, false)) FROM pg_class c 
                          "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
 
 
-class SharedConnection:
-    """The test's connection as ring time sees it. Ring time (app/db.py `ring_connection`) switches the
-    driver to autocommit on PostgreSQL; inside the test's transaction the switch lands on a stand-in
-    and the statement runs in the enclosing SAVEPOINT instead, with the same result."""
+class _Passthrough:
+    """Forwards every attribute to `inner` except those given as keyword arguments."""
 
-    def __init__(self, connection: Connection):
-        self._connection = connection
-        self.connection = SimpleNamespace(driver_connection=SimpleNamespace(autocommit=False))
+    def __init__(self, inner, **overrides):
+        self.__dict__.update(overrides, _inner=inner)
 
     def __getattr__(self, name):
-        return getattr(self._connection, name)
+        return getattr(self._inner, name)
+
+
+class _NoAutocommit(_Passthrough):
+    """The driver connection with its autocommit switch disconnected (reads False, writes are ignored)."""
+
+    def __setattr__(self, name, value):
+        if name != "autocommit":
+            setattr(self._inner, name, value)
+
+
+class SharedConnection(_Passthrough):
+    """The test's connection as ring time sees it. Ring time (app/db.py `ring_connection`) switches the
+    driver to autocommit on PostgreSQL; inside the test's transaction the switch is ignored and the ring
+    statement runs in the enclosing SAVEPOINT instead, with the same result."""
+
+    def __init__(self, connection: Connection):
+        fairy = connection.connection
+        driver = _NoAutocommit(fairy.driver_connection, autocommit=False)
+        super().__init__(connection, connection=_Passthrough(fairy, driver_connection=driver))
 
 
 class SavepointEngine:

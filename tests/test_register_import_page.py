@@ -14,7 +14,9 @@ from call_flows.models.imports import RegisterImportRun
 from tests.conftest import FROZEN_AT
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"
-pytestmark = pytest.mark.usefixtures("frozen_clock")  # RECENT and the service agree on today
+# RECENT and the service agree on today; PostgreSQL imports write progress on their own connection
+# (call_flows/register/import_run.py), so these tests commit for real (tests/conftest.py `real_commits`)
+pytestmark = [pytest.mark.usefixtures("frozen_clock"), pytest.mark.real_commits]
 RECENT = (FROZEN_AT.date() - timedelta(days=20)).isoformat()
 GOOD = (HEADER + f"Alan Example,07700 900123; 020 7946 0000,1,two officers,{RECENT},,own,yes\n"
         + f"Alan Again,+44 20 7946 0000,1,two officers,{RECENT},,own,yes\n"
