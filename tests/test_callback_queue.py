@@ -11,6 +11,7 @@ from call_flows.callbacks.work import claim
 from call_flows.clock import utcnow
 from call_flows.errors import AlreadyClaimed
 from call_flows.models import Call, CallbackTask, CaseNote, PlatformAction, User
+from tests import twiml
 from tests.callback_helpers import post, terminated_call
 from tests.page_helpers import sign_in
 from tests.twilio_standin import form
@@ -166,13 +167,13 @@ def test_m1_dial_through_twilio_rest_and_the_customer_leg_is_recorded(twilio_app
                       {"CallSid": "CA" + "c" * 32, "CallStatus": "in-progress"})
     assert leg.status_code == 204
     before = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/after", {"CallSid": "CAparent"})
-    assert b"<Hangup" in before.data  # an ordinary end of the bridge ends the manager's leg
+    assert twiml.has(before.data, "Hangup")  # an ordinary end of the bridge ends the manager's leg
     warned = client.post(f"/api/v1/calls/{'CA' + 'c' * 32}/warnings", headers=manager["headers"],
                          json={"reason": "abuse"})
     assert warned.status_code == 201
     assert twilio_http.posts_to(f"/Calls/{'CA' + 'c' * 32}.json")  # the customer's leg alone hears it
     after = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/after", {"CallSid": "CAparent"})
-    assert b"<Conference" in after.data  # the manager waits in the customer's conference
+    assert twiml.has(after.data, "Conference")  # the manager waits in the customer's conference
 
 
 @pytest.mark.parametrize("outcome,note,status", [

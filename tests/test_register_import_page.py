@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from app.jobs import run_inline
-from call_flows.register import import_run as register_import_run
 from call_flows.models import AuditLog, CustomerPhone, OutboxJob, RegisterEntry
 from call_flows.models.imports import RegisterImportRun
+from call_flows.register import import_run as register_import_run
 from tests.conftest import FROZEN_AT
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"

@@ -19,6 +19,7 @@ from app.db import db_session
 from app.simulator import new_call_sid, signed_post
 from call_flows import settings as org_settings
 from call_flows.models import OutboxJob
+from tests import twiml
 from tests.conftest import Staff, make_app
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -78,7 +79,7 @@ def test_a_whole_call_sends_only_requests_twilio_accepts(prism_app):
 
     rang = signed_post(app, client, "/twilio/voice/inbound",
                        {"CallSid": sid, "From": "+447700900123", "To": "+441632960000", "CallStatus": "ringing"})
-    assert rang.status_code == 200 and b"<Conference" in rang.data
+    assert rang.status_code == 200 and twiml.has(rang.data, "Conference")
 
     assert client.post(f"/api/v1/calls/{sid}/accept", headers=handler["headers"]).status_code == 200
     assert client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"],
@@ -103,8 +104,8 @@ def test_a_whole_call_sends_only_requests_twilio_accepts(prism_app):
     assert participants[0]["data"]["From"] == "+441632960000"
     updates = http.posts_to(f"/Calls/{sid}.json")
     assert [u["url"] for u in updates] == [f"{prefix}/Calls/{sid}.json"] * 2
-    assert "<Say" in updates[0]["data"]["Twiml"] and "<Conference" in updates[0]["data"]["Twiml"]
-    assert "<Hangup" in updates[1]["data"]["Twiml"]
+    assert twiml.has(updates[0]["data"]["Twiml"], "Say") and twiml.has(updates[0]["data"]["Twiml"], "Conference")
+    assert twiml.has(updates[1]["data"]["Twiml"], "Hangup")
 
 
 def test_prism_rejects_a_request_twilio_would_reject(prism_app):
