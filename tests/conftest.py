@@ -2,6 +2,10 @@
 
 Local runs use SQLite and fakeredis. With CI=true the suite uses the machine's PostgreSQL and Redis
 and fails (never skips) if either is missing.
+
+Speed: one app per configuration for the whole session (`shared_app`), each test in one transaction
+rolled back afterwards (`_database`, tests/db_isolation.py); a test whose rows another process or thread
+must read asks for `real_commits` and its rows are deleted afterwards. Prism starts once per session.
 """
 import os
 import tempfile
