@@ -3,19 +3,16 @@ signed webhooks and API, as in tests/test_call_loop.py."""
 import pytest
 
 from app.simulator import new_call_sid, signed_post
-from call_flows import settings as org_settings
-from tests.conftest import _clean, make_app
+from tests.conftest import shared_app
 
 
 @pytest.fixture
 def mail_app(database_url, tmp_path):
     """An app whose mailer writes to a temporary outbox folder (I4 distribution, deadline notices)."""
-    org_settings.invalidate()
-    application = make_app(database_url, MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
-    org_settings.invalidate()
+    for application in shared_app(database_url, "mail"):
+        application.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
+        application.extensions["mailer"].outbox_dir = tmp_path / "outbox"  # the mail app's one mailer
+        yield application
 
 
 def terminated_call(app, client, handler, from_="+447700900123", case_reference="PP-123", immediate=None):

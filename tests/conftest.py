@@ -2,20 +2,28 @@
 
 Local runs use SQLite and fakeredis. With CI=true the suite uses the machine's PostgreSQL and Redis
 and fails (never skips) if either is missing.
+
+Speed: one app per configuration for the whole session (`shared_app`), each test in one transaction
+rolled back afterwards (`_database`, tests/db_isolation.py); a test whose rows another process or thread
+must read asks for `real_commits` and its rows are deleted afterwards. Prism starts once per session.
 """
 import os
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
 from app.cli.db_cmd import upgrade
 from app.cli.users_cmd import add_user
-from app.db import db_session
+from app.db import db_session, make_engine
 from app.simulator import new_call_sid, signed_post
 from call_flows import settings as org_settings
+from tests.db_isolation import TestTransaction
+from tests.prism import prism_url  # noqa: F401  (fixture: Prism once per session)
 from tests.twilio_standin import RecordingHttpClient
 
 IN_CI = os.environ.get("CI") == "true"
@@ -23,6 +31,17 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TEST_OUTBOX = str(Path(tempfile.gettempdir()) / "callguard-test-outbox")
+
+
+FROZEN_AT = datetime(2026, 6, 10, 11, 0, tzinfo=timezone.utc)  # a Wednesday, mid-morning in London
+
+
+@pytest.fixture
+def frozen_clock():
+    """Time stands still at FROZEN_AT for this test (time-machine), so dates a module writes down (a
+    register date 30 days ago, this week's Monday) agree with the clock the service reads."""
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller
 
 
 def _use_postgres() -> bool:
@@ -76,57 +95,102 @@ def _clean(url: str) -> None:
 
 
 def make_app(database_url, **overrides):
+    """An app on the test database; made during a test, it joins that test's transaction."""
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "REDIS_URL": None,
               "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "PUBLIC_BASE_URL": None,
               "TESTING": True, "WTF_CSRF_ENABLED": False,
               "MAIL_OUTBOX_DIR": TEST_OUTBOX}  # never instance/outbox: a test run leaves the clone clean
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    if _TRANSACTION is not None:
+        _TRANSACTION.bind(application)
+    return application
+
+
+_TRANSACTION: TestTransaction | None = None  # the running test's, when it may roll back
+_SHARED: dict[str, object] = {}  # one app per configuration for the whole session
+
+
+@pytest.fixture(scope="session")
+def _isolation_engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _database(request, database_url, _isolation_engine):
+    """Per test: every app on the test database runs in one transaction, rolled back afterwards.
+    `@pytest.mark.real_commits` (another process or thread must see the rows): real commits, and every
+    row deleted afterwards."""
+    global _TRANSACTION
+    if "real_commits" in request.fixturenames or request.node.get_closest_marker("real_commits"):
+        yield
+        _clean(database_url)
+        return
+    _TRANSACTION = TestTransaction(_isolation_engine, database_url)
+    try:
+        yield
+    finally:
+        transaction, _TRANSACTION = _TRANSACTION, None
+        transaction.close()
+
+
+@pytest.fixture
+def real_commits():
+    """Ask for this (or mark the test `real_commits`) when another process or thread must see the test's
+    rows: they are committed for real and deleted after the test."""
+
+
+def shared_app(database_url, key: str, **overrides):
+    """The session's app for this configuration, as fresh as a new one: configuration, extensions,
+    settings cache, sign-in throttle and live subscribers are put back after each test."""
+    application = _SHARED.get(key)
+    if application is None:
+        application = _SHARED[key] = make_app(database_url, **overrides)
+    elif _TRANSACTION is not None:
+        _TRANSACTION.bind(application)
+    config, extensions = dict(application.config), dict(application.extensions)
+    org_settings.invalidate()
+    try:
+        yield application
+    finally:
+        application.config.clear()
+        application.config.update(config)
+        application.extensions.clear()
+        application.extensions.update(extensions)
+        application.extensions["login_limiter"].reset()
+        getattr(application.extensions["events"], "_subscribers", []).clear()
+        org_settings.invalidate()
 
 
 @pytest.fixture
 def app(database_url):
     """The embedded default: simulated platform, jobs in-process."""
-    org_settings.invalidate()
-    application = make_app(database_url)
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
-    org_settings.invalidate()
+    yield from shared_app(database_url, "app")
 
 
 @pytest.fixture
 def configured_app(database_url):
-    """Make apps with extra configuration (`configured_app(KEY=value)`); cleaned up afterwards."""
-    made = []
+    """Make apps with extra configuration (`configured_app(KEY=value)`), in the test's transaction."""
+    return lambda **overrides: make_app(database_url, **overrides)
 
-    def _make(**overrides):
-        application = make_app(database_url, **overrides)
-        made.append(application)
-        return application
 
-    yield _make
-    for application in made:
-        application.extensions["engine"].dispose()
-    _clean(database_url)
+_TWILIO_HTTP = RecordingHttpClient()
 
 
 @pytest.fixture
 def twilio_http():
-    return RecordingHttpClient()
+    _TWILIO_HTTP.__init__()  # a new stand-in's state: no requests, failures or ended calls
+    return _TWILIO_HTTP
 
 
 @pytest.fixture
 def twilio_app(database_url, twilio_http):
     """Twilio credentials set; the REST client talks to the recording stand-in."""
-    org_settings.invalidate()
-    application = make_app(database_url, TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="test-auth-token",
-                           TWILIO_HTTP_CLIENT=twilio_http, TWILIO_CALLER_ID="+441632960000",
-                           PUBLIC_BASE_URL="https://callguard.example.org")
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
-    org_settings.invalidate()
+    yield from shared_app(database_url, "twilio", TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+                          TWILIO_AUTH_TOKEN="test-auth-token", TWILIO_HTTP_CLIENT=twilio_http,
+                          TWILIO_CALLER_ID="+441632960000", PUBLIC_BASE_URL="https://callguard.example.org")
 
 
 @pytest.fixture

@@ -10,8 +10,12 @@ from call_flows.models import (Call, CallbackTask, CallWarning, Customer, Custom
 from call_flows.incidents.trends import week_of
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
-# The trends page reads the clock, so history is written relative to this week's Monday.
-MONDAY = datetime.combine(week_of(utcnow()), time(0, 30), tzinfo=timezone.utc)
+
+
+def monday_of(now: datetime) -> datetime:
+    """00:30 UTC on the Monday of `now`'s week: the trends page reads the clock, so history is written
+    relative to this week's Monday."""
+    return datetime.combine(week_of(now), time(0, 30), tzinfo=timezone.utc)
 
 
 def sign_in(app, client, username):
@@ -74,6 +78,8 @@ class History:
 
 
 def seed(app, team):
+    """Four calls over 20 weeks before this week's Monday (by the clock), in two teams."""
+    monday = monday_of(utcnow())
     with app.app_context():
         session = db_session()
         north = session.query(Team).filter_by(name="Passports North").one()
@@ -82,11 +88,11 @@ def seed(app, team):
         session.add(south)
         session.flush()
         h = History(session, team["handler"]["id"])
-        h.call(north, "+447700900001", MONDAY, warn="abuse", end="abuse", incident_done=timedelta(hours=3),
+        h.call(north, "+447700900001", monday, warn="abuse", end="abuse", incident_done=timedelta(hours=3),
                callback=timedelta(hours=2))
-        h.call(north, "+447700900001", MONDAY - timedelta(weeks=1), warn="abuse", callback=timedelta(hours=30))
-        h.call(south, "+447700900002", MONDAY - timedelta(weeks=2), warn="discrimination", end="threats",
+        h.call(north, "+447700900001", monday - timedelta(weeks=1), warn="abuse", callback=timedelta(hours=30))
+        h.call(south, "+447700900002", monday - timedelta(weeks=2), warn="discrimination", end="threats",
                serious=True, callback=False)
-        h.call(south, "+447700900003", MONDAY - timedelta(weeks=20), warn="abuse")  # outside 12 weeks
+        h.call(south, "+447700900003", monday - timedelta(weeks=20), warn="abuse")  # outside 12 weeks
         session.commit()
         return south.id

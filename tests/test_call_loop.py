@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from app.db import db_session
 from call_flows.models import CallbackTask, CaseNote, Incident, PlatformAction
+from tests import twiml
 
 
 def _accept(client, sid, who):
@@ -43,7 +44,7 @@ def test_warn_then_terminate_writes_note_incident_and_callback(app, client, ring
         assert s.scalar(select(func.count()).select_from(Incident)) == 1
         assert s.scalar(select(func.count()).select_from(CaseNote)) == 1
         heard = [a.payload["twiml"] for a in s.scalars(select(PlatformAction).where(PlatformAction.call_sid == sid))]
-    assert len(heard) == 2 and "will not continue" in heard[0] and "<Hangup" in heard[1]
+    assert len(heard) == 2 and "will not continue" in heard[0] and twiml.has(heard[1], "Hangup")
     queue = client.get("/api/v1/callbacks", headers=team["manager"]["headers"]).get_json()
     assert [c["case_reference"] for c in queue["callbacks"]] == ["PP-123"]
     assert queue["callbacks"][0]["caller"] == "+447700900123"

@@ -7,7 +7,7 @@ from app.simulator import signed_post
 from call_flows.models import Call
 from tests.callback_helpers import post, terminated_call
 from tests.conftest import Staff
-from tests.test_twilio_prism import _explain, _jobs, prism_app, prism_url  # noqa: F401  (fixtures)
+from tests.test_twilio_prism import _explain, _jobs, prism_app  # noqa: F401  (fixture)
 
 
 def test_callback_dial_warn_and_terminate_are_requests_twilio_accepts(prism_app):  # noqa: F811

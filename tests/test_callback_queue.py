@@ -11,6 +11,7 @@ from call_flows.callbacks.work import claim
 from call_flows.clock import utcnow
 from call_flows.errors import AlreadyClaimed
 from call_flows.models import Call, CallbackTask, PlatformAction, User
+from tests import twiml
 from tests.callback_helpers import post, terminated_call
 from tests.page_helpers import sign_in
 from tests.twilio_standin import form
@@ -65,6 +66,7 @@ def test_claim_left_idle_expires_and_the_task_returns_to_the_queue(app, client, 
     assert taken.status_code == 200 and taken.get_json()["claimed_by_id"] == other["id"]
 
 
+@pytest.mark.real_commits  # two threads, each with its own connection
 def test_concurrent_claims_exactly_one_wins(app, client, staff, team):
     """Two managers claim at once, each in their own session and thread: one row changes, one wins."""
     other = staff.add("manager2", "line_manager", team="Passports North")
@@ -165,13 +167,13 @@ def test_m1_dial_through_twilio_rest_and_the_customer_leg_is_recorded(twilio_app
                       {"CallSid": "CA" + "c" * 32, "CallStatus": "in-progress"})
     assert leg.status_code == 204
     before = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/after", {"CallSid": "CAparent"})
-    assert b"<Hangup" in before.data  # an ordinary end of the bridge ends the manager's leg
+    assert twiml.has(before.data, "Hangup")  # an ordinary end of the bridge ends the manager's leg
     warned = client.post(f"/api/v1/calls/{'CA' + 'c' * 32}/warnings", headers=manager["headers"],
                          json={"reason": "abuse"})
     assert warned.status_code == 201
     assert twilio_http.posts_to(f"/Calls/{'CA' + 'c' * 32}.json")  # the customer's leg alone hears it
     after = signed_post(twilio_app, client, f"/twilio/voice/callback/{call_id}/after", {"CallSid": "CAparent"})
-    assert b"<Conference" in after.data  # the manager waits in the customer's conference
+    assert twiml.has(after.data, "Conference")  # the manager waits in the customer's conference
 
 
 @pytest.mark.parametrize("outcome,note,status", [

@@ -45,7 +45,7 @@ def test_demo_setup_is_repeatable(runner):
     assert second.exit_code == 0 and "already exist" in second.output
 
 
-def test_sim_call_reaches_the_running_service_so_its_open_pages_update_at_once(app, database_url):
+def test_sim_call_reaches_the_running_service_so_its_open_pages_update_at_once(app, database_url, real_commits):
     """`sim call` posts a signed webhook to the running service (here its own app object, serving
     over HTTP); the CLI's app is a different one, so the board's stream sees the call only because
     the service itself received it."""

@@ -86,7 +86,7 @@ def _get(base: str, *paths: str) -> None:
             assert 400 <= exc.code < 500
 
 
-def test_r9_werkzeug_access_lines_show_numbers_masked(app):
+def test_r9_werkzeug_access_lines_show_numbers_masked(app, real_commits):  # a server thread
     """The development server's own access line, through a real request."""
     lines = Lines()
     logging.getLogger().addHandler(lines)

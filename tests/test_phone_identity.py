@@ -1,6 +1,6 @@
 """Withheld callers and numbers with extensions (issue 9 items 5 and 10; CONTRACT conventions, R1, R4,
 R10, C2, M1): a Twilio placeholder is never a caller, an extension never becomes the switchboard."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +10,7 @@ from call_flows.errors import InvalidPhone
 from call_flows.models import Call, CallbackTask, Customer, CustomerPhone
 from call_flows.phone import WITHHELD_PLACEHOLDERS, classify_caller, to_e164
 from tests.callback_helpers import post, terminated_call
+from tests.conftest import FROZEN_AT
 
 PLACEHOLDERS = ["+" + digits for digits in WITHHELD_PLACEHOLDERS]
 WORDS = ["anonymous", "Anonymous", "RESTRICTED", "unknown", "Private", "unavailable", "Blocked", "withheld", ""]
@@ -17,7 +18,8 @@ EXTENSIONS = ["020 7946 0000 x123", "020 7946 0000 X 123", "020 7946 0000 ext 12
               "020 7946 0000 extension 123", "020 7946 0000 #123", "+442079460000;ext=123",
               "tel:+44-20-7946-0000;ext=123", "020 7946 0000,,123", "020 7946 0000,123", "020 7946 0000 ~123",
               "+44 20 7946 0000 ext123"]
-RECENT = (date.today() - timedelta(days=30)).isoformat()
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # RECENT and the service agree on today
+RECENT = (FROZEN_AT.date() - timedelta(days=30)).isoformat()
 
 
 @pytest.mark.parametrize("raw", PLACEHOLDERS + [p[1:] for p in PLACEHOLDERS] + ["+86 282 452 253"] + WORDS)

@@ -12,9 +12,11 @@ from app.db import db_session
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from call_flows.register.export import guard
 from call_flows.register.spreadsheet import check
+from tests.conftest import FROZEN_AT
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"
-TODAY = datetime.now(timezone.utc).date()
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # the dates below and the service agree on today
+TODAY = FROZEN_AT.date()
 RECENT = (TODAY - timedelta(days=30)).isoformat()
 RECENT_UK = (TODAY - timedelta(days=40)).strftime("%d/%m/%Y")
 

@@ -3,15 +3,21 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, select
 
 from app.db import db_session
 from call_flows.register import import_run as register_import_run
 from call_flows.models import AuditLog, CustomerPhone, OutboxJob, RegisterEntry
 from call_flows.models.imports import RegisterImportRun
+from call_flows.register import import_run as register_import_run
+from tests.conftest import FROZEN_AT
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"
-RECENT = (datetime.now(timezone.utc).date() - timedelta(days=20)).isoformat()
+# RECENT and the service agree on today; PostgreSQL imports write progress on their own connection
+# (call_flows/register/import_run.py), so these tests commit for real (tests/conftest.py `real_commits`)
+pytestmark = [pytest.mark.usefixtures("frozen_clock"), pytest.mark.real_commits]
+RECENT = (FROZEN_AT.date() - timedelta(days=20)).isoformat()
 GOOD = (HEADER + f"Alan Example,07700 900123; 020 7946 0000,1,two officers,{RECENT},,own,yes\n"
         + f"Alan Again,+44 20 7946 0000,1,two officers,{RECENT},,own,yes\n"
         + f"Bee,+447700900124,3,=cmd|' /C calc'!A0,{RECENT},,partner,no\n")

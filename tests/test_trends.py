@@ -4,14 +4,18 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
+
 from app.db import db_session
 from call_flows import settings as org_settings
 from call_flows.incidents import trends
-from call_flows.clock import utcnow
 from call_flows.models import Team
-from tests.page_helpers import HOSTILE, MONDAY, History, seed, sign_in
+from tests.conftest import FROZEN_AT
+from tests.page_helpers import HOSTILE, History, monday_of, seed, sign_in
 
-NOW = utcnow()
+pytestmark = pytest.mark.usefixtures("frozen_clock")  # the page and the report read the same clock
+NOW = FROZEN_AT
+MONDAY = monday_of(NOW)
 
 
 def report(app, **kw):

@@ -6,14 +6,9 @@ Twilio would reject (missing parameter, bad enum, malformed sid, no basic auth) 
 outbox job that sent it does not finish and this test fails. Prism is stateless and answers fixed
 examples, so the assertions are about what the service sent and whether Prism accepted it.
 
-Prism missing is a failure, never a skip (in CI and locally): run `bash scripts/setup.sh`.
+Prism (tests/prism.py) starts once per session; missing, it is a failure, never a skip.
 """
 import os
-import shutil
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,13 +19,10 @@ from app.db import db_session
 from app.simulator import new_call_sid, signed_post
 from call_flows import settings as org_settings
 from call_flows.models import OutboxJob
-from tests.conftest import Staff, _clean, make_app
+from tests import twiml
+from tests.conftest import Staff, make_app
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "third_party" / "twilio-oai" / "twilio_api_v2010.json"
-PRISM = ROOT / "node_modules" / ".bin" / "prism"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-START_TIMEOUT_S = 60
 
 
 class RecordingTwilioHttpClient(TwilioHttpClient):
@@ -52,54 +44,6 @@ class RecordingTwilioHttpClient(TwilioHttpClient):
         return [e for e in self.exchanges if e["method"] == "POST" and e["url"].endswith(suffix)]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def prism_url(tmp_path_factory):
-    """Prism mocking Twilio's Api domain on a free local port, for this module."""
-    if not PRISM.exists():
-        hint = ("npm is not installed: install Node.js 18+ and npm, then run `bash scripts/setup.sh`"
-                if shutil.which("npm") is None else "run `bash scripts/setup.sh` (it runs `npm ci`)")
-        pytest.fail(f"Stoplight Prism is missing ({PRISM.relative_to(ROOT)}); {hint}. "
-                    "This test checks the service's Twilio requests against Twilio's OpenAPI spec and "
-                    "never skips.", pytrace=False)
-    assert SPEC.exists(), f"{SPEC} is missing"
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("prism") / "prism.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen([str(PRISM), "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1"],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"Prism did not start on 127.0.0.1:{port} (exit {proc.poll()}):\n"
-                            + log_path.read_text(errors="replace")[-3000:], pytrace=False)
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 @pytest.fixture
 def prism_app(database_url, prism_url, monkeypatch):
     # TWILIO_EDGE / TWILIO_REGION would rewrite the API host away from Prism.
@@ -111,9 +55,7 @@ def prism_app(database_url, prism_url, monkeypatch):
                            TWILIO_API_BASE_URL=prism_url, TWILIO_HTTP_CLIENT=http,
                            TWILIO_CALLER_ID="+441632960000", PUBLIC_BASE_URL="https://callguard.example.org")
     application.extensions["twilio_http"] = http
-    yield application
-    application.extensions["engine"].dispose()
-    _clean(database_url)
+    yield application  # made in the test's transaction (tests/conftest.py make_app): rolled back
     org_settings.invalidate()
 
 
@@ -137,7 +79,7 @@ def test_a_whole_call_sends_only_requests_twilio_accepts(prism_app):
 
     rang = signed_post(app, client, "/twilio/voice/inbound",
                        {"CallSid": sid, "From": "+447700900123", "To": "+441632960000", "CallStatus": "ringing"})
-    assert rang.status_code == 200 and b"<Conference" in rang.data
+    assert rang.status_code == 200 and twiml.has(rang.data, "Conference")
 
     assert client.post(f"/api/v1/calls/{sid}/accept", headers=handler["headers"]).status_code == 200
     assert client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"],
@@ -162,8 +104,8 @@ def test_a_whole_call_sends_only_requests_twilio_accepts(prism_app):
     assert participants[0]["data"]["From"] == "+441632960000"
     updates = http.posts_to(f"/Calls/{sid}.json")
     assert [u["url"] for u in updates] == [f"{prefix}/Calls/{sid}.json"] * 2
-    assert "<Say" in updates[0]["data"]["Twiml"] and "<Conference" in updates[0]["data"]["Twiml"]
-    assert "<Hangup" in updates[1]["data"]["Twiml"]
+    assert twiml.has(updates[0]["data"]["Twiml"], "Say") and twiml.has(updates[0]["data"]["Twiml"], "Conference")
+    assert twiml.has(updates[1]["data"]["Twiml"], "Hangup")
 
 
 def test_prism_rejects_a_request_twilio_would_reject(prism_app):

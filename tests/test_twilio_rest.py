@@ -1,4 +1,5 @@
 """With Twilio credentials, warn and terminate reach Twilio's REST API through the real library."""
+from tests import twiml
 from tests.twilio_standin import form
 
 
@@ -22,6 +23,6 @@ def test_warn_and_terminate_send_call_updates_to_twilio(twilio_app, twilio_http)
     client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
     updates = twilio_http.posts_to(f"/Calls/{sid}.json")
     assert len(updates) == 2
-    assert "<Say" in form(updates[0])["Twiml"] and "<Conference" in form(updates[0])["Twiml"]
-    assert "<Hangup" in form(updates[1])["Twiml"]
+    assert twiml.has(form(updates[0])["Twiml"], "Say") and twiml.has(form(updates[0])["Twiml"], "Conference")
+    assert twiml.has(form(updates[1])["Twiml"], "Hangup")
     assert updates[0]["url"].startswith("https://api.twilio.com/2010-04-01/Accounts/AC")

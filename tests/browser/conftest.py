@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from call_flows import settings as org_settings
-from tests.conftest import ARTIFACTS, Staff, _clean, make_app
+from tests.conftest import ARTIFACTS, Staff, make_app
 from tests.twilio_standin import RecordingHttpClient
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,8 +43,9 @@ def stand_in_twilio():
 
 
 @pytest.fixture
-def live(database_url, stand_in_twilio):
-    """The service over HTTP with Twilio credentials pointed at the recording stand-in; CSRF on."""
+def live(database_url, stand_in_twilio, real_commits):
+    """The service over HTTP with Twilio credentials pointed at the recording stand-in; CSRF on. Its
+    server threads commit for real (`real_commits`: every row deleted after the test)."""
     org_settings.invalidate()
     app = make_app(database_url, WTF_CSRF_ENABLED=True, TESTING=False,
                    TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="test-auth-token",
@@ -55,7 +56,6 @@ def live(database_url, stand_in_twilio):
     yield server
     server.stop()
     app.extensions["engine"].dispose()
-    _clean(database_url)
     org_settings.invalidate()
 
 

@@ -5,20 +5,18 @@ termination; the trends page draws its charts; axe finds no serious violations; 
 text. One screenshot of each page is the README's picture (docs/img/, refreshed with
 UPDATE_DOCS_SCREENSHOTS=1)."""
 import re
-import time
+from datetime import timedelta
 from urllib.parse import unquote_plus
 
 import requests
 from playwright.sync_api import expect
 
-from app.simulator import new_call_sid, signature
-from tests.browser.conftest import axe_serious, docs_screenshot, sign_in
-from datetime import timedelta
-
 from app.db import db_session
+from app.simulator import new_call_sid, signature
+from call_flows.clock import utcnow
 from call_flows.models import Team
-from tests.page_helpers import HOSTILE, MONDAY, History, add_marker, seed
-
+from tests.browser.conftest import axe_serious, docs_screenshot, sign_in
+from tests.page_helpers import HOSTILE, History, add_marker, monday_of, seed
 
 
 def ring_live(live, caller, call_sid=None):
@@ -49,11 +47,9 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
     expect(page).to_have_url(f"{live.url}/board")
     expect(page.locator("#live-status")).to_have_text("Live")
 
-    started = time.monotonic()
     sid = ring_live(live, "+447700900555")
     card = page.locator(f'#ringing li[data-call="{sid}"]')
-    expect(card).to_be_visible(timeout=1000)  # within one second of the webhook
-    assert time.monotonic() - started < 1.5
+    expect(card).to_be_visible()  # pushed live, no reload (how soon: bench/board_latency.py)
     expect(card).to_contain_text("Marker 1: violent")
     expect(card).to_contain_text("0555")
     expect(card).not_to_contain_text("447700900555")  # masked, last 4 digits kept
@@ -212,10 +208,10 @@ def test_trends_page_renders_its_charts_accessibly(page, live, live_staff):
         session = db_session()
         teams = session.query(Team).order_by(Team.id).all()
         history = History(session, handler_id)
-        history.n = 100
+        history.n, monday = 100, monday_of(utcnow())
         for week in range(10):
             for i in range(week % 4 + 1):
-                history.call(teams[i % len(teams)], f"+4477009005{i:02d}", MONDAY - timedelta(weeks=week, hours=-i),
+                history.call(teams[i % len(teams)], f"+4477009005{i:02d}", monday - timedelta(weeks=week, hours=-i),
                              warn=("abuse", "intimidating_language", "acoustic_shock")[i % 3],
                              end="abuse" if i % 2 else None, callback=timedelta(hours=6 * i) if i % 2 else None)
         session.commit()

@@ -26,7 +26,7 @@ def live_sso(database_url, issuer):
 
 
 @pytest.fixture
-def live_sso_server(database_url, provider):
+def live_sso_server(database_url, provider, real_commits):
     server = live_sso(database_url, provider)
     yield server
     server.stop()
@@ -76,7 +76,7 @@ def test_sso_refused_claim_shows_why_in_the_browser(page, live_sso_server, provi
     assert axe_serious(page) == []
 
 
-def test_sso_expired_id_token_asks_to_sign_in_again_in_the_browser(page, database_url, monkeypatch):
+def test_sso_expired_id_token_asks_to_sign_in_again_in_the_browser(page, database_url, monkeypatch, real_commits):
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     with running_provider(token_max_age=timedelta(minutes=-10)) as issuer:
         live = live_sso(database_url, issuer)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination
 from tests.faults.acts import COUNTS, TERMINATE, act, count, one, report, ring, seen, shape, status, stored  # noqa: F401
 from tests.test_twilio_prism import prism_url  # noqa: F401  (fixture: Prism serving Twilio's OpenAPI document)
+from tests import twiml
 from tests.faults.shape import ACCOUNT, wait_until
 
 
@@ -51,7 +52,7 @@ def test_fault1_web_killed_right_after_201_for_a_termination_t3_everything_exist
     assert one(shape, select(func.count(CallbackTask.id)).where(CallbackTask.case_reference == case)) == 1
     assert stored(shape, Termination, sid) == 1
     notices = seen(shape, sid, 1)
-    assert len(notices) == 1 and "<Hangup" in notices[0]["form"]["Twiml"]
+    assert len(notices) == 1 and twiml.has(notices[0]["form"]["Twiml"], "Hangup")
 
 
 def _row_lockable(shape, sid) -> bool:
@@ -106,11 +107,11 @@ def test_fault2_worker_killed_while_twilio_holds_the_warning_t1_heard_at_most_on
 def test_fault2_worker_killed_while_twilio_holds_the_final_notice_t3_played_once_and_recorded(shape):
     sid = _killed_while_twilio_holds(shape, "termination", Termination, "c")
     notices = seen(shape, sid, 1)
-    assert len(notices) == 1 and "<Hangup" in notices[0]["form"]["Twiml"]  # the final notice at most once
+    assert len(notices) == 1 and twiml.has(notices[0]["form"]["Twiml"], "Hangup")  # the final notice at most once
     assert [r["method"] for r in shape.standin.log if r["sid"] == sid] == ["POST", "GET"]  # completed: not resent
 
 
-def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):  # noqa: F811
+def test_every_request_the_standin_answered_is_one_twilio_accepts(shape, prism_url):
     """The stand-in's record replayed to Prism (Twilio's OpenAPI document, as tests/test_twilio_prism.py):
     every request the service sent during the faults above is valid for Twilio (no 4xx from Prism)."""
     assert any(r["method"] == "POST" for r in shape.standin.log)
