@@ -98,6 +98,32 @@ class LeanRing:
         return self._headers
 
 
+def start_snapshot(app: Flask) -> None:
+    """Ring-time flags from memory (issue 13; storage/ring_listener.py) on PostgreSQL: loaded here,
+    before the process serves its first request, then kept fresh by a listener thread. On by default
+    on PostgreSQL outside tests; RING_SNAPSHOT (config, or the CALLGUARD_RING_SNAPSHOT environment
+    variable: 1/0) decides. SQLite, the embedded default, keeps the query."""
+    import os
+
+    engine = app.extensions["engine"]
+    wanted = app.config.get("RING_SNAPSHOT")
+    if wanted is None:
+        wanted = os.environ.get("CALLGUARD_RING_SNAPSHOT", "0" if app.config.get("TESTING") else "1") == "1"
+    if not wanted or engine.dialect.name != "postgresql":
+        return
+    from call_flows.calls.ring_snapshot import RingSnapshot
+    from storage.ring_listener import RingListener
+
+    snapshot = RingSnapshot()
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    retry_s = app.config.get("RING_LISTENER_RETRY_S") or os.environ.get("CALLGUARD_RING_LISTENER_RETRY_S") or 1.0
+    listener = RingListener(conninfo, snapshot, retry_s=float(retry_s))
+    if not listener.start_and_wait(timeout=float(app.config.get("RING_SNAPSHOT_WAIT_S", 60.0))):
+        log.warning("ring_snapshot_not_loaded; ring time queries the database until it is")
+    app.extensions["ring_snapshot"] = snapshot
+    app.extensions["ring_listener"] = listener
+
+
 def install(app: Flask) -> None:
     """Put the lean ring path in front of Flask (before web_security wraps wsgi_app in ProxyFix)."""
     app.wsgi_app = LeanRing(app)  # type: ignore[method-assign]

@@ -51,7 +51,8 @@ def answer_ring(call_sid: str, form) -> str:
     now = utcnow()
     with ring_connection() as conn:
         settings = org_settings.load(conn)
-        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, ring_statement(conn))
+        statement = ring_statement(conn, current_app.extensions.get("ring_snapshot"), settings)
+        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:
         publish(current_app, "call_ringing", call_sid=call_sid, caller=mask(caller.e164), caller_kind=caller.kind,
