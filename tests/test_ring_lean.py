@@ -44,3 +44,18 @@ def test_13_lean_ring_hands_a_forged_ring_to_flask_which_refuses_it_403(app, cli
     assert answer.status_code == 403
     with app.app_context():
         assert db_session().scalar(select(Call.id).where(Call.call_sid == sid)) is None
+
+
+def test_13_ring_twiml_from_the_template_is_byte_for_byte_for_ring_c3():
+    from app.twilio_hooks.voice import ring_twiml
+    from call_flows.calls import twiml
+    from call_flows.settings import OrgSettings
+
+    settings, other = OrgSettings(), OrgSettings(greeting="Hello & welcome <again>")
+    events = "https://callguard.example.org/twilio/voice/conference"
+    for sid in ("CA" + "a" * 32, "CA&<odd>\"sid'", "CA" + "b" * 32):
+        for s, e in ((settings, events), (other, events), (other, None)):
+            assert ring_twiml(sid, s, e) == twiml.for_ring(sid, s, e)
+    routing = {"kind": "written_only", "message": "Please write to us.", "end_call": True, "officer_id": None}
+    assert ring_twiml("CA" + "c" * 32, settings, events, routing) == twiml.for_ring("CA" + "c" * 32, settings, events,
+                                                                                   routing)
