@@ -19,19 +19,18 @@
 
 Traffic goes to 127.0.0.1 only.
 """
+import argparse
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-import argparse
-import shutil
-import tempfile
 
 from bench.ringtime_db import (calls_since, ensure_database, explain_ring, forget_previous_runs,  # noqa: E402
                                max_call_id, migrate, seed)

@@ -60,6 +60,11 @@ def load(conn: psycopg.Connection, horizon: datetime, phones: list[str] | None =
                            tuple(history["terminations"].get(n, ()))) for n in numbers}
 
 
+def _one(conn: psycopg.Connection, sql: str) -> object:
+    row = conn.execute(sql).fetchone()
+    return row[0] if row else None
+
+
 class RingListener(threading.Thread):
     """The listener thread of one process; `start_and_wait` returns once the snapshot is live (or
     after `timeout`, with ring time on the query path until it is)."""
@@ -69,6 +74,7 @@ class RingListener(threading.Thread):
         self.conninfo, self.snapshot, self.retry_s = conninfo, snapshot, retry_s
         self._loaded = threading.Event()
         self._stop = threading.Event()
+        self._backend = 0  # pg_backend_pid() of the connection that LISTENs
 
     def start_and_wait(self, timeout: float = 60.0) -> bool:
         self.start()
@@ -84,6 +90,7 @@ class RingListener(threading.Thread):
                                      connect_timeout=5, keepalives=1, keepalives_idle=5, keepalives_interval=1,
                                      keepalives_count=3) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    self._backend = conn.info.backend_pid
                     checked = time.monotonic()
                     self._reload(conn)
                     self.snapshot.confirmed_at = checked
@@ -102,7 +109,10 @@ class RingListener(threading.Thread):
         while not self._stop.is_set():
             self._drain(conn, CONFIRM_S)
             checked = time.monotonic()
-            conn.execute("SELECT 1")  # notifications committed before it arrive ahead of its answer
+            # Notifications committed before it arrive ahead of its answer. The same backend must answer:
+            # behind a transaction-mode pooler LISTEN would be lost, so a changed pid is an error.
+            if _one(conn, "SELECT pg_backend_pid()") != self._backend:
+                raise RuntimeError("the listening backend changed (a transaction-mode pooler?)")
             self._drain(conn, 0)
             self.snapshot.confirmed_at = checked
 
