@@ -122,6 +122,8 @@ def start_snapshot(app: Flask) -> None:
         log.warning("ring_snapshot_not_loaded; ring time queries the database until it is")
     app.extensions["ring_snapshot"] = snapshot
     app.extensions["ring_listener"] = listener
+    from sqlalchemy import event
+    event.listen(engine, "engine_disposed", lambda *_: listener.stop())  # its thread ends with the app's engine
 
 
 def install(app: Flask) -> None:
