@@ -14,8 +14,10 @@ their one shape: no or an oversized Content-Length (413), a bad or missing signa
 another method. Install it before ProxyFix (web_security.init_app) so it sees the fixed environ.
 """
 import io
+from urllib.parse import parse_qsl
 
 from flask import Flask
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from call_flows import settings as org_settings
@@ -66,11 +68,11 @@ class LeanRing:
 
     def _ring(self, environ, body: bytes) -> str | None:
         req = Request(environ)
-        req.max_content_length = self.app.config.get("MAX_CONTENT_LENGTH")
-        req.max_form_memory_size = self.app.config.get("MAX_FORM_MEMORY_SIZE")
-        try:
-            form = req.form
-        except Exception:  # too many fields, bad encoding: Flask's 413/400
+        if req.mimetype != "application/x-www-form-urlencoded":
+            return None  # what Twilio never sends: Flask answers it
+        try:  # werkzeug's own URL-encoded parse (formparser._parse_urlencoded), without its stream wrapping
+            form = MultiDict(parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        except (UnicodeDecodeError, ValueError):  # bad encoding: Flask's 400
             return None
         signature = req.headers.get("X-Twilio-Signature", "")
         call_sid = form.get("CallSid", "")[:64]
