@@ -201,7 +201,8 @@ def explain_ring(args) -> bool:
                 caller = classify_caller(number, "GB")
                 params = ring.ring_params("CA" + uuid.uuid4().hex, caller, CALLED, datetime.now(timezone.utc),
                                           org_settings.OrgSettings())
-                params.update(marker=None, signals=None, restricted=None)
+                params.update(marker=None, restricted=False, flagged=False, threshold=5, signals="[]",
+                              signals_c2='["many_calls_today"]')
                 rows = _explain_rows(conn, sql, params, generic)
                 seq = [r.strip() for r in rows if "Seq Scan" in r]
                 scans = [re.sub(r"\s+\(.*$", "", r.strip().lstrip("-> ").strip()) for r in rows

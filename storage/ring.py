@@ -38,33 +38,44 @@ def prepared_ring(conn: Connection, params: dict) -> tuple[Mapping, bool]:
     return row, bool(row["inserted"])
 
 
-PG_RING_COUNT = _pyformat(
-    CALL_INSERT.replace("started_at)", "started_at, ring_marker, ring_signals, ring_restricted)")
-    .replace(":now)", ":now, :marker, CAST(:signals AS json), :restricted)")
-    .join(["WITH ins AS (", " RETURNING id) "])
-    + "SELECT (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start) AS calls_today, "
-      "(SELECT count(*) FROM ins) AS inserted")
+PG_RING_COUNT = _pyformat("""
+WITH prior AS (SELECT count(*) AS n FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start),
+ins AS (
+  INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status, started_at,
+                     ring_marker, ring_signals, ring_restricted)
+  VALUES (:call_sid, 'inbound', :caller, :kind, :raw, :called, 'ringing', :now, :marker,
+          CASE WHEN (SELECT n FROM prior) + 1 > :threshold THEN CAST(:signals_c2 AS json)
+               WHEN :flagged THEN CAST(:signals AS json) END,
+          CASE WHEN :flagged OR (SELECT n FROM prior) + 1 > :threshold THEN CAST(:restricted AS boolean) END)
+  ON CONFLICT (call_sid) DO NOTHING
+  RETURNING id)
+SELECT (SELECT n FROM prior) AS calls_today, (SELECT count(*) FROM ins) AS inserted""")
+"""The snapshot's statement: C2's count of the caller's calls today (before this one: every part of a
+statement sees the same snapshot) and the call's insert with the flags as record_ring would store
+them, C2's `many_calls_today` decided by that count. Written once, so no second round trip."""
 
 
 def snapshot_ring(snapshot: RingSnapshot, settings: OrgSettings) -> RingStatement:
     """The ring statement with flags from `snapshot`: falls back to `prepared_ring` (the query) for any
     ring the snapshot cannot answer (listener down, R10 window before its horizon). The row carries
-    `stored`: the (marker, signals, restricted) written with the call, or None (record_ring stores
-    the flags itself when they differ, e.g. C2's many_calls_today, known only after the count)."""
+    `stored`: the (marker, signals, restricted) written with the call, or None when nothing was."""
     def statement(conn: Connection, params: dict) -> tuple[Mapping, bool]:
         known = snapshot.flags(params["caller"], params["now"], params["since"])
         if known is None:
             return prepared_ring(conn, params)
-        signals = [s for s in repeat_signals(known["warnings"], known["terminations"], 0, settings)
-                   if s != "many_calls_today"]  # C2 is known after the count
-        stored = (known["marker"], signals, bool(known["restriction_id"]))
+        signals = repeat_signals(known["warnings"], known["terminations"], -1, settings)  # R10 (C2 in SQL:
+        # with -1 calls its threshold, at least 1, is never passed here)
         flagged = bool(known["marker"] or known["restriction_id"] or signals)
-        bound = {**params, "marker": stored[0] if flagged else None, "restricted": stored[2] if flagged else None,
-                 "signals": json.dumps(signals) if flagged else None}
+        restricted = bool(known["restriction_id"])
+        bound = {**params, "marker": known["marker"], "restricted": restricted, "flagged": flagged,
+                 "threshold": settings.calls_per_day_threshold, "signals": json.dumps(signals),
+                 "signals_c2": json.dumps([*signals, "many_calls_today"])}
         driver = conn.connection.driver_connection
         assert driver is not None
         row = driver.cursor(row_factory=dict_row).execute(PG_RING_COUNT, bound, prepare=True).fetchone()
-        return {**known, **row, "stored": stored if flagged else None}, bool(row["inserted"])
+        c2 = row["calls_today"] + 1 > settings.calls_per_day_threshold
+        stored = (known["marker"], [*signals, "many_calls_today"] if c2 else signals, restricted)
+        return {**known, **row, "stored": stored if flagged or c2 else None}, bool(row["inserted"])
     return statement
 
 

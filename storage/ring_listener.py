@@ -91,9 +91,8 @@ class RingListener(threading.Thread):
                                      keepalives_count=3) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self._backend = conn.info.backend_pid
-                    checked = time.monotonic()
                     self._reload(conn)
-                    self.snapshot.confirmed_at = checked
+                    self._confirm(conn)  # the load took a while: confirm afresh, so it answers at once
                     self._loaded.set()
                     log.info("ring_snapshot_live", numbers=len(self.snapshot))
                     self._listen(conn)
@@ -108,13 +107,17 @@ class RingListener(threading.Thread):
         and flushes what was committed before it, which then moves `confirmed_at` on."""
         while not self._stop.is_set():
             self._drain(conn, CONFIRM_S)
-            checked = time.monotonic()
-            # Notifications committed before it arrive ahead of its answer. The same backend must answer:
-            # behind a transaction-mode pooler LISTEN would be lost, so a changed pid is an error.
-            if _one(conn, "SELECT pg_backend_pid()") != self._backend:
-                raise RuntimeError("the listening backend changed (a transaction-mode pooler?)")
-            self._drain(conn, 0)
-            self.snapshot.confirmed_at = checked
+            self._confirm(conn)
+
+    def _confirm(self, conn: psycopg.Connection) -> None:
+        """Every change committed before now is applied once this returns: notifications committed
+        before the round trip arrive ahead of its answer. The same backend must answer (behind a
+        transaction-mode pooler LISTEN would be lost): a changed pid is an error."""
+        checked = time.monotonic()
+        if _one(conn, "SELECT pg_backend_pid()") != self._backend:
+            raise RuntimeError("the listening backend changed (a transaction-mode pooler?)")
+        self._drain(conn, 0)
+        self.snapshot.confirmed_at = checked
 
     def _drain(self, conn: psycopg.Connection, wait: float) -> None:
         names = {n.payload for n in conn.notifies(timeout=max(wait, 0.001), stop_after=1)}

@@ -150,6 +150,10 @@ def test_13_calls_today_stay_exact_when_rings_alternate_between_processes_c2(db,
     conn.execute("DELETE FROM calls WHERE caller = %s", (number,))  # counting starts here
     signals = [(_flags(conn, webs[n % 2].ring(number))[2] or []) for n in range(6)]
     assert ["many_calls_today" in s for s in signals] == [False, False, False, True, True, True]  # threshold 3
+    unflagged = _number()  # C2 alone flags a call: stored as record_ring stores flags
+    stored = [_flags(conn, webs[n % 2].ring(unflagged)) for n in range(5)]
+    assert stored[:3] == [(None, None, None)] * 3
+    assert stored[3:] == [(None, False, ["many_calls_today"])] * 2
 
 
 def test_13_a_new_process_serves_its_first_ring_with_flags_committed_before_it_started(db, tmp_path):
