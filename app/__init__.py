@@ -46,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     from .twilio_hooks import lean
     lean.install(app)  # ring time without the staff pipeline (issue 13); before ProxyFix wraps wsgi_app
+    lean.start_snapshot(app)  # ring-time flags from memory on PostgreSQL, loaded before the first request
     from . import web_security
     web_security.init_app(app)  # headers, size limits, sign-in throttle (issue 10); before CSRF reads forms
     csrf.init_app(app)

@@ -46,3 +46,35 @@ def test_13_lean_ring_hands_a_forged_ring_to_flask_which_refuses_it_403(app, cli
     assert answer.status_code == 403
     with app.app_context():
         assert db_session().scalar(select(Call.id).where(Call.call_sid == sid)) is None
+
+
+def test_13_ring_twiml_from_the_template_is_byte_for_byte_for_ring_c3():
+    from app.twilio_hooks.voice import ring_twiml
+    from call_flows.calls import twiml
+    from call_flows.settings import OrgSettings
+
+    settings, other = OrgSettings(), OrgSettings(greeting="Hello & welcome <again>")
+    events = "https://callguard.example.org/twilio/voice/conference"
+    for sid in ("CA" + "a" * 32, "CA&<odd>\"sid'", "CA" + "b" * 32):
+        for s, e in ((settings, events), (other, events), (other, None)):
+            assert ring_twiml(sid, s, e) == twiml.for_ring(sid, s, e)
+    routing = {"kind": "written_only", "message": "Please write to us.", "end_call": True, "officer_id": None}
+    assert ring_twiml("CA" + "c" * 32, settings, events, routing) == twiml.for_ring("CA" + "c" * 32, settings, events,
+                                                                                   routing)
+
+
+def test_13_lean_ring_hands_a_body_that_is_not_a_url_encoded_form_to_flask(app, client):
+    """Twilio posts application/x-www-form-urlencoded; anything else gets Flask's answer, unchanged."""
+    sid = new_call_sid()
+    lean = app.wsgi_app
+    answers = []
+    for wsgi in (lean, lean.inner):
+        app.wsgi_app = wsgi
+        try:
+            answers.append(client.post("/twilio/voice/inbound", json=_form(sid),
+                                       headers={"X-Twilio-Signature": "whatever"}))
+        finally:
+            app.wsgi_app = lean
+    assert answers[0].status_code == answers[1].status_code == 403  # no form: the signature cannot match
+    with app.app_context():
+        assert db_session().scalar(select(Call.id).where(Call.call_sid == sid)) is None

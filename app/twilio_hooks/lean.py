@@ -14,8 +14,10 @@ their one shape: no or an oversized Content-Length (413), a bad or missing signa
 another method. Install it before ProxyFix (web_security.init_app) so it sees the fixed environ.
 """
 import io
+from urllib.parse import parse_qsl
 
 from flask import Flask
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from call_flows import settings as org_settings
@@ -66,11 +68,11 @@ class LeanRing:
 
     def _ring(self, environ, body: bytes) -> str | None:
         req = Request(environ)
-        req.max_content_length = self.app.config.get("MAX_CONTENT_LENGTH")
-        req.max_form_memory_size = self.app.config.get("MAX_FORM_MEMORY_SIZE")
-        try:
-            form = req.form
-        except Exception:  # too many fields, bad encoding: Flask's 413/400
+        if req.mimetype != "application/x-www-form-urlencoded":
+            return None  # what Twilio never sends: Flask answers it
+        try:  # werkzeug's own URL-encoded parse (formparser._parse_urlencoded), without its stream wrapping
+            form = MultiDict(parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote"))
+        except (UnicodeDecodeError, ValueError):  # bad encoding: Flask's 400
             return None
         signature = req.headers.get("X-Twilio-Signature", "")
         call_sid = form.get("CallSid", "")[:64]
@@ -96,6 +98,34 @@ class LeanRing:
             self._headers = [(k, v) for k, v in response.headers.items()
                              if k.lower() not in ("content-length", "set-cookie", "vary")]
         return self._headers
+
+
+def start_snapshot(app: Flask) -> None:
+    """Ring-time flags from memory (issue 13; storage/ring_listener.py) on PostgreSQL: loaded here,
+    before the process serves its first request, then kept fresh by a listener thread. On by default
+    on PostgreSQL outside tests; RING_SNAPSHOT (config, or the CALLGUARD_RING_SNAPSHOT environment
+    variable: 1/0) decides. SQLite, the embedded default, keeps the query."""
+    import os
+
+    engine = app.extensions["engine"]
+    wanted = app.config.get("RING_SNAPSHOT")
+    if wanted is None:
+        wanted = os.environ.get("CALLGUARD_RING_SNAPSHOT", "0" if app.config.get("TESTING") else "1") == "1"
+    if not wanted or engine.dialect.name != "postgresql":
+        return
+    from call_flows.calls.ring_snapshot import RingSnapshot
+    from storage.ring_listener import RingListener
+
+    snapshot = RingSnapshot()
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    retry_s = app.config.get("RING_LISTENER_RETRY_S") or os.environ.get("CALLGUARD_RING_LISTENER_RETRY_S") or 1.0
+    listener = RingListener(conninfo, snapshot, retry_s=float(retry_s))
+    if not listener.start_and_wait(timeout=float(app.config.get("RING_SNAPSHOT_WAIT_S", 60.0))):
+        log.warning("ring_snapshot_not_loaded; ring time queries the database until it is")
+    app.extensions["ring_snapshot"] = snapshot
+    app.extensions["ring_listener"] = listener
+    from sqlalchemy import event
+    event.listen(engine, "engine_disposed", lambda *_: listener.stop())  # its thread ends with the app's engine
 
 
 def install(app: Flask) -> None:

@@ -113,7 +113,9 @@ def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | N
         terminations=row["terminations"], calls_today=row["calls_today"], new_call=inserted,
         signals=repeat_signals(row["warnings"], row["terminations"], row["calls_today"], settings),
     )
-    if inserted and flags.flagged:  # kept as they were at ring time; most callers have none (no write)
+    stored = row.get("stored")  # what the statement already wrote on the call row (storage.ring.snapshot_ring)
+    if inserted and flags.flagged and stored != (flags.marker, flags.signals, bool(flags.restriction_id)):
+        # kept as they were at ring time; most callers have none (no write)
         conn.execute(_STORE_FLAGS, {"call_sid": call_sid, "marker": flags.marker, "signals": flags.signals,
                                     "restricted": bool(flags.restriction_id)})
     return flags
