@@ -36,13 +36,13 @@ CALLBACK_OUTCOMES = {CallbackOutcome.RESOLVED: "Resolved",
 NOTE_FIELDS = {NoteField.SPOKE_TO: "Who you spoke to", NoteField.QUERY: "The query",
                NoteField.TOLD_CUSTOMER: "What you told the customer",
                NoteField.CUSTOMER_SAID_OR_DID: "What the customer said or did"}  # T4, M1, M2
-MARKERS = {Marker.VIOLENT: "Violent", Marker.POTENTIALLY_VIOLENT: "Potentially violent / threatening aggression",
+MARKERS: dict[int, str] = {Marker.VIOLENT: "Violent", Marker.POTENTIALLY_VIOLENT: "Potentially violent / threatening aggression",
            Marker.ABUSIVE: "Abusive"}  # R2, in DOMAIN.md's words
 CALL_STATUSES = {CallStatus.QUEUED: "Queued", CallStatus.INITIATED: "Dialling", CallStatus.RINGING: "Ringing",
                  CallStatus.IN_PROGRESS: "In progress", CallStatus.COMPLETED: "Completed", CallStatus.BUSY: "Busy",
                  CallStatus.FAILED: "Failed", CallStatus.NO_ANSWER: "No answer",
                  CallStatus.CANCELED: "Cancelled before it was answered"}
-PLAY_STATUSES = {PlayStatus.PENDING: "not yet played", PlayStatus.PLAYED: "played to the caller",
+PLAY_STATUSES: dict[str, str] = {PlayStatus.PENDING: "not yet played", PlayStatus.PLAYED: "played to the caller",
                  PlayStatus.CALLER_LEFT: "not played: the caller had already gone",
                  PlayStatus.FAILED: "could not be played"}  # T1, T3: a notice to the caller
 POLICE_DECISIONS = {"police_informed": "Police informed", "police_not_needed": "Police not needed"}  # I7

@@ -17,12 +17,14 @@ refers to it (those calls are reduced instead). Every step is idempotent; the ca
 from typing import Any
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from call_flows.models import (Call, CallbackTask, CallWarning, CaseNote, EmailDelivery, Incident, PlatformAction,
-                     RegisterImportRun, Termination, WebhookReceipt)
+                               Termination, WebhookReceipt)
+from call_flows.models.imports import RegisterImportRun
 from call_flows.phone import mask
+from call_flows.row_counts import changed
 from call_flows.vocabulary import OPEN_TASKS
 from call_flows.settings import OrgSettings
 
@@ -54,35 +56,36 @@ def purge(session: Session, now: datetime, settings: OrgSettings) -> dict[str, A
     }
 
 
-def _delete(session: Session, model, column, before: datetime) -> int:
-    return session.execute(delete(model).where(column <= before)).rowcount or 0
+def _delete(session: Session, model: type[Any], column: Any, before: datetime) -> int:
+    return changed(session.execute(delete(model).where(column <= before)))
 
 
-def _reduce(session: Session, model, column, before: datetime, **cleared) -> int:
+def _reduce(session: Session, model: type[Any], column: Any, before: datetime, **cleared: None) -> int:
     """Set the personal columns to NULL on rows older than `before` that still hold any of them."""
     holding = or_(*(getattr(model, name).is_not(None) for name in cleared))
-    return session.execute(update(model).where(column <= before, holding).values(**cleared)
-                           .execution_options(synchronize_session=False)).rowcount or 0
+    return changed(session.execute(update(model).where(column <= before, holding).values(**cleared)
+                                   .execution_options(synchronize_session=False)))
 
 
 def reduce_sent_emails(session: Session, before: datetime) -> int:
     """Bodies of emails sent before `before` are emptied (the delivery row, its status and subject stay
     on the incident page). Unsent ones keep their body so the outbox can still send them."""
-    return session.execute(update(EmailDelivery).where(EmailDelivery.status == "sent", EmailDelivery.sent_at <= before,
-                                                       EmailDelivery.body != "").values(body="")
-                           .execution_options(synchronize_session=False)).rowcount or 0
+    return changed(session.execute(update(EmailDelivery).where(EmailDelivery.status == "sent",
+                                                               EmailDelivery.sent_at <= before,
+                                                               EmailDelivery.body != "").values(body="")
+                                   .execution_options(synchronize_session=False)))
 
 
 def reduce_import_runs(session: Session, before: datetime) -> int:
     """A finished register import keeps its counts; its error and note text (rows may quote names and
     numbers) and any uploaded text left behind are removed."""
     runs = session.scalars(select(RegisterImportRun).where(RegisterImportRun.finished_at <= before))
-    changed = 0
+    reduced = 0
     for run in runs:
         if run.errors or run.notes or run.csv_text is not None:
             run.errors, run.notes, run.csv_text = [], [], None
-            changed += 1
-    return changed
+            reduced += 1
+    return reduced
 
 
 def delete_case_notes(session: Session, before: datetime) -> int:
@@ -90,23 +93,23 @@ def delete_case_notes(session: Session, before: datetime) -> int:
     old = select(CaseNote.id).where(CaseNote.created_at <= before)
     session.execute(update(Termination).where(Termination.case_note_id.in_(old)).values(case_note_id=None)
                     .execution_options(synchronize_session=False))
-    return session.execute(delete(CaseNote).where(CaseNote.created_at <= before)
-                           .execution_options(synchronize_session=False)).rowcount or 0
+    return changed(session.execute(delete(CaseNote).where(CaseNote.created_at <= before)
+                                   .execution_options(synchronize_session=False)))
 
 
 def reduce_callback_tasks(session: Session, before: datetime) -> int:
     """A task closed (or cancelled) before `before` loses the customer's number, the outcome note and the
     cancel reason; its times stay for the T5 deadline trends. Open and claimed tasks are never touched."""
-    return session.execute(update(CallbackTask).where(
+    return changed(session.execute(update(CallbackTask).where(
         CallbackTask.status.not_in(OPEN_TASKS), CallbackTask.need_arose_at <= before,
         or_(CallbackTask.closed_at.is_(None), CallbackTask.closed_at <= before),
         or_(CallbackTask.caller.is_not(None), CallbackTask.outcome_note.is_not(None),
             CallbackTask.cancel_reason.is_not(None)))
         .values(caller=None, outcome_note=None, cancel_reason=None)
-        .execution_options(synchronize_session=False)).rowcount or 0
+        .execution_options(synchronize_session=False)))
 
 
-def _referenced(call_id_column):
+def _referenced(call_id_column: Any) -> ColumnElement[bool]:
     """A call that some record still points at (it is reduced, never deleted)."""
     return or_(*(exists().where(column == call_id_column) for column in (
         CallWarning.call_id, Termination.call_id, CaseNote.call_id, Incident.call_id, CallbackTask.call_id,

@@ -33,8 +33,8 @@ def placed(call: Call) -> None:
         call.status = "initiated"
 
 
-def leg_status(session: Session, call_id: int, leg_sid: str, call_status: str, now: datetime, duration=None,
-               sequence=None, idempotency_token: str | None = None,
+def leg_status(session: Session, call_id: int, leg_sid: str, call_status: str, now: datetime,
+               duration: object = None, sequence: object = None, idempotency_token: str | None = None,
                timestamp: str | None = None) -> status.StatusChange | None:
     """Apply one status callback of callback call `call_id`'s customer leg (call_flows.calls.status:
     forward only, a repeated delivery changes nothing). Until the leg has answered, a report from a

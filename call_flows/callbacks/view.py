@@ -21,7 +21,7 @@ def queue_view(session: Session, user: User, now: datetime, organisation: str) -
     tasks = queue_for(session, user, now)
     names = shown_names(session, {t.handler_id for t in tasks} | {t.claimed_by_id for t in tasks}
                    | {t.manager_id for t in tasks})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for task in tasks:
         call = session.get(Call, task.call_id) if task.call_id else None
         incident = session.get(Incident, task.incident_id) if task.incident_id else None
@@ -29,8 +29,9 @@ def queue_view(session: Session, user: User, now: datetime, organisation: str) -
         warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == task.call_id)
                                         .order_by(CallWarning.created_at))) if task.call_id else []
         rows.append({
-            "task": task, "handler": names.get(task.handler_id), "claimant": names.get(task.claimed_by_id),
-            "manager": names.get(task.manager_id), "mine": task.claimed_by_id == user.id,
+            "task": task, "handler": names.get(task.handler_id) if task.handler_id else None,
+            "claimant": names.get(task.claimed_by_id) if task.claimed_by_id else None,
+            "manager": names.get(task.manager_id) if task.manager_id else None, "mine": task.claimed_by_id == user.id,
             "overdue": task.due_at < now, "serious": bool(incident and incident.serious),
             "marker": call.ring_marker if call else None, "needs_note": call.needs_note if call else None,
             "incident": incident, "warnings": warnings, "notes": notes_for(session, task.case_reference, user),

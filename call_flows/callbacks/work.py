@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.callbacks.queue import scope
 from call_flows.errors import AlreadyClaimed, Conflict, Forbidden, InvalidInput, NotFound
+from call_flows.row_counts import changed
 from call_flows.models import CallbackTask, Incident, User
 from call_flows.validation import clean_text
 from call_flows.vocabulary import OPEN_TASKS, Role, TaskStatus
@@ -56,7 +57,7 @@ def claim(session: Session, task_id: int, user: User, now: datetime, idle_minute
         .values(status=TaskStatus.CLAIMED, claimed_by_id=user.id, claimed_at=now, claim_active_at=now)
         .execution_options(synchronize_session=False))
     session.refresh(task)
-    if result.rowcount != 1:
+    if changed(result) != 1:
         if task.status not in OPEN_TASKS:
             raise Conflict(f"the task is {task.status}", code="task_closed")
         raise AlreadyClaimed("another manager has claimed this task")
@@ -84,10 +85,10 @@ def expire_idle_claims(session: Session, now: datetime, idle_minutes: int) -> in
                CallbackTask.dial_call_id.is_(None))
         .values(status=TaskStatus.OPEN, claimed_by_id=None, claimed_at=None, claim_active_at=None)
         .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return changed(result)
 
 
-def cancel(session: Session, task_id: int, user: User, reason, now: datetime) -> CallbackTask:
+def cancel(session: Session, task_id: int, user: User, reason: str | None, now: datetime) -> CallbackTask:
     """Cancel one task with a recorded reason. The incident record stays (I6)."""
     task = task_for(session, task_id, user)
     if task.status not in OPEN_TASKS:
@@ -99,7 +100,7 @@ def cancel(session: Session, task_id: int, user: User, reason, now: datetime) ->
     return task
 
 
-def _line_manager(session: Session, username, what: str) -> User:
+def _line_manager(session: Session, username: object, what: str) -> User:
     username = clean_text(username, what, required=True, max_len=80)
     user = session.scalar(select(User).where(User.username == username, User.active))
     if user is None or user.role != Role.LINE_MANAGER:
@@ -107,7 +108,7 @@ def _line_manager(session: Session, username, what: str) -> User:
     return user
 
 
-def reassign(session: Session, task_id: int, admin: User, manager_username, now: datetime) -> CallbackTask:
+def reassign(session: Session, task_id: int, admin: User, manager_username: str | None, now: datetime) -> CallbackTask:
     """An administrator moves a task to another line manager; it keeps its place (need_arose_at)."""
     if admin.role != Role.ADMIN:
         raise Forbidden("only an administrator may reassign tasks", code="admin_reassigns")
@@ -122,7 +123,7 @@ def reassign(session: Session, task_id: int, admin: User, manager_username, now:
     return task
 
 
-def set_deputy(session: Session, manager: User, deputy_username) -> User | None:
+def set_deputy(session: Session, manager: User, deputy_username: str | None) -> User | None:
     """A manager going away hands their queue to a deputy (None takes it back)."""
     if deputy_username in (None, ""):
         manager.deputy_id = None

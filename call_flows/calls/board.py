@@ -5,7 +5,7 @@ recently ended-for-behaviour calls of the supervisor's teams, serious incidents 
 from typing import Any
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
 from call_flows.calls import recovery
@@ -23,7 +23,7 @@ RING_STALE = timedelta(minutes=15)  # a "ringing" call older than this lost its 
 RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this long
 
 
-def _flags_many(session: Session, callers: list[str], now: datetime, settings: OrgSettings) -> dict[str, object]:
+def _flags_many(session: Session, callers: list[str], now: datetime, settings: OrgSettings) -> dict[str, Row[Any]]:
     """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
     caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
     if not callers:
@@ -35,7 +35,7 @@ def _flags_many(session: Session, callers: list[str], now: datetime, settings: O
     return {row.caller: row for row in session.execute(text(sql), params)}
 
 
-def _flags(row, call: Call, settings: OrgSettings) -> dict[str, Any]:
+def _flags(row: Row[Any] | None, call: Call, settings: OrgSettings) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
     if row is None:
         return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
@@ -43,7 +43,7 @@ def _flags(row, call: Call, settings: OrgSettings) -> dict[str, Any]:
     calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
     marker = row.marker or call.ring_marker
     signals = repeat_signals(row.warnings, row.terminations, calls_before, settings)
-    return {"marker": marker, "marker_label": MARKERS.get(marker), "restricted": bool(row.restriction_id),
+    return {"marker": marker, "marker_label": MARKERS.get(marker) if marker else None, "restricted": bool(row.restriction_id),
             "restriction_id": row.restriction_id, "signals": signals,
             "flagged": bool(marker or row.restriction_id or signals)}
 
@@ -51,7 +51,7 @@ def _flags(row, call: Call, settings: OrgSettings) -> dict[str, Any]:
 def caller_flags(session: Session, call: Call, now: datetime, settings: OrgSettings) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller, as ring time saw them (marker, signals, restriction)."""
     rows = _flags_many(session, [call.caller] if call.caller else [], now, settings)
-    return _flags(rows.get(call.caller), call, settings)
+    return _flags(rows.get(call.caller) if call.caller else None, call, settings)
 
 
 def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
@@ -85,7 +85,7 @@ def call_card(session: Session, call: Call, now: datetime, settings: OrgSettings
 def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict[str, Any],
           teams: dict[int, Team], names: dict[int, str]) -> dict[str, Any]:
     team = teams.get(call.team_id) if call.team_id else None
-    card = {
+    card: dict[str, Any] = {
         "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
         else call.caller_kind, "caller_kind": call.caller_kind,
         # 14.8: two callers whose masked numbers end alike are told apart by area and call label
@@ -150,7 +150,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
         "sites": sorted({t.site for t in watched if t.site}),
         "serious_incidents": [{"id": i.id, "opened_at": as_utc(i.opened_at).isoformat(),
                                "team": teams[i.team_id].name if i.team_id in teams else None,
-                               "handler": names.get(i.staff_id), "caller": mask(c.caller) if c else None,
+                               "handler": names.get(i.staff_id) if i.staff_id else None, "caller": mask(c.caller) if c else None,
                                "case_reference": i.case_reference} for i, c in serious],
         "ringing": ringing_cards,
         "calls": cards,

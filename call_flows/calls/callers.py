@@ -16,7 +16,7 @@ from call_flows.settings import OrgSettings
 
 
 def audit(session: Session, actor: User | None, action: str, entity: str, entity_id: int | None,
-          now: datetime, **detail) -> None:
+          now: datetime, **detail: Any) -> None:
     """R9: every view and change of a register entry is logged (append-only)."""
     session.add(AuditLog(at=now, actor_id=actor.id if actor else None, action=action, entity=entity,
                          entity_id=entity_id, detail=detail))
@@ -46,7 +46,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     since, day_start = bounds["since"], bounds["day_start"]
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
     register = None
-    restriction = None
+    restriction: dict[str, Any] | None = None
     shown: dict[str, Any] = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
@@ -68,9 +68,10 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
             if viewer.role in MANAGER_ROLES:
                 restriction["named_officer_id"] = active.named_officer_id
             shown["restriction_id"] = active.id
-    warnings = session.scalar(select(func.count()).where(CallWarning.caller == e164, CallWarning.created_at > since))
-    terminations = session.scalar(select(func.count()).where(Termination.caller == e164,
-                                                             Termination.created_at > since))
+    warnings = session.execute(select(func.count()).where(CallWarning.caller == e164,
+                                                         CallWarning.created_at > since)).scalar_one()
+    terminations = session.execute(select(func.count()).where(Termination.caller == e164,
+                                                              Termination.created_at > since)).scalar_one()
     calls_today, seconds_today = session.execute(
         select(func.count(), func.coalesce(func.sum(Call.duration_s), 0))
         .where(Call.caller == e164, Call.started_at >= day_start)).one()
@@ -83,9 +84,9 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
         "restriction": restriction,
         "signals": {
             "warnings": warnings, "terminations": terminations, "window_days": settings.repeat_window_days,
-            "calls_today": calls_today, "call_seconds_today": int(seconds_today),
+            "calls_today": calls_today, "call_seconds_today": int(seconds_today or 0),
             "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
-            + volume_signals(0, int(seconds_today), 0, settings),  # C2 call time (call_flows/calls/signals.py)
+            + volume_signals(0, int(seconds_today or 0), 0, settings),  # C2 call time (call_flows/calls/signals.py)
         },
         "recent_calls": [{"call_sid": r.call_sid, "started_at": iso_utc(r.started_at), "status": r.status,
                           "duration_s": r.duration_s} for r in recent],

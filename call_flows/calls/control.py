@@ -95,10 +95,13 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
     callback = callback_of(session, call)
     if callback is not None and callback.incident_id:
         incident = session.get(Incident, callback.incident_id)
+        assert incident is not None  # callback_tasks.incident_id is a foreign key to incidents
         incident.serious = incident.serious or serious
         return incident
     if callback is not None and callback.call_id:
-        call = session.get(Call, callback.call_id)
+        about = session.get(Call, callback.call_id)
+        assert about is not None  # callback_tasks.call_id is a foreign key to calls
+        call = about
     incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
     if incident is None:
         incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status=IncidentStatus.OPEN,
@@ -152,8 +155,9 @@ class TerminationResult:
     created: bool
 
 
-def terminate(session: Session, call_sid: str, user: User, reason, immediate_reason, immediate_detail,
-              case_reference, note, now: datetime) -> TerminationResult:
+def terminate(session: Session, call_sid: str, user: User, reason: str, immediate_reason: str | None,
+              immediate_detail: str | None, case_reference: str | None, note: dict[str, Any] | None,
+              now: datetime) -> TerminationResult:
     """T3-T5: end the call after a warning (or a recorded immediate reason), write the case note,
     open the incident record and queue the line manager's callback.
 
@@ -192,6 +196,7 @@ def terminate(session: Session, call_sid: str, user: User, reason, immediate_rea
             session.flush()
     except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
+        assert winner is not None  # the unique call_id that refused ours is the winner's
         return TerminationResult(_same_act(session, winner, act), False)
     events.record(session, CallTerminated(
         call.call_sid, reason, immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE, call.handler_id, call.team_id,

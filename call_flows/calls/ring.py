@@ -89,11 +89,11 @@ def day_bounds(now: datetime, settings: OrgSettings) -> dict[str, Any]:
     return {"since": day_start(today - timedelta(days=settings.repeat_window_days)), "day_start": day_start(today)}
 
 
-RingStatement = Callable[[Connection, dict], tuple[Mapping, bool]]
+RingStatement = Callable[[Connection, dict[str, Any]], tuple[Mapping[Any, Any], bool]]
 """Runs the ring statement with `ring_params`: returns (the FLAGS_SELECT row, whether the call was inserted)."""
 
 
-def portable_ring(conn: Connection, params: dict) -> tuple[Mapping, bool]:
+def portable_ring(conn: Connection, params: dict[str, Any]) -> tuple[Mapping[Any, Any], bool]:
     """The ring statement on any database: the flags, then the insert (ON CONFLICT: once per CallSid)."""
     row = conn.execute(_FLAGS_SELECT, params).one()._mapping
     return row, conn.execute(_CALL_INSERT, params).rowcount == 1

@@ -37,6 +37,11 @@ class Step:
     link: str | None = None
 
 
+def _name(names: dict[int, str], user_id: int | None, unknown: str = "unknown") -> str:
+    """The name shown for `user_id` (`unknown` for none or a user no longer known)."""
+    return names.get(user_id, unknown) if user_id is not None else unknown
+
+
 def _spoken(text: str, recording: str) -> str:
     return f"the recording {recording}" if recording else f"“{text}”"
 
@@ -49,17 +54,17 @@ def _ring_step(call: Call) -> Step:
     return Step(call.started_at, "rang", f"Rang from {caller}", flags or ["No flags at ring time"])
 
 
-def _warning_steps(warnings, names, settings) -> list[Step]:
+def _warning_steps(warnings: list[CallWarning], names: dict[int, str], settings: OrgSettings) -> list[Step]:
     played = _spoken(settings.warning_message, settings.warning_recording_url)
     return [Step(w.created_at, "warning", f"Warning given: {w.reason.replace('_', ' ')}",
-                 [f"By {names.get(w.given_by_id, 'unknown')}", *([f"Detail: {w.detail}"] if w.detail else []),
+                 [f"By {_name(names, w.given_by_id)}", *([f"Detail: {w.detail}"] if w.detail else []),
                   f"Played: {played}", f"Platform: {w.platform_status} ({PLAYED.get(w.platform_status, '')})"])
             for w in warnings]
 
 
-def _termination_step(t: Termination, names, settings, warned: bool) -> Step:
+def _termination_step(t: Termination, names: dict[int, str], settings: OrgSettings, warned: bool) -> Step:
     text, recording = final_notice(settings, warned)
-    lines = [f"By {names.get(t.terminated_by_id, 'unknown')}", f"Case reference: {t.case_reference}"]
+    lines = [f"By {_name(names, t.terminated_by_id)}", f"Case reference: {t.case_reference}"]
     if t.immediate_reason:
         lines.append(f"Immediate reason: {t.immediate_reason.replace('_', ' ')}"
                      + (f" ({t.immediate_detail})" if t.immediate_detail else ""))
@@ -68,19 +73,19 @@ def _termination_step(t: Termination, names, settings, warned: bool) -> Step:
     return Step(t.created_at, "termination", f"Call ended for behaviour: {t.reason.replace('_', ' ')}", lines)
 
 
-def _note_step(note: CaseNote, names) -> Step:
+def _note_step(note: CaseNote, names: dict[int, str]) -> Step:
     fields = [f"{key.replace('_', ' ').capitalize()}: {value}" for key, value in (note.fields or {}).items() if value]
     title = "Case note" if note.kind == "termination" else f"Callback case note (attempt {note.known.get('attempt')})"
     return Step(note.created_at, "case_note", f"{title}, case {note.case_reference}",
-                [f"By {names.get(note.author_id, 'unknown')}", *fields])
+                [f"By {_name(names, note.author_id)}", *fields])
 
 
-def _task_steps(task: CallbackTask, names) -> list[Step]:
+def _task_steps(task: CallbackTask, names: dict[int, str]) -> list[Step]:
     steps = [Step(task.need_arose_at, "callback", f"Callback task {task.id} queued for the line manager",
                   [f"Due by {as_utc(task.due_at):%d %b %Y %H:%M} UTC", f"Status: {task.status}",
                    f"Attempts: {task.attempts}", *([f"Cancelled: {task.cancel_reason}"] if task.cancel_reason else [])])]
     if task.claimed_at:
-        steps.append(Step(task.claimed_at, "callback", f"Callback claimed by {names.get(task.claimed_by_id, 'unknown')}"))
+        steps.append(Step(task.claimed_at, "callback", f"Callback claimed by {_name(names, task.claimed_by_id)}"))
     if task.closed_at:
         steps.append(Step(task.closed_at, "callback", f"Callback closed: {(task.outcome or 'closed').replace('_', ' ')}",
                           [f"Note: {task.outcome_note}"] if task.outcome_note else []))
@@ -111,7 +116,7 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
                              *(t.claimed_by_id for t in tasks)])
     steps = [_ring_step(call)]
     if call.answered_at:
-        steps.append(Step(call.answered_at, "answered", f"Answered by {names.get(call.handler_id, 'nobody')}"))
+        steps.append(Step(call.answered_at, "answered", f"Answered by {_name(names, call.handler_id, 'nobody')}"))
     steps += _warning_steps(warnings, names, settings)
     if termination:
         warned = any(w.platform_status == PlayStatus.PLAYED for w in warnings)
@@ -128,5 +133,5 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
         steps += _task_steps(task, names)
     steps.sort(key=lambda step: as_utc(step.at) or now)
     markers_shown(session, viewer, [(call.caller, call.ring_marker, call.started_at)], now, via="call_timeline")
-    return {"call": call, "handler": names.get(call.handler_id), "steps": steps,
+    return {"call": call, "handler": names.get(call.handler_id) if call.handler_id else None, "steps": steps,
             "incident_id": incident.id if incident else None, "task_ids": [t.id for t in tasks]}

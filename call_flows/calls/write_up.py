@@ -61,7 +61,7 @@ def write_up_guarded(session: Session, termination_id: int) -> None:
 
 
 @task
-def write_up_termination(session: Session, ctx, now, **args) -> None:
+def write_up_termination(session: Session, ctx: Any, now: datetime, **args: Any) -> None:
     """The guard, run by a worker when the request died before writing the termination up."""
     write_up(session, **args)
 
@@ -73,11 +73,11 @@ def write_up(session: Session, termination_id: int, author_id: int, fields: dict
     issue 6: the handler's recovery period (none when `recovery_minutes` is 0). `at`: when the call
     was terminated (UTC). Idempotent: a termination already written up is returned as it is."""
     now = datetime.fromisoformat(at) if isinstance(at, str) else at
-    termination = session.get(Termination, termination_id)
+    termination = session.get_one(Termination, termination_id)  # written in the terminating request
     if termination.case_note_id is not None:
         return termination
-    call = session.get(Call, termination.call_id)
-    user = session.get(User, author_id)
+    call = session.get_one(Call, termination.call_id)  # terminations.call_id: a foreign key (calls are kept)
+    user = session.get_one(User, author_id)  # staff are deactivated, never deleted
     handler = session.get(User, call.handler_id) if call.handler_id else user
     warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                     .order_by(CallWarning.created_at)))

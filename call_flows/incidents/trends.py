@@ -6,12 +6,13 @@ back: 52 weeks over a million calls in about 130-200 ms here (bench/data_growth.
 No rollup table: a closed week's counts still change (an incident found serious later, a termination
 linked to its incident after the write-up, the R9 purge), and the answer must be today's exactly.
 SQLite hands back one row per record and Python counts it the same way."""
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, literal, select, union_all
+from sqlalchemy import Date, Select, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from call_flows.clock import as_utc, day_start, local_date, org_zone, week_monday
@@ -34,6 +35,7 @@ class Event:
     count: int = 1  # records of this kind, week, team, site and reason (grouped in SQL)
 
 
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 week_of = week_monday  # I8: weeks run from Monday 00:00 on the organisation's clock (ORG_TIMEZONE)
 
 
@@ -43,7 +45,7 @@ def period_start(now: datetime, weeks: int) -> datetime:
     return day_start(week_of(now) - timedelta(weeks=weeks - 1))
 
 
-def _team_clause(query, team_column, team_id: int | None, site: str | None):
+def _team_clause(query: Query, team_column: Any, team_id: int | None, site: str | None) -> Query:
     if team_id is not None:
         query = query.where(team_column == team_id)
     if site:
@@ -51,7 +53,7 @@ def _team_clause(query, team_column, team_id: int | None, site: str | None):
     return query
 
 
-def _week(session: Session, column):
+def _week(session: Session, column: Any) -> Any:
     """I8: the local Monday of `column` on PostgreSQL (date_trunc in the organisation's zone); on
     SQLite the moment itself, turned into its week in Python."""
     if session.get_bind().dialect.name != "postgresql":
@@ -59,7 +61,7 @@ def _week(session: Session, column):
     return cast(func.date_trunc("week", func.timezone(org_zone().key, column)), Date)
 
 
-def _grouped(session: Session, query, kind: str, reason) -> list[Event]:
+def _grouped(session: Session, query: Select[*tuple[Any, ...]], kind: str, reason: Callable[[list[Any]], str]) -> list[Event]:
     """Rows (week, team, site, reason, count) of `query` grouped in SQL, as Events with a count."""
     columns = list(query.selected_columns)
     rows = session.execute(query.group_by(*columns).with_only_columns(*columns, func.count()))
@@ -87,14 +89,14 @@ def events(session: Session, since: datetime, team_id: int | None = None, site: 
             + _grouped(session, opened, "incidents", lambda r: ImmediateReason.THREAT_OF_VIOLENCE if r[0] else (r[1] or "warning only")))
 
 
-def _week_of(at) -> date:
+def _week_of(at: datetime | date) -> date:
     return at if isinstance(at, date) and not isinstance(at, datetime) else week_of(at)
 
 
 def weekly(found: list[Event], now: datetime, weeks: int) -> list[dict[str, Any]]:
     """One row per week of the period, oldest first, zero weeks included (a quiet week is news too)."""
     first = week_of(period_start(now, weeks))
-    counts = {first + timedelta(weeks=i): Counter() for i in range(max(1, min(MAX_WEEKS, weeks)))}
+    counts: dict[date, Counter[str]] = {first + timedelta(weeks=i): Counter() for i in range(max(1, min(MAX_WEEKS, weeks)))}
     for e in found:
         week = _week_of(e.at)
         if week in counts:
@@ -104,7 +106,7 @@ def weekly(found: list[Event], now: datetime, weeks: int) -> list[dict[str, Any]
 
 def by(found: list[Event], field: str) -> list[dict[str, Any]]:
     """Totals per team, site or reason, largest first."""
-    counts: dict[str, Counter] = defaultdict(Counter)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
     for e in found:
         counts[getattr(e, field)][e.kind] += e.count
     rows = [{field: key, **{k: c[k] for k in KINDS}} for key, c in counts.items()]
@@ -136,15 +138,15 @@ def repeat_callers(session: Session, since: datetime, team_id: int | None = None
     return sorted(rows, key=lambda r: (-(r["warnings"] + r["terminations"]), r["caller"]))[:limit]
 
 
-def _moment(value) -> datetime:
+def _moment(value: str | datetime) -> datetime:
     """max() over a union comes back as text on SQLite."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _deadline_row(name: str, items: list[tuple[datetime, datetime, datetime | None]], now: datetime) -> dict[str, Any]:
     """items: (started, deadline, completed or None) -> on time, late, open in time, open overdue."""
-    row = {"record": name, "on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0, "median_hours": None}
-    hours = []
+    row: dict[str, Any] = {"record": name, "on_time": 0, "late": 0, "open_in_time": 0, "open_overdue": 0, "median_hours": None}
+    hours: list[float] = []
     for started, deadline, done in items:
         started, deadline, done = as_utc(started), as_utc(deadline), as_utc(done)
         if done is not None:
@@ -168,7 +170,7 @@ def deadlines(session: Session, now: datetime, since: datetime, settings: OrgSet
     records = _team_clause(select(Incident.opened_at, Incident.completed_at).outerjoin(Team, Team.id == Incident.team_id)
                            .where(Incident.opened_at >= since), Incident.team_id, team_id, site)
     return [
-        _deadline_row("callbacks", [tuple(r) for r in session.execute(tasks)], now),
+        _deadline_row("callbacks", [r.tuple() for r in session.execute(tasks)], now),
         _deadline_row("incident records", [(r[0], as_utc(r[0]) + window, r[1]) for r in session.execute(records)], now),
     ]
 
@@ -196,7 +198,7 @@ CSV_COLUMNS = {
 }
 
 
-def csv_cell(value) -> str:
+def csv_cell(value: object) -> str:
     """Spreadsheet-safe: a cell that a spreadsheet would run as a formula is prefixed with '."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -22,6 +22,7 @@ from call_flows import logs
 from call_flows.clock import utcnow
 from call_flows.jobs import outbox
 from call_flows.models import OutboxJob
+from call_flows.platform.protocol import CallPlatform
 
 log = logs.get_logger(__name__)
 JOB_TIMEOUT_S = 30  # a hung job is stopped by RQ and retried; it never holds a worker for long (9.16)
@@ -33,7 +34,7 @@ class JobContext:
     """The collaborators an outbox task may use (passed as `ctx`): the call platform, the mailer
     and `publish(kind, **payload)` for a job's live feedback."""
 
-    platform: Any
+    platform: CallPlatform
     mailer: Any = None
     publish: Callable[..., None] = lambda kind, **payload: None
 
@@ -47,7 +48,7 @@ def rq_job_id(job: Any) -> str:
 class HandOver:
     """Gets committed outbox jobs run: by RQ workers, or in this process without a queue."""
 
-    def __init__(self, sessionmaker: Callable[[], Session], queue: Any, platform: Any, mailer: Any,
+    def __init__(self, sessionmaker: Callable[[], Session], queue: Any, platform: CallPlatform, mailer: Any,
                  bus: live_events.Bus, config: dict[str, Any] | None = None) -> None:
         self.sessionmaker, self.queue, self.bus, self.config = sessionmaker, queue, bus, config or {}
         self.ctx = JobContext(platform=platform, mailer=mailer,

@@ -41,8 +41,8 @@ def queue_email(session: Session, key: str, purpose: str, recipient: str, to: st
 
 
 @outbox.task
-def send_email(session: Session, ctx, now, delivery_id: int) -> None:
-    delivery = session.get(EmailDelivery, delivery_id)
+def send_email(session: Session, ctx: Any, now: datetime, delivery_id: int) -> None:
+    delivery = session.get_one(EmailDelivery, delivery_id)  # recorded with its job, never deleted while unsent
     if delivery.status == "sent":  # already sent: a retry or duplicate hand-over does nothing
         return
     ctx.mailer.send(delivery.key, delivery.to_address, delivery.subject, delivery.body)

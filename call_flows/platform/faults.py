@@ -13,6 +13,7 @@ Twilio's REST errors (docs: "Twilio error and warning dictionary"): a JSON body 
 """
 import threading
 from datetime import datetime
+from typing import Any
 
 from twilio.http import HttpClient
 
@@ -81,7 +82,7 @@ def from_rest_error(status: int, code: int | None, message: str, retry_after: fl
     return PlatformRefused(text, code, status)
 
 
-class HeaderKeepingHttpClient(HttpClient):
+class HeaderKeepingHttpClient(HttpClient):  # type: ignore[misc]  # twilio ships no type information
     """Wraps the `twilio` library's HTTP client and keeps, per thread, the headers of the last
     response, because `TwilioRestException` does not carry them (we need `Retry-After`)."""
 
@@ -90,8 +91,8 @@ class HeaderKeepingHttpClient(HttpClient):
         self.inner = inner
         self._local = threading.local()
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
-                allow_redirects=False):
+    def request(self, method: str, url: str, params: Any = None, data: Any = None, headers: Any = None,
+                auth: Any = None, timeout: float | None = None, allow_redirects: bool = False) -> Any:
         self._local.headers = {}
         response = self.inner.request(method, url, params=params, data=data, headers=headers, auth=auth,
                                       timeout=timeout, allow_redirects=allow_redirects)

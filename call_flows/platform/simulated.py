@@ -7,6 +7,7 @@ platform it has (call_flows.platform.protocol)."""
 import re
 import secrets
 from datetime import datetime
+from typing import Any
 from xml.etree import ElementTree
 
 from sqlalchemy import func, select
@@ -87,7 +88,8 @@ class SimulatedPlatform:
                 self._report(session, leg_sid, event, now)
         return sid
 
-    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict, now) -> None:
+    def _log(self, session: Session, call_sid: str | None, action: str, payload: dict[str, Any],
+             now: datetime | None) -> None:
         session.add(PlatformAction(call_sid=call_sid, action=action, payload=payload, created_at=now or utcnow()))
 
     def _report(self, session: Session, leg_sid: str, event: str, now: datetime) -> None:

@@ -1,6 +1,8 @@
 """The call platform over Twilio's REST API, through the `twilio` library (call_flows.platform.protocol).
 Each failure is sorted by call_flows.platform.faults into terminal and transient faults."""
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from requests import ConnectTimeout, RequestException
 from urllib3.exceptions import NewConnectionError
@@ -13,7 +15,8 @@ from call_flows.platform.faults import CallerGone, PlatformUnavailable, from_res
 
 def _never_sent(exc: RequestException) -> bool:
     """True when the request cannot have reached Twilio: the connection was never made."""
-    seen, cause = set(), exc
+    seen: set[int] = set()
+    cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, (ConnectTimeout, NewConnectionError)):
             return True
@@ -26,7 +29,7 @@ def _never_sent(exc: RequestException) -> bool:
 class TwilioPlatform:
     """Twilio Programmable Voice over REST. `client` is a `twilio.rest.Client`."""
 
-    def __init__(self, client, caller_id: str | None, public_base_url: str):
+    def __init__(self, client: Any, caller_id: str | None, public_base_url: str):
         self.client = client
         self.caller_id = caller_id
         self.public_base_url = public_base_url.rstrip("/")
@@ -35,7 +38,7 @@ class TwilioPlatform:
         """An absolute URL Twilio can reach for one of our webhooks."""
         return self.public_base_url + path
 
-    def _rest(self, request, *args, **kwargs):
+    def _rest(self, request: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Make one REST request; a failure is raised as a PlatformFault, sorted into terminal
         (CallerGone, PlatformRefused) or transient (PlatformUnavailable, with Twilio's Retry-After)."""
         try:
@@ -87,7 +90,8 @@ class TwilioPlatform:
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
         participant = self._rest(self.client.conferences(conference).participants.create, **kwargs)
-        return participant.call_sid
+        leg_sid: str = participant.call_sid
+        return leg_sid
 
     def place_call(self, session: Session, to: str, from_: str, twiml: str | None,
                    status_callback: str | None = None, now: datetime | None = None, url: str | None = None) -> str:
@@ -96,4 +100,5 @@ class TwilioPlatform:
         kwargs: dict[str, object] = {"to": to, "from_": from_, **({"url": url} if url else {"twiml": twiml})}
         if status_callback:
             kwargs.update(status_callback=status_callback, status_callback_event=["completed"])
-        return self._rest(self.client.calls.create, **kwargs).sid
+        call_sid: str = self._rest(self.client.calls.create, **kwargs).sid
+        return call_sid

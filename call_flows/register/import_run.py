@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any, Callable
 
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from call_flows.jobs import outbox
 from call_flows.errors import Conflict, InvalidInput
 from call_flows.models.imports import RegisterImportRun
-from call_flows.register.spreadsheet import check, decode
+from call_flows.register.spreadsheet import RowError, check, decode
 from call_flows.register.store import store
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -43,6 +44,7 @@ def _progress_writer(session: Session, run_id: int) -> Callable[[str, int], None
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         return lambda status, percent: None
+    assert isinstance(bind, Engine)  # progress is written on a connection of its own (real commits)
 
     def write(status: str, percent: int) -> None:
         with bind.begin() as conn:
@@ -53,7 +55,7 @@ def _progress_writer(session: Session, run_id: int) -> Callable[[str, int], None
 
 
 @outbox.task
-def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -> None:
+def run_import(session: Session, ctx: Any, now: datetime, run_id: int, region: str) -> None:
     """Check the whole file (0-50%), then store it in one transaction (50-100%) or store nothing."""
     run = session.get(RegisterImportRun, run_id)
     if run is None or run.status in FINISHED:
@@ -63,7 +65,8 @@ def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -
     expected = max(1, text.count("\n"))
     write("checking", 1)
     checked = check(text, region, now, progress=lambda rows: write("checking", min(49, 50 * rows // expected)))
-    errors, notes = list(checked.errors), list(checked.notes)
+    errors: list[RowError | dict[str, Any]] = list(checked.errors)
+    notes = list(checked.notes)
     stored = None
     if not errors:
         write("storing", 50)
@@ -75,7 +78,7 @@ def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -
             notes += stored.notes
         except Conflict as exc:  # store() rolled the transaction back
             errors.append({"line": None, "reason": exc.message})
-        run = session.get(RegisterImportRun, run_id)
+        run = session.get_one(RegisterImportRun, run_id)  # read again: store() may have rolled back
     run.rows = checked.rows
     run.errors = [_plain(e) for e in errors]
     run.notes = [_plain(n) for n in sorted(notes, key=lambda n: n.line)]
@@ -88,7 +91,7 @@ def run_import(session: Session, ctx, now: datetime, run_id: int, region: str) -
     run.finished_at = now
 
 
-def _plain(item) -> dict[str, Any]:
+def _plain(item: RowError | dict[str, Any]) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"line": item.line, "reason": item.reason}
 
 

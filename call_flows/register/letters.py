@@ -91,7 +91,7 @@ def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecis
         "date": _date(now), "customer_name": customer.name or "Customer",
         "customer_address": customer.address or "", "summary": entry.summary or "Your recent contact with us",
         "reasons": f"The reasons for this decision: {decision.justification}",
-        "marker_meaning": MARKERS.get(entry.marker, ""), "precautions": entry.precautions or "",
+        "marker_meaning": MARKERS.get(entry.marker, "") if entry.marker else "", "precautions": entry.precautions or "",
         "new_issues_contact": settings.letter_new_issues_contact, "appeal_route": settings.letter_appeal_route,
         "expiry_date": _date(expiry), "review_date": _date(review), "sharing": sharing,
         "signatory_name": decision.signatory_name or "", "signatory_title": decision.signatory_title or "",
@@ -99,7 +99,7 @@ def letter_values(entry: RegisterEntry, customer: Customer, decision: PanelDecis
     }
 
 
-def _parts(session: Session, entry_id: int):
+def _parts(session: Session, entry_id: int) -> tuple[RegisterEntry, RegisterLetter, PanelDecision]:
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
         raise NotFound(f"no register entry {entry_id}")
@@ -114,7 +114,7 @@ def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, set
     """The letter as sent, or as it would be sent today. Viewing it is audited (R9)."""
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
-        values = letter_values(entry, session.get(Customer, entry.customer_id), decision, now, settings)
+        values = letter_values(entry, session.get_one(Customer, entry.customer_id), decision, now, settings)
         body = letter_template.render(template_text(settings), values)
     else:
         body = letter.body
@@ -140,7 +140,7 @@ def record_sent(session: Session, entry_id: int, user: User, now: datetime, sett
     sent_at = sent_at or now
     if sent_at > now:
         raise InvalidInput("sent_at cannot be in the future")
-    values = letter_values(entry, session.get(Customer, entry.customer_id), decision, sent_at, settings)
+    values = letter_values(entry, session.get_one(Customer, entry.customer_id), decision, sent_at, settings)
     letter.body = letter_template.render(template_text(settings), values)
     letter.generated_at, letter.sent_at, letter.sent_by_id = now, sent_at, user.id
     entry.notified = True

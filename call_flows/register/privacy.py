@@ -8,22 +8,22 @@ from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from call_flows.clock import iso_utc
 from call_flows.register import rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.errors import Forbidden, NotFound
 from call_flows.register.shown import entries_shown
-from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
+from call_flows.models import (AuditLog, Base, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
 from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 from call_flows.settings import OrgSettings
 
 
 
-def _row(obj, *skip) -> dict[str, Any]:
-    out = {}
+def _row(obj: Base, *skip: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for column in obj.__table__.columns:
         if column.key in skip:
             continue
@@ -62,7 +62,7 @@ def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> 
     entry = session.get(RegisterEntry, entry_id)
     if entry is None:
         raise NotFound(f"no register entry {entry_id}")
-    customer = session.get(Customer, entry.customer_id)
+    customer = session.get_one(Customer, entry.customer_id)  # register_entries.customer_id: a foreign key
     view = entry_summary(entry, customer)
     view["phones"] = list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer.id)
                                           .order_by(CustomerPhone.phone)))
@@ -92,7 +92,8 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
     entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)))
     ids = [e.id for e in entries]
 
-    def rows(model, column):
+    def rows(model: type[PanelDecision | RegisterLetter | RegisterAppeal | RegisterReview],
+             column: InstrumentedAttribute[Any]) -> list[dict[str, Any]]:
         return [_row(r) for r in session.scalars(select(model).where(column.in_(ids)).order_by(model.id))] if ids else []
 
     export = {

@@ -15,7 +15,7 @@ def _as_datetime(value: date | datetime) -> datetime:
     return datetime.combine(value, time.min, tzinfo=timezone.utc)
 
 
-def expires_at(added_on: date | datetime, source: str, marker: int) -> datetime:
+def expires_at(added_on: date | datetime, source: str, marker: int | None) -> datetime:
     """R6: when an entry stops flagging, whatever happens at reviews."""
     life = PARTNER_LIFE if source == RegisterSource.PARTNER and marker != Marker.VIOLENT else MAX_LIFE
     return _as_datetime(added_on) + life

@@ -1,6 +1,7 @@
 """R9 "who viewed an entry is logged": what each person was shown of the caution register, as audit
 rows keyed by the entry, so a subject-access export (register_privacy.subject_access) finds every
 list, page, board and queue that showed the entry. The caller commits."""
+from collections.abc import Iterable
 from typing import Any
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from call_flows.models import AuditLog, CustomerPhone, RegisterEntry, User
 from call_flows.vocabulary import RegisterStatus
 
 
-def entries_shown(session: Session, viewer: User | None, entry_ids, now: datetime, via: str) -> None:
+def entries_shown(session: Session, viewer: User | None, entry_ids: Iterable[int | None], now: datetime, via: str) -> None:
     """One `view` row per entry shown (a list shows many: each is logged, not just a count)."""
     for entry_id in dict.fromkeys(entry_ids):
         audit(session, viewer, "view", "register_entry", entry_id, now, via=via)
@@ -36,7 +37,10 @@ def entry_behind_marker(session: Session, e164: str | None, marker: int | None, 
     return _entries_behind(session, [(e164, marker)], now).get((e164, marker))
 
 
-def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]], now: datetime) -> dict[str, Any]:
+Shown = tuple[str | None, int | None]  # (number, marker) as a page showed them
+
+
+def _entries_behind(session: Session, shown: list[Shown], now: datetime) -> dict[Shown, int]:
     """`entry_behind_marker` for many (number, marker) pairs in two queries: {(number, marker): entry id}."""
     numbers = list({e164 for e164, marker in shown if e164 and marker})
     if not numbers:
@@ -49,9 +53,10 @@ def _entries_behind(session: Session, shown: list[tuple[str | None, int | None]]
     by_customer: dict[int, list[Any]] = {}
     for e in entries:
         by_customer.setdefault(e.customer_id, []).append(e)
-    found = {}
+    found: dict[Shown, int] = {}
     for e164, marker in dict.fromkeys(shown):
-        mine = by_customer.get(customers.get(e164), []) if marker else []
+        customer_id = customers.get(e164) if e164 else None
+        mine = by_customer.get(customer_id, []) if marker and customer_id is not None else []
         in_force = sorted((e.marker, e.id) for e in mine if e.status == RegisterStatus.IN_FORCE and e.expires_at
                           and as_utc(e.expires_at) > now)
         latest = max((e.id for e in mine if e.marker == marker), default=None)

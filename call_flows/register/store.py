@@ -7,9 +7,9 @@ owns the transaction: it commits only when `store` returns, so a file is stored 
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import JSON, insert, select, text
+from sqlalchemy import JSON, FromClause, Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,12 +38,12 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
 
 
-def _chunks(items: list[Any], size: int):
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def bulk_insert(session: Session, table, rows: list[dict[str, Any]], with_ids: bool = False) -> list[int]:
+def bulk_insert(session: Session, table: FromClause, rows: list[dict[str, Any]], with_ids: bool = False) -> list[int]:
     """INSERT many rows in the session's transaction; with `with_ids`, their new ids in the rows' order.
 
     SQLite: 1,000-row INSERT statements. Asking SQLAlchemy to keep RETURNING in order there makes it
@@ -52,6 +52,7 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]], with_ids: b
     PostgreSQL: COPY, with ids taken from the table's sequence first (the database driver spends
     seconds parsing multi-row INSERTs of this size).
     """
+    assert isinstance(table, Table)  # a mapped class's __table__, typed only as a FromClause
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -62,7 +63,7 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]], with_ids: b
     return []
 
 
-def _copy_rows(session: Session, table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
+def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
     conn = session.connection()
     ids: list[int] = []
     if with_ids:
@@ -71,12 +72,14 @@ def _copy_rows(session: Session, table, rows: list[dict[str, Any]], with_ids: bo
         rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
     columns = list(rows[0])
     as_json = {c.name for c in table.c if isinstance(c.type, JSON)}
+    driver, dbapi = conn.connection.driver_connection, conn.dialect.dbapi
+    assert driver is not None and dbapi is not None  # a live pooled connection has its psycopg connection
     try:
-        with conn.connection.driver_connection.cursor() as cursor:
+        with driver.cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
-    except conn.dialect.dbapi.IntegrityError as exc:  # the driver's own error: give it SQLAlchemy's type
+    except dbapi.IntegrityError as exc:  # the driver's own error: give it SQLAlchemy's type
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
     return ids
 
@@ -102,7 +105,7 @@ def _held_decisions(session: Session, customer_ids: list[int]) -> set[tuple[Any,
 
 def store(session: Session, people: list[Person], now: datetime, dry_run: bool = False,
           actor_id: int | None = None, progress: Callable[[int, int], None] | None = None,
-          **detail) -> Stored:
+          **detail: Any) -> Stored:
     """Store checked people, or report why not (`errors`, then nothing is written).
 
     A person whose numbers are already on the register joins that customer; an entry that customer
