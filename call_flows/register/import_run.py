@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from call_flows.jobs import outbox
 from call_flows.errors import Conflict, InvalidInput
 from call_flows.models.imports import RegisterImportRun
-from call_flows.register.spreadsheet import check, decode
+from call_flows.register.merge import check
+from call_flows.register.spreadsheet import decode
 from call_flows.register.store import store
 
 MAX_BYTES = 10 * 1024 * 1024
