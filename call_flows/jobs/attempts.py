@@ -8,8 +8,9 @@ job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `fai
 and handing them over is `call_flows.jobs.outbox`.
 """
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from call_flows import logs
@@ -61,13 +62,13 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
     guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
     if before == "running":
         guard = guard & (OutboxJob.run_at <= now)
-    claimed = session.execute(update(OutboxJob).where(guard).values(
-        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
+    claimed = cast("CursorResult[Any]", session.execute(update(OutboxJob).where(guard).values(
+        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S))))
     session.commit()
     return claimed.rowcount == 1, since
 
 
-def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
+def run(session: Session, job_id: int, ctx: Any, now: datetime | None = None) -> str:
     """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
     the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
     Claim, call out, settle: three short transactions, none open across the platform's answer with
@@ -79,7 +80,7 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
         job = session.get(OutboxJob, job_id)
         session.rollback()
         return job.status if job else "missing"
-    job = session.get(OutboxJob, job_id)
+    job = session.get_one(OutboxJob, job_id)  # claimed just now
     session.info[UNCONFIRMED] = unconfirmed
     try:
         resolve(job.task)(session, ctx, now, **job.args)
@@ -95,8 +96,8 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     return "done"
 
 
-def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
-    job = session.get(OutboxJob, job_id)  # `claim` counted the attempt already
+def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+    job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
     if began is not None:  # sent, never answered (or still unchecked): the next attempt checks first
