@@ -12,7 +12,7 @@ from call_flows.vocabulary import Role
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
-from .live import page_roles, sse_response
+from .live import event_stream, page_roles
 
 
 def _filters() -> tuple[int | None, str | None]:
@@ -43,7 +43,4 @@ def board_state():
     return jsonify(_snapshot()[0])
 
 
-@bp.get("/board/events")
-@page_roles(Role.SUPERVISOR)
-def board_events():
-    return sse_response()
+event_stream(bp, "/board/events", "board_events", Role.SUPERVISOR)
