@@ -2,11 +2,12 @@
 
 Each API view carries `@operation(summary, Model, responses, out=Model)` under its route and role
 decorators. spectree (README "Dependencies") validates the JSON body against `body`
-before the view runs (the view reads it with `valid_body()`) and generates `/openapi.json` from the
+before the view runs (the view receives it as its `body` argument) and generates `/openapi.json` from the
 routes so declared, so the document cannot drift from what the API accepts. A body that fails its
 model raises pydantic's ValidationError, answered by app/api/errors.py in the API's one error shape
 (400 invalid_input, CONTRACT).
 """
+import functools
 from typing import Any
 
 from flask import current_app, request
@@ -106,16 +107,21 @@ def operation(summary: str, body: type[BaseModel] | None = None, responses: dict
     validate = api.validate(json=body, query=query, resp=Response(**codes))
 
     def decorate(view):
-        validated = validate(view)
+        validated = validate(_with_body(view) if body is not None else view)
         validated.__doc__ = summary + (f"\n\nRoles: {who}." if who else "")
         return validated
 
     return decorate
 
 
-def valid_body() -> Any:
-    """The request body as the operation's model validated it."""
-    return request.context.json  # type: ignore[attr-defined]
+def _with_body(view):
+    """Hand the view the request body as the operation's model validated it, as `body`."""
+
+    @functools.wraps(view)
+    def with_body(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, body=request.context.json, **kwargs)  # type: ignore[attr-defined]
+
+    return with_body
 
 
 def document() -> dict:

@@ -51,9 +51,9 @@ class CallguardWorker(SimpleWorker):
             context.use(create_app().extensions["handover"])
         wiring = context.wiring()
         prepare(wiring)
-        if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/outbox.py LEASE_S)
-            from call_flows.jobs import outbox
+        if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/attempts.py LEASE_S)
+            from call_flows.jobs import attempts
 
-            outbox.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
-            outbox.BACKOFF_BASE_S = wiring.config.get("OUTBOX_BACKOFF_S") or outbox.BACKOFF_BASE_S
+            attempts.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
+            attempts.BACKOFF_BASE_S = wiring.config.get("OUTBOX_BACKOFF_S") or attempts.BACKOFF_BASE_S
         log.info("worker_prepared")

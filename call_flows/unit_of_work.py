@@ -162,7 +162,7 @@ def _forget_on_rollback(session: Session, previous_transaction: SessionTransacti
 
 def session_factory(sessionmaker: Callable[[], Session]) -> Callable[[], Session]:
     """Make every commit of `sessionmaker`'s sessions write the outbox jobs of the events recorded in
-    its transaction, also where no unit of work is in use (an outbox task run by `outbox.run`), and
+    its transaction, also where no unit of work is in use (an outbox task run by `attempts.run`), and
     every rollback forget them."""
     sa_event.listen(sessionmaker, "before_commit", follow_ups.write_jobs)
     sa_event.listen(sessionmaker, "after_soft_rollback", _forget_on_rollback)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.db import db_session
 from app.simulator import new_call_sid, signed_post
-from call_flows.jobs import outbox
+from call_flows.jobs import attempts, outbox
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, OutboxJob, Termination
 from call_flows.platform.faults import (CallerGone, PlatformRefused, PlatformUnavailable, from_rest_error,
@@ -50,7 +50,7 @@ def _job(app, task):
 def _run(app, job_id, now):
     session = app.extensions["sessionmaker"]()
     try:
-        return outbox.run(session, job_id, app.extensions["job_context"], now=now)
+        return attempts.run(session, job_id, app.extensions["job_context"], now=now)
     finally:
         session.close()
 
@@ -127,16 +127,16 @@ def test_short_retry_after_never_shortens_the_backoff(twilio_app, twilio_http, l
     twilio_http.fail_next_with(20429, retry_after=1)
     with time_machine.travel(T0, tick=False):
         _warn(live_call)
-    assert as_utc(_job(twilio_app, "play_warning").run_at) == T0 + outbox.backoff(1)
+    assert as_utc(_job(twilio_app, "play_warning").run_at) == T0 + attempts.backoff(1)
 
 
 @pytest.mark.parametrize("outage", ["503", "500", "timeout"])
 def test_transient_faults_are_retried_a_bounded_number_of_times_then_the_warning_is_failed(
         twilio_app, twilio_http, live_call, outage):
     if outage == "timeout":
-        twilio_http.time_out_next = outbox.MAX_ATTEMPTS
+        twilio_http.time_out_next = attempts.MAX_ATTEMPTS
     else:
-        twilio_http.fail_next_with(20503 if outage == "503" else 20500, times=outbox.MAX_ATTEMPTS)
+        twilio_http.fail_next_with(20503 if outage == "503" else 20500, times=attempts.MAX_ATTEMPTS)
     with time_machine.travel(T0, tick=False):
         _warn(live_call)
     job = _job(twilio_app, "play_warning")
@@ -145,8 +145,8 @@ def test_transient_faults_are_retried_a_bounded_number_of_times_then_the_warning
         now = as_utc(job.run_at)
         _run(twilio_app, job.id, now)
         job = _job(twilio_app, "play_warning")
-    assert job.status == "failed" and job.attempts == outbox.MAX_ATTEMPTS
-    assert len(_redirects(twilio_http, live_call["sid"])) == outbox.MAX_ATTEMPTS  # bounded: no ninth try
+    assert job.status == "failed" and job.attempts == attempts.MAX_ATTEMPTS
+    assert len(_redirects(twilio_http, live_call["sid"])) == attempts.MAX_ATTEMPTS  # bounded: no ninth try
     assert now - T0 < timedelta(hours=6)
     with twilio_app.app_context():
         assert db_session().scalar(select(CallWarning)).platform_status == "failed"

@@ -11,7 +11,7 @@ from call_flows import live_events
 from app.db import db_session
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
 from call_flows.register.export import guard
-from call_flows.register.spreadsheet import check
+from call_flows.register.merge import check
 from tests.conftest import FROZEN_AT
 
 HEADER = "name,phones,marker,precautions,added_on,last_reviewed_on,source,notified\n"

@@ -6,7 +6,7 @@ from call_flows.vocabulary import Role
 
 from ..auth import roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .schemas import SettingIn
 
@@ -22,8 +22,7 @@ def get_settings():
 @roles_required(Role.ADMIN)
 @operation("Change one organisation setting; a value outside the setting's type or bounds "
            "(call_flows.settings.OrgSettings) is a 400 naming them", SettingIn)
-def put_setting(key):
-    body: SettingIn = valid_body()
+def put_setting(key, body: SettingIn):
     session = db_session()
     org_settings.save(session, key, body.value)
     unit_of_work().commit()

@@ -10,7 +10,7 @@ from call_flows.events import CallbackTaskChanged
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .callback_schemas import CancelIn, DeputyIn, ReassignIn
 from .schemas import OutcomeIn
@@ -59,8 +59,7 @@ def dial_callback(task_id):
 @roles_required(Role.LINE_MANAGER)
 @operation("Record the outcome and its case note (M1, M2; no_answer retries)", OutcomeIn, {"200": "the task",
            "409": "no_dial_attempt: no_answer needs a call back first (dial)"}, who="the claimant")
-def callback_outcome(task_id):
-    body: OutcomeIn = valid_body()
+def callback_outcome(task_id, body: OutcomeIn):
     session = db_session()
     task = callback_calls.record_outcome(
         session, task_id, current_staff(), body.outcome, body.note_values(), utcnow(), org_settings.load(session))
@@ -70,24 +69,21 @@ def callback_outcome(task_id):
 @bp.post("/callbacks/<int:task_id>/cancel")
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
 @operation("Cancel one task with a reason", CancelIn)
-def cancel_callback(task_id):
-    body: CancelIn = valid_body()
+def cancel_callback(task_id, body: CancelIn):
     return _done(callback_work.cancel(db_session(), task_id, current_staff(), body.reason, utcnow()))
 
 
 @bp.post("/callbacks/<int:task_id>/reassign")
 @roles_required(Role.ADMIN)
 @operation("Give a task to another line manager", ReassignIn)
-def reassign_callback(task_id):
-    body: ReassignIn = valid_body()
+def reassign_callback(task_id, body: ReassignIn):
     return _done(callback_work.reassign(db_session(), task_id, current_staff(), body.manager, utcnow()))
 
 
 @bp.put("/callbacks/deputy")
 @roles_required(Role.LINE_MANAGER)
 @operation("Hand your queue to a deputy while away (null takes it back)", DeputyIn)
-def set_deputy():
-    body: DeputyIn = valid_body()
+def set_deputy(body: DeputyIn):
     session = db_session()
     deputy = callback_work.set_deputy(session, current_staff(), body.deputy)
     unit_of_work().commit()

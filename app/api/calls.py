@@ -9,7 +9,7 @@ from call_flows.vocabulary import CALL_ROLES, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .call_schemas import CallHistoryOut, CallOut, CallSearch
 from .schemas import NeedIn, TerminationIn, WarningIn
@@ -64,8 +64,7 @@ def accept_call(call_sid):
 @bp.post("/calls/<call_sid>/warnings")
 @roles_required(*CALL_ROLES)
 @operation("Warn the caller (T1)", WarningIn, {"201": "the warning", "409": CALL_ENDED}, who=CALL_ACTORS)
-def warn_caller(call_sid):
-    body: WarningIn = valid_body()
+def warn_caller(call_sid, body: WarningIn):
     with unit_of_work() as uow:
         warning = control.warn(uow.session, call_sid, current_staff(), body.reason, body.detail, utcnow())
         answer = warning_json(warning)  # read before commit (9.16)
@@ -77,8 +76,7 @@ def warn_caller(call_sid):
 @roles_required(*CALL_ROLES)
 @operation("Record that a disability or need may be involved (T2)", NeedIn, {"200": "the call", "409": CALL_ENDED},
            who=CALL_ACTORS)
-def note_need(call_sid):
-    body: NeedIn = valid_body()
+def note_need(call_sid, body: NeedIn):
     with unit_of_work() as uow:
         call = control.note_need(uow.session, call_sid, current_staff(), body.need)
         uow.commit()
@@ -91,8 +89,7 @@ def note_need(call_sid):
            "200": "the same termination, repeated",
            "409": "warning_required (T3); " + CALL_ENDED + " (or already terminated with other details)"},
            who=CALL_ACTORS)
-def terminate_call(call_sid):
-    body: TerminationIn = valid_body()
+def terminate_call(call_sid, body: TerminationIn):
     with unit_of_work() as uow:
         # 9.16: the commit hands the final notice over before the case note, incident and callback task
         result = control.terminate(

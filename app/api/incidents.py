@@ -11,7 +11,7 @@ from call_flows.vocabulary import Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
 
@@ -41,8 +41,7 @@ def get_incident(incident_id):
 @roles_required()
 @operation("Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)", IncidentIn, who="staff who may see "
            "it")
-def save_incident(incident_id):
-    body: IncidentIn = valid_body()
+def save_incident(incident_id, body: IncidentIn):
     session = db_session()
     incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
                                      utcnow())
@@ -75,8 +74,7 @@ def acknowledge_incident(incident_id):
 @bp.post("/incidents/<int:incident_id>/police-decision")
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 @operation("Record the senior officer's decision about the police (I7)", PoliceDecisionIn)
-def police_decision(incident_id):
-    body: PoliceDecisionIn = valid_body()
+def police_decision(incident_id, body: PoliceDecisionIn):
     session = db_session()
     incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
                                                 utcnow(), org_settings.load(session))

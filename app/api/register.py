@@ -14,15 +14,16 @@ from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
 
 
-def _entry_out(session, entry_id: int, status: int = 200):
-    view = register_privacy.entry_view(session, entry_id, current_staff(), utcnow())
+def _entry_out(entry_id: int, status: int = 200):
+    """The entry as its reader may see it, after the act that changed it (committed with its R9 audit)."""
+    view = register_privacy.entry_view(db_session(), entry_id, current_staff(), utcnow())
     unit_of_work().commit()
     return jsonify(view), status
 
@@ -31,8 +32,7 @@ def _entry_out(session, entry_id: int, status: int = 200):
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
 @operation("Propose a register entry from an incident record (R3)", ProposalIn,
            {"201": "the proposed entry, with the panel's meeting deadline"})
-def propose_entry():
-    body: ProposalIn = valid_body()
+def propose_entry(body: ProposalIn):
     session = db_session()
     now = utcnow()
     entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
@@ -66,19 +66,18 @@ def list_entries():
 @roles_required(*READERS)
 @operation("One entry as the role may see it, audited (R9)")
 def get_entry(entry_id):
-    return _entry_out(db_session(), entry_id)
+    return _entry_out(entry_id)
 
 
 @bp.post("/register/entries/<int:entry_id>/decision")
 @roles_required(*PANEL)
 @operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
            "justification, sharing (R7)", DecisionIn, {"201": "the entry, awaiting its letter"})
-def decide_entry(entry_id):
-    body: DecisionIn = valid_body()
+def decide_entry(entry_id, body: DecisionIn):
     session = db_session()
     register_panel.decide(session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
                           utcnow(), org_settings.load(session))
-    return _entry_out(session, entry_id, 201)
+    return _entry_out(entry_id, 201)
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
@@ -95,22 +94,19 @@ def get_letter(entry_id):
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
 @roles_required(*PANEL)
 @operation("The letter was sent: the entry takes effect (R5, R6)", LetterSentIn)
-def letter_sent(entry_id):
-    body: LetterSentIn = valid_body()
+def letter_sent(entry_id, body: LetterSentIn):
     session = db_session()
     register_letters.record_sent(session, entry_id, current_staff(), utcnow(), org_settings.load(session),
                                  utc(body.sent_at))
-    return _entry_out(session, entry_id)
+    return _entry_out(entry_id)
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
 @operation("Documented exemption from the letter (R5): the entry takes effect", ExemptionIn)
-def letter_exemption(entry_id):
-    body: ExemptionIn = valid_body()
-    session = db_session()
-    register_letters.record_exemption(session, entry_id, current_staff(), body.reason, body.justification, utcnow())
-    return _entry_out(session, entry_id)
+def letter_exemption(entry_id, body: ExemptionIn):
+    register_letters.record_exemption(db_session(), entry_id, current_staff(), body.reason, body.justification, utcnow())
+    return _entry_out(entry_id)
 
 
 @bp.get("/register/letter-template")
@@ -126,8 +122,7 @@ def get_template():
 @bp.put("/register/letter-template")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Change the letter template; every R5 element must stay (R5)", TemplateIn)
-def put_template():
-    body: TemplateIn = valid_body()
+def put_template(body: TemplateIn):
     session = db_session()
     text = register_letters.validate_template(body.template)
     org_settings.save(session, "register_letter_template", text)
@@ -140,11 +135,9 @@ def put_template():
 @bp.post("/register/entries/<int:entry_id>/reviews")
 @roles_required(*PANEL)
 @operation("Review an entry: keep or remove (R6)", ReviewIn, {"201": "the entry after review"})
-def review_entry(entry_id):
-    body: ReviewIn = valid_body()
-    session = db_session()
-    register_reviews.review_entry(session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
-    return _entry_out(session, entry_id, 201)
+def review_entry(entry_id, body: ReviewIn):
+    register_reviews.review_entry(db_session(), entry_id, current_staff(), body.outcome, body.notes, utcnow())
+    return _entry_out(entry_id, 201)
 
 
 @bp.get("/register/reviews/due")
@@ -164,8 +157,7 @@ def reviews_due():
 @bp.post("/register/reviews")
 @roles_required(*PANEL)
 @operation("Record the six-monthly review of the whole register (R6)", RegisterReviewIn, {"201": "the review"})
-def review_register():
-    body: RegisterReviewIn = valid_body()
+def review_register(body: RegisterReviewIn):
     session = db_session()
     review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
     unit_of_work().commit()
@@ -175,8 +167,7 @@ def review_register():
 @bp.post("/register/entries/<int:entry_id>/appeals")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Record an appeal, due in 20 working days (R8)", AppealIn, {"201": "the appeal"})
-def record_appeal(entry_id):
-    body: AppealIn = valid_body()
+def record_appeal(entry_id, body: AppealIn):
     session = db_session()
     now = utcnow()
     appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
@@ -188,8 +179,7 @@ def record_appeal(entry_id):
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @roles_required(*PANEL)
 @operation("An appeal's outcome; upheld removes the entry (R8)", AppealOutcomeIn)
-def appeal_outcome(appeal_id):
-    body: AppealOutcomeIn = valid_body()
+def appeal_outcome(appeal_id, body: AppealOutcomeIn):
     session = db_session()
     appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
     unit_of_work().commit()

@@ -14,7 +14,7 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, 
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
-from ..openapi import operation, valid_body
+from ..openapi import operation
 from . import bp
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
@@ -29,9 +29,8 @@ def _restriction_out(r) -> dict:
 @bp.post("/register/customers/<int:customer_id>/phones")
 @roles_required(Role.PANEL_MEMBER, Role.LINE_MANAGER, Role.ADMIN)
 @operation("Add a number to a customer (R4)", PhoneIn, {"201": "added", "200": "already the customer's"})
-def add_phone(customer_id):
+def add_phone(customer_id, body: PhoneIn):
     """R4: another number for the same customer; ring time finds the entry from any of them."""
-    body: PhoneIn = valid_body()
     session = db_session()
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -59,8 +58,7 @@ def subject_access(customer_id):
 @bp.post("/register/customers/<int:customer_id>/concerns")
 @roles_required(*MANAGERS)
 @operation("The customer was told their conduct is a concern (C1)", ConcernIn, {"201": "the notice"})
-def record_concern(customer_id):
-    body: ConcernIn = valid_body()
+def record_concern(customer_id, body: ConcernIn):
     session = db_session()
     now = utcnow()
     notice = contact_restrictions.record_concern(session, customer_id, current_staff(), utc(body.told_at) or now,
@@ -74,9 +72,8 @@ def record_concern(customer_id):
 @roles_required(*MANAGERS)
 @operation("Restrict contact; 409 customer_not_told without a concern notice (C1, C3)", RestrictionIn,
            {"201": "the restriction"})
-def add_restriction(customer_id):
+def add_restriction(customer_id, body: RestrictionIn):
     """C1: refused with 409 customer_not_told until a concern notice is recorded."""
-    body: RestrictionIn = valid_body()
     session = db_session()
     restriction = contact_restrictions.add_restriction(
         session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,

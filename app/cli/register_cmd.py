@@ -14,7 +14,8 @@ from flask.cli import with_appcontext
 from call_flows.clock import utcnow
 from call_flows.errors import Conflict
 from call_flows.register.export import export
-from call_flows.register.spreadsheet import check, decode
+from call_flows.register.merge import check
+from call_flows.register.spreadsheet import decode
 from call_flows.register.store import Stored, store
 
 from ..db import db_session, unit_of_work

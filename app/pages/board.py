@@ -1,5 +1,7 @@
 """The supervisor's ring-time board (CONTRACT /board; R1, I7): the page, its JSON snapshot and its
 live event stream."""
+from typing import Any
+
 from flask import jsonify, render_template, request
 
 from call_flows.calls import board
@@ -10,7 +12,7 @@ from call_flows.vocabulary import Role
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
-from .live import page_roles, sse_response
+from .live import event_stream, page_roles
 
 
 def _filters() -> tuple[int | None, str | None]:
@@ -19,27 +21,26 @@ def _filters() -> tuple[int | None, str | None]:
     return (int(team) if team.isdigit() else None), site
 
 
-@bp.get("/board")
-@page_roles(Role.SUPERVISOR)
-def board_page():
+def _snapshot() -> tuple[dict[str, Any], int | None, str | None]:
+    """The board for the filters asked for, committed: R9, the audit rows of the markers shown."""
     session = db_session()
     team_id, site = _filters()
     snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
-    unit_of_work().commit()  # R9: the audit rows of the markers shown
+    unit_of_work().commit()
+    return snap, team_id, site
+
+
+@bp.get("/board")
+@page_roles(Role.SUPERVISOR)
+def board_page():
+    snap, team_id, site = _snapshot()
     return render_template("board/board.html", snap=snap, team_id=team_id, site=site)
 
 
 @bp.get("/board/state")
 @page_roles(Role.SUPERVISOR)
 def board_state():
-    session = db_session()
-    team_id, site = _filters()
-    snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
-    unit_of_work().commit()  # R9: the audit rows of the markers shown
-    return jsonify(snap)
+    return jsonify(_snapshot()[0])
 
 
-@bp.get("/board/events")
-@page_roles(Role.SUPERVISOR)
-def board_events():
-    return sse_response()
+event_stream(bp, "/board/events", "board_events", Role.SUPERVISOR)

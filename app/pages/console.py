@@ -10,7 +10,7 @@ from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
-from .live import page_roles, sse_response
+from .live import event_stream, page_roles
 
 
 @bp.get("/console")
@@ -31,10 +31,7 @@ def console_state():
     return jsonify(data)
 
 
-@bp.get("/console/events")
-@page_roles(Role.CALL_HANDLER)
-def console_events():
-    return sse_response()
+event_stream(bp, "/console/events", "console_events", Role.CALL_HANDLER)
 
 
 @bp.post("/console/recovery/end")

@@ -1,11 +1,12 @@
 """Shared by the console and board pages: the role check (`page_roles`, app/access.py), and the
-server-sent event stream. The stream is only a nudge: each page refetches its full snapshot on
-(re)connect and after each event, so a dropped connection or a restart heals by itself."""
+server-sent event stream (`event_stream` declares one). The stream is only a nudge: each page
+refetches its full snapshot on (re)connect and after each event, so a dropped connection or a
+restart heals by itself."""
 import json
 import socket
 import time
 
-from flask import Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from call_flows.staff.live_scope import Reader, may_see, reader_for
 from call_flows import logs
@@ -74,6 +75,11 @@ def _too_many(message: str) -> Response:
     body = json.dumps({"error": {"code": "too_many_streams", "message": message}})
     return Response(body, status=503, mimetype="application/json",
                     headers={"Retry-After": str(stream_slots.RETRY_AFTER_S), "Cache-Control": "no-store"})
+
+
+def event_stream(blueprint: Blueprint, rule: str, endpoint: str, *roles: str) -> None:
+    """Declare a page's live stream: GET `rule` answers `sse_response()` to staff in `roles` only."""
+    blueprint.add_url_rule(rule, endpoint, page_roles(*roles)(sse_response), methods=["GET"])
 
 
 def sse_response() -> Response:

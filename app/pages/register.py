@@ -176,10 +176,9 @@ def register_letter_sent(entry_id):
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @page_roles(*PANEL)
 def register_letter_exemption(entry_id):
-    def action(s):
-        body = form_body(ExemptionIn)
-        return register_letters.record_exemption(s, entry_id, current_staff(), body.reason, body.justification,
-                                                 utcnow())
+    def action(s):  # the form's fields are the service's arguments (reason, justification)
+        return register_letters.record_exemption(s, entry_id, current_staff(), now=utcnow(),
+                                                 **form_body(ExemptionIn).model_dump())
 
     return attempt(action, "Exemption recorded: the entry is now in force.", _back(entry_id))
 
@@ -187,9 +186,8 @@ def register_letter_exemption(entry_id):
 @bp.post("/register/entries/<int:entry_id>/reviews")
 @page_roles(*PANEL)
 def register_review_entry(entry_id):
-    def action(s):
-        body = form_body(ReviewIn)
-        return register_reviews.review_entry(s, entry_id, current_staff(), body.outcome, body.notes, utcnow())
+    def action(s):  # the form's fields are the service's arguments (outcome, notes)
+        return register_reviews.review_entry(s, entry_id, current_staff(), now=utcnow(), **form_body(ReviewIn).model_dump())
 
     return attempt(action, lambda review: f"Review recorded: {label('panel_outcome', review.outcome)}.",
                    _back(entry_id))

@@ -20,7 +20,7 @@ from call_flows import follow_ups
 from call_flows import live_events
 from call_flows import logs
 from call_flows.clock import utcnow
-from call_flows.jobs import outbox
+from call_flows.jobs import attempts, outbox
 from call_flows.models import OutboxJob
 from call_flows.platform.protocol import CallPlatform
 
@@ -103,9 +103,9 @@ class HandOver:
         return enqueued
 
     def run(self, session: Session, job_id: int) -> str:
-        """Run one job (outbox.run), then publish the live events its task recorded and hand over
+        """Run one job (attempts.run), then publish the live events its task recorded and hand over
         the jobs it recorded (and the job itself again when a retry is due). Returns its status."""
-        status = outbox.run(session, job_id, self.ctx)
+        status = attempts.run(session, job_id, self.ctx)
         for event in follow_ups.written(session):
             live = event.live()
             if live is not None:

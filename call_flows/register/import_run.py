@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from call_flows.jobs import outbox
 from call_flows.errors import Conflict, InvalidInput
 from call_flows.models.imports import RegisterImportRun
-from call_flows.register.spreadsheet import RowError, check, decode
+from call_flows.register.merge import check
+from call_flows.register.spreadsheet import RowError, decode
 from call_flows.register.store import store
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from call_flows.errors import Conflict
 from call_flows.models import AuditLog, Customer, CustomerPhone, RegisterEntry
-from call_flows.register.spreadsheet import Entry, Person, RowError
+from call_flows.register.merge import Entry, Person
+from call_flows.register.spreadsheet import RowError
 from call_flows.vocabulary import RegisterStatus
 
 CHUNK = 1000  # rows per INSERT statement, and per progress report

@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select, text
 
 from app.db import db_session
-from call_flows.jobs import outbox
+from call_flows.jobs import attempts, outbox
 from call_flows.models import Call, CallWarning, OutboxJob, Termination
 from tests import twiml
 from tests.test_platform_faults import _job, _run as _run_job, _warn
@@ -78,7 +78,7 @@ def _pick_up_again(twilio_app, job):
     """Another worker: nothing while the dead worker's lease runs; the sweeper then hands it over."""
     assert job.status == "running" and job.attempts == 2  # the attempt marker was committed before the call
     assert _run(twilio_app, job.id, T0 + timedelta(minutes=1, seconds=30)) == "running"
-    later = T0 + timedelta(minutes=1) + timedelta(seconds=outbox.LEASE_S)
+    later = T0 + timedelta(minutes=1) + timedelta(seconds=attempts.LEASE_S)
     with twilio_app.app_context():
         assert job.id in outbox.due_for_redispatch(db_session(), later)
     return _run(twilio_app, job.id, later)
@@ -174,9 +174,9 @@ def test_fault5_twilio_429_then_503_then_recovers_each_act_reaches_twilio_once_r
     twilio_http.fail_next_with(20503)
     assert _run(twilio_app, job.id, T0 + timedelta(seconds=300)) == "pending"
     delay = _job(twilio_app, "play_warning").run_at.replace(tzinfo=timezone.utc) - (T0 + timedelta(seconds=300))
-    assert timedelta(0) < delay <= timedelta(seconds=outbox.MAX_DELAY_S)  # bounded backoff
+    assert timedelta(0) < delay <= timedelta(seconds=attempts.MAX_DELAY_S)  # bounded backoff
     assert _run(twilio_app, job.id, T0 + timedelta(seconds=300) + delay) == "done"
-    assert max(outbox.backoff(n) for n in range(outbox.MAX_ATTEMPTS + 1)) == timedelta(seconds=outbox.MAX_DELAY_S)
+    assert max(attempts.backoff(n) for n in range(attempts.MAX_ATTEMPTS + 1)) == timedelta(seconds=attempts.MAX_DELAY_S)
     landed = twilio_http.landed(f"/Calls/{live_call['sid']}.json")
     assert len(landed) == 1 and len(twilio_http.posts_to(f"/Calls/{live_call['sid']}.json")) == 3
     with twilio_app.app_context():

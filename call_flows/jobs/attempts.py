@@ -1,0 +1,118 @@
+"""Running one outbox job: claim, call out, settle, and the one retry policy (DOMAIN "nothing is lost").
+
+RQ itself never retries: a failed attempt is recorded on the job. A terminal fault (an exception with
+`terminal = True`, e.g. platform.faults.CallerGone, or outbox.UnknownTask) settles the job after that
+one attempt; any other fault makes it `pending` again with `run_at` pushed back exponentially
+(`backoff`) and never sooner than the platform's `retry_after`; after MAX_ATTEMPTS it is `failed`. A
+job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `failed`). Recording jobs
+and handing them over is `call_flows.jobs.outbox`.
+"""
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
+from sqlalchemy.orm import Session
+
+from call_flows import logs
+from call_flows.clock import utcnow
+from call_flows.jobs.outbox import UNCONFIRMED, known_task, resolve
+from call_flows.models import OutboxJob
+
+log = logs.get_logger(__name__)
+MAX_ATTEMPTS = 8
+MAX_DELAY_S = 3600
+BACKOFF_BASE_S = 15  # tests shorten it (OUTBOX_BACKOFF_S, app/worker.py), as they shorten LEASE_S
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: 30 s, 1 min, 2 min, ... 1 h."""
+    return timedelta(seconds=min(MAX_DELAY_S, BACKOFF_BASE_S * 2 ** attempts))
+
+
+
+LEASE_S = 90  # a claimed job not settled by then (its worker died) may be claimed again; > JOB_TIMEOUT_S + Twilio's 10 s
+UNKNOWN_OUTCOME = "outcome unknown, attempt began "  # last_error of a failure that may have reached the platform
+
+
+def _unconfirmed_since(job: OutboxJob) -> datetime | None:
+    """When the attempt began whose outcome is unknown, if the last attempt is such a one: its worker died (`running`, lease over: it began LEASE_S before the lease's end) or its request
+    timed out or lost its connection after it was sent (a fault with `outcome_unknown`, recorded
+    in `last_error` by `_record_failure`). None when the last attempt's outcome is known."""
+    if job.status == "running":
+        return job.run_at - timedelta(seconds=LEASE_S)
+    error = job.last_error or ""  # a retry, handed over (enqueued) or not:
+    unknown = job.status in ("pending", "enqueued") and error.startswith(UNKNOWN_OUTCOME)
+    return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
+
+
+def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
+    """Claim a job for one attempt in a short transaction of its own (committed here), so that no
+    row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
+    The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
+    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
+    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
+    reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
+    the time that attempt began (None: the last attempt's outcome is known); the same
+    after an attempt that timed out or lost its connection once its request was sent."""
+    job = session.get(OutboxJob, job_id)
+    if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
+        session.rollback()
+        return False, None
+    before, since = job.status, _unconfirmed_since(job)
+    guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
+    if before == "running":
+        guard = guard & (OutboxJob.run_at <= now)
+    claimed = cast("CursorResult[Any]", session.execute(update(OutboxJob).where(guard).values(
+        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S))))
+    session.commit()
+    return claimed.rowcount == 1, since
+
+
+def run(session: Session, job_id: int, ctx: Any, now: datetime | None = None) -> str:
+    """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
+    the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
+    Claim, call out, settle: three short transactions, none open across the platform's answer with
+    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
+    retry policy above)."""
+    now = now or utcnow()
+    claimed, unconfirmed = claim(session, job_id, now)
+    if not claimed:
+        job = session.get(OutboxJob, job_id)
+        session.rollback()
+        return job.status if job else "missing"
+    job = session.get_one(OutboxJob, job_id)  # claimed just now
+    session.info[UNCONFIRMED] = unconfirmed
+    try:
+        resolve(job.task)(session, ctx, now, **job.args)
+    except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
+        session.rollback()
+        return _record_failure(session, ctx, job_id, exc, now)
+    finally:
+        session.info.pop(UNCONFIRMED, None)
+    job.status = "done"
+    job.done_at = now
+    job.last_error = None
+    session.commit()
+    return "done"
+
+
+def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+    job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
+    job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
+    if began is not None:  # sent, never answered (or still unchecked): the next attempt checks first
+        job.last_error = f"{UNKNOWN_OUTCOME}{began.isoformat()}: {job.last_error}"[:2000]
+    if getattr(exc, "terminal", False) or job.attempts >= MAX_ATTEMPTS:
+        job.status, job.done_at = "failed", now
+        hook = getattr(known_task(job.task), "on_give_up", None)
+        if hook is not None:
+            hook(session, ctx, now, exc, **job.args)
+        log.warning("outbox_gave_up", job=job.id, task=job.task, attempts=job.attempts,
+                    error=job.last_error)
+    else:
+        retry_after = timedelta(seconds=getattr(exc, "retry_after", None) or 0)
+        job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
+        log.warning("outbox_retry", job=job.id, task=job.task,
+                    attempts=job.attempts, run_at=job.run_at.isoformat(), error=job.last_error)
+    session.commit()
+    return job.status
