@@ -4,12 +4,11 @@ Why bulk inserts: a 10,000-row register must load in seconds, so rows go in as a
 INSERT statements (SQLite) or COPY (PostgreSQL) rather than one ORM flush per row. The caller
 owns the transaction: it commits only when `store` returns, so a file is stored whole or not at all.
 """
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import JSON, FromClause, Table, insert, select, text
+from sqlalchemy import FromClause, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,32 +56,13 @@ def bulk_insert(session: Session, table: FromClause, rows: list[dict[str, Any]],
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return _copy_rows(session, table, rows, with_ids)
+        from storage.copy import copy_rows  # PostgreSQL's COPY through the driver: the storage adapter
+
+        return copy_rows(session, table, rows, with_ids)
     if with_ids:
         return sorted(session.execute(insert(table).returning(table.c.id), rows).scalars().all())
     session.execute(insert(table), rows)
     return []
-
-
-def _copy_rows(session: Session, table: Table, rows: list[dict[str, Any]], with_ids: bool) -> list[int]:
-    conn = session.connection()
-    ids: list[int] = []
-    if with_ids:
-        ids = list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                                {"t": table.name, "n": len(rows)}).scalars())
-        rows = [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)]
-    columns = list(rows[0])
-    as_json = {c.name for c in table.c if isinstance(c.type, JSON)}
-    driver, dbapi = conn.connection.driver_connection, conn.dialect.dbapi
-    assert driver is not None and dbapi is not None  # a live pooled connection has its psycopg connection
-    try:
-        with driver.cursor() as cursor:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
-    except dbapi.IntegrityError as exc:  # the driver's own error: give it SQLAlchemy's type
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
-    return ids
 
 
 def _known_numbers(session: Session, numbers: list[str]) -> dict[str, int]:
