@@ -18,9 +18,9 @@ import functools
 import importlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar, cast, overload
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,7 +41,16 @@ class UnknownTask(LookupError):
     terminal = True
 
 
-def task(fn: Callable | None = None, *, urgent: bool = False, on_give_up: Callable | None = None):
+Task = TypeVar("Task", bound=Callable[..., Any])
+
+
+@overload
+def task(fn: Task) -> Task: ...
+@overload
+def task(fn: None = None, *, urgent: bool = False,
+         on_give_up: Callable[..., Any] | None = None) -> Callable[[Task], Task]: ...
+def task(fn: Task | None = None, *, urgent: bool = False,
+         on_give_up: Callable[..., Any] | None = None) -> Task | Callable[[Task], Task]:
     """Mark `fn(session, ctx, now, **args)` as an outbox task; it is named by its dotted path
     (`path_of`), as RQ names its jobs, and registers nothing (the job's row names it).
 
@@ -51,20 +60,20 @@ def task(fn: Callable | None = None, *, urgent: bool = False, on_give_up: Callab
     `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
     `failed`, when the job will not be tried again. Use as `@task` or `@task(urgent=True, ...)`."""
 
-    def annotate(fn: Callable) -> Callable:
-        fn.outbox_task, fn.urgent, fn.on_give_up = True, urgent, on_give_up
+    def annotate(fn: Task) -> Task:
+        vars(fn).update(outbox_task=True, urgent=urgent, on_give_up=on_give_up)
         return fn
 
     return annotate(fn) if fn is not None else annotate
 
 
-def path_of(fn: Callable) -> str:
+def path_of(fn: Callable[..., Any]) -> str:
     """The dotted path a job names its task by, e.g. `call_flows.jobs.effects.play_warning`."""
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
 @functools.cache
-def resolve(path: str) -> Callable:
+def resolve(path: str) -> Callable[..., Any]:
     """The task function a job's `task` path names (imported on first use). Raises UnknownTask for
     a path outside `call_flows.`, one that does not import, or a function not marked `@task`."""
     module, _, name = path.rpartition(".")
@@ -76,7 +85,8 @@ def resolve(path: str) -> Callable:
         raise UnknownTask(f"outbox task {path!r} cannot be imported: {exc}") from exc
     if not getattr(fn, "outbox_task", False):
         raise UnknownTask(f"{path!r} is not an outbox task (no @outbox.task)")
-    return fn
+    task_fn: Callable[..., Any] = fn
+    return task_fn
 
 
 def is_urgent(path: str) -> bool:
@@ -84,7 +94,7 @@ def is_urgent(path: str) -> bool:
     return bool(getattr(_known(path), "urgent", False))
 
 
-def _known(path: str) -> Callable | None:
+def _known(path: str) -> Callable[..., Any] | None:
     try:
         return resolve(path)
     except UnknownTask:
@@ -99,7 +109,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_DELAY_S, BACKOFF_BASE_S * 2 ** attempts))
 
 
-def record(session: Session, key: str, task_fn: Callable | str, args: dict[str, Any], run_at: datetime | None = None,
+def record(session: Session, key: str, task_fn: Callable[..., Any] | str, args: dict[str, Any], run_at: datetime | None = None,
            now: datetime | None = None) -> OutboxJob:
     """Add the job unless one with the same business key exists (then return that one). `task_fn`:
     an `@task` function or its dotted path; the row stores the path. Raises UnknownTask."""
@@ -117,13 +127,16 @@ def record(session: Session, key: str, task_fn: Callable | str, args: dict[str, 
     try:
         with session.begin_nested():
             session.add(job)
-    except IntegrityError:
-        job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    except IntegrityError:  # a concurrent request recorded the same business key first: its job
+        winner = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+        assert winner is not None  # the unique key that refused ours is the winner's
+        job = winner
     _note_for_dispatch(session, job)
     return job
 
 
-def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict[str, Any], run_at, now) -> OutboxJob:
+def _record_in_one_statement(session: Session, key: str, task_name: str, args: dict[str, Any],
+                             run_at: datetime | None, now: datetime) -> OutboxJob:
     """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
     SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
     insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
@@ -132,6 +145,7 @@ def _record_in_one_statement(session: Session, key: str, task_name: str, args: d
     job = session.scalars(insert, execution_options={"populate_existing": True}).first()
     if job is None:  # the business key exists already
         job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    assert job is not None  # ON CONFLICT (key): the row that conflicted holds this key
     _note_for_dispatch(session, job)
     return job
 
@@ -183,7 +197,7 @@ def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
     if not ids:
         return []
     known = session.info.pop("outbox_refs", {})
-    refs = [known.get(i) or _ref(session.get(OutboxJob, i)) for i in ids]
+    refs = [known.get(i) or _ref(session.get_one(OutboxJob, i)) for i in ids]
     session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
                     .values(status="enqueued"))
     return refs
@@ -237,10 +251,10 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
     claimed = session.execute(update(OutboxJob).where(guard).values(
         status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
     session.commit()
-    return claimed.rowcount == 1, since
+    return cast(CursorResult[Any], claimed).rowcount == 1, since  # an UPDATE's result is a CursorResult
 
 
-def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
+def run(session: Session, job_id: int, ctx: Any, now: datetime | None = None) -> str:
     """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
     the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
     Claim, call out, settle: three short transactions, none open across the platform's answer with
@@ -252,7 +266,7 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
         job = session.get(OutboxJob, job_id)
         session.rollback()
         return job.status if job else "missing"
-    job = session.get(OutboxJob, job_id)
+    job = session.get_one(OutboxJob, job_id)  # claimed just now: it exists
     session.info[UNCONFIRMED] = unconfirmed
     try:
         resolve(job.task)(session, ctx, now, **job.args)
@@ -268,8 +282,8 @@ def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     return "done"
 
 
-def _record_failure(session: Session, ctx, job_id: int, exc: Exception, now: datetime) -> str:
-    job = session.get(OutboxJob, job_id)  # `claim` counted the attempt already
+def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+    job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
     if began is not None:  # sent, never answered (or still unchecked): the next attempt checks first
