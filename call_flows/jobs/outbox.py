@@ -18,7 +18,7 @@ import functools
 import importlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Callable, NamedTuple, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar, cast, overload
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 from call_flows.clock import utcnow
 from call_flows.models import OutboxJob
 from call_flows import logs
+
+if TYPE_CHECKING:  # the unit of work imports this module
+    from call_flows.unit_of_work import AbstractUnitOfWork
 
 log = logs.get_logger(__name__)
 MAX_ATTEMPTS = 8
@@ -54,7 +57,9 @@ def task(fn: Task | None = None, *, urgent: bool = False,
     """Mark `fn(session, ctx, now, **args)` as an outbox task; it is named by its dotted path
     (`path_of`), as RQ names its jobs, and registers nothing (the job's row names it).
 
-    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer) so tasks stay free of Flask; a task
+    records domain events (call_flows/events.py) for what the board and consoles are to see, published
+    once the job's transaction commits (`run`).
     `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
     dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
     `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
@@ -231,7 +236,7 @@ def _unconfirmed_since(job: OutboxJob) -> datetime | None:
     return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
 
 
-def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
+def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, datetime | None]:
     """Claim a job for one attempt in a short transaction of its own (committed here), so that no
     row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
     The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
@@ -240,9 +245,10 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
     reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
     the time that attempt began (None: the last attempt's outcome is known); the same
     after an attempt that timed out or lost its connection once its request was sent."""
+    session = uow.session
     job = session.get(OutboxJob, job_id)
     if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
-        session.rollback()
+        uow.rollback()
         return False, None
     before, since = job.status, _unconfirmed_since(job)
     guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
@@ -250,39 +256,44 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
         guard = guard & (OutboxJob.run_at <= now)
     claimed = session.execute(update(OutboxJob).where(guard).values(
         status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
-    session.commit()
+    uow.commit()
     return cast(CursorResult[Any], claimed).rowcount == 1, since  # an UPDATE's result is a CursorResult
 
 
-def run(session: Session, job_id: int, ctx: Any, now: datetime | None = None) -> str:
-    """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
-    the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
+def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None = None) -> str:
+    """Run one job in the unit of work `uow` (open; its session is the job's). Returns the job's
+    status afterwards: "done", "pending" (a retry is due at the job's `run_at`), "failed" (given up),
+    "running" (another worker holds it), or "missing".
     Claim, call out, settle: three short transactions, none open across the platform's answer with
-    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
-    retry policy above)."""
+    a lock (`claim`), each committed through `uow`, so the events the task (or its `on_give_up`
+    hook) recorded are published, and the jobs it recorded handed over, only once its transaction
+    has committed; a failed task's are rolled back with it. Never raises for a failed task: the
+    failure is recorded on the job (the one retry policy above)."""
     now = now or utcnow()
-    claimed, unconfirmed = claim(session, job_id, now)
+    session = uow.session
+    claimed, unconfirmed = claim(uow, job_id, now)
     if not claimed:
         job = session.get(OutboxJob, job_id)
-        session.rollback()
+        uow.rollback()
         return job.status if job else "missing"
     job = session.get_one(OutboxJob, job_id)  # claimed just now: it exists
     session.info[UNCONFIRMED] = unconfirmed
     try:
         resolve(job.task)(session, ctx, now, **job.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
-        session.rollback()
-        return _record_failure(session, ctx, job_id, exc, now)
+        uow.rollback()
+        return _record_failure(uow, ctx, job_id, exc, now)
     finally:
         session.info.pop(UNCONFIRMED, None)
     job.status = "done"
     job.done_at = now
     job.last_error = None
-    session.commit()
+    uow.commit()
     return "done"
 
 
-def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+def _record_failure(uow: "AbstractUnitOfWork", ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+    session = uow.session
     job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
@@ -300,7 +311,7 @@ def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now
         job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
         log.warning("outbox_retry", job=job.id, task=job.task,
                     attempts=job.attempts, run_at=job.run_at.isoformat(), error=job.last_error)
-    session.commit()
+    uow.commit()
     return job.status
 
 
