@@ -57,9 +57,8 @@ def task(fn: Task | None = None, *, urgent: bool = False,
     """Mark `fn(session, ctx, now, **args)` as an outbox task; it is named by its dotted path
     (`path_of`), as RQ names its jobs, and registers nothing (the job's row names it).
 
-    `ctx` carries the collaborators (ctx.platform, ctx.mailer) so tasks stay free of Flask; a task
-    records domain events (call_flows/events.py) for what the board and consoles are to see, published
-    once the job's transaction commits (`run`).
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer) so tasks stay free of Flask; what the
+    board is to see a task records as a domain event (call_flows/events.py).
     `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
     dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
     `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job
@@ -261,14 +260,11 @@ def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, 
 
 
 def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None = None) -> str:
-    """Run one job in the unit of work `uow` (open; its session is the job's). Returns the job's
-    status afterwards: "done", "pending" (a retry is due at the job's `run_at`), "failed" (given up),
-    "running" (another worker holds it), or "missing".
-    Claim, call out, settle: three short transactions, none open across the platform's answer with
-    a lock (`claim`), each committed through `uow`, so the events the task (or its `on_give_up`
-    hook) recorded are published, and the jobs it recorded handed over, only once its transaction
-    has committed; a failed task's are rolled back with it. Never raises for a failed task: the
-    failure is recorded on the job (the one retry policy above)."""
+    """Run one job in the open unit of work `uow`. Returns its status afterwards: "done", "pending" (a
+    retry is due at the job's `run_at`), "failed" (given up), "running" (another worker holds it), or
+    "missing". Claim, call out, settle: three short transactions, none open across the platform's
+    answer with a lock (`claim`), each committed through `uow` (the task's events are published only
+    after its commit). Never raises for a failed task: the failure is recorded on the job."""
     now = now or utcnow()
     session = uow.session
     claimed, unconfirmed = claim(uow, job_id, now)
