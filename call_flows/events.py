@@ -145,6 +145,55 @@ class RegisterReminder(Event):
     entry_id: int
 
 
+@dataclass(frozen=True)
+class ActSettled(Event):
+    """T1, T3: the job that plays a warning or the final notice settled it (`outcome`: played,
+    caller_left or failed); the console's feedback, live kind `<act>_<outcome>` (`warning_played`)."""
+
+    act: str  # "warning" or "termination"
+    outcome: str  # a PlayStatus other than pending
+    call_sid: str
+    team_id: int | None
+    handler_id: int | None
+
+    def live(self) -> dict[str, Any] | None:
+        return {"kind": f"{self.act}_{self.outcome}", "call_sid": self.call_sid, "team_id": self.team_id,
+                "handler_id": self.handler_id}
+
+
+@dataclass(frozen=True)
+class TeamLeadAlerted(Event):
+    """Issue 6: a handler's team lead is alerted that a call of theirs was ended for behaviour
+    (`ends_at`: the end of the handler's recovery time, ISO 8601 UTC)."""
+
+    kind: ClassVar[str | None] = "team_lead_alert"
+    user_id: int
+    username: str
+    team_id: int | None
+    lead_id: int | None
+    lead: str | None
+    ends_at: str
+
+
+@dataclass(frozen=True)
+class LineManagerNotified(Event):
+    """T5: the line manager was told of a new callback task (live kind `callback_created`)."""
+
+    kind: ClassVar[str | None] = "callback_created"
+    task_id: int
+    manager_id: int
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class CallbackDialled(Event):
+    """M1: the platform is ringing the manager's phone for a callback call."""
+
+    kind: ClassVar[str | None] = "callback_dialled"
+    task_id: int
+    call_sid: str
+
+
 def record(session: Session, *events: Event) -> None:
     """Record `events` in the session's open transaction (the unit of work collects them on commit)."""
     session.info.setdefault(EVENTS_KEY, []).extend(events)

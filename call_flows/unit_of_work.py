@@ -63,10 +63,9 @@ class AbstractUnitOfWork(abc.ABC):
             follow_ups.after_commit(self, event)
 
     def rollback(self) -> None:
-        """Discard the transaction and the events recorded in it."""
+        """Discard the transaction, the events recorded in it and the jobs it recorded."""
         self._rollback()
-        domain_events.take(self.session)
-        follow_ups.forget(self.session)
+        _forget(self.session)
 
     @abc.abstractmethod
     def _prepare_hand_over(self) -> list[Any] | None: ...
@@ -154,16 +153,21 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.session.rollback()
 
 
+def _forget(session: Session) -> None:
+    domain_events.take(session)
+    follow_ups.forget(session)
+    outbox.recorded_ids(session)  # rolled back with the transaction: nothing to hand over
+
+
 def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        domain_events.take(session)
-        follow_ups.forget(session)
+        _forget(session)
 
 
 def session_factory(sessionmaker: Callable[[], Session]) -> Callable[[], Session]:
     """Make every commit of `sessionmaker`'s sessions write the outbox jobs of the events recorded in
-    its transaction, also where no unit of work is in use (an outbox task run by `attempts.run`), and
-    every rollback forget them."""
+    its transaction, also where a session is committed without a unit of work, and every rollback
+    forget them."""
     sa_event.listen(sessionmaker, "before_commit", follow_ups.write_jobs)
     sa_event.listen(sessionmaker, "after_soft_rollback", _forget_on_rollback)
     return sessionmaker

@@ -42,11 +42,12 @@ def post(client, path, who, body=None):
 def run_due(app, now):
     """Run the outbox jobs due at `now`, as a worker would when the clock gets there."""
     from call_flows.jobs import attempts, outbox
+    from call_flows.unit_of_work import FakeUnitOfWork
 
     session = app.extensions["sessionmaker"]()
     try:
         for job_id in outbox.due_for_redispatch(session, now, stale_after=__import__("datetime").timedelta(0)):
-            attempts.run(session, job_id, app.extensions["job_context"], now=now)
+            attempts.run(FakeUnitOfWork(session), job_id, app.extensions["job_context"], now=now)
     finally:
         session.close()
 

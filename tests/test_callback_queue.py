@@ -276,6 +276,7 @@ def test_dial_job_retried_after_a_twilio_outage_places_exactly_one_call(twilio_a
     from datetime import timedelta
 
     from call_flows.jobs import attempts, outbox
+    from call_flows.unit_of_work import FakeUnitOfWork
     from call_flows.models import OutboxJob
     from tests.conftest import Staff
 
@@ -293,7 +294,7 @@ def test_dial_job_retried_after_a_twilio_outage_places_exactly_one_call(twilio_a
         assert job.status == "pending" and "stand-in outage" in job.last_error
         later = utcnow() + timedelta(hours=1)
         for _ in range(3):  # the retry, then duplicate hand-overs
-            attempts.run(session, job.id, twilio_app.extensions["job_context"], now=later)
+            attempts.run(FakeUnitOfWork(session), job.id, twilio_app.extensions["job_context"], now=later)
         outbox.resolve(job.task)(session, twilio_app.extensions["job_context"], later, **job.args)
     finally:
         session.close()

@@ -62,6 +62,7 @@ def test_i4_security_desk_only_when_there_was_a_breach(mail_app, people):
 
 def test_i4_a_failed_email_is_retried_and_sent_once(mail_app, people, tmp_path):
     from call_flows.jobs import attempts, outbox
+    from call_flows.unit_of_work import FakeUnitOfWork
     from call_flows.clock import utcnow
     from datetime import timedelta
 
@@ -86,9 +87,9 @@ def test_i4_a_failed_email_is_retried_and_sent_once(mail_app, people, tmp_path):
     later = utcnow() + timedelta(hours=1)  # the retry comes due: run what a worker would run
     session = mail_app.extensions["sessionmaker"]()
     for job_id in outbox.due_for_redispatch(session, later):
-        attempts.run(session, job_id, mail_app.extensions["job_context"], now=later)
+        attempts.run(FakeUnitOfWork(session), job_id, mail_app.extensions["job_context"], now=later)
     for job_id in outbox.due_for_redispatch(session, later):  # nothing left: each was sent once
-        attempts.run(session, job_id, mail_app.extensions["job_context"], now=later)
+        attempts.run(FakeUnitOfWork(session), job_id, mail_app.extensions["job_context"], now=later)
     session.close()
     body = client.get(f"/api/v1/incidents/{t['incident_id']}", headers=people["manager"]["headers"]).get_json()
     assert [d["status"] for d in body["deliveries"]] == ["sent"] * 3

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.db import db_session
 from app.simulator import new_call_sid, signed_post
 from call_flows.jobs import attempts, outbox
+from call_flows.unit_of_work import FakeUnitOfWork
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallbackTask, CallWarning, Incident, OutboxJob, Termination
 from call_flows.platform.faults import (CallerGone, PlatformRefused, PlatformUnavailable, from_rest_error,
@@ -50,7 +51,7 @@ def _job(app, task):
 def _run(app, job_id, now):
     session = app.extensions["sessionmaker"]()
     try:
-        return attempts.run(session, job_id, app.extensions["job_context"], now=now)
+        return attempts.run(FakeUnitOfWork(session), job_id, app.extensions["job_context"], now=now)
     finally:
         session.close()
 

@@ -8,6 +8,7 @@ import pytest
 
 from call_flows.clock import utcnow
 from call_flows.jobs import attempts, outbox
+from call_flows.unit_of_work import FakeUnitOfWork
 from call_flows.jobs.effects import end_call, play_warning
 from call_flows.jobs.mail import send_email
 from call_flows.models import OutboxJob
@@ -71,7 +72,7 @@ def test_a_stored_job_naming_an_unknown_task_fails_once_with_a_clear_error(app):
                         created_at=now, status="pending", attempts=0)
         session.add(job)
         session.commit()
-        assert attempts.run(session, job.id, app.extensions["job_context"], now) == "failed"
+        assert attempts.run(FakeUnitOfWork(session), job.id, app.extensions["job_context"], now) == "failed"
         job = session.get(OutboxJob, job.id)
         assert job.attempts == 1 and job.last_error.startswith("UnknownTask: ")
         assert "call_flows.jobs.effects.removed_task" in job.last_error

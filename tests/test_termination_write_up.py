@@ -12,6 +12,7 @@ from call_flows import follow_ups
 from call_flows.calls import control
 from call_flows.events import CallTerminated
 from call_flows.jobs import attempts, outbox
+from call_flows.unit_of_work import FakeUnitOfWork
 from call_flows.clock import utcnow
 from call_flows.models import CallbackTask, CaseNote, OutboxJob, Termination, User
 from call_flows.calls.write_up import WRITE_UP_GRACE, guard_key
@@ -51,8 +52,8 @@ def test_t3_t4_the_final_notice_is_handed_over_before_the_write_up_and_a_request
         now = utcnow()
         assert guard.id not in outbox.due_for_redispatch(session, now)  # the request had its chance first
         assert guard.id in outbox.due_for_redispatch(session, now + WRITE_UP_GRACE + timedelta(minutes=1))
-        assert attempts.run(session, guard.id, queued_app.extensions["job_context"]) == "done"  # a worker runs it
-        assert attempts.run(session, guard.id, queued_app.extensions["job_context"]) == "done"  # again: no repeat
+        assert attempts.run(FakeUnitOfWork(session), guard.id, queued_app.extensions["job_context"]) == "done"  # a worker runs it
+        assert attempts.run(FakeUnitOfWork(session), guard.id, queued_app.extensions["job_context"]) == "done"  # again: no repeat
         termination = session.scalar(select(Termination))
         note = session.get(CaseNote, termination.case_note_id)
         assert note.fields == {"spoke_to": "Mr Smith"} and termination.callback_task_id is not None

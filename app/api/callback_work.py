@@ -3,7 +3,6 @@ from flask import jsonify
 
 from call_flows.callbacks import dialling as callback_calls, work as callback_work
 from call_flows import settings as org_settings
-from call_flows.callbacks.queue import task_json
 from call_flows.clock import utcnow
 from call_flows.vocabulary import Role
 from call_flows.events import CallbackTaskChanged
@@ -14,6 +13,7 @@ from ..openapi import operation
 from . import bp
 from .callback_schemas import CancelIn, DeputyIn, ReassignIn
 from .schemas import OutcomeIn
+from .shapes import task_json
 
 
 def _done(task, status=200, **extra):

@@ -1,7 +1,7 @@
 """The line manager's callback queue (T5, M1)."""
 from flask import jsonify
 
-from call_flows.callbacks.queue import queue_for, task_json
+from call_flows.callbacks.queue import queue_for
 from call_flows.clock import utcnow
 from call_flows.vocabulary import Role
 
@@ -9,6 +9,7 @@ from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..openapi import operation
 from . import bp
+from .shapes import task_json
 
 
 @bp.get("/callbacks")

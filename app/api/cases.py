@@ -7,6 +7,7 @@ from ..auth import current_staff, roles_required
 from ..db import db_session
 from ..openapi import operation
 from . import bp
+from .shapes import note_json
 
 
 @bp.get("/cases/<path:reference>/notes")
@@ -14,4 +15,5 @@ from . import bp
 @operation("Case notes of an application or case (M3)", who="the note's author, the call's handler, the team's line "
            "managers (and their deputies) and supervisors, admin; anyone else 404 (R9)")
 def case_notes(reference):
-    return jsonify({"case_reference": reference, "notes": visible_case_notes(db_session(), reference, current_staff())})
+    notes = visible_case_notes(db_session(), reference, current_staff())
+    return jsonify({"case_reference": reference, "notes": [note_json(seen) for seen in notes]})

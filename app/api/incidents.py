@@ -14,10 +14,11 @@ from ..db import db_session, unit_of_work
 from ..openapi import operation
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
+from .shapes import incident_json
 
 
 def _one(incident):
-    return jsonify({**incident_records.incident_json(incident), "deliveries": deliveries_for(db_session(), incident.id)})
+    return jsonify({**incident_json(incident), "deliveries": deliveries_for(db_session(), incident.id)})
 
 
 @bp.get("/incidents")
@@ -26,7 +27,7 @@ def _one(incident):
 def list_incidents():
     user = current_staff()
     session = db_session()
-    return jsonify({"incidents": [incident_records.incident_json(i) for i in incident_records.visible(session, user)],
+    return jsonify({"incidents": [incident_json(i) for i in incident_records.visible(session, user)],
                     "to_acknowledge": [i.id for i in incident_records.to_acknowledge(session, user)]})
 
 

@@ -6,6 +6,7 @@ platform rings the manager's own phone first; when they answer they hear the M1 
 connected to the customer, who sees the organisation's number.
 """
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,12 +18,16 @@ from call_flows.callbacks.legs import AFTER_DIAL, LEG_EVENTS, placed, unplaced_s
 from call_flows.callbacks.work import claimed_by_me, task_for
 from call_flows.calls.control import heard_a_warning
 from call_flows.errors import Conflict, InvalidInput
+from call_flows.events import CallbackDialled, record
 from call_flows.labels import note_text
 from call_flows.models import Call, CallbackTask, CaseNote, Incident, Termination, User
 from call_flows.platform.faults import CallerGone
 from call_flows.vocabulary import ENDED, CallbackOutcome, CallStatus, NoteField, TaskStatus
 from call_flows.phone import withheld_placeholder
 from call_flows.settings import OrgSettings
+
+if TYPE_CHECKING:  # the hand-over imports the tasks' modules through the outbox
+    from call_flows.jobs.handover import JobContext
 
 log = logs.get_logger(__name__)
 
@@ -72,18 +77,18 @@ def dial(session: Session, task_id: int, user: User, now: datetime) -> tuple[Cal
 
 
 @outbox.task
-def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> None:
+def place_callback(session: Session, ctx: "JobContext", now: datetime, task_id: int, call_id: int) -> None:
     """Ring the manager's phone with TwiML that speaks to them, then dials the customer presenting the
     organisation's number (TWILIO_CALLER_ID, else the number the customer called). The call takes
     the CallSid the platform reports for the customer's leg (callbacks.legs). Idempotent: a
     call already placed (status moved on from "queued") is not placed again."""
     from call_flows.callbacks.twiml import bridge
 
-    call = session.get(Call, call_id)
+    call = session.get_one(Call, call_id)
     if call.status != CallStatus.QUEUED:
         return
-    task = session.get(CallbackTask, task_id)
-    manager = session.get(User, call.handler_id)
+    manager = session.get_one(User, call.handler_id)
+    assert call.caller is not None and manager.phone is not None  # `dial` placed it only with both
     platform = ctx.platform
     caller_id = platform.caller_id or call.called or manager.phone
     settings = org_settings.load(session)
@@ -91,11 +96,11 @@ def place_callback(session: Session, ctx, now, task_id: int, call_id: int) -> No
                    platform.url(LEG_EVENTS.format(call_id=call.id)), platform.url(AFTER_DIAL.format(call_id=call.id)))
     platform.place_call(session, manager.phone, caller_id, twiml, now=now)
     placed(call)
-    ctx.publish("callback_dialled", task_id=task.id, call_sid=call.call_sid)
+    record(session, CallbackDialled(task_id, call.call_sid))
 
 
-def record_outcome(session: Session, task_id: int, user: User, outcome, note, now: datetime,
-                   settings: OrgSettings) -> CallbackTask:
+def record_outcome(session: Session, task_id: int, user: User, outcome: str, note: dict[str, str] | None,
+                   now: datetime, settings: OrgSettings) -> CallbackTask:
     """M1/M2: write the case note and close the task, or (no_answer) schedule a retry until the
     configured maximum of attempts, then close it as unreachable."""
     fields = note or {}  # outcome and note arrive valid (OutcomeIn, for the API and the page alike)
@@ -154,12 +159,12 @@ def _note_on_incident(session: Session, task: CallbackTask, user: User, attempt:
 
 
 @outbox.task
-def finish_callback(session: Session, ctx, now, call_id: int, end_for_behaviour: bool) -> None:
+def finish_callback(session: Session, ctx: "JobContext", now: datetime, call_id: int, end_for_behaviour: bool) -> None:
     """After the outcome: M2 ends a callback that is still live (the customer hears the final notice;
     the platform then reports the leg completed). Any other outcome leaves the call to the people on it."""
     from call_flows.calls import twiml
 
-    call = session.get(Call, call_id)
+    call = session.get_one(Call, call_id)
     if call.status in ENDED:
         return
     terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id))

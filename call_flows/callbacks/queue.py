@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from call_flows.clock import iso_utc
 from call_flows.models import Call, CallbackTask, Incident, User
 from call_flows.vocabulary import OPEN_TASKS
 
@@ -56,13 +55,3 @@ def _urgent_first(session: Session, now: datetime, *where: Any) -> list[Callback
         .where(CallbackTask.status.in_(OPEN_TASKS), *where)
         .order_by(overdue, serious, marker, CallbackTask.due_at, CallbackTask.need_arose_at, CallbackTask.id)))
 
-
-def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:
-    return {
-        "id": task.id, "status": task.status, "case_reference": task.case_reference, "caller": task.caller,
-        "due_at": task.due_at.isoformat(), "overdue": task.due_at < now, "need_arose_at": task.need_arose_at.isoformat(),
-        "incident_id": task.incident_id, "handler_id": task.handler_id, "manager_id": task.manager_id,
-        "claimed_by_id": task.claimed_by_id, "attempts": task.attempts, "outcome": task.outcome,
-        "claimed_at": iso_utc(task.claimed_at), "retry_at": iso_utc(task.retry_at), "closed_at": iso_utc(task.closed_at),
-        "cancel_reason": task.cancel_reason, "team_id": task.team_id,
-    }

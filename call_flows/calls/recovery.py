@@ -2,9 +2,9 @@
 support). A terminated call offers its handler a configurable pause (`recovery_minutes`) before the
 next call, and alerts their team lead (line manager) so they can check on them. The handler may end
 the pause early; the supervisor board shows who is recovering."""
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,10 +12,14 @@ from sqlalchemy.orm import Session
 from call_flows.jobs import outbox
 from call_flows import settings as org_settings
 from call_flows.clock import as_utc
+from call_flows.events import TeamLeadAlerted, record
 from call_flows.jobs.mail import queue_email
 from call_flows.models import Call, RecoveryPeriod, Team, Termination, User
 from call_flows.jobs.outbox import task
 from call_flows.vocabulary import Recipient
+
+if TYPE_CHECKING:  # the hand-over imports the tasks' modules through the outbox
+    from call_flows.jobs.handover import JobContext
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ def offer(session: Session, termination: Termination, now: datetime, minutes: in
     session.add(period)
     session.flush()
     outbox.record(session, f"recovery-alert-{period.id}", alert_team_lead, {"recovery_id": period.id}, now=now)
-    handler = session.get(User, call.handler_id)
+    handler = session.get_one(User, call.handler_id)
     lead = session.get(User, handler.manager_id) if handler.manager_id else None
     if lead is not None:  # the team lead checks on the handler (HMPO)
         address = org_settings.load(session).staff_email_format.format(username=lead.username)
@@ -99,16 +103,15 @@ def recovering(session: Session, now: datetime, team_ids: list[int] | None = Non
 
 
 @task
-def alert_team_lead(session: Session, ctx, now, recovery_id: int) -> None:
+def alert_team_lead(session: Session, ctx: "JobContext", now: datetime, recovery_id: int) -> None:
     """Tell the handler's team lead that a call of theirs was terminated, so they check on them.
-    Sent as a live event (`team_lead_alert`) that the board and desktops show; the email is queued
-    with the termination itself (see `offer`)."""
+    Recorded as TeamLeadAlerted, whose live event (`team_lead_alert`) the board and desktops show once
+    the job commits; the email is queued with the termination itself (see `offer`)."""
     period = session.get(RecoveryPeriod, recovery_id)
     if period is None or period.lead_alerted_at is not None:
         return
-    handler = session.get(User, period.user_id)
+    handler = session.get_one(User, period.user_id)
     lead = session.get(User, handler.manager_id) if handler.manager_id else None
-    ctx.publish("team_lead_alert", user_id=handler.id, username=handler.username, team_id=handler.team_id,
-                lead_id=lead.id if lead else None, lead=lead.username if lead else None,
-                ends_at=as_utc(period.ends_at).isoformat())
+    record(session, TeamLeadAlerted(handler.id, handler.username, handler.team_id, lead.id if lead else None,
+                                    lead.username if lead else None, as_utc(period.ends_at).isoformat()))
     period.lead_alerted_at = now

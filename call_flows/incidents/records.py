@@ -12,7 +12,7 @@ from call_flows.callbacks.queue import scope
 from call_flows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from call_flows.labels import INCIDENT_FIELDS, label
 from call_flows.jobs.mail import addresses, queue_email
-from call_flows.clock import iso_utc, local, local_date
+from call_flows.clock import local, local_date
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.register.spreadsheet import parse_date
 from call_flows.settings import OrgSettings
@@ -229,13 +229,3 @@ def summary(session: Session, incident: Incident) -> str:
                  f"{incident.acknowledged_at.strftime('%Y-%m-%d %H:%M') + ' UTC' if incident.acknowledged_at else 'not yet'}")
     return "\n".join(lines) + "\n"
 
-
-def incident_json(incident: Incident) -> dict[str, Any]:
-    return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
-            "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,
-            "serious": incident.serious, "opened_at": iso_utc(incident.opened_at), "details": incident.details or {},
-            "completed_at": iso_utc(incident.completed_at), "completed_by_id": incident.completed_by_id,
-            "picked_up_at": iso_utc(incident.picked_up_at), "acknowledged_at": iso_utc(incident.acknowledged_at),
-            "escalated_at": iso_utc(incident.escalated_at), "serious_escalated_at": iso_utc(incident.serious_escalated_at),
-            "police_decision": incident.police_decision, "police_decision_note": incident.police_decision_note,
-            "police_decided_at": iso_utc(incident.police_decided_at)}

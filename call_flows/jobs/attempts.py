@@ -8,15 +8,17 @@ job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `fai
 and handing them over is `call_flows.jobs.outbox`.
 """
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, update
-from sqlalchemy.orm import Session
 
 from call_flows import logs
 from call_flows.clock import utcnow
 from call_flows.jobs.outbox import UNCONFIRMED, known_task, resolve
 from call_flows.models import OutboxJob
+
+if TYPE_CHECKING:  # the unit of work imports the outbox
+    from call_flows.unit_of_work import AbstractUnitOfWork
 
 log = logs.get_logger(__name__)
 MAX_ATTEMPTS = 8
@@ -45,7 +47,7 @@ def _unconfirmed_since(job: OutboxJob) -> datetime | None:
     return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
 
 
-def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
+def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, datetime | None]:
     """Claim a job for one attempt in a short transaction of its own (committed here), so that no
     row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
     The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
@@ -54,9 +56,10 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
     reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
     the time that attempt began (None: the last attempt's outcome is known); the same
     after an attempt that timed out or lost its connection once its request was sent."""
+    session = uow.session
     job = session.get(OutboxJob, job_id)
     if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
-        session.rollback()
+        uow.rollback()
         return False, None
     before, since = job.status, _unconfirmed_since(job)
     guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
@@ -64,39 +67,42 @@ def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime 
         guard = guard & (OutboxJob.run_at <= now)
     claimed = cast("CursorResult[Any]", session.execute(update(OutboxJob).where(guard).values(
         status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S))))
-    session.commit()
+    uow.commit()
     return claimed.rowcount == 1, since
 
 
-def run(session: Session, job_id: int, ctx: Any, now: datetime | None = None) -> str:
-    """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
-    the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
-    Claim, call out, settle: three short transactions, none open across the platform's answer with
-    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
+def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None = None) -> str:
+    """Run one job in the open unit of work `uow`. Returns its status afterwards: "done", "pending" (a
+    retry is due at the job's `run_at`), "failed" (given up), "running" (another worker holds it), or
+    "missing". Claim, call out, settle: three short transactions, none open across the platform's
+    answer with a lock (`claim`), each committed through `uow` (the task's events are published only
+    after its commit). Never raises for a failed task: the failure is recorded on the job (the one
     retry policy above)."""
+    session = uow.session
     now = now or utcnow()
-    claimed, unconfirmed = claim(session, job_id, now)
+    claimed, unconfirmed = claim(uow, job_id, now)
     if not claimed:
         job = session.get(OutboxJob, job_id)
-        session.rollback()
+        uow.rollback()
         return job.status if job else "missing"
     job = session.get_one(OutboxJob, job_id)  # claimed just now
     session.info[UNCONFIRMED] = unconfirmed
     try:
         resolve(job.task)(session, ctx, now, **job.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
-        session.rollback()
-        return _record_failure(session, ctx, job_id, exc, now)
+        uow.rollback()
+        return _record_failure(uow, ctx, job_id, exc, now)
     finally:
         session.info.pop(UNCONFIRMED, None)
     job.status = "done"
     job.done_at = now
     job.last_error = None
-    session.commit()
+    uow.commit()
     return "done"
 
 
-def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+def _record_failure(uow: "AbstractUnitOfWork", ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
+    session = uow.session
     job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
@@ -114,5 +120,5 @@ def _record_failure(session: Session, ctx: Any, job_id: int, exc: Exception, now
         job.status, job.run_at = "pending", now + max(backoff(job.attempts), retry_after)
         log.warning("outbox_retry", job=job.id, task=job.task,
                     attempts=job.attempts, run_at=job.run_at.isoformat(), error=job.last_error)
-    session.commit()
+    uow.commit()
     return job.status

@@ -16,7 +16,6 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_flows import follow_ups
 from call_flows import live_events
 from call_flows import logs
 from call_flows.clock import utcnow
@@ -31,12 +30,11 @@ RUN_JOB = "workers.jobs.run_outbox_job"  # the RQ job function, named by its imp
 
 @dataclass
 class JobContext:
-    """The collaborators an outbox task may use (passed as `ctx`): the call platform, the mailer
-    and `publish(kind, **payload)` for a job's live feedback."""
+    """The collaborators an outbox task may use (passed as `ctx`): the call platform and the mailer.
+    What a task wants the board and consoles to see it records as a domain event (call_flows/events.py)."""
 
     platform: CallPlatform
     mailer: Any = None
-    publish: Callable[..., None] = lambda kind, **payload: None
 
 
 def rq_job_id(job: Any) -> str:
@@ -51,8 +49,7 @@ class HandOver:
     def __init__(self, sessionmaker: Callable[[], Session], queue: Any, platform: CallPlatform, mailer: Any,
                  bus: live_events.Bus, config: dict[str, Any] | None = None) -> None:
         self.sessionmaker, self.queue, self.bus, self.config = sessionmaker, queue, bus, config or {}
-        self.ctx = JobContext(platform=platform, mailer=mailer,
-                              publish=lambda kind, **payload: live_events.publish(bus, {"kind": kind, **payload}))
+        self.ctx = JobContext(platform=platform, mailer=mailer)
 
     def prepare(self, session: Session) -> list[outbox.JobRef] | None:
         """Before commit: with a queue, mark the session's recorded jobs handed over in its own
@@ -102,15 +99,17 @@ class HandOver:
                 break
         return enqueued
 
-    def run(self, session: Session, job_id: int) -> str:
-        """Run one job (attempts.run), then publish the live events its task recorded and hand over
-        the jobs it recorded (and the job itself again when a retry is due). Returns its status."""
-        status = attempts.run(session, job_id, self.ctx)
-        for event in follow_ups.written(session):
-            live = event.live()
-            if live is not None:
-                live_events.publish(self.bus, live)
-        self.dispatch(outbox.recorded_ids(session) + ([job_id] if status == "pending" and self.queue else []))
+    def run(self, session: Session, job_id: int, now: datetime | None = None) -> str:
+        """Run one job (attempts.run) in a unit of work on `session`: each of its transactions commits
+        through it, so the live events its task recorded are published, and the jobs it recorded
+        handed over, after that commit (never on a rollback). A retry that is due is handed over
+        again (to RQ's scheduler). Returns the job's status."""
+        from call_flows.unit_of_work import SqlAlchemyUnitOfWork  # it imports this module
+
+        with SqlAlchemyUnitOfWork(self, session) as uow:
+            status = attempts.run(uow, job_id, self.ctx, now)
+        if status == "pending" and self.queue is not None:
+            self.dispatch([job_id])
         return status
 
     def run_inline(self, job_id: int) -> str:

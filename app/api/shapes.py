@@ -1,0 +1,40 @@
+"""The staff API's JSON for incident records, case notes and callback tasks (CONTRACT): the domain
+returns its models, the views shape them here. Times are ISO 8601 (UTC where the model keeps a zone)."""
+from datetime import datetime
+from typing import Any
+
+from call_flows.clock import iso_utc
+from call_flows.incidents.cases import SeenNote
+from call_flows.models import CallbackTask, Incident
+
+
+def incident_json(incident: Incident) -> dict[str, Any]:
+    """An incident record (I1-I7) with its fields (`details`) and its escalations."""
+    return {"id": incident.id, "status": incident.status, "case_reference": incident.case_reference,
+            "call_id": incident.call_id, "team_id": incident.team_id, "staff_id": incident.staff_id,
+            "serious": incident.serious, "opened_at": iso_utc(incident.opened_at), "details": incident.details or {},
+            "completed_at": iso_utc(incident.completed_at), "completed_by_id": incident.completed_by_id,
+            "picked_up_at": iso_utc(incident.picked_up_at), "acknowledged_at": iso_utc(incident.acknowledged_at),
+            "escalated_at": iso_utc(incident.escalated_at), "serious_escalated_at": iso_utc(incident.serious_escalated_at),
+            "police_decision": incident.police_decision, "police_decision_note": incident.police_decision_note,
+            "police_decided_at": iso_utc(incident.police_decided_at)}
+
+
+def note_json(seen: SeenNote) -> dict[str, Any]:
+    """A case note (T4, M1, M3): `known` what the service filled in, `fields` what staff wrote."""
+    note = seen.note
+    return {"id": note.id, "case_reference": note.case_reference, "kind": note.kind, "author": seen.author,
+            "author_name": seen.author_name,
+            "created_at": note.created_at.isoformat(), "known": note.known, "fields": note.fields}
+
+
+def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:
+    """A callback task (T5, M1, M2); `overdue` as of `now`."""
+    return {
+        "id": task.id, "status": task.status, "case_reference": task.case_reference, "caller": task.caller,
+        "due_at": task.due_at.isoformat(), "overdue": task.due_at < now, "need_arose_at": task.need_arose_at.isoformat(),
+        "incident_id": task.incident_id, "handler_id": task.handler_id, "manager_id": task.manager_id,
+        "claimed_by_id": task.claimed_by_id, "attempts": task.attempts, "outcome": task.outcome,
+        "claimed_at": iso_utc(task.claimed_at), "retry_at": iso_utc(task.retry_at), "closed_at": iso_utc(task.closed_at),
+        "cancel_reason": task.cancel_reason, "team_id": task.team_id,
+    }

@@ -1,0 +1,85 @@
+"""What an outbox job shows the board and consoles (`warning_played`, `warning_failed`, ...) is a
+domain event the task records in the job's transaction, published by the unit of work the job
+commits through: after that commit, and never for a transaction that rolled back."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from call_flows import events as domain_events
+from call_flows.calls import control
+from call_flows.clock import utcnow
+from call_flows.jobs import effects, outbox
+from call_flows.models import CallWarning, OutboxJob
+from call_flows.platform.faults import PlatformRefused
+
+
+def _warn(world, monkeypatch, fail_with):
+    """Accept the call, then warn with the platform's redirect failing (`fail_with`) while the job runs."""
+    uow = world["uow"]
+    with uow:
+        control.accept(uow.session, world["call"].call_sid, world["handler"], utcnow())
+        uow.commit()
+    world["bus"].events.clear()
+    monkeypatch.setattr(type(world["bus"]), "publish", _publish_after_commit(world))
+    monkeypatch.setattr(effects, "record", fail_with)
+    with uow:
+        warning = control.warn(uow.session, world["call"].call_sid, world["handler"], "abuse", "shouting", utcnow())
+        uow.commit()
+    return warning
+
+
+def _publish_after_commit(world):
+    """The bus's publish, checking that the job's transaction is committed when it is called."""
+
+    def publish(bus, event):
+        with world["session"].bind.connect() as other:  # another connection sees only committed rows
+            status = other.scalar(select(CallWarning.platform_status))
+        bus.events.append({**event, "stored_status": status})
+
+    return publish
+
+
+def test_t1_a_job_that_fails_after_recording_its_event_publishes_nothing_and_its_retry_publishes_once(
+        world, monkeypatch):
+    def record_then_fail(session, *events):
+        domain_events.record(session, *events)
+        raise RuntimeError("the job failed after recording warning_played")
+
+    warning = _warn(world, monkeypatch, record_then_fail)
+    session = world["session"]
+    job = session.scalar(select(OutboxJob).where(OutboxJob.task.endswith("play_warning")))
+    session.refresh(job)
+    assert job.status == "pending" and "after recording" in job.last_error  # rolled back, retry due
+    assert world["bus"].events == []  # the rolled-back transaction's event is never published
+
+    monkeypatch.setattr(effects, "record", domain_events.record)  # the fault is over
+    world["uow"].handover.run(session, job.id, now=utcnow() + timedelta(hours=1))
+    session.refresh(warning)
+    assert warning.platform_status == "played"
+    assert [(e["kind"], e["stored_status"]) for e in world["bus"].events] == [("warning_played", "played")]
+
+
+def test_t1_a_warning_the_platform_refuses_publishes_warning_failed_after_the_failure_is_committed(
+        world, monkeypatch):
+    refused = PlatformRefused("HTTP 400, Twilio error 21201", 21201, 400)
+    monkeypatch.setattr(type(world["bus"]), "publish", _publish_after_commit(world))
+
+    def redirect_refused(*_args, **_kwargs):
+        raise refused
+
+    uow = world["uow"]
+    with uow:
+        control.accept(uow.session, world["call"].call_sid, world["handler"], utcnow())
+        uow.commit()
+    world["bus"].events.clear()
+    monkeypatch.setattr(world["uow"].handover.ctx.platform, "redirect_call", redirect_refused)
+    with uow:
+        warning = control.warn(uow.session, world["call"].call_sid, world["handler"], "abuse", "shouting", utcnow())
+        uow.commit()
+    world["session"].refresh(warning)
+    assert warning.platform_status == "failed"
+    assert world["bus"].events == [{"kind": "warning_failed", "call_sid": world["call"].call_sid,
+                                    "team_id": world["handler"].team_id, "handler_id": world["handler"].id,
+                                    "stored_status": "failed"}]
+    job = world["session"].scalar(select(OutboxJob).where(OutboxJob.task.endswith("play_warning")))
+    assert job.status == "failed" and job.attempts == 1 < outbox.MAX_ATTEMPTS  # a refusal is terminal
