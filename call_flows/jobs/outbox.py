@@ -45,7 +45,8 @@ def task(fn: Task | None = None, *, urgent: bool = False,
     """Mark `fn(session, ctx, now, **args)` as an outbox task; it is named by its dotted path
     (`path_of`), as RQ names its jobs, and registers nothing (the job's row names it).
 
-    `ctx` carries the collaborators (ctx.platform, ctx.mailer, ctx.publish) so tasks stay free of Flask.
+    `ctx` carries the collaborators (ctx.platform, ctx.mailer) so tasks stay free of Flask; what the
+    board is to see a task records as a domain event (call_flows/events.py).
     `urgent`: a caller or handler on the line waits for it (a warning, the final notice), so the
     dispatcher hands it over before the e-mails and notifications recorded with it (9.16).
     `on_give_up(session, ctx, now, error, **args)` runs, in the transaction that marks the job

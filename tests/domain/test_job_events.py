@@ -8,7 +8,7 @@ from sqlalchemy import select
 from call_flows import events as domain_events
 from call_flows.calls import control
 from call_flows.clock import utcnow
-from call_flows.jobs import effects, outbox
+from call_flows.jobs import attempts, effects
 from call_flows.models import CallWarning, OutboxJob
 from call_flows.platform.faults import PlatformRefused
 
@@ -82,4 +82,4 @@ def test_t1_a_warning_the_platform_refuses_publishes_warning_failed_after_the_fa
                                     "team_id": world["handler"].team_id, "handler_id": world["handler"].id,
                                     "stored_status": "failed"}]
     job = world["session"].scalar(select(OutboxJob).where(OutboxJob.task.endswith("play_warning")))
-    assert job.status == "failed" and job.attempts == 1 < outbox.MAX_ATTEMPTS  # a refusal is terminal
+    assert job.status == "failed" and job.attempts == 1 < attempts.MAX_ATTEMPTS  # a refusal is terminal
