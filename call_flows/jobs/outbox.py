@@ -206,64 +206,30 @@ UNCONFIRMED = "outbox_unconfirmed"  # session.info key: when the earlier attempt
 UNKNOWN_OUTCOME = "outcome unknown, attempt began "  # last_error of a failure that may have reached the platform
 
 
-def _unconfirmed_since(job: OutboxJob) -> datetime | None:
-    """When the attempt began whose outcome is unknown, if the last attempt is such a one: its worker died (`running`, lease over: it began LEASE_S before the lease's end) or its request
-    timed out or lost its connection after it was sent (a fault with `outcome_unknown`, recorded
-    in `last_error` by `_record_failure`). None when the last attempt's outcome is known."""
-    if job.status == "running":
-        return job.run_at - timedelta(seconds=LEASE_S)
-    error = job.last_error or ""  # a retry, handed over (enqueued) or not:
-    unknown = job.status in ("pending", "enqueued") and error.startswith(UNKNOWN_OUTCOME)
-    return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
-
-
-def claim(session: Session, job_id: int, now: datetime) -> tuple[bool, datetime | None]:
-    """Claim a job for one attempt in a short transaction of its own (committed here), so that no
-    row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
-    The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
-    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
-    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
-    reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
-    the time that attempt began (None: the last attempt's outcome is known); the same
-    after an attempt that timed out or lost its connection once its request was sent."""
-    job = session.get(OutboxJob, job_id)
-    if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
-        session.rollback()
-        return False, None
-    before, since = job.status, _unconfirmed_since(job)
-    guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
-    if before == "running":
-        guard = guard & (OutboxJob.run_at <= now)
-    claimed = session.execute(update(OutboxJob).where(guard).values(
-        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S)))
-    session.commit()
-    return claimed.rowcount == 1, since
-
-
 def run(session: Session, job_id: int, ctx, now: datetime | None = None) -> str:
     """Run one job and commit. Returns its status afterwards: "done", "pending" (a retry is due at
     the job's `run_at`), "failed" (given up), "running" (another worker holds it), or "missing".
     Claim, call out, settle: three short transactions, none open across the platform's answer with
-    a lock (`claim`). Never raises for a failed task: the failure is recorded on the job (the one
+    a lock (call_flows.jobs.lease.claim). Never raises for a failed task: the failure is recorded on the job (the one
     retry policy above)."""
     now = now or utcnow()
-    claimed, unconfirmed = claim(session, job_id, now)
-    if not claimed:
+    from call_flows.jobs.lease import claim_attempt  # it reads this module's LEASE_S
+
+    got = claim_attempt(session, job_id, now)
+    if got is None:
         job = session.get(OutboxJob, job_id)
         session.rollback()
         return job.status if job else "missing"
-    job = session.get(OutboxJob, job_id)
-    session.info[UNCONFIRMED] = unconfirmed
+    session.info[UNCONFIRMED] = got.unconfirmed
     try:
-        resolve(job.task)(session, ctx, now, **job.args)
+        resolve(got.task)(session, ctx, now, **got.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
         session.rollback()
         return _record_failure(session, ctx, job_id, exc, now)
     finally:
         session.info.pop(UNCONFIRMED, None)
-    job.status = "done"
-    job.done_at = now
-    job.last_error = None
+    session.execute(update(OutboxJob).where(OutboxJob.id == job_id)  # flushed with the task's writes, no re-read
+                    .values(status="done", done_at=now, last_error=None))
     session.commit()
     return "done"
 
