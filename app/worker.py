@@ -1,6 +1,6 @@
 """The RQ worker class for production (9.16: a press reaches the caller at once).
 
-    rq worker --url "$REDIS_URL" --with-scheduler --worker-class app.worker.CallguardWorker callguard
+    rq worker --url "$REDIS_URL" --with-scheduler --worker-class app.worker.CallguardWorker callguard-urgent callguard
 
 RQ's default `Worker` forks a work-horse per job, and the horse started without the Flask app, so
 every job built the whole app again (seconds per warning). `CallguardWorker` is RQ's `SimpleWorker`

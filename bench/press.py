@@ -46,7 +46,7 @@ from bench.twilio_http_standin import StandIn  # noqa: E402
 
 ACCOUNT_SID = "AC" + "e" * 32
 WORKER_COMMAND = (".venv/bin/rq worker --url {url} --with-scheduler "
-                  "--worker-class app.worker.CallguardWorker callguard")  # the README's
+                  "--worker-class app.worker.CallguardWorker callguard-urgent callguard")  # the README's
 WAIT_S = 30.0
 
 
