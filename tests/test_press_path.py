@@ -123,3 +123,30 @@ def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
         assert outbox.recorded_ids(session) == [first.id]
         session.commit()
         assert len(session.scalars(select(OutboxJob).where(OutboxJob.key == "warning-999")).all()) == 1
+
+
+def test_fault2_a_claim_holds_its_lease_and_a_claim_after_the_lease_is_unconfirmed(app):
+    """The claim (one statement on PostgreSQL, call_flows/jobs/lease.py) returns the job's task and args,
+    refuses a second claimer while the lease runs and a settled job, and after the lease (its worker
+    died) claims again with the time the unconfirmed attempt began (issue 12 fault 2)."""
+    from datetime import timedelta
+
+    from call_flows.clock import as_utc, utcnow
+    from call_flows.jobs import lease, outbox
+
+    with app.app_context():
+        session = db_session()
+        job = outbox.record(session, "warning-998", PLAY, {"warning_id": 998})
+        job_id = job.id
+        session.commit()
+        now = utcnow()
+        assert lease.claim_attempt(session, job_id, now) == lease.Claimed(PLAY, {"warning_id": 998}, None)
+        assert lease.claim_attempt(session, job_id, now + timedelta(seconds=1)) is None  # the lease runs
+        later = now + timedelta(seconds=outbox.LEASE_S + 1)
+        again = lease.claim_attempt(session, job_id, later)
+        assert again is not None and as_utc(again.unconfirmed) == now  # began when the first attempt claimed
+        row = session.get(OutboxJob, job_id)
+        assert row.status == "running" and row.attempts == 2
+        row.status = "done"
+        session.commit()
+        assert lease.claim(session, job_id, later + timedelta(hours=1)) == (False, None)  # settled: never again

@@ -3,7 +3,7 @@ marker, written and committed before the task calls out (issue 12 faults 2 and 5
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, text, update
+from sqlalchemy import CursorResult, inspect, text, update
 from sqlalchemy.orm import Session
 
 from call_flows.jobs import outbox
@@ -83,6 +83,9 @@ RETURNING before.status, before.run_at, before.last_error, job.task, job.args
 def _claim_in_one_statement(session: Session, job_id: int, now: datetime) -> Claimed | None:
     row = session.execute(_CLAIM, {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=outbox.LEASE_S)}).first()
     session.commit()
+    loaded = session.identity_map.get(inspect(OutboxJob).identity_key_from_primary_key((job_id,)))
+    if loaded is not None:  # a copy this session holds is stale now (sessions keep objects across commits)
+        session.expire(loaded)
     if row is None:
         return None
     before = OutboxJob(status=row.status, run_at=row.run_at, last_error=row.last_error)  # transient, never added
