@@ -1,6 +1,6 @@
 """The RQ worker class for production (9.16: a press reaches the caller at once).
 
-    rq worker --url "$REDIS_URL" --with-scheduler --worker-class app.worker.CallguardWorker callguard
+    rq worker --url "$REDIS_URL" --with-scheduler --worker-class app.worker.CallguardWorker callguard-urgent callguard
 
 RQ's default `Worker` forks a work-horse per job, and the horse started without the Flask app, so
 every job built the whole app again (seconds per warning). `CallguardWorker` is RQ's `SimpleWorker`
@@ -51,9 +51,9 @@ class CallguardWorker(SimpleWorker):
             context.use(create_app().extensions["handover"])
         wiring = context.wiring()
         prepare(wiring)
-        if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/attempts.py LEASE_S)
-            from call_flows.jobs import attempts
+        if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/lease.py LEASE_S)
+            from call_flows.jobs import attempts, lease
 
-            attempts.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
+            lease.LEASE_S = wiring.config["OUTBOX_LEASE_S"]
             attempts.BACKOFF_BASE_S = wiring.config.get("OUTBOX_BACKOFF_S") or attempts.BACKOFF_BASE_S
         log.info("worker_prepared")

@@ -14,6 +14,8 @@ request that plays it, on the README's production shape.
 4. For each call: a signed inbound webhook, accept (the handler's leg is dialled), then Warn: the
    time from sending `POST /api/v1/calls/{sid}/warnings` to the redirect's arrival at the stand-in;
    then Terminate, likewise. One call at a time, as a handler would.
+   `--backlog N`: N jobs of 50 ms each are put on the plain queue before every press (a burst of
+   e-mails ahead of it).
 5. A hung Twilio request: one call's warning is never answered by the stand-in; the next caller's
    warning, pressed right after it, must reach the platform without waiting for the hung request
    to time out (another worker takes it), and the hung warning is retried (Twilio client timeout,
@@ -46,8 +48,9 @@ from bench.twilio_http_standin import StandIn  # noqa: E402
 
 ACCOUNT_SID = "AC" + "e" * 32
 WORKER_COMMAND = (".venv/bin/rq worker --url {url} --with-scheduler "
-                  "--worker-class app.worker.CallguardWorker callguard")  # the README's
+                  "--worker-class app.worker.CallguardWorker callguard-urgent callguard")  # the README's
 WAIT_S = 30.0
+BACKLOG_MS = 50  # one backlog job (`--backlog`): about an e-mail's SMTP round trips
 
 
 def reset_state(args) -> dict:
@@ -92,6 +95,19 @@ def start_workers(args, env: dict, log_dir: Path) -> list[subprocess.Popen]:
             sys.exit(f"the workers did not start; see {log_dir}")
         time.sleep(0.1)
     return procs
+
+
+def add_backlog(args) -> None:
+    """`--backlog` jobs of BACKLOG_MS on the plain queue (`callguard`, where e-mails go), as a burst of
+    e-mails would be, just before a press: a warning must not wait behind them (callguard-urgent)."""
+    if not args.backlog:
+        return
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue("callguard", connection=Redis.from_url(args.redis_url))
+    for _ in range(args.backlog):
+        queue.enqueue("time.sleep", BACKLOG_MS / 1000)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -161,6 +177,8 @@ def main() -> int:
     parser.add_argument("--rq-workers", type=int, default=2, help="copies of the worker command (2)")
     parser.add_argument("--worker-command", default=WORKER_COMMAND,
                         help="the README's worker command; {url} is the Redis URL")
+    parser.add_argument("--backlog", type=int, default=0,
+                        help="jobs of BACKLOG_MS each put on the plain queue before every press (0): e-mails ahead")
     parser.add_argument("--no-hang", action="store_true", help="skip the hung-Twilio-request check")
     parser.add_argument("--db", default="callguard_bench_press")
     parser.add_argument("--pg-host", default="127.0.0.1")
@@ -190,6 +208,7 @@ def main() -> int:
         for n in range(args.warmup + args.calls):
             sid = desk.ring_and_accept()
             for act, nth in (("warn", 1), ("terminate", 2)):
+                add_backlog(args)
                 ms = desk.press(sid, act, nth)
                 if ms is None:
                     problems.append(f"{act} on {sid} never reached the platform")

@@ -48,20 +48,38 @@ def queued_app(database_url, app, redis_connection, request):
 
 
 def _queued_tasks(app) -> list[str]:
-    queue: Queue = app.extensions["queue"]
-    with app.app_context():
-        ids = [int(job_id.split("-")[1]) for job_id in queue.job_ids]
-        tasks = {job.id: job.task.rsplit(".", 1)[-1] for job in db_session().scalars(select(OutboxJob).where(OutboxJob.id.in_(ids)))}
-    return [tasks[i] for i in ids]
+    return [task for queue in app.extensions["queues"] for task in _tasks_in(app, queue)]  # urgent first, as a worker
 
 
 def test_t3_the_final_notice_is_handed_over_before_the_emails_recorded_with_it(queued_app):
     client, handler, sid = _warned_call(queued_app)
-    queued_app.extensions["queue"].empty()
+    for queue in queued_app.extensions["queues"]:
+        queue.empty()
     response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
     assert response.status_code == 201
     tasks = _queued_tasks(queued_app)
     assert tasks[0] == "end_call" and len(tasks) > 1
+
+
+def test_t3_caller_facing_jobs_go_to_the_urgent_queue_that_workers_take_before_the_emails(queued_app):
+    """9.16: a backlog of e-mails never delays a warning: the worker command names `callguard-urgent` first."""
+    client, handler, sid = _warned_call(queued_app)
+    urgent, queue = queued_app.extensions["queues"]
+    assert (urgent.name, queue.name) == ("callguard-urgent", "callguard")
+    assert PLAY.rsplit(".", 1)[-1] in _tasks_in(queued_app, urgent)
+    for q in (urgent, queue):
+        q.empty()
+    response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
+    assert response.status_code == 201
+    assert _tasks_in(queued_app, urgent) == ["end_call"]
+    assert _tasks_in(queued_app, queue) and "end_call" not in _tasks_in(queued_app, queue)
+
+
+def _tasks_in(app, queue: Queue) -> list[str]:
+    with app.app_context():
+        ids = [int(job_id.split("-")[1]) for job_id in queue.job_ids]
+        tasks = {job.id: job.task.rsplit(".", 1)[-1] for job in db_session().scalars(select(OutboxJob).where(OutboxJob.id.in_(ids)))}
+    return [tasks[i] for i in ids]
 
 
 def test_jobs_are_marked_handed_over_in_the_commit_that_records_them(queued_app):
@@ -73,7 +91,7 @@ def test_jobs_are_marked_handed_over_in_the_commit_that_records_them(queued_app)
 
 def test_t1_the_production_worker_plays_a_warning_in_its_own_prepared_process(queued_app, redis_connection):
     client, handler, sid = _warned_call(queued_app)
-    worker = CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection)
+    worker = CallguardWorker(queued_app.extensions["queues"], connection=redis_connection)
     worker.work(burst=True)
     with queued_app.app_context():
         assert {j.task: j.status for j in db_session().scalars(select(OutboxJob))}[PLAY] == "done"
@@ -86,7 +104,7 @@ def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_ret
                                                                              monkeypatch):
     monkeypatch.setattr(call_flows.jobs.handover, "JOB_TIMEOUT_S", 1)
     _warned_call(queued_app)
-    CallguardWorker([queued_app.extensions["queue"]], connection=redis_connection).work(burst=True)
+    CallguardWorker(queued_app.extensions["queues"], connection=redis_connection).work(burst=True)
     with queued_app.app_context():
         job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == PLAY))
         # the outbox's one retry policy runs it again (held in RQ's scheduler for its time, or the sweeper)
@@ -105,3 +123,31 @@ def test_an_effect_recorded_twice_is_one_job_noted_once_for_hand_over(app):
         assert outbox.recorded_ids(session) == [first.id]
         session.commit()
         assert len(session.scalars(select(OutboxJob).where(OutboxJob.key == "warning-999")).all()) == 1
+
+
+def test_fault2_a_claim_holds_its_lease_and_a_claim_after_the_lease_is_unconfirmed(app):
+    """The claim (one statement on PostgreSQL, call_flows/jobs/lease.py) returns the job's task and args,
+    refuses a second claimer while the lease runs and a settled job, and after the lease (its worker
+    died) claims again with the time the unconfirmed attempt began (issue 12 fault 2)."""
+    from datetime import timedelta
+
+    from call_flows.clock import as_utc, utcnow
+    from call_flows.jobs import lease, outbox
+    from call_flows.unit_of_work import FakeUnitOfWork
+
+    with app.app_context():
+        session = db_session()
+        job = outbox.record(session, "warning-998", PLAY, {"warning_id": 998})
+        job_id = job.id
+        session.commit()
+        now = utcnow()
+        assert lease.claim_attempt(FakeUnitOfWork(session), job_id, now) == lease.Claimed(PLAY, {"warning_id": 998}, None)
+        assert lease.claim_attempt(FakeUnitOfWork(session), job_id, now + timedelta(seconds=1)) is None  # the lease runs
+        later = now + timedelta(seconds=lease.LEASE_S + 1)
+        again = lease.claim_attempt(FakeUnitOfWork(session), job_id, later)
+        assert again is not None and as_utc(again.unconfirmed) == now  # began when the first attempt claimed
+        row = session.get(OutboxJob, job_id)
+        assert row.status == "running" and row.attempts == 2
+        row.status = "done"
+        session.commit()
+        assert lease.claim(FakeUnitOfWork(session), job_id, later + timedelta(hours=1)) == (False, None)  # settled: never again

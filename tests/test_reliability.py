@@ -6,6 +6,7 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from app.db import db_session
+from app.jobs import queue_names
 from app.simulator import new_call_sid, signed_post
 from call_flows.models import OutboxJob, PlatformAction, Termination
 from tests import twiml
@@ -61,13 +62,13 @@ def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(da
 
     # Redis is back: the sweeper hands the pending jobs to RQ and a worker runs them, once.
     redis_connection.flushdb()
-    broken.extensions["queue"] = Queue(broken.config["RQ_QUEUE"], connection=redis_connection)
-    broken.extensions["handover"].queue = broken.extensions["queue"]
+    urgent, queue = (Queue(name, connection=redis_connection) for name in queue_names(broken.config["RQ_QUEUE"]))
+    broken.extensions["handover"].queue, broken.extensions["handover"].urgent_queue = queue, urgent
     use(broken.extensions["handover"])
     try:
         assert broken.extensions["handover"].sweep() == len(jobs)
         assert set(_jobs(broken).values()) == {"enqueued"}
-        SimpleWorker([broken.extensions["queue"]], connection=redis_connection).work(burst=True)
+        SimpleWorker([urgent, queue], connection=redis_connection).work(burst=True)
         assert _jobs(broken) == {task: "done" for task in jobs}
         assert broken.extensions["handover"].sweep() == 0  # nothing left to hand over; running again does not repeat
         with broken.app_context():
@@ -95,8 +96,8 @@ def test_one_retry_policy_a_failed_platform_call_is_retried_once_at_its_run_at_w
     try:
         twilio_http.fail_next = 1  # Twilio answers 503 once
         client, handler, sid = _warned_call(app)
-        queue = app.extensions["queue"]
-        worker = SimpleWorker([queue], connection=redis_connection)
+        queue = app.extensions["urgent_queue"]  # play_warning: a caller waits (9.16)
+        worker = SimpleWorker(app.extensions["queues"], connection=redis_connection)
         worker.work(burst=True)
         assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 1  # RQ did not retry on its own
         with app.app_context():
@@ -110,7 +111,7 @@ def test_one_retry_policy_a_failed_platform_call_is_retried_once_at_its_run_at_w
         assert len(twilio_http.posts_to(f"/Calls/{sid}.json")) == 1  # not before its time
 
         with time_machine.travel(run_at, tick=False):  # the retry comes due: the scheduler hands it over
-            scheduler = RQScheduler([queue], connection=redis_connection)
+            scheduler = RQScheduler(app.extensions["queues"], connection=redis_connection)
             scheduler.acquire_locks()
             scheduler.enqueue_scheduled_jobs()
             scheduler.release_locks()

@@ -41,7 +41,8 @@ def _terminate_and_die(app, sid, note):
 def test_t3_t4_the_final_notice_is_handed_over_before_the_write_up_and_a_request_dying_between_loses_nothing(
         queued_app):  # noqa: F811
     _, _, sid = _warned_call(queued_app)
-    queued_app.extensions["queue"].empty()
+    for queue in queued_app.extensions["queues"]:
+        queue.empty()
     _terminate_and_die(queued_app, sid, {"spoke_to": "Mr Smith"})
     assert _queued_tasks(queued_app) == ["end_call"]  # the caller's final notice is on its way already
     with queued_app.app_context():

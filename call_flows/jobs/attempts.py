@@ -8,12 +8,13 @@ job that ends `failed` runs its task's `on_give_up` hook (a warning becomes `fai
 and handing them over is `call_flows.jobs.outbox`.
 """
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 
 from call_flows import logs
 from call_flows.clock import utcnow
+from call_flows.jobs.lease import UNKNOWN_OUTCOME, claim_attempt
 from call_flows.jobs.outbox import UNCONFIRMED, known_task, resolve
 from call_flows.models import OutboxJob
 
@@ -32,45 +33,6 @@ def backoff(attempts: int) -> timedelta:
 
 
 
-LEASE_S = 90  # a claimed job not settled by then (its worker died) may be claimed again; > JOB_TIMEOUT_S + Twilio's 10 s
-UNKNOWN_OUTCOME = "outcome unknown, attempt began "  # last_error of a failure that may have reached the platform
-
-
-def _unconfirmed_since(job: OutboxJob) -> datetime | None:
-    """When the attempt began whose outcome is unknown, if the last attempt is such a one: its worker died (`running`, lease over: it began LEASE_S before the lease's end) or its request
-    timed out or lost its connection after it was sent (a fault with `outcome_unknown`, recorded
-    in `last_error` by `_record_failure`). None when the last attempt's outcome is known."""
-    if job.status == "running":
-        return job.run_at - timedelta(seconds=LEASE_S)
-    error = job.last_error or ""  # a retry, handed over (enqueued) or not:
-    unknown = job.status in ("pending", "enqueued") and error.startswith(UNKNOWN_OUTCOME)
-    return datetime.fromisoformat(error[len(UNKNOWN_OUTCOME):].split(" ", 1)[0].rstrip(":")) if unknown else None
-
-
-def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, datetime | None]:
-    """Claim a job for one attempt in a short transaction of its own (committed here), so that no
-    row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
-    The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
-    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
-    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
-    reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
-    the time that attempt began (None: the last attempt's outcome is known); the same
-    after an attempt that timed out or lost its connection once its request was sent."""
-    session = uow.session
-    job = session.get(OutboxJob, job_id)
-    if job is None or job.status in ("done", "failed") or (job.status == "running" and job.run_at > now):
-        uow.rollback()
-        return False, None
-    before, since = job.status, _unconfirmed_since(job)
-    guard = (OutboxJob.id == job_id) & (OutboxJob.status == before)
-    if before == "running":
-        guard = guard & (OutboxJob.run_at <= now)
-    claimed = cast("CursorResult[Any]", session.execute(update(OutboxJob).where(guard).values(
-        status="running", attempts=OutboxJob.attempts + 1, run_at=now + timedelta(seconds=LEASE_S))))
-    uow.commit()
-    return claimed.rowcount == 1, since
-
-
 def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None = None) -> str:
     """Run one job in the open unit of work `uow`. Returns its status afterwards: "done", "pending" (a
     retry is due at the job's `run_at`), "failed" (given up), "running" (another worker holds it), or
@@ -80,23 +42,21 @@ def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None =
     retry policy above)."""
     session = uow.session
     now = now or utcnow()
-    claimed, unconfirmed = claim(uow, job_id, now)
-    if not claimed:
+    got = claim_attempt(uow, job_id, now)  # the task and its args come with the claim (9.16: no re-read)
+    if got is None:
         job = session.get(OutboxJob, job_id)
         uow.rollback()
         return job.status if job else "missing"
-    job = session.get_one(OutboxJob, job_id)  # claimed just now
-    session.info[UNCONFIRMED] = unconfirmed
+    session.info[UNCONFIRMED] = got.unconfirmed
     try:
-        resolve(job.task)(session, ctx, now, **job.args)
+        resolve(got.task)(session, ctx, now, **got.args)
     except Exception as exc:  # recorded on the job; the job is retried or settled, never raised to RQ
         uow.rollback()
         return _record_failure(uow, ctx, job_id, exc, now)
     finally:
         session.info.pop(UNCONFIRMED, None)
-    job.status = "done"
-    job.done_at = now
-    job.last_error = None
+    session.execute(update(OutboxJob).where(OutboxJob.id == job_id)  # flushed with the task's writes, no re-read
+                    .values(status="done", done_at=now, last_error=None))
     uow.commit()
     return "done"
 

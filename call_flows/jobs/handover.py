@@ -6,7 +6,8 @@ outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a r
 is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
 
 `HandOver(sessionmaker, queue, platform, mailer, bus, config)` is built once per process (web or
-worker): `queue` is an RQ `Queue` or None (the embedded default); its `ctx` (`JobContext`) is what
+worker): `queue` is an RQ `Queue` or None (the embedded default), `urgent_queue` the one for tasks a
+caller waits for (workers listen to it first); its `ctx` (`JobContext`) is what
 outbox tasks get. It is also the wiring workers/ run with (workers.context).
 """
 from dataclasses import dataclass
@@ -47,8 +48,9 @@ class HandOver:
     """Gets committed outbox jobs run: by RQ workers, or in this process without a queue."""
 
     def __init__(self, sessionmaker: Callable[[], Session], queue: Any, platform: CallPlatform, mailer: Any,
-                 bus: live_events.Bus, config: dict[str, Any] | None = None) -> None:
+                 bus: live_events.Bus, config: dict[str, Any] | None = None, urgent_queue: Any = None) -> None:
         self.sessionmaker, self.queue, self.bus, self.config = sessionmaker, queue, bus, config or {}
+        self.urgent_queue = urgent_queue  # urgent tasks' queue, listened to first (app.jobs.queue_names); None: `queue`
         self.ctx = JobContext(platform=platform, mailer=mailer)
 
     def prepare(self, session: Session) -> list[outbox.JobRef] | None:
@@ -87,12 +89,13 @@ class HandOver:
         """Hand `jobs` to RQ in order; stops at the first failure (Redis down). Returns the ids handed over."""
         now, enqueued = utcnow(), []
         for job in jobs:
+            queue = self.urgent_queue if self.urgent_queue is not None and outbox.is_urgent(job.task) else self.queue
             try:
                 if job.run_at > now:
-                    self.queue.enqueue_at(job.run_at, RUN_JOB, job.id, job_id=rq_job_id(job),
+                    queue.enqueue_at(job.run_at, RUN_JOB, job.id, job_id=rq_job_id(job),
                                           job_timeout=JOB_TIMEOUT_S)
                 else:
-                    self.queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
+                    queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
                 enqueued.append(job.id)
             except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
                 log.warning("outbox_job_not_enqueued", job=job.id, outcome="left_pending", exc_info=True)

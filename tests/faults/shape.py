@@ -24,7 +24,7 @@ BIN = ROOT / ".venv" / "bin"
 TOKEN = "faults-auth-token"
 # The README's worker command (production section), in one place: a renamed worker class is one line here.
 WORKER_ARGV = ["rq", "worker", "--url", "{redis_url}", "--with-scheduler", "--worker-class",
-               "app.worker.CallguardWorker", "--name", "{name}", "callguard"]
+               "app.worker.CallguardWorker", "--name", "{name}", "callguard-urgent", "callguard"]
 ACCOUNT = "AC" + "f" * 32
 
 

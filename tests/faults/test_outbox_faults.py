@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import select, text
 
 from app.db import db_session
-from call_flows.jobs import attempts, outbox
+from call_flows.jobs import attempts, lease, outbox
 from call_flows.models import Call, CallWarning, OutboxJob, Termination
 from tests import twiml
 from tests.test_platform_faults import _job, _run as _run_job, _warn
@@ -78,7 +78,7 @@ def _pick_up_again(twilio_app, job):
     """Another worker: nothing while the dead worker's lease runs; the sweeper then hands it over."""
     assert job.status == "running" and job.attempts == 2  # the attempt marker was committed before the call
     assert _run(twilio_app, job.id, T0 + timedelta(minutes=1, seconds=30)) == "running"
-    later = T0 + timedelta(minutes=1) + timedelta(seconds=attempts.LEASE_S)
+    later = T0 + timedelta(minutes=1) + timedelta(seconds=lease.LEASE_S)
     with twilio_app.app_context():
         assert job.id in outbox.due_for_redispatch(db_session(), later)
     return _run(twilio_app, job.id, later)

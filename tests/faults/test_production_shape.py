@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination
 from tests.faults.acts import COUNTS, TERMINATE, act, count, one, report, ring, seen, shape, status, stored  # noqa: F401
+from tests.prism import prism_url  # noqa: F401  (fixture: Prism serving Twilio's OpenAPI document)
 from tests import twiml
 from tests.faults.shape import ACCOUNT, wait_until
 
