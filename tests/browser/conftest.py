@@ -48,6 +48,7 @@ def live(database_url, stand_in_twilio, real_commits):
     server threads commit for real (`real_commits`: every row deleted after the test)."""
     org_settings.invalidate()
     app = make_app(database_url, WTF_CSRF_ENABLED=True, TESTING=False,
+                   RING_SNAPSHOT=False,  # a ring right after seeding: the snapshot may lag up to 1 s (issue 13), the query never
                    TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN="test-auth-token",
                    TWILIO_HTTP_CLIENT=stand_in_twilio, TWILIO_CALLER_ID="+441632960000")
     server = LiveServer(app)
