@@ -15,7 +15,7 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
 from ..openapi import operation
-from . import bp
+from . import bp, shapes
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
 
@@ -99,7 +99,7 @@ def repeat_callers():
     """R10/C2: callers with repeat-caller or contact-volume signals; signals inform, never block."""
     session = db_session()
     settings = org_settings.load(session)
-    return jsonify({"thresholds": signals.thresholds(settings),
+    return jsonify({"thresholds": shapes.thresholds_json(settings),
                     "callers": signals.repeat_callers(session, utcnow(), settings)})
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from call_flows.clock import iso_utc
 from call_flows.incidents.cases import SeenNote
 from call_flows.models import CallbackTask, Incident
+from call_flows.settings import OrgSettings
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -38,3 +39,12 @@ def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:
         "claimed_at": iso_utc(task.claimed_at), "retry_at": iso_utc(task.retry_at), "closed_at": iso_utc(task.closed_at),
         "cancel_reason": task.cancel_reason, "team_id": task.team_id,
     }
+
+
+THRESHOLD_KEYS = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
+                  "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
+
+
+def thresholds_json(settings: OrgSettings) -> dict[str, Any]:
+    """The R10/C2 signal thresholds of the organisation settings (days, counts, seconds)."""
+    return {k: getattr(settings, k) for k in THRESHOLD_KEYS}

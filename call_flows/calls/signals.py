@@ -69,9 +69,3 @@ def repeat_callers(session: Session, now: datetime, settings: OrgSettings, limit
             out.append({**r, "masked": mask(caller), "customer": names.get(caller), "signals": flags})
     out.sort(key=lambda r: (-len(r["signals"]), -r["terminations"], -r["warnings"], -r["calls_today"]))
     return out[:limit]
-
-
-def thresholds(settings: OrgSettings) -> dict[str, Any]:
-    keys = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
-            "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
-    return {k: getattr(settings, k) for k in keys}
