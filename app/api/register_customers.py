@@ -108,4 +108,4 @@ def repeat_callers():
 @operation("Anonymised counts left by the retention purge (R9)")
 def anonymised_counts():
     """R9/I8: what the retention purge left behind, for trends."""
-    return jsonify({"counts": register_privacy.counts(db_session())})
+    return jsonify({"counts": [shapes.count_json(r) for r in register_privacy.counts(db_session())]})

@@ -5,7 +5,7 @@ from typing import Any
 
 from call_flows.clock import iso_utc
 from call_flows.incidents.cases import SeenNote
-from call_flows.models import CallbackTask, Incident
+from call_flows.models import CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
 
 
@@ -48,3 +48,9 @@ THRESHOLD_KEYS = ("repeat_window_days", "repeat_warnings_threshold", "repeat_ter
 def thresholds_json(settings: OrgSettings) -> dict[str, Any]:
     """The R10/C2 signal thresholds of the organisation settings (days, counts, seconds)."""
     return {k: getattr(settings, k) for k in THRESHOLD_KEYS}
+
+
+def count_json(row: RegisterCount) -> dict[str, Any]:
+    """One anonymised count left by the retention purge (R9): month `YYYY-MM`, marker, source, status."""
+    return {"month": row.month, "marker": row.marker, "source": row.source, "final_status": row.final_status,
+            "count": row.count}
