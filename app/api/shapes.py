@@ -5,6 +5,7 @@ from typing import Any
 
 from call_flows.clock import iso_utc
 from call_flows.incidents.cases import SeenNote
+from call_flows.register.panel import Pending
 from call_flows.models import CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
 
@@ -54,3 +55,11 @@ def count_json(row: RegisterCount) -> dict[str, Any]:
     """One anonymised count left by the retention purge (R9): month `YYYY-MM`, marker, source, status."""
     return {"month": row.month, "marker": row.marker, "source": row.source, "final_status": row.final_status,
             "count": row.count}
+
+
+def pending_json(pending: Pending) -> dict[str, Any]:
+    """A proposal awaiting the panel (R3): `meet_by` its meeting deadline (ISO 8601), `overdue` past it."""
+    entry = pending.entry
+    return {"id": entry.id, "customer": pending.customer, "incident_id": entry.incident_id, "summary": entry.summary,
+            "proposed_at": entry.created_at.isoformat(), "meet_by": entry.meet_by.isoformat() if entry.meet_by else None,
+            "overdue": pending.overdue}
