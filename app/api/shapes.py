@@ -3,10 +3,12 @@ returns its models, the views shape them here. Times are ISO 8601 (UTC where the
 from datetime import datetime
 from typing import Any
 
+from call_flows.calls.detail import CallDetail
+from call_flows.calls.history import HistoryPage
 from call_flows.clock import iso_utc
 from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
-from call_flows.models import CallbackTask, Incident, RegisterCount
+from call_flows.models import Call, CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
 
 
@@ -63,3 +65,34 @@ def pending_json(pending: Pending) -> dict[str, Any]:
     return {"id": entry.id, "customer": pending.customer, "incident_id": entry.incident_id, "summary": entry.summary,
             "proposed_at": entry.created_at.isoformat(), "meet_by": entry.meet_by.isoformat() if entry.meet_by else None,
             "overdue": pending.overdue}
+
+
+def call_summary_json(call: Call, handler: str | None) -> dict[str, Any]:
+    """The call without its lists (CONTRACT history shape): sid, caller (E.164 or null), caller_kind,
+    status, ISO UTC times, handler's username, flags as at ring time (R1, R10, C3)."""
+    return {
+        "call_sid": call.call_sid, "caller": call.caller, "caller_kind": call.caller_kind, "status": call.status,
+        "started_at": iso_utc(call.started_at), "answered_at": iso_utc(call.answered_at), "ended_at": iso_utc(call.ended_at),
+        "handler": handler,
+        "flags": {"marker": call.ring_marker, "signals": list(call.ring_signals or []),
+                  "restricted": bool(call.ring_restricted)},
+    }
+
+
+def history_json(page: HistoryPage) -> dict[str, Any]:
+    """A page of call history: `{"calls": [call summary...], "next_page": int | None}`."""
+    return {"calls": [call_summary_json(row.call, row.handler) for row in page.calls], "next_page": page.next_page}
+
+
+def call_json(found: CallDetail) -> dict[str, Any]:
+    """One call (CONTRACT): its summary, warnings (T1) and termination (T3-T5), each with `platform_status`."""
+    termination = found.termination
+    return {
+        **call_summary_json(found.call, found.handler.username if found.handler else None),
+        "warnings": [{"id": w.id, "reason": w.reason, "created_at": iso_utc(w.created_at),
+                      "platform_status": w.platform_status} for w in found.warnings],
+        "termination": None if termination is None else {
+            "id": termination.id, "immediate_reason": termination.immediate_reason,
+            "platform_status": termination.platform_status, "case_note_id": termination.case_note_id,
+            "incident_id": termination.incident_id, "callback_task_id": termination.callback_task_id},
+    }
