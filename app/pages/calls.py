@@ -49,4 +49,5 @@ def call_timeline_page(call_sid):
     except DomainError as exc:
         return render_template("calls/timeline.html", missing=exc.message), 404
     unit_of_work().commit()  # R9: the marker shown is logged as a view of its register entry
-    return render_template("calls/timeline.html", **shown)
+    return render_template("calls/timeline.html", call=shown.call, handler=shown.handler, steps=shown.steps,
+                           incident_id=shown.incident_id, task_ids=shown.task_ids)
