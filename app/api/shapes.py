@@ -3,9 +3,11 @@ returns its models, the views shape them here. Times are ISO 8601 (UTC where the
 from datetime import datetime
 from typing import Any
 
+from call_flows.calls.board import Board
 from call_flows.calls.detail import CallDetail
+from call_flows.calls.recovery import Recovering
 from call_flows.calls.history import HistoryPage
-from call_flows.clock import iso_utc
+from call_flows.clock import as_utc, iso_utc
 from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
@@ -95,4 +97,28 @@ def call_json(found: CallDetail) -> dict[str, Any]:
             "id": termination.id, "immediate_reason": termination.immediate_reason,
             "platform_status": termination.platform_status, "case_note_id": termination.case_note_id,
             "incident_id": termination.incident_id, "callback_task_id": termination.callback_task_id},
+    }
+
+
+def recovering_json(period: Recovering) -> dict[str, Any]:
+    """A handler in recovery time after a termination: `name` the shown name, times ISO 8601."""
+    return {"user_id": period.user_id, "username": period.username, "name": period.name or period.username,
+            "team_id": period.team_id, "team": period.team,
+            "site": period.site, "started_at": period.started_at.isoformat(), "ends_at": period.ends_at.isoformat()}
+
+
+def board_json(board: Board) -> dict[str, Any]:
+    """The supervisor's board (CONTRACT /board): filters, teams watched, sites, serious incidents (I7),
+    ringing and team call cards, who is in recovery time."""
+    return {
+        "at": board.at.isoformat(),
+        "filters": {"team_id": board.team_id, "site": board.site},
+        "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in board.teams],
+        "sites": sorted({t.site for t in board.teams if t.site}),
+        "serious_incidents": [{"id": s.incident.id, "opened_at": as_utc(s.incident.opened_at).isoformat(),
+                               "team": s.team, "handler": s.handler, "caller": s.caller,
+                               "case_reference": s.incident.case_reference} for s in board.serious],
+        "ringing": board.ringing,
+        "calls": board.calls,
+        "recovering": [recovering_json(r) for r in board.recovering],
     }

@@ -2,8 +2,9 @@
 on every (re)connect and after every live event, so a lost event or a restart never leaves the
 board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
@@ -111,8 +112,33 @@ def _card(call: Call, warnings: list[CallWarning], termination: Termination | No
     return card
 
 
+class Serious(NamedTuple):
+    """An open serious incident (I7) of a chosen team: its team's and handler's names, the caller masked."""
+
+    incident: Incident
+    team: str | None
+    handler: str | None
+    caller: str | None
+
+
+@dataclass(frozen=True)
+class Board:
+    """The board now: the filters asked for, the teams watched (by name), their sites, serious incidents
+    (newest first), ringing call cards (flagged first), the team's call cards (serious first) and who
+    is in recovery time."""
+
+    at: datetime
+    team_id: int | None
+    site: str | None
+    teams: list[Team]
+    serious: list[Serious]
+    ringing: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+    recovering: list[recovery.Recovering]
+
+
 def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSettings, team_id: int | None = None,
-             site: str | None = None) -> dict[str, Any]:
+             site: str | None = None) -> Board:
     """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
     everyone's until someone takes them, so they are always shown (CONTRACT /board)."""
     team_ids = visible_team_ids(session, viewer)
@@ -143,16 +169,8 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
     markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
                                     for c, card in zip(ringing + team_calls, ringing_cards + cards, strict=True)], now, "board")
     ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
-    return {
-        "at": now.isoformat(),
-        "filters": {"team_id": team_id, "site": site},
-        "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in watched],
-        "sites": sorted({t.site for t in watched if t.site}),
-        "serious_incidents": [{"id": i.id, "opened_at": as_utc(i.opened_at).isoformat(),
-                               "team": teams[i.team_id].name if i.team_id in teams else None,
-                               "handler": names.get(i.staff_id) if i.staff_id else None, "caller": mask(c.caller) if c else None,
-                               "case_reference": i.case_reference} for i, c in serious],
-        "ringing": ringing_cards,
-        "calls": cards,
-        "recovering": [r.as_dict() for r in recovery.recovering(session, now, chosen)],
-    }
+    return Board(now, team_id, site, watched,
+                 [Serious(i, teams[i.team_id].name if i.team_id in teams else None,
+                          names.get(i.staff_id) if i.staff_id else None, mask(c.caller) if c else None)
+                  for i, c in serious],
+                 ringing_cards, cards, recovery.recovering(session, now, chosen))
