@@ -3,11 +3,13 @@ returns its models, the views shape them here. Times are ISO 8601 (UTC where the
 from datetime import datetime
 from typing import Any
 
-from call_flows.calls.board import Board
+from call_flows.calls.board import RECENT_END, Board
+from call_flows.calls.console import Console, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
 from call_flows.calls.history import HistoryPage
 from call_flows.clock import as_utc, iso_utc
+from call_flows.labels import label
 from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
@@ -121,4 +123,43 @@ def board_json(board: Board) -> dict[str, Any]:
         "ringing": board.ringing,
         "calls": board.calls,
         "recovering": [recovering_json(r) for r in board.recovering],
+    }
+
+
+def register_detail_json(detail: RegisterDetail) -> dict[str, Any]:
+    """R9: the precautions of the caller's entry in force and their restriction's terms (or None)."""
+    active = detail.restriction
+    return {"precautions": detail.precautions,
+            "restriction": {"kind": active.kind, "kind_label": label("restriction", active.kind),
+                            "detail": active.detail} if active else None}
+
+
+def own_call_json(own: OwnCall) -> dict[str, Any]:
+    """The handler's own call: its board card with the full number, T2's need, the warnings with what
+    the caller said, the register detail (R9), the final notice (T3) and the case note prefill (T4)."""
+    call = own.call
+    return {**own.card, "caller_full": call.caller, "needs_note": call.needs_note,
+            "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                          "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
+                          "platform_status": w.platform_status} for w in own.warnings],
+            **register_detail_json(own.register),
+            "final_notice": {"text": own.final_notice, "recording": own.final_recording}, "note": own.note}
+
+
+def console_json(console: Console) -> dict[str, Any]:
+    """The handler's console (CONTRACT /console/state): their call, the ringing calls, recovery time,
+    the messages callers hear (a recording or not) and how long an ended call stays on the board."""
+    settings, period = console.settings, console.recovery
+    return {
+        "at": console.at.isoformat(),
+        "call": own_call_json(console.call) if console.call else None,
+        "ringing": console.ringing,
+        "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
+                     "minutes": settings.recovery_minutes} if period else None,
+        "messages": {"warning": settings.warning_message, "termination": settings.termination_message,
+                     "warning_recording": bool(settings.warning_recording_url),
+                     "termination_recording": bool(settings.termination_recording_url),
+                     "immediate_termination": settings.immediate_termination_message,
+                     "immediate_termination_recording": bool(settings.immediate_termination_recording_url)},
+        "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
     }
