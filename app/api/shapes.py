@@ -3,13 +3,14 @@ returns its models, the views shape them here. Times are ISO 8601 (UTC where the
 from datetime import datetime
 from typing import Any
 
-from call_flows.calls.board import RECENT_END, Board
+from call_flows.calls.board import RECENT_END, Board, Card
 from call_flows.calls.console import Console, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
 from call_flows.calls.history import HistoryPage
 from call_flows.clock import as_utc, iso_utc
 from call_flows.labels import label
+from call_flows.phone import area, call_label, mask
 from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
@@ -102,6 +103,32 @@ def call_json(found: CallDetail) -> dict[str, Any]:
     }
 
 
+def card_json(card: Card) -> dict[str, Any]:
+    """A call on the board or console: the number masked to its last 4 digits (CONTRACT, R9) with its
+    area and call label (14.8), ISO UTC times, team, handler, warnings (T1), termination (T3; `serious`
+    for I7) and the caller's flags (R1, R10, C3) at the top level."""
+    call, team, termination = card.call, card.team, card.termination
+    return {
+        "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
+        else call.caller_kind, "caller_kind": call.caller_kind,
+        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
+        "started_at": as_utc(call.started_at).isoformat(),
+        "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
+        "handler": card.handler, "team_id": call.team_id,
+        "team": team.name if team else None, "site": team.site if team else None,
+        "need_noted": bool(call.needs_note),
+        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
+                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
+                     for w in card.warnings],
+        "termination": None if termination is None else {
+            "reason": termination.reason, "immediate_reason": termination.immediate_reason,
+            "reason_label": label("reason", termination.immediate_reason or termination.reason),
+            "at": as_utc(termination.created_at).isoformat(), "platform_status": termination.platform_status},
+        "serious": card.serious,
+        **card.flags,
+    }
+
+
 def recovering_json(period: Recovering) -> dict[str, Any]:
     """A handler in recovery time after a termination: `name` the shown name, times ISO 8601."""
     return {"user_id": period.user_id, "username": period.username, "name": period.name or period.username,
@@ -120,8 +147,8 @@ def board_json(board: Board) -> dict[str, Any]:
         "serious_incidents": [{"id": s.incident.id, "opened_at": as_utc(s.incident.opened_at).isoformat(),
                                "team": s.team, "handler": s.handler, "caller": s.caller,
                                "case_reference": s.incident.case_reference} for s in board.serious],
-        "ringing": board.ringing,
-        "calls": board.calls,
+        "ringing": [card_json(c) for c in board.ringing],
+        "calls": [card_json(c) for c in board.calls],
         "recovering": [recovering_json(r) for r in board.recovering],
     }
 
@@ -138,7 +165,7 @@ def own_call_json(own: OwnCall) -> dict[str, Any]:
     """The handler's own call: its board card with the full number, T2's need, the warnings with what
     the caller said, the register detail (R9), the final notice (T3) and the case note prefill (T4)."""
     call = own.call
-    return {**own.card, "caller_full": call.caller, "needs_note": call.needs_note,
+    return {**card_json(own.card), "caller_full": call.caller, "needs_note": call.needs_note,
             "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
                           "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                           "platform_status": w.platform_status} for w in own.warnings],
@@ -153,7 +180,7 @@ def console_json(console: Console) -> dict[str, Any]:
     return {
         "at": console.at.isoformat(),
         "call": own_call_json(console.call) if console.call else None,
-        "ringing": console.ringing,
+        "ringing": [card_json(c) for c in console.ringing],
         "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
                      "minutes": settings.recovery_minutes} if period else None,
         "messages": {"warning": settings.warning_message, "termination": settings.termination_message,

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from call_flows.calls import recovery
-from call_flows.calls.board import RING_STALE, call_card
+from call_flows.calls.board import RING_STALE, Card, call_card
 from call_flows.clock import as_utc
 from call_flows.calls.control import heard_a_warning
 from call_flows.labels import label
@@ -47,7 +47,7 @@ class OwnCall:
     the register detail (R9), the final notice the caller will hear (T3: text, whether a recording)
     and the case note's prefill (T4)."""
 
-    card: dict[str, Any]
+    card: Card
     call: Call
     warnings: list[CallWarning]
     register: RegisterDetail
@@ -63,7 +63,7 @@ class Console:
 
     at: datetime
     call: OwnCall | None
-    ringing: list[dict[str, Any]]
+    ringing: list[Card]
     recovery: RecoveryPeriod | None
     settings: OrgSettings
 
@@ -118,6 +118,6 @@ def state(session: Session, user: User, now: datetime, settings: OrgSettings) ->
                                                       Call.started_at > now - RING_STALE).order_by(Call.started_at)))
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
     # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
-    markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
+    markers_shown(session, user, [(c.caller, card.flags["marker"], as_utc(c.started_at))
                                   for c, card in zip(ringing, ringing_cards, strict=True)], now, "console")
     return Console(now, own, ringing_cards, recovery.current(session, user.id, now), settings)
