@@ -100,7 +100,7 @@ def repeat_callers():
     session = db_session()
     settings = org_settings.load(session)
     return jsonify({"thresholds": shapes.thresholds_json(settings),
-                    "callers": signals.repeat_callers(session, utcnow(), settings)})
+                    "callers": [shapes.caller_signals_json(r) for r in signals.repeat_callers(session, utcnow(), settings)]})
 
 
 @bp.get("/register/counts")

@@ -7,6 +7,7 @@ from call_flows.calls.board import RECENT_END, Board, Card
 from call_flows.calls.console import Console, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
+from call_flows.calls.signals import CallerSignals
 from call_flows.calls.history import HistoryPage
 from call_flows.clock import as_utc, iso_utc
 from call_flows.labels import label
@@ -56,6 +57,14 @@ THRESHOLD_KEYS = ("repeat_window_days", "repeat_warnings_threshold", "repeat_ter
 def thresholds_json(settings: OrgSettings) -> dict[str, Any]:
     """The R10/C2 signal thresholds of the organisation settings (days, counts, seconds)."""
     return {k: getattr(settings, k) for k in THRESHOLD_KEYS}
+
+
+def caller_signals_json(row: CallerSignals) -> dict[str, Any]:
+    """A caller with R10/C2 signals: counts in the window and today, seconds, `masked` the number's last 4."""
+    return {"caller": row.caller, "warnings": row.warnings, "terminations": row.terminations, "calls": row.calls,
+            "call_seconds": row.call_seconds, "calls_today": row.calls_today,
+            "call_seconds_today": row.call_seconds_today, "longest_call_s": row.longest_call_s,
+            "masked": mask(row.caller), "customer": row.customer, "signals": row.signals}
 
 
 def count_json(row: RegisterCount) -> dict[str, Any]:
