@@ -8,6 +8,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.staff.live_scope import Reader
 from call_flows.models import Team, User
+from app.api.shapes import board_json
 from tests.conftest import make_app
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in
 
@@ -18,7 +19,7 @@ def snap(app, username, **filters):
     with app.app_context():
         session = db_session()
         viewer = session.query(User).filter_by(username=username).one()
-        return board.snapshot(session, viewer, utcnow(), org_settings.load(session), **filters)
+        return board_json(board.snapshot(session, viewer, utcnow(), org_settings.load(session), **filters))
 
 
 def test_r1_every_ringing_call_is_on_the_board_with_its_marker_flagged_first(app, ring, team):

@@ -8,6 +8,7 @@ from call_flows.calls import console, recovery
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import AuditLog, EmailDelivery, RecoveryPeriod, User
+from app.api.shapes import console_json
 from tests.page_helpers import HOSTILE, accept, add_marker, sign_in
 
 
@@ -15,7 +16,7 @@ def state(app, username, now=None):
     with app.app_context():
         session = db_session()
         user = session.query(User).filter_by(username=username).one()
-        return console.state(session, user, now or utcnow(), org_settings.load(session))
+        return console_json(console.state(session, user, now or utcnow(), org_settings.load(session)))
 
 
 def test_r1_handler_sees_a_ringing_callers_marker_before_taking_the_call(app, ring, team):

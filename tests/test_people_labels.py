@@ -13,6 +13,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.labels import VOCABULARIES, label
 from call_flows.models import Customer, Incident, RegisterEntry, User
+from app.api.shapes import board_json
 from tests.callback_helpers import post, terminated_call
 from tests.page_helpers import sign_in
 
@@ -28,7 +29,7 @@ def _snapshot(app, username):
     with app.app_context():
         session = db_session()
         viewer = session.scalar(select(User).where(User.username == username))
-        return board.snapshot(session, viewer, utcnow(), org_settings.load(session))
+        return board_json(board.snapshot(session, viewer, utcnow(), org_settings.load(session)))
 
 
 def test_14_3_users_add_takes_a_display_name_and_the_username_stays_for_sign_in(app, runner):

@@ -98,13 +98,14 @@ def test_console_says_the_caller_had_already_gone(twilio_app, twilio_http, live_
     from call_flows import settings as org_settings
     from call_flows.clock import utcnow
     from call_flows.models import User
+    from app.api.shapes import console_json
 
     twilio_http.hang_up(live_call["sid"])
     _warn(live_call)
     with twilio_app.app_context():
         session = db_session()
         handler = session.scalar(select(User).where(User.username == "handler"))
-        state = console.state(session, handler, utcnow(), org_settings.load(session))
+        state = console_json(console.state(session, handler, utcnow(), org_settings.load(session)))
     assert [w["platform_status"] for w in state["call"]["warnings"]] == ["caller_left"]
 
 

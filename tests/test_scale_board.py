@@ -8,6 +8,7 @@ from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import AuditLog, Call, RegisterEntry, Team, User
+from app.api.shapes import card_json
 from tests.page_helpers import accept, add_marker
 
 
@@ -18,7 +19,7 @@ def _cards(app):
         teams = {t.id: t for t in s.scalars(select(Team))}
         names = dict(s.execute(select(User.id, User.username)).all())
         now, settings = utcnow(), org_settings.load(s)
-        one_by_one = [board.call_card(s, c, now, settings, teams, names) for c in calls]
+        one_by_one = [card_json(board.call_card(s, c, now, settings, teams, names)) for c in calls]
         queries = []
 
         def count(*args):
@@ -29,7 +30,7 @@ def _cards(app):
             together = board.call_cards(s, calls, now, settings, teams, names)
         finally:
             event.remove(s.get_bind(), "before_cursor_execute", count)
-        return one_by_one, together, len(queries)
+        return one_by_one, [card_json(c) for c in together], len(queries)
 
 
 def test_r1_r10_batched_cards_are_the_single_call_cards_in_three_queries(app, client, ring, team):

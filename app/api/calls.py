@@ -10,7 +10,7 @@ from call_flows.vocabulary import CALL_ROLES, Role
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
 from ..openapi import operation
-from . import bp
+from . import bp, shapes
 from .call_schemas import CallHistoryOut, CallOut, CallSearch
 from .schemas import NeedIn, TerminationIn, WarningIn
 
@@ -37,7 +37,7 @@ def list_calls():
         found = history(uow.session, current_staff(), Search(**args), utcnow(),
                         current_app.config.get("DEFAULT_REGION", "GB"))
         uow.commit()  # a register-name search is audited (R9)
-    return jsonify(CallHistoryOut.model_validate(found).model_dump(mode="json"))
+    return jsonify(CallHistoryOut.model_validate(shapes.history_json(found)).model_dump(mode="json"))
 
 
 @bp.get("/calls/<call_sid>")
@@ -47,7 +47,7 @@ def list_calls():
            who="the call's handler, its team's line managers and supervisors, admin (anyone else: 404)")
 def get_call(call_sid):
     """The call (CONTRACT): its handler, its team's line managers and supervisors, admins; else 404."""
-    return jsonify(CallOut.model_validate(call_detail(db_session(), call_sid, current_staff())).model_dump(mode="json"))
+    return jsonify(CallOut.model_validate(shapes.call_json(call_detail(db_session(), call_sid, current_staff()))).model_dump(mode="json"))
 
 
 @bp.post("/calls/<call_sid>/accept")

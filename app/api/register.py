@@ -15,7 +15,7 @@ from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
 from ..openapi import operation
-from . import bp
+from . import bp, shapes
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -49,7 +49,7 @@ def list_proposals():
     session = db_session()
     rows = register_panel.proposals(session, current_staff(), utcnow())
     unit_of_work().commit()  # R9: the listing is audited
-    return jsonify({"proposals": rows})
+    return jsonify({"proposals": [shapes.pending_json(p) for p in rows]})
 
 
 @bp.get("/register/entries")

@@ -15,7 +15,7 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as SIGNAL_READERS, 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
 from ..openapi import operation
-from . import bp
+from . import bp, shapes
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
 
@@ -99,8 +99,8 @@ def repeat_callers():
     """R10/C2: callers with repeat-caller or contact-volume signals; signals inform, never block."""
     session = db_session()
     settings = org_settings.load(session)
-    return jsonify({"thresholds": signals.thresholds(settings),
-                    "callers": signals.repeat_callers(session, utcnow(), settings)})
+    return jsonify({"thresholds": shapes.thresholds_json(settings),
+                    "callers": [shapes.caller_signals_json(r) for r in signals.repeat_callers(session, utcnow(), settings)]})
 
 
 @bp.get("/register/counts")
@@ -108,4 +108,4 @@ def repeat_callers():
 @operation("Anonymised counts left by the retention purge (R9)")
 def anonymised_counts():
     """R9/I8: what the retention purge left behind, for trends."""
-    return jsonify({"counts": register_privacy.counts(db_session())})
+    return jsonify({"counts": [shapes.count_json(r) for r in register_privacy.counts(db_session())]})

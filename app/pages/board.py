@@ -12,6 +12,7 @@ from call_flows.vocabulary import Role
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
+from ..api.shapes import board_json
 from .live import event_stream, page_roles
 
 
@@ -25,7 +26,7 @@ def _snapshot() -> tuple[dict[str, Any], int | None, str | None]:
     """The board for the filters asked for, committed: R9, the audit rows of the markers shown."""
     session = db_session()
     team_id, site = _filters()
-    snap = board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site)
+    snap = board_json(board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site))
     unit_of_work().commit()
     return snap, team_id, site
 

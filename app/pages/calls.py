@@ -12,6 +12,7 @@ from call_flows.models import ROLES, Team
 from call_flows.vocabulary import OVERSEERS as HISTORY_ROLES, REGISTER_READERS as REGISTER_ROLES
 from call_flows.staff.visibility import teams_in_view
 
+from ..api.shapes import history_json
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
@@ -28,7 +29,7 @@ def calls_page():
         Team.id.in_(teams_seen) if teams_seen is not None else true()))
     found, error = {"calls": [], "next_page": None}, None
     try:
-        found = history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB"))
+        found = history_json(history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB")))
         unit_of_work().commit()  # R9: a name search and the markers shown are audited
     except DomainError as exc:
         session.rollback()
@@ -48,4 +49,5 @@ def call_timeline_page(call_sid):
     except DomainError as exc:
         return render_template("calls/timeline.html", missing=exc.message), 404
     unit_of_work().commit()  # R9: the marker shown is logged as a view of its register entry
-    return render_template("calls/timeline.html", **shown)
+    return render_template("calls/timeline.html", call=shown.call, handler=shown.handler, steps=shown.steps,
+                           incident_id=shown.incident_id, task_ids=shown.task_ids)

@@ -7,6 +7,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
+from ..api.shapes import console_json
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from . import bp
@@ -26,7 +27,7 @@ def console_page():
 @page_roles(Role.CALL_HANDLER)
 def console_state():
     session = db_session()
-    data = console.state(session, current_staff(), utcnow(), org_settings.load(session))
+    data = console_json(console.state(session, current_staff(), utcnow(), org_settings.load(session)))
     unit_of_work().commit()  # R9: the audit row of a first view of the caller's register entry
     return jsonify(data)
 

@@ -20,6 +20,7 @@ from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
+from ..api.shapes import pending_json
 from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterReviewIn,
                                     ReviewIn)
 from ..auth import current_staff
@@ -68,7 +69,7 @@ def register_home():
     panel = viewer.role in PANEL_ROLES
     data = {
         "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
-        "proposals": register_panel.proposals(session, viewer, now) if panel else [],
+        "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
         "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
         if panel else [],
         "reviews_due": register_reviews.reviews_due(session, now) if panel else [],

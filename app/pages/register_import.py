@@ -67,17 +67,24 @@ def _run(run_id: int) -> RegisterImportRun:
     return run
 
 
+def _progress(run: RegisterImportRun) -> dict:
+    """What the run page shows and polls: status, percent, counts, `errors` the number of bad rows."""
+    return {"id": run.id, "status": run.status, "percent": run.percent, "finished": register_import_run.finished(run),
+            "dry_run": run.dry_run, "rows": run.rows, "entries": run.entries, "numbers": run.numbers,
+            "errors": len(run.errors or [])}
+
+
 @bp.get("/admin/register/import/<int:run_id>")
 @page_roles(*IMPORT_ROLES)
 def register_import_run_page(run_id: int):
     run = _run(run_id)
-    return render_template("register_import/run.html", run=run, state=register_import_run.progress(run))
+    return render_template("register_import/run.html", run=run, state=_progress(run))
 
 
 @bp.get("/admin/register/import/<int:run_id>/progress")
 @page_roles(*IMPORT_ROLES)
 def register_import_progress(run_id: int):
-    response = jsonify(register_import_run.progress(_run(run_id)))
+    response = jsonify(_progress(_run(run_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -168,4 +168,4 @@ def register_signals():
     session = db_session()
     settings = org_settings.load(session)
     return render_template("register/signals.html", callers=signals.repeat_callers(session, utcnow(), settings),
-                           thresholds=signals.thresholds(settings), viewer=current_staff())
+                           thresholds=settings, viewer=current_staff())

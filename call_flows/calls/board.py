@@ -2,8 +2,9 @@
 on every (re)connect and after every live event, so a lost event or a restart never leaves the
 board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session
 from call_flows.calls import recovery
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
-from call_flows.labels import MARKERS, label
+from call_flows.labels import MARKERS
 from call_flows.staff.people import shown_names
-from call_flows.phone import area, call_label, mask
+from call_flows.phone import mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
 from call_flows.vocabulary import ImmediateReason, IncidentStatus, LIVE, WAITING
@@ -59,8 +60,26 @@ def visible_team_ids(session: Session, viewer: User) -> list[int] | None:
     return [viewer.team_id] if viewer.team_id else None
 
 
+@dataclass(frozen=True)
+class Card:
+    """A call as the board and console show it: the call, its warnings (oldest first), its termination,
+    its caller's flags (`caller_flags`' shape), its team and its handler's shown name."""
+
+    call: Call
+    warnings: list[CallWarning]
+    termination: Termination | None
+    flags: dict[str, Any]
+    team: Team | None
+    handler: str | None
+
+    @property
+    def serious(self) -> bool:
+        """I7: the call was ended for a threat of violence."""
+        return self.termination is not None and self.termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE
+
+
 def call_cards(session: Session, calls: list[Call], now: datetime, settings: OrgSettings, teams: dict[int, Team],
-               names: dict[int, str]) -> list[dict[str, Any]]:
+               names: dict[int, str]) -> list[Card]:
     """The calls as the board and console show them, in order; numbers masked to their last 4 digits
     (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
     ids = [c.id for c in calls]
@@ -72,47 +91,44 @@ def call_cards(session: Session, calls: list[Call], now: datetime, settings: Org
             warnings[w.call_id].append(w)
         terminations = {t.call_id: t for t in session.scalars(select(Termination).where(Termination.call_id.in_(ids)))}
     flags = _flags_many(session, list(dict.fromkeys(c.caller for c in calls if c.caller)), now, settings)
-    return [_card(c, warnings[c.id], terminations.get(c.id), _flags(flags.get(c.caller) if c.caller else None, c,
-                                                                     settings), teams, names) for c in calls]
+    return [Card(c, warnings[c.id], terminations.get(c.id), _flags(flags.get(c.caller) if c.caller else None, c, settings),
+                 teams.get(c.team_id) if c.team_id else None, names.get(c.handler_id) if c.handler_id else None)
+            for c in calls]
 
 
 def call_card(session: Session, call: Call, now: datetime, settings: OrgSettings, teams: dict[int, Team],
-              names: dict[int, str]) -> dict[str, Any]:
+              names: dict[int, str]) -> Card:
     """One call as the board and console show it (see `call_cards`)."""
     return call_cards(session, [call], now, settings, teams, names)[0]
 
 
-def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict[str, Any],
-          teams: dict[int, Team], names: dict[int, str]) -> dict[str, Any]:
-    team = teams.get(call.team_id) if call.team_id else None
-    card: dict[str, Any] = {
-        "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
-        else call.caller_kind, "caller_kind": call.caller_kind,
-        # 14.8: two callers whose masked numbers end alike are told apart by area and call label
-        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
-        "started_at": as_utc(call.started_at).isoformat(),
-        "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
-        "handler": names.get(call.handler_id) if call.handler_id else None, "team_id": call.team_id,
-        "team": team.name if team else None, "site": team.site if team else None,
-        "need_noted": bool(call.needs_note),
-        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
-                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
-                     for w in warnings],
-        "termination": None, "serious": False,
-    }
-    card.update(flags)
-    if termination is not None:
-        serious = termination.immediate_reason == ImmediateReason.THREAT_OF_VIOLENCE  # I7
-        card["termination"] = {"reason": termination.reason, "immediate_reason": termination.immediate_reason,
-                               "reason_label": label("reason", termination.immediate_reason or termination.reason),
-                               "at": as_utc(termination.created_at).isoformat(),
-                               "platform_status": termination.platform_status}
-        card["serious"] = serious
-    return card
+class Serious(NamedTuple):
+    """An open serious incident (I7) of a chosen team: its team's and handler's names, the caller masked."""
+
+    incident: Incident
+    team: str | None
+    handler: str | None
+    caller: str | None
+
+
+@dataclass(frozen=True)
+class Board:
+    """The board now: the filters asked for, the teams watched (by name), their sites, serious incidents
+    (newest first), ringing call cards (flagged first), the team's call cards (serious first) and who
+    is in recovery time."""
+
+    at: datetime
+    team_id: int | None
+    site: str | None
+    teams: list[Team]
+    serious: list[Serious]
+    ringing: list[Card]
+    calls: list[Card]
+    recovering: list[recovery.Recovering]
 
 
 def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSettings, team_id: int | None = None,
-             site: str | None = None) -> dict[str, Any]:
+             site: str | None = None) -> Board:
     """Everything the board shows now. `team_id`/`site` narrow the team calls; ringing calls are
     everyone's until someone takes them, so they are always shown (CONTRACT /board)."""
     team_ids = visible_team_ids(session, viewer)
@@ -132,7 +148,7 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
         select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
         .order_by(Call.answered_at.desc())))
     cards = call_cards(session, team_calls, now, settings, teams, names)
-    cards.sort(key=lambda c: (not c["serious"], c["termination"] is None and not c["warnings"]))
+    cards.sort(key=lambda c: (not c.serious, c.termination is None and not c.warnings))
 
     serious = session.execute(
         select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
@@ -140,19 +156,11 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
         .order_by(Incident.opened_at.desc())).all()
     ringing_cards = call_cards(session, ringing, now, settings, teams, names)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
-    markers_shown(session, viewer, [(c.caller, card["marker"], as_utc(c.started_at))
+    markers_shown(session, viewer, [(c.caller, card.flags["marker"], as_utc(c.started_at))
                                     for c, card in zip(ringing + team_calls, ringing_cards + cards, strict=True)], now, "board")
-    ringing_cards.sort(key=lambda c: (c["marker"] or 9, not c["signals"], c["started_at"]))
-    return {
-        "at": now.isoformat(),
-        "filters": {"team_id": team_id, "site": site},
-        "teams": [{"id": t.id, "name": t.name, "site": t.site} for t in watched],
-        "sites": sorted({t.site for t in watched if t.site}),
-        "serious_incidents": [{"id": i.id, "opened_at": as_utc(i.opened_at).isoformat(),
-                               "team": teams[i.team_id].name if i.team_id in teams else None,
-                               "handler": names.get(i.staff_id) if i.staff_id else None, "caller": mask(c.caller) if c else None,
-                               "case_reference": i.case_reference} for i, c in serious],
-        "ringing": ringing_cards,
-        "calls": cards,
-        "recovering": [r.as_dict() for r in recovery.recovering(session, now, chosen)],
-    }
+    ringing_cards.sort(key=lambda c: (c.flags["marker"] or 9, not c.flags["signals"], as_utc(c.call.started_at)))
+    return Board(now, team_id, site, watched,
+                 [Serious(i, teams[i.team_id].name if i.team_id in teams else None,
+                          names.get(i.staff_id) if i.staff_id else None, mask(c.caller) if c else None)
+                  for i, c in serious],
+                 ringing_cards, cards, recovery.recovering(session, now, chosen))

@@ -1,18 +1,20 @@
 """What the handler's console shows (issue 6; R1, R9, T1-T4): the call connected to them with its
 flags before they speak, the calls ringing that they could take, what the caller will hear on a
 warning or termination, the case-note fields the service can fill (T4), and their recovery time."""
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from call_flows.calls import recovery
-from call_flows.calls.board import RECENT_END, RING_STALE, call_card
+from call_flows.calls.board import RING_STALE, Card, call_card
 from call_flows.clock import as_utc
 from call_flows.calls.control import heard_a_warning
 from call_flows.labels import label
-from call_flows.models import Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Team, Termination, User
+from call_flows.models import (Call, CallWarning, CustomerPhone, RecoveryPeriod, RegisterEntry, Restriction, Team,
+                               Termination, User)
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
 from call_flows.vocabulary import ENDED, NoteField, RegisterStatus, WAITING
@@ -31,15 +33,50 @@ def current_call(session: Session, user: User, now: datetime) -> Call | None:
                           .order_by(Call.answered_at.desc(), Call.id.desc()).limit(1))
 
 
+@dataclass(frozen=True)
+class RegisterDetail:
+    """R9: what a handler may see of the caller's register entry (its precautions) and restriction."""
+
+    precautions: str | None
+    restriction: Restriction | None
+
+
+@dataclass(frozen=True)
+class OwnCall:
+    """The handler's own call: its card (as the board shows it), the call, its warnings (oldest first),
+    the register detail (R9), the final notice the caller will hear (T3: text, whether a recording)
+    and the case note's prefill (T4)."""
+
+    card: Card
+    call: Call
+    warnings: list[CallWarning]
+    register: RegisterDetail
+    final_notice: str
+    final_recording: bool
+    note: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Console:
+    """The console now: the handler's own call (or None), the ringing call cards (oldest first), their
+    recovery period (or None) and the organisation settings (the messages callers hear)."""
+
+    at: datetime
+    call: OwnCall | None
+    ringing: list[Card]
+    recovery: RecoveryPeriod | None
+    settings: OrgSettings
+
+
 def register_detail(session: Session, e164: str | None, now: datetime, viewer: User | None = None,
-                    since: datetime | None = None) -> dict[str, Any]:
+                    since: datetime | None = None) -> RegisterDetail:
     """R9: a handler sees the marker's precautions and the restriction's terms, nothing more; the view
     is logged once per call (`since` = the call's start), however often the console refreshes."""
     if not e164:
-        return {"precautions": None, "restriction": None}
+        return RegisterDetail(None, None)
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
     if customer_id is None:
-        return {"precautions": None, "restriction": None}
+        return RegisterDetail(None, None)
     entry = session.scalar(select(RegisterEntry).where(
         RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
@@ -48,9 +85,7 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
                             .order_by(Restriction.id.desc()).limit(1))
     if entry is not None and viewer is not None and since is not None:
         shown_once(session, viewer, entry.id, since, now, "console")
-    return {"precautions": entry.precautions if entry else None,
-            "restriction": {"kind": active.kind, "kind_label": label("restriction", active.kind),
-                            "detail": active.detail} if active else None}
+    return RegisterDetail(entry.precautions if entry else None, active)
 
 
 def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict[str, Any]:
@@ -65,43 +100,24 @@ def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termina
                       "handler": handler.shown_name, "warnings": len(warnings)}}
 
 
-def state(session: Session, user: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
+def state(session: Session, user: User, now: datetime, settings: OrgSettings) -> Console:
     """The console's full state; fetched on load, on every live event and on (re)connect."""
     teams = {t.id: t for t in session.scalars(select(Team))}
     names = shown_names(session)
     call = current_call(session, user, now)
-    card = None
+    own = None
     if call is not None:
-        card = call_card(session, call, now, settings, teams, names)
-        card["caller_full"] = call.caller  # the handler's own call: the full number, for the case
-        card["needs_note"] = call.needs_note  # T2
         warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)
                                         .order_by(CallWarning.created_at)))
-        card["warnings"] = [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
-                             "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
-                             "platform_status": w.platform_status} for w in warnings]
-        card.update(register_detail(session, call.caller, now, user, as_utc(call.started_at)))
+        register = register_detail(session, call.caller, now, user, as_utc(call.started_at))
         # T3: the final notice the caller will really hear (after a warning they heard, or the immediate one)
         text, recording_url = final_notice(settings, heard_a_warning(session, call.id))
-        card["final_notice"] = {"text": text, "recording": bool(recording_url)}
-        card["note"] = note_prefill(call, warnings, user, text)
+        own = OwnCall(call_card(session, call, now, settings, teams, names), call, warnings, register, text,
+                      bool(recording_url), note_prefill(call, warnings, user, text))
     ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE).order_by(Call.started_at)))
     ringing_cards = [call_card(session, c, now, settings, teams, names) for c in ringing]
     # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
-    markers_shown(session, user, [(c.caller, card["marker"], as_utc(c.started_at))
+    markers_shown(session, user, [(c.caller, card.flags["marker"], as_utc(c.started_at))
                                   for c, card in zip(ringing, ringing_cards, strict=True)], now, "console")
-    period = recovery.current(session, user.id, now)
-    return {
-        "at": now.isoformat(),
-        "call": card,
-        "ringing": ringing_cards,
-        "recovery": {"ends_at": as_utc(period.ends_at).isoformat(),
-                     "minutes": settings.recovery_minutes} if period else None,
-        "messages": {"warning": settings.warning_message, "termination": settings.termination_message,
-                     "warning_recording": bool(settings.warning_recording_url),
-                     "termination_recording": bool(settings.termination_recording_url),
-                     "immediate_termination": settings.immediate_termination_message,
-                     "immediate_termination_recording": bool(settings.immediate_termination_recording_url)},
-        "recent_end_minutes": int(RECENT_END.total_seconds() // 60),
-    }
+    return Console(now, own, ringing_cards, recovery.current(session, user.id, now), settings)

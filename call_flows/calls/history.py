@@ -4,15 +4,14 @@ A line manager sees their teams' calls (and those of managers they deputise for)
 team's (one without a team: every team's), an administrator every call: the same people who may read
 each call on its own (call_detail.may_read). Newest first, a page at a time.
 """
-from typing import Any
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from call_flows.calls.detail import call_summary
 from call_flows.calls.callers import audit
 from call_flows.clock import day_start
 from call_flows.errors import Forbidden, InvalidInput, NotFound
@@ -86,8 +85,23 @@ def _by_name(session: Session, user: User, name: str, now: datetime) -> list[str
     return list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id.in_(customers))))
 
 
-def history(session: Session, user: User, search: Search, now: datetime, region: str = "GB") -> dict[str, Any]:
-    """`{"calls": [call_summary...], "next_page": int | None}`, newest first, only calls `user` may read.
+class CallRow(NamedTuple):
+    """A call in the history, with its handler's username (the API's identifier; None if nobody took it)."""
+
+    call: Call
+    handler: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of the history: `calls` newest first (at most PAGE_SIZE), `next_page` None on the last page."""
+
+    calls: list[CallRow]
+    next_page: int | None
+
+
+def history(session: Session, user: User, search: Search, now: datetime, region: str = "GB") -> HistoryPage:
+    """A page of calls, newest first, only calls `user` may read.
     Raises Forbidden for a role without call history, InvalidPhone / InvalidInput for bad filters,
     NotFound for a team the user may not see. The caller commits (R9: a name search, and each register
     marker shown, write audit rows)."""
@@ -124,5 +138,5 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     markers_shown(session, user, [(call.caller, call.ring_marker, call.started_at) for call, _ in rows[:PAGE_SIZE]
                                   if call.ring_marker], now, via="call_history")  # R9: who saw an entry's marker
-    return {"calls": [call_summary(call, handler) for call, handler in rows[:PAGE_SIZE]],
-            "next_page": page + 1 if len(rows) > PAGE_SIZE else None}
+    return HistoryPage([CallRow(call, handler) for call, handler in rows[:PAGE_SIZE]],
+                       page + 1 if len(rows) > PAGE_SIZE else None)

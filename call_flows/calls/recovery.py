@@ -4,7 +4,7 @@ next call, and alerts their team lead (line manager) so they can check on them. 
 the pause early; the supervisor board shows who is recovering."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,11 +32,6 @@ class Recovering:
     started_at: datetime
     ends_at: datetime
     name: str = ""  # the name people read (14.3)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"user_id": self.user_id, "username": self.username, "name": self.name or self.username,
-                "team_id": self.team_id, "team": self.team,
-                "site": self.site, "started_at": self.started_at.isoformat(), "ends_at": self.ends_at.isoformat()}
 
 
 def offer(session: Session, termination: Termination, now: datetime, minutes: int) -> RecoveryPeriod | None:

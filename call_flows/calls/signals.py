@@ -5,14 +5,14 @@ or repeated?") and never block a caller. Windows and thresholds are organisation
 `repeat_window_days`, `repeat_warnings_threshold`, `repeat_terminations_threshold`,
 `calls_per_day_threshold`, `call_seconds_per_day_threshold`, `long_call_seconds`.
 """
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from call_flows.models import Call, CallWarning, CustomerPhone, Customer, Termination
-from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
 from call_flows.settings import OrgSettings
 
@@ -29,7 +29,24 @@ def volume_signals(calls_today: int, seconds_today: int, longest_s: int, setting
     return signals
 
 
-def repeat_callers(session: Session, now: datetime, settings: OrgSettings, limit: int = 200) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CallerSignals:
+    """A caller with a signal (R10, C2): `caller` E.164, counts in the window and today, call time in
+    seconds, the customer's name if the number is known, and the signals' codes."""
+
+    caller: str | None
+    warnings: int
+    terminations: int
+    calls: int
+    call_seconds: int
+    calls_today: int
+    call_seconds_today: int
+    longest_call_s: int
+    customer: str | None
+    signals: list[str]
+
+
+def repeat_callers(session: Session, now: datetime, settings: OrgSettings, limit: int = 200) -> list[CallerSignals]:
     """Every caller with a signal in the window: warnings, terminations, calls and call time (R10, C2).
 
     Grouped queries over the (caller, created_at) indexes; the window is `repeat_window_days`."""
@@ -66,12 +83,6 @@ def repeat_callers(session: Session, now: datetime, settings: OrgSettings, limit
         flags = repeat_signals(r["warnings"], r["terminations"], 0, repeat_only)
         flags += volume_signals(r["calls_today"], r["call_seconds_today"], r["longest_call_s"], settings)
         if flags:
-            out.append({**r, "masked": mask(caller), "customer": names.get(caller), "signals": flags})
-    out.sort(key=lambda r: (-len(r["signals"]), -r["terminations"], -r["warnings"], -r["calls_today"]))
+            out.append(CallerSignals(**r, customer=names.get(caller), signals=flags))
+    out.sort(key=lambda r: (-len(r.signals), -r.terminations, -r.warnings, -r.calls_today))
     return out[:limit]
-
-
-def thresholds(settings: OrgSettings) -> dict[str, Any]:
-    keys = ("repeat_window_days", "repeat_warnings_threshold", "repeat_terminations_threshold",
-            "calls_per_day_threshold", "call_seconds_per_day_threshold", "long_call_seconds")
-    return {k: getattr(settings, k) for k in keys}

@@ -6,7 +6,6 @@ became of it on the caller's leg), the termination (T3: the final notice), the e
 (T4, M1), the incident record (I6) and the callback task (T5) with its attempts and outcome (M1, M2).
 Read by the same people as the call itself (call_detail.may_read), else NotFound.
 """
-from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,9 +91,20 @@ def _task_steps(task: CallbackTask, names: dict[int, str]) -> list[Step]:
     return steps
 
 
-def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
-    """`{"call": Call, "handler": str | None, "steps": [Step...] oldest first, "incident_id", "task_id"}`.
-    Raises NotFound for an unknown call or one `viewer` may not read. A register marker shown is
+@dataclass(frozen=True)
+class Timeline:
+    """A call's timeline: the call, its handler's shown name (or None), the steps oldest first, its
+    incident record's id (or None) and its callback tasks' ids."""
+
+    call: Call
+    handler: str | None
+    steps: list[Step]
+    incident_id: int | None
+    task_ids: list[int]
+
+
+def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: OrgSettings) -> Timeline:
+    """The call's timeline as `viewer` may see it. Raises NotFound for an unknown call or one `viewer` may not read. A register marker shown is
     logged as a view of its entry (R9); the caller commits."""
     call = session.scalar(select(Call).where(Call.call_sid == call_sid[:64]))
     if call is None or not may_read(session, viewer, call):
@@ -133,5 +143,5 @@ def timeline(session: Session, call_sid: str, viewer: User, now: datetime, setti
         steps += _task_steps(task, names)
     steps.sort(key=lambda step: as_utc(step.at) or now)
     markers_shown(session, viewer, [(call.caller, call.ring_marker, call.started_at)], now, via="call_timeline")
-    return {"call": call, "handler": names.get(call.handler_id) if call.handler_id else None, "steps": steps,
-            "incident_id": incident.id if incident else None, "task_ids": [t.id for t in tasks]}
+    return Timeline(call, names.get(call.handler_id) if call.handler_id else None, steps,
+                    incident.id if incident else None, [t.id for t in tasks])

@@ -96,8 +96,6 @@ def _plain(item: RowError | dict[str, Any]) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"line": item.line, "reason": item.reason}
 
 
-def progress(run: RegisterImportRun) -> dict[str, Any]:
-    """What the page polls."""
-    return {"id": run.id, "status": run.status, "percent": run.percent, "finished": run.status in FINISHED,
-            "dry_run": run.dry_run, "rows": run.rows, "entries": run.entries, "numbers": run.numbers,
-            "errors": len(run.errors or [])}
+def finished(run: RegisterImportRun) -> bool:
+    """Whether the run has stopped (stored everything, or rejected the file): the page stops polling."""
+    return run.status in FINISHED

@@ -4,7 +4,6 @@ An entry is only ever added by a panel decision taken with at least 3 members pr
 the chair, on an incident record (R3). The decision does not put the entry in force: that waits for
 the customer's letter or a documented exemption (R5, see register_letters.py).
 """
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -189,12 +188,19 @@ def decide(session: Session, entry_id: int, decision: Decision, recorder: User, 
     return entry
 
 
-def proposals(session: Session, viewer: User, now: datetime) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Pending:
+    """A proposed entry awaiting the panel (R3): `customer` its name, `overdue` past its meeting deadline."""
+
+    entry: RegisterEntry
+    customer: str | None
+    overdue: bool
+
+
+def proposals(session: Session, viewer: User, now: datetime) -> list[Pending]:
     """R3: what the panel has to decide, the nearest meeting deadline first. The listing is audited (R9)."""
     rows = session.execute(select(RegisterEntry, Customer.name).join(Customer)
                            .where(RegisterEntry.status == RegisterStatus.PROPOSED).order_by(RegisterEntry.meet_by)).all()
     audit(session, viewer, "view", "register", None, now, status=RegisterStatus.PROPOSED, count=len(rows))
     entries_shown(session, viewer, [e.id for e, _ in rows], now, "proposals")  # R9: each entry listed
-    return [{"id": e.id, "customer": name, "incident_id": e.incident_id, "summary": e.summary,
-             "proposed_at": e.created_at.isoformat(), "meet_by": e.meet_by.isoformat() if e.meet_by else None,
-             "overdue": bool(e.meet_by and now > e.meet_by)} for e, name in rows]
+    return [Pending(e, name, bool(e.meet_by and now > e.meet_by)) for e, name in rows]

@@ -167,6 +167,6 @@ def _count(session: Session, entry: RegisterEntry) -> None:
         session.execute(update(RegisterCount).where(RegisterCount.id == row.id).values(count=RegisterCount.count + 1))
 
 
-def counts(session: Session) -> list[dict[str, Any]]:
-    return [{"month": r.month, "marker": r.marker, "source": r.source, "final_status": r.final_status,
-             "count": r.count} for r in session.scalars(select(RegisterCount).order_by(RegisterCount.month))]
+def counts(session: Session) -> list[RegisterCount]:
+    """R9/I8: the anonymised counts the retention purge left, by month (oldest first)."""
+    return list(session.scalars(select(RegisterCount).order_by(RegisterCount.month)))
