@@ -11,6 +11,8 @@ from werkzeug.datastructures import MultiDict
 from call_flows.errors import InvalidInput
 from call_flows.validation import message
 
+from .routing import form_id
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -41,6 +43,16 @@ def _validated(model: type[M], sent: MultiDict, given: dict) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(message(exc)) from None
+
+
+def lenient_id(raw: object) -> int | None:
+    """A filter's id as `routing.form_id` reads it: anything that cannot name a row is "not given"."""
+    return form_id(raw if isinstance(raw, str) else None)
+
+
+def clipped(length: int):
+    """A lenient filter's text: cut to `length` characters, blank as "not given" (a filter never refuses)."""
+    return lambda raw: (raw[:length] or None) if isinstance(raw, str) else None
 
 
 def typed(action: str) -> Mapping[str, str]:
