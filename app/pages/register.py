@@ -20,11 +20,11 @@ from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
-from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterReviewIn,
-                                    ReviewIn)
+from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
+                                    RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import form_body
+from ..forms import form_body, query_args
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -60,14 +60,23 @@ def attempt(action, success: str, back: str):
     return redirect(back)
 
 
+def _status() -> str | None:
+    """The list's status filter; one the model refuses (a NUL, overlong) is no filter, as a filter never refuses."""
+    try:
+        return query_args(RegisterQuery).status
+    except InvalidInput:
+        return None
+
+
 @bp.get("/register")
 @page_roles(*READERS)
 def register_home():
     session = db_session()
     viewer, now = current_staff(), utcnow()
     panel = viewer.role in PANEL_ROLES
+    status = _status()
     data = {
-        "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
+        "entries": register_privacy.list_entries(session, viewer, now, status),
         "proposals": register_panel.proposals(session, viewer, now) if panel else [],
         "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
         if panel else [],
@@ -80,7 +89,7 @@ def register_home():
     entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
                   [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
     unit_of_work().commit()  # R9: the listing is audited
-    return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
+    return render_template("register/home.html", panel=panel, now=now, status=status or "",
                            viewer=viewer, **data)
 
 
