@@ -2,10 +2,10 @@
 one validator for both doors. A refusal is InvalidInput carrying the model's message, which the page
 shows (400) on the form it came from."""
 from collections.abc import Mapping
-from typing import TypeVar, get_origin
+from typing import Annotated, TypeVar, get_origin
 
 from flask import request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from call_flows.errors import InvalidInput
@@ -53,6 +53,17 @@ def lenient_id(raw: object) -> int | None:
 def clipped(length: int):
     """A lenient filter's text: cut to `length` characters, blank as "not given" (a filter never refuses)."""
     return lambda raw: (raw[:length] or None) if isinstance(raw, str) else None
+
+
+LenientId = Annotated[int | None, BeforeValidator(lenient_id)]  # a filter's or a back link's id
+Checkbox = Annotated[bool, BeforeValidator(lambda raw: raw == "yes")]  # ticked: "yes"; anything else: not ticked
+
+
+class BackTo(BaseModel):
+    """The hidden fields that say which page a form returns to; one that cannot name a row: the list."""
+
+    entry_id: LenientId = None
+    customer_id: LenientId = None
 
 
 def typed(action: str) -> Mapping[str, str]:

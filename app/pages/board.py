@@ -12,7 +12,7 @@ from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import clipped, lenient_id, query_args
+from ..forms import LenientId, clipped, query_args
 from . import bp
 from .live import event_stream, page_roles
 
@@ -20,7 +20,7 @@ from .live import event_stream, page_roles
 class BoardFilter(BaseModel):
     """The board's query: a team id and a site; a value that cannot be either is no filter (R1)."""
 
-    team: Annotated[int | None, BeforeValidator(lenient_id)] = None
+    team: LenientId = None
     site: Annotated[str | None, BeforeValidator(clipped(100))] = None
 
 

@@ -11,10 +11,10 @@ from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import CallbackTask, User
-from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
+from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
 from ..api.callback_schemas import CancelIn, DeputyIn
-from ..api.schemas import OutcomeIn, TerminationIn, WarningIn
+from ..api.schemas import NoteFields, OutcomeIn, TerminationIn, WarningIn
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from ..forms import form_body
@@ -60,8 +60,9 @@ def _act(task_id, action, message):
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 
-def _note() -> dict:
-    return {k: request.form.get(k, "") for k in NoteField if request.form.get(k, "").strip()}
+def _note() -> NoteFields:
+    """The case note's fields, posted flat beside the act's own (the API nests them as `note`)."""
+    return form_body(NoteFields)
 
 
 @bp.post("/callbacks/<int:task_id>/claim")

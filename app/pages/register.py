@@ -24,7 +24,7 @@ from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, Exemp
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import form_body, query_args
+from ..forms import BackTo, form_body, query_args
 from ..routing import form_id
 from . import bp
 from .live import page_roles
@@ -216,13 +216,13 @@ def register_appeal(entry_id):
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @page_roles(*PANEL)
 def register_appeal_outcome(appeal_id):
-    entry_id = request.form.get("entry_id", "")
+    entry_id = form_body(BackTo).entry_id
 
     def action(s):
         body = form_body(AppealOutcomeIn)
         return register_reviews.decide_appeal(s, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
 
-    back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
+    back = _back(entry_id) if entry_id else url_for("pages.register_home")
     return attempt(action, lambda appeal: f"Appeal {label('panel_outcome', appeal.outcome).lower()}.", back)
 
 

@@ -14,7 +14,7 @@ from call_flows.clock import utcnow
 from call_flows.vocabulary import OVERSEERS as ROLES
 
 from ..db import db_session
-from ..forms import clipped, lenient_id, query_args
+from ..forms import LenientId, clipped, query_args
 from . import bp, charts
 from .live import page_roles
 
@@ -30,7 +30,7 @@ class TrendsFilter(BaseModel):
     cannot be one is no filter."""
 
     weeks: Annotated[int, BeforeValidator(_weeks)] = 12
-    team: Annotated[int | None, BeforeValidator(lenient_id)] = None
+    team: LenientId = None
     site: Annotated[str | None, BeforeValidator(clipped(100))] = None
 
 
