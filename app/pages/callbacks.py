@@ -46,17 +46,17 @@ def _queue_page(status=200):
 
 def _act(task_id, action, message):
     """Run one service call; a refusal is shown on the queue page with the error's own status (e.g.
-    409 `call_ended`), never a 500."""
+    409 `call_ended`), never a 500. `message`: the confirmation, or a function of what the action returned."""
     try:
         with unit_of_work() as uow:
-            action(uow.session, current_staff(), utcnow())
+            result = action(uow.session, current_staff(), utcnow())
             task = uow.session.get(CallbackTask, task_id) if task_id else None
             uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
             uow.commit()
     except DomainError as exc:
         flash(exc.message, "error")
         return _queue_page(status=exc.status)
-    flash(message, "ok")
+    flash(message(result) if callable(message) else message, "ok")
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 
@@ -92,7 +92,8 @@ def outcome_page(task_id):
         body = form_body(OutcomeIn, note=_note())
         callback_calls.record_outcome(session, task_id, user, body.outcome, body.note_values(), now,
                                       org_settings.load(session))
-    return _act(task_id, act, f"Outcome recorded: {label('outcome', request.form.get('outcome'))}.")
+        return body.outcome
+    return _act(task_id, act, lambda outcome: f"Outcome recorded: {label('outcome', outcome)}.")
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
@@ -140,6 +141,10 @@ def deputy_page():
     if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
         flash("Choose a deputy, or Nobody to take your queue back.", "error")
         return redirect(url_for("pages.callbacks"))
-    deputy = request.form.get("deputy") or None
-    return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, form_body(DeputyIn, deputy=deputy).deputy),
-                f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")
+
+    def act(session, user, now):
+        deputy = form_body(DeputyIn).deputy
+        callback_work.set_deputy(session, user, deputy)
+        return deputy
+    return _act(None, act, lambda deputy: f"Your queue is now handed to {deputy}." if deputy
+                else "You have taken your queue back.")
