@@ -4,9 +4,11 @@ Forms post back here (CSRF token in each), each view calls one service, then red
 message (post/redirect/get); a refused action (quorum, missing justification...) says why. The
 JSON API (app/api/register.py) does the same through the same services.
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Annotated
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from pydantic import BaseModel, BeforeValidator, ValidationInfo, create_model
 from sqlalchemy import select
 
 from call_flows.incidents import records as incident_records
@@ -18,29 +20,38 @@ from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
+from call_flows.validation import refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import BackTo, form_body, query_args
+from ..forms import BackTo, LenientId, form_body, query_args
 from ..routing import form_id
 from . import bp
 from .live import page_roles
 
 
 
+def _day(raw: object, info: ValidationInfo) -> date | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise refused(f"{(info.field_name or 'date').replace('_', ' ')} must be a date") from None
+
+
+Day = Annotated[date | None, BeforeValidator(_day)]  # a date field: YYYY-MM-DD, blank = not given
+DAY_FORMS = {name: create_model(f"DayForm_{name}", **{name: (Day, None)})  # type: ignore[call-overload]
+             for name in ("sent_on", "received_on", "told_on")}
+
+
 def form_date(name: str, now: datetime) -> datetime:
     """A date field (blank = now); midday of that date on the organisation's clock, never later than now."""
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return now
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        raise InvalidInput(f"{name.replace('_', ' ')} must be a date") from None
-    return min(day_start(day) + timedelta(hours=12), now)
+    day = getattr(form_body(DAY_FORMS[name]), name)
+    return now if day is None else min(day_start(day) + timedelta(hours=12), now)
 
 
 def form_lines(name: str) -> list[str]:
@@ -119,8 +130,15 @@ def register_propose():
         flash(f"Proposal {entry.id} sent to the review panel; it must meet by "
               f"{entry.meet_by:%d %B %Y}.", "ok")
         return redirect(url_for("pages.register_home"))
+    chosen = query_args(ProposeQuery).incident
     return render_template("register/propose.html", error=None, form={}, incidents=_incidents(),
-                           incident_id=request.args.get("incident", ""))
+                           incident_id=chosen or "")
+
+
+class ProposeQuery(BaseModel):
+    """/register/propose?incident=N: the incident record to propose on, filled in (one that cannot be: none)."""
+
+    incident: LenientId = None
 
 
 def _incidents():
