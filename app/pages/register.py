@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from pydantic import BaseModel, BeforeValidator, ValidationInfo, create_model
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, create_model
 from sqlalchemy import select
 
 from call_flows.incidents import records as incident_records
@@ -20,10 +20,10 @@ from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
-from call_flows.validation import refused
+from call_flows.validation import FreeText, refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
-from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
+from ..api.register_schemas import (Id, AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
@@ -54,8 +54,31 @@ def form_date(name: str, now: datetime) -> datetime:
     return now if day is None else min(day_start(day) + timedelta(hours=12), now)
 
 
-def form_lines(name: str) -> list[str]:
-    return [line.strip() for line in request.form.get(name, "").replace(",", "\n").splitlines() if line.strip()]
+def _incident_number(raw: object) -> object:
+    number = form_id(raw) if isinstance(raw, str) else raw
+    if raw is not None and number is None:
+        raise refused("incident number must be a number (of an incident record)")
+    return number
+
+
+def _lines(sent: list[str]) -> list[str]:
+    """Case references typed one a line or separated by commas."""
+    return [line.strip() for text in sent for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _numbers(sent: list[str]) -> list[str]:
+    """Numbers typed one a line, or separated by commas or semicolons (phone.split_numbers)."""
+    return [piece for text in sent for piece in split_numbers(text, current_app.config["DEFAULT_REGION"])]
+
+
+class ProposalForm(ProposalIn):
+    """The proposal page's form: the API's model, with the incident number typed and the lists as text."""
+
+    incident_id: Annotated[Id | None, BeforeValidator(_incident_number)] = None
+    case_references: Annotated[list[Annotated[str | None, FreeText(64)]], BeforeValidator(_lines)] = Field(
+        default_factory=list, max_length=20)
+    phones: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], BeforeValidator(_numbers)] = Field(
+        default_factory=list, max_length=20)
 
 
 def attempt(action, success: str, back: str):
@@ -110,13 +133,9 @@ def register_propose():
     session = db_session()
     if request.method == "POST":
         form = request.form
-        incident = form.get("incident_id", "").strip()
 
         def action(s):
-            if incident and form_id(incident) is None:
-                raise InvalidInput("incident number must be a number (of an incident record)")
-            body = form_body(ProposalIn, incident_id=form_id(incident), case_references=form_lines("case_references"),
-                             phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]))
+            body = form_body(ProposalForm)
             proposal = register_panel.Proposal(**body.model_dump())
             return register_panel.propose(s, current_staff(), proposal, utcnow(), org_settings.load(s),
                                           current_app.config["DEFAULT_REGION"])
