@@ -1,8 +1,9 @@
 """The one definition of free-text rules (hostile or oversized input), as pydantic types.
 
 `FreeText(max_len, required)` is the field metadata the request models use for JSON bodies and form
-posts alike (app/api/*schemas.py and app/forms.py; `Text` the common case); `clean_text` applies the very
-same check to a value that did not come through a model (CLI, SSO claims, the admin's user forms).
+posts alike (app/api/*schemas.py and app/forms.py; `Text` the common case); `OneOf` a choice among codes,
+`refused` a model's own complete message; `clean_text` applies the FreeText check to a value that did not
+come through a model.
 Services take the values the models let through; they do not check them again. Free text is kept as written (escaped when
 shown, never interpreted) but stripped: blank is "not given", a NUL byte is refused, length is capped.
 """
