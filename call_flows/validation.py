@@ -1,8 +1,9 @@
 """The one definition of free-text rules (hostile or oversized input), as pydantic types.
 
 `FreeText(max_len, required)` is the field metadata the request models use for JSON bodies and form
-posts alike (app/api/*schemas.py and app/forms.py; `Text` the common case); `clean_text` applies the very
-same check to a value that did not come through a model (CLI, SSO claims, the admin's user forms).
+posts alike (app/api/*schemas.py and app/forms.py; `Text` the common case); `OneOf` a choice among codes,
+`refused` a model's own complete message; `clean_text` applies the FreeText check to a value that did not
+come through a model.
 Services take the values the models let through; they do not check them again. Free text is kept as written (escaped when
 shown, never interpreted) but stripped: blank is "not given", a NUL byte is refused, length is capped.
 """
@@ -16,7 +17,7 @@ from call_flows.errors import InvalidInput
 
 MAX_TEXT = 4000
 # errors whose message names the field already (the rest are pydantic's, prefixed with where they are)
-OWN_ERRORS = ("text_required", "text_type", "text_nul", "text_length")
+OWN_ERRORS = ("text_required", "text_type", "text_nul", "text_length", "choice", "refused")
 
 
 def _checked(value: Any, name: str, required: bool, max_len: int) -> str | None:
@@ -51,6 +52,29 @@ class FreeText:
 
         return core_schema.with_info_before_validator_function(
             check, bounded if self.required else core_schema.nullable_schema(bounded))
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Field metadata: the value must be one of `allowed` ("role must be one of: admin, ..."); the JSON
+    schema lists them."""
+
+    allowed: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> core_schema.CoreSchema:
+        def check(value: Any, info: core_schema.ValidationInfo) -> str:
+            if value not in self.allowed:
+                raise PydanticCustomError("choice", "{name} must be one of: {allowed}",
+                                          {"name": info.field_name or "value", "allowed": ", ".join(self.allowed)})
+            return str(value)
+
+        return core_schema.with_info_before_validator_function(
+            check, core_schema.literal_schema([str(a) for a in self.allowed]))
+
+
+def refused(text: str) -> PydanticCustomError:
+    """A model's own refusal whose message is complete as written (shown without the field's name)."""
+    return PydanticCustomError("refused", text.replace("{", "(").replace("}", ")"))
 
 
 Text = Annotated[str | None, FreeText()]  # optional free text up to MAX_TEXT characters

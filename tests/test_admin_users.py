@@ -186,3 +186,15 @@ def test_14_4_no_local_password_is_told_to_use_single_sign_on(app, client, staff
                                                       "confirm_password": STRONG})
     assert response.status_code == 409 and "single sign-on" in response.get_data(as_text=True)
 
+
+
+def test_14_2_a_refused_edit_shows_what_was_typed_and_the_model_refuses_before_the_service(app, client, staff, team):
+    _admin(app, client, staff)
+    handler = team["handler"]["id"]
+    response = client.post(f"/admin/users/{handler}", data={"role": "call_handler", "display_name": "Typed Name",
+                                                            "site": "Leeds"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "name the team" in page and 'value="Typed Name"' in page
+    assert _user(app, "handler").display_name != "Typed Name"
+    long = client.post(f"/admin/users/{handler}", data={"role": "call_handler", "display_name": "x" * 121})
+    assert long.status_code == 400 and "display_name is longer than 120 characters" in long.get_data(as_text=True)

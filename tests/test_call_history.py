@@ -137,3 +137,9 @@ def test_r9_a_name_is_matched_exactly_never_as_a_pattern(app, client, two_teams)
 def test_a_nul_or_overlong_search_term_is_a_400_not_a_server_error(client, two_teams, query):
     response = client.get(f"/api/v1/calls?{query}", headers=two_teams["admin"]["headers"])
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=100001"])
+def test_a_page_outside_1_to_100000_is_refused_by_the_search_model(client, two_teams, query):
+    response = client.get(f"/api/v1/calls?{query}", headers=two_teams["admin"]["headers"])
+    assert response.status_code == 400 and response.get_json()["error"]["message"].startswith("page: ")

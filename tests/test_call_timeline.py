@@ -53,5 +53,8 @@ def test_history_page_lists_the_teams_calls_with_links_and_explains_a_bad_number
     assert f'href="/calls/{t["call_sid"]}"' in page and "+447700900123" in page
     bad = client.get("/calls?phone=12ab")
     assert bad.status_code == 400 and "is not a phone number" in bad.get_data(as_text=True)
+    refused = client.get("/calls?phone=07700+900123&case_reference=" + "x" * 201)
+    shown = refused.get_data(as_text=True)  # the search model refuses it; what was typed stays in the form
+    assert refused.status_code == 400 and "case_reference is longer than 200" in shown and 'value="07700 900123"' in shown
     sign_in(app, client, "handler")
     assert client.get("/calls").status_code == 403

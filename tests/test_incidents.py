@@ -178,3 +178,17 @@ def test_i2_a_refused_completion_keeps_what_the_manager_typed(mail_app, people):
         incident = db_session().get(Incident, iid)
         assert incident.status == "open"
         assert incident.details["details"] == "Caller swore" and incident.details["location"] == "Durham"
+
+
+def test_i1_the_record_page_saves_ticked_boxes_and_an_unticked_box_is_no(mail_app, people):
+    client = mail_app.test_client()
+    iid = terminated_call(mail_app, client, people["handler"])["incident_id"]
+    sign_in(mail_app, client, "manager")
+    assert client.post(f"/incidents/{iid}", data={"details": "Shouting", "riddor_reportable": "yes"}).status_code == 302
+    with mail_app.app_context():
+        assert db_session().get(Incident, iid).details["riddor_reportable"] is True
+    assert client.post(f"/incidents/{iid}", data={"details": "Shouting, then swore"}).status_code == 302
+    with mail_app.app_context():
+        details = db_session().get(Incident, iid).details
+    assert details["details"] == "Shouting, then swore" and details["riddor_reportable"] is False
+    assert details["location"] is None  # a field left out of the form clears, as a blank one does

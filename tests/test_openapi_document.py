@@ -55,3 +55,11 @@ def test_a_setting_is_changed_with_a_documented_body(client, staff):
     assert missing.status_code == 400 and missing.get_json()["error"]["code"] == "invalid_input"
     changed = client.put("/api/v1/settings/retention_mail_days", headers=admin["headers"], json={"value": 14})
     assert changed.status_code == 200 and changed.get_json() == {"key": "retention_mail_days", "value": 14}
+
+
+def test_query_models_are_documented_as_the_views_read_them(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    status = next(p for p in paths["/register/entries"]["get"]["parameters"] if p["name"] == "status")
+    assert status["in"] == "query" and "in_force" in status["description"]
+    page = next(p for p in paths["/calls"]["get"]["parameters"] if p["name"] == "page")
+    assert (page["schema"]["minimum"], page["schema"]["maximum"]) == (1, 100000)

@@ -44,6 +44,9 @@ def test_panel_member_decides_on_the_entry_page_and_a_quorum_of_2_is_refused(app
     assert "awaiting notice" in text and "Open the printable letter" in text
     letter = client.get(f"/register/entries/{entry_id}/letter").get_data(as_text=True)
     assert "Two officers" in letter and "Print" in letter
+    not_a_day = client.post(f"/register/entries/{entry_id}/letter/sent", data={"sent_on": "31/12/2026"},
+                            follow_redirects=True)
+    assert "sent on must be a date" in not_a_day.get_data(as_text=True)
     sent = client.post(f"/register/entries/{entry_id}/letter/sent", data={"sent_on": ""}, follow_redirects=True)
     assert "now in force" in sent.get_data(as_text=True)
     with app.app_context():

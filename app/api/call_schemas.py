@@ -2,8 +2,9 @@
 the view answers through them and /openapi.json is built from them, so the two cannot drift."""
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from call_flows.calls.history import Search
 from call_flows.vocabulary import PlayStatus
 
 from .schemas import shown_inline
@@ -64,14 +65,5 @@ class CallHistoryOut(BaseModel):
     next_page: int | None
 
 
-class CallSearch(BaseModel):
-    """The query of `GET /calls` (documented here; call_flows.calls.history.Search reads and checks it)."""
-
-    phone: str = Field(default="", description="the caller's number in any common format (matched as E.164)")
-    case_reference: str = Field(default="", description="calls with this case reference (termination, case note "
-                                "or incident)")
-    name: str = Field(default="", description="a caution register name (register roles only; audited, R9)")
-    since: str = Field(default="", description="ISO date (from the start of that local day) or date-time")
-    until: str = Field(default="", description="ISO date (to the end of that local day) or date-time")
-    team: str = Field(default="", description="a team's name or id")
-    page: int = Field(default=1, ge=1, le=100000, description="1-based page number")
+class CallSearch(Search):
+    """The query of `GET /calls`: call_flows.calls.history.Search, read by app.forms.query_args."""

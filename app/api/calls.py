@@ -1,14 +1,15 @@
 """Live-call controls: accept, warn (T1), need (T2), terminate (T3-T5)."""
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from call_flows.calls import control
 from call_flows.calls.detail import call_detail
-from call_flows.calls.history import Search, history
+from call_flows.calls.history import history
 from call_flows.clock import utcnow
 from call_flows.vocabulary import CALL_ROLES, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
+from ..forms import query_args
 from ..openapi import operation
 from . import bp, shapes
 from .call_schemas import CallHistoryOut, CallOut, CallSearch
@@ -32,9 +33,9 @@ def call_json(call) -> dict:
            out=CallHistoryOut, query=CallSearch)
 def list_calls():
     """Call history (CONTRACT): the caller's teams' calls, newest first, a page at a time."""
-    args = {field: request.args.get(field) for field in Search.__dataclass_fields__}
+    search = query_args(CallSearch)
     with unit_of_work() as uow:
-        found = history(uow.session, current_staff(), Search(**args), utcnow(),
+        found = history(uow.session, current_staff(), search, utcnow(),
                         current_app.config.get("DEFAULT_REGION", "GB"))
         uow.commit()  # a register-name search is audited (R9)
     return jsonify(CallHistoryOut.model_validate(shapes.history_json(found)).model_dump(mode="json"))

@@ -4,7 +4,7 @@ Views are thin: parse the body with its pydantic model, call one service, commit
 the R9 audit rows of a read) and answer JSON. Customers, restrictions and signals are in
 register_customers.py.
 """
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from call_flows.register import letters as register_letters, panel as register_panel, privacy as register_privacy, reviews as register_reviews
 from call_flows import settings as org_settings
@@ -14,10 +14,11 @@ from call_flows.vocabulary import PANEL, REGISTER_READERS as READERS, Role
 
 from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
+from ..forms import query_args
 from ..openapi import operation
 from . import bp, shapes
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
-                               RegisterReviewIn, ReviewIn, TemplateIn, utc)
+                               RegisterQuery, RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
 
 
@@ -54,10 +55,10 @@ def list_proposals():
 
 @bp.get("/register/entries")
 @roles_required(*READERS)
-@operation("The register (?status=), audited (R9)")
+@operation("The register (?status=), audited (R9)", query=RegisterQuery)
 def list_entries():
     session = db_session()
-    rows = register_privacy.list_entries(session, current_staff(), utcnow(), request.args.get("status"))
+    rows = register_privacy.list_entries(session, current_staff(), utcnow(), query_args(RegisterQuery).status)
     unit_of_work().commit()
     return jsonify({"entries": rows})
 

@@ -2,16 +2,23 @@
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from call_flows.register.letter_template import MAX_LENGTH as TEMPLATE_MAX
 from call_flows.validation import FreeText, RequiredText, Text
-from call_flows.vocabulary import RegisterSource
+from call_flows.vocabulary import RegisterSource, RegisterStatus
 
 from ..routing import MAX_ID
 from .schemas import Body, shown_inline
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # a record id: fits the database's integer columns
+
+
+class RegisterQuery(BaseModel):
+    """The query of `GET /register/entries` (and the /register page's filter)."""
+
+    status: Annotated[str | None, FreeText(40)] = Field(
+        default=None, description="only entries with this status: " + ", ".join(RegisterStatus))
 
 
 class ProposalIn(Body):

@@ -5,12 +5,14 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from call_flows.staff import accounts, admin as staff_admin
 from call_flows.clock import utcnow
 from call_flows.errors import DomainError
 from call_flows.models import ROLES, User
+from call_flows.validation import message
 
 from ..db import db_session, unit_of_work
 
@@ -23,9 +25,12 @@ def group():
 def add_user(session, username: str, role: str, manager: str | None, team: str | None,
              phone: str | None, region: str, display_name: str | None = None) -> tuple[User, str]:
     """Create a user and return it with its new API token (only the hash is stored)."""
-    profile = staff_admin.Profile(role=role, display_name=display_name, team=team, manager=manager, phone=phone)
     try:
-        return staff_admin.create_user(session, username, profile, region)
+        new = staff_admin.NewUser.model_validate({"username": username, "role": role, "display_name": display_name,
+                                                  "team": team, "manager": manager, "phone": phone})
+        return staff_admin.create_user(session, new, region)
+    except ValidationError as exc:
+        raise click.BadParameter(message(exc)) from None
     except DomainError as exc:
         raise click.BadParameter(exc.message) from None
 

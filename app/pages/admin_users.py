@@ -6,6 +6,7 @@ never stored or flashed), and every team's callback queue read-only, with a reas
 the same service as `POST /api/v1/callbacks/{id}/reassign`. Each form calls one `call_flows` service.
 """
 from flask import current_app, flash, redirect, render_template, request, url_for
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from call_flows.callbacks import work as callback_work
@@ -22,16 +23,15 @@ from call_flows.vocabulary import Role
 from ..api.callback_schemas import ReassignIn
 from ..auth import current_staff, session_timeouts
 from ..db import db_session, unit_of_work
-from ..forms import form_body
+from ..forms import form_body, typed
 from . import bp
 from .live import page_roles
 
 
-def _profile() -> staff_admin.Profile:
-    form = request.form
-    return staff_admin.Profile(role=form.get("role", ""), display_name=form.get("display_name"),
-                               team=form.get("team"), site=form.get("site"), manager=form.get("manager"),
-                               deputy=form.get("deputy"), phone=form.get("phone"))
+class NewPassword(BaseModel):
+    """The admin's password form; the policy (call_flows.staff.passwords) is the service's to apply."""
+
+    password: str = ""
 
 
 def _users_page(status=200, token_for=None, token=None, form=None):
@@ -52,7 +52,8 @@ def _users_page(status=200, token_for=None, token=None, form=None):
 def _user_page(user: User, status=200, token=None):
     session = db_session()
     managers = list(session.scalars(select(User).where(User.active, User.id != user.id).order_by(User.username)))
-    return render_template("admin/user.html", u=user, roles=ROLES, role_labels=ROLE_LABELS, token=token,
+    form = typed(url_for("pages.admin_user_save", user_id=user.id))
+    return render_template("admin/user.html", u=user, roles=ROLES, role_labels=ROLE_LABELS, token=token, form=form,
                            people=managers, teams=list(session.scalars(select(Team).order_by(Team.name))),
                            line_managers=[m for m in managers if m.role == Role.LINE_MANAGER],
                            token_state=staff_admin.token_state(user, utcnow())), status
@@ -76,7 +77,7 @@ def admin_users():
 def admin_user_create():
     session = db_session()
     try:
-        user, token = staff_admin.create_user(session, request.form.get("username"), _profile(),
+        user, token = staff_admin.create_user(session, form_body(staff_admin.NewUser),
                                               current_app.config["DEFAULT_REGION"])
         unit_of_work().commit()
     except DomainError as exc:
@@ -123,7 +124,8 @@ def _act(user_id, action, message, respond=None):
 @bp.post("/admin/users/<int:user_id>")
 @page_roles(Role.ADMIN)
 def admin_user_save(user_id):
-    return _act(user_id, lambda s, u: staff_admin.apply_profile(s, u, _profile(), current_app.config["DEFAULT_REGION"]),
+    return _act(user_id, lambda s, u: staff_admin.apply_profile(
+        s, u, form_body(staff_admin.Profile), current_app.config["DEFAULT_REGION"]),
                 lambda u, _: f"Saved {u.shown_name}.")
 
 
@@ -137,7 +139,7 @@ def admin_user_deactivate(user_id):
 @bp.post("/admin/users/<int:user_id>/password")
 @page_roles(Role.ADMIN)
 def admin_user_password(user_id):
-    return _act(user_id, lambda s, u: staff_admin.reset_password(s, u, request.form.get("password"), utcnow()),
+    return _act(user_id, lambda s, u: staff_admin.reset_password(s, u, form_body(NewPassword).password, utcnow()),
                 lambda u, ended: f"New password set for {u.shown_name}; {ended} session(s) ended.")
 
 

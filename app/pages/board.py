@@ -1,8 +1,9 @@
 """The supervisor's ring-time board (CONTRACT /board; R1, I7): the page, its JSON snapshot and its
 live event stream."""
-from typing import Any
+from typing import Annotated, Any
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template
+from pydantic import BaseModel, BeforeValidator
 
 from call_flows.calls import board
 from call_flows import settings as org_settings
@@ -11,15 +12,22 @@ from call_flows.vocabulary import Role
 
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
+from ..forms import LenientId, clipped, query_args
 from . import bp
 from ..api.shapes import board_json
 from .live import event_stream, page_roles
 
 
+class BoardFilter(BaseModel):
+    """The board's query: a team id and a site; a value that cannot be either is no filter (R1)."""
+
+    team: LenientId = None
+    site: Annotated[str | None, BeforeValidator(clipped(100))] = None
+
+
 def _filters() -> tuple[int | None, str | None]:
-    team = request.args.get("team", "")
-    site = request.args.get("site", "")[:100] or None
-    return (int(team) if team.isdigit() else None), site
+    shown = query_args(BoardFilter)
+    return shown.team, shown.site
 
 
 def _snapshot() -> tuple[dict[str, Any], int | None, str | None]:

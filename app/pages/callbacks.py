@@ -11,10 +11,10 @@ from call_flows.events import CallbackTaskChanged
 from call_flows.errors import DomainError
 from call_flows.labels import label
 from call_flows.models import CallbackTask, User
-from call_flows.vocabulary import ImmediateReason, NoteField, Role, WarningReason
+from call_flows.vocabulary import ImmediateReason, Role, WarningReason
 
 from ..api.callback_schemas import CancelIn, DeputyIn
-from ..api.schemas import OutcomeIn, TerminationIn, WarningIn
+from ..api.schemas import NoteFields, OutcomeIn, TerminationIn, WarningIn
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from ..forms import form_body
@@ -46,22 +46,23 @@ def _queue_page(status=200):
 
 def _act(task_id, action, message):
     """Run one service call; a refusal is shown on the queue page with the error's own status (e.g.
-    409 `call_ended`), never a 500."""
+    409 `call_ended`), never a 500. `message`: the confirmation, or a function of what the action returned."""
     try:
         with unit_of_work() as uow:
-            action(uow.session, current_staff(), utcnow())
+            result = action(uow.session, current_staff(), utcnow())
             task = uow.session.get(CallbackTask, task_id) if task_id else None
             uow.record(CallbackTaskChanged(task_id, task.status if task else None, task.team_id if task else None))
             uow.commit()
     except DomainError as exc:
         flash(exc.message, "error")
         return _queue_page(status=exc.status)
-    flash(message, "ok")
+    flash(message(result) if callable(message) else message, "ok")
     return redirect(url_for("pages.callbacks") + (f"#task-{task_id}" if task_id else ""))
 
 
-def _note() -> dict:
-    return {k: request.form.get(k, "") for k in NoteField if request.form.get(k, "").strip()}
+def _note() -> NoteFields:
+    """The case note's fields, posted flat beside the act's own (the API nests them as `note`)."""
+    return form_body(NoteFields)
 
 
 @bp.post("/callbacks/<int:task_id>/claim")
@@ -91,7 +92,8 @@ def outcome_page(task_id):
         body = form_body(OutcomeIn, note=_note())
         callback_calls.record_outcome(session, task_id, user, body.outcome, body.note_values(), now,
                                       org_settings.load(session))
-    return _act(task_id, act, f"Outcome recorded: {label('outcome', request.form.get('outcome'))}.")
+        return body.outcome
+    return _act(task_id, act, lambda outcome: f"Outcome recorded: {label('outcome', outcome)}.")
 
 
 @bp.post("/callbacks/<int:task_id>/cancel")
@@ -139,6 +141,10 @@ def deputy_page():
     if "deputy" not in request.form:  # no choice sent: change nothing (never a silent hand-back)
         flash("Choose a deputy, or Nobody to take your queue back.", "error")
         return redirect(url_for("pages.callbacks"))
-    deputy = request.form.get("deputy") or None
-    return _act(None, lambda s, u, now: callback_work.set_deputy(s, u, form_body(DeputyIn, deputy=deputy).deputy),
-                f"Your queue is now handed to {deputy}." if deputy else "You have taken your queue back.")
+
+    def act(session, user, now):
+        deputy = form_body(DeputyIn).deputy
+        callback_work.set_deputy(session, user, deputy)
+        return deputy
+    return _act(None, act, lambda deputy: f"Your queue is now handed to {deputy}." if deputy
+                else "You have taken your queue back.")

@@ -15,6 +15,7 @@ from call_flows.staff.visibility import teams_in_view
 from ..api.shapes import history_json
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
+from ..forms import query_args
 from . import bp
 from .live import page_roles
 
@@ -23,21 +24,21 @@ from .live import page_roles
 @page_roles(*HISTORY_ROLES)
 def calls_page():
     session, user = db_session(), current_staff()
-    search = Search(**{name: (request.args.get(name) or "").strip() or None for name in Search.__dataclass_fields__})
     teams_seen = teams_in_view(session, user)
     teams = session.scalars(select(Team).order_by(Team.name).where(
         Team.id.in_(teams_seen) if teams_seen is not None else true()))
-    found, error = {"calls": [], "next_page": None}, None
+    found, error, search = {"calls": [], "next_page": None}, None, None
     try:
+        search = query_args(Search)
         found = history_json(history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB")))
         unit_of_work().commit()  # R9: a name search and the markers shown are audited
     except DomainError as exc:
         session.rollback()
         error = exc.message
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("calls/history.html", found=found, error=error, search=search, teams=list(teams),
-                           may_search_names=user.role in REGISTER_ROLES, args=args,
-                           page=int(search.page) if (search.page or "").isdigit() else 1), 400 if error else 200
+    return render_template("calls/history.html", found=found, error=error, search=search or request.args,
+                           teams=list(teams), may_search_names=user.role in REGISTER_ROLES, args=args,
+                           page=search.page if search else 1), 400 if error else 200
 
 
 @bp.get("/calls/<call_sid>")

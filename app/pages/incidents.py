@@ -1,7 +1,8 @@
 """/incidents and /incidents/<id>: fill in and complete the record (I1-I4), the staff member's
 acknowledgement in their own session (I3), the senior officer's police decision (I7), and the
 status of each email sent about it. There is no delete (I6)."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
+from pydantic import create_model
 
 from call_flows.incidents import deadlines, records as incident_records
 from call_flows import settings as org_settings
@@ -14,7 +15,7 @@ from call_flows.vocabulary import Role
 from ..api.callback_schemas import IncidentIn, PoliceDecisionIn
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import form_body
+from ..forms import Checkbox, form_body
 from . import bp
 from .live import page_roles
 
@@ -65,12 +66,14 @@ def _act(incident_id, action, message):
     return redirect(url_for("pages.incident_page", incident_id=incident_id))
 
 
+# The record's whole form (I1, I2): the API's model, each flag a checkbox (unticked: no).
+IncidentForm = create_model("IncidentForm", __base__=IncidentIn,  # type: ignore[call-overload]
+                            **{name: (Checkbox, False) for name in incident_records.FLAGS})
+
+
 def _form_values() -> dict:
-    """The record's form through the API's model (I1, I2): every text field as sent (blank clears it),
-    each flag a checkbox."""
-    values: dict[str, str | bool] = {name: request.form.get(name, "") for name in incident_records.TEXT_FIELDS}
-    values.update({name: request.form.get(name) == "yes" for name in incident_records.FLAGS})
-    return form_body(IncidentIn, **values).model_dump(exclude_unset=True)
+    """Every field of the record's form: text as sent (blank or left out clears it), each flag ticked or not."""
+    return form_body(IncidentForm).model_dump()
 
 
 @bp.post("/incidents/<int:incident_id>")

@@ -3,7 +3,10 @@
 Sign-in attempts are throttled per account and per address (`app.web_security`, issue 10.7) and every
 attempt checks a password hash, known user or not, so neither answers nor timing tell who exists.
 """
+from typing import Annotated
+
 from flask import redirect, render_template, request, session, url_for
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import select
 
 from call_flows.staff import passwords
@@ -13,6 +16,7 @@ from call_flows.vocabulary import Role
 from ..access import public
 from ..auth import current_staff, sign_in, sign_out
 from ..db import db_session
+from ..forms import form_body
 from . import bp
 
 HOME = {Role.CALL_HANDLER: "/console", Role.LINE_MANAGER: "/callbacks", Role.SUPERVISOR: "/board",
@@ -20,14 +24,21 @@ HOME = {Role.CALL_HANDLER: "/console", Role.LINE_MANAGER: "/callbacks", Role.SUP
 FAILED = 401  # the status of a failed attempt: the per-address throttle counts these
 
 
+class Credentials(BaseModel):
+    """The sign-in form: never refused as such (a wrong pair is one answer, FAILED); a username is at most 80."""
+
+    username: Annotated[str, BeforeValidator(lambda raw: raw[:80] if isinstance(raw, str) else "")] = ""
+    password: str = ""
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     error = None
     if request.method == "POST":
-        username = request.form.get("username", "")[:80]
-        user = db_session().scalar(select(User).where(User.username == username, User.active))
-        if passwords.verify(user.password_hash if user else None, request.form.get("password", "")):
+        sent = form_body(Credentials)
+        user = db_session().scalar(select(User).where(User.username == sent.username, User.active))
+        if passwords.verify(user.password_hash if user else None, sent.password):
             sign_in(user)
             return redirect(HOME.get(user.role, "/"))
         error = "Unknown username or wrong password."

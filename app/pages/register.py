@@ -4,9 +4,11 @@ Forms post back here (CSRF token in each), each view calls one service, then red
 message (post/redirect/get); a refused action (quorum, missing justification...) says why. The
 JSON API (app/api/register.py) does the same through the same services.
 """
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Annotated
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, create_model
 from sqlalchemy import select
 
 from call_flows.incidents import records as incident_records
@@ -18,34 +20,66 @@ from call_flows.labels import MARKERS, label
 from call_flows.models import User
 from call_flows.phone import split_numbers
 from call_flows.register.shown import entries_shown
+from call_flows.validation import FreeText, refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..api.shapes import pending_json
-from ..api.register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterReviewIn,
-                                    ReviewIn)
+from ..api.register_schemas import (Id, AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
+                                    RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import form_body
+from ..forms import BackTo, LenientId, form_body, query_args
 from ..routing import form_id
 from . import bp
 from .live import page_roles
 
 
 
+def _day(raw: object, info: ValidationInfo) -> date | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise refused(f"{(info.field_name or 'date').replace('_', ' ')} must be a date") from None
+
+
+Day = Annotated[date | None, BeforeValidator(_day)]  # a date field: YYYY-MM-DD, blank = not given
+DAY_FORMS = {name: create_model(f"DayForm_{name}", **{name: (Day, None)})  # type: ignore[call-overload]
+             for name in ("sent_on", "received_on", "told_on")}
+
+
 def form_date(name: str, now: datetime) -> datetime:
     """A date field (blank = now); midday of that date on the organisation's clock, never later than now."""
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return now
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        raise InvalidInput(f"{name.replace('_', ' ')} must be a date") from None
-    return min(day_start(day) + timedelta(hours=12), now)
+    day = getattr(form_body(DAY_FORMS[name]), name)
+    return now if day is None else min(day_start(day) + timedelta(hours=12), now)
 
 
-def form_lines(name: str) -> list[str]:
-    return [line.strip() for line in request.form.get(name, "").replace(",", "\n").splitlines() if line.strip()]
+def _incident_number(raw: object) -> object:
+    number = form_id(raw) if isinstance(raw, str) else raw
+    if raw is not None and number is None:
+        raise refused("incident number must be a number (of an incident record)")
+    return number
+
+
+def _lines(sent: list[str]) -> list[str]:
+    """Case references typed one a line or separated by commas."""
+    return [line.strip() for text in sent for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _numbers(sent: list[str]) -> list[str]:
+    """Numbers typed one a line, or separated by commas or semicolons (phone.split_numbers)."""
+    return [piece for text in sent for piece in split_numbers(text, current_app.config["DEFAULT_REGION"])]
+
+
+class ProposalForm(ProposalIn):
+    """The proposal page's form: the API's model, with the incident number typed and the lists as text."""
+
+    incident_id: Annotated[Id | None, BeforeValidator(_incident_number)] = None
+    case_references: Annotated[list[Annotated[str | None, FreeText(64)]], BeforeValidator(_lines)] = Field(
+        default_factory=list, max_length=20)
+    phones: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], BeforeValidator(_numbers)] = Field(
+        default_factory=list, max_length=20)
 
 
 def attempt(action, success: str, back: str):
@@ -61,14 +95,23 @@ def attempt(action, success: str, back: str):
     return redirect(back)
 
 
+def _status() -> str | None:
+    """The list's status filter; one the model refuses (a NUL, overlong) is no filter, as a filter never refuses."""
+    try:
+        return query_args(RegisterQuery).status
+    except InvalidInput:
+        return None
+
+
 @bp.get("/register")
 @page_roles(*READERS)
 def register_home():
     session = db_session()
     viewer, now = current_staff(), utcnow()
     panel = viewer.role in PANEL_ROLES
+    status = _status()
     data = {
-        "entries": register_privacy.list_entries(session, viewer, now, request.args.get("status") or None),
+        "entries": register_privacy.list_entries(session, viewer, now, status),
         "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
         "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
         if panel else [],
@@ -81,7 +124,7 @@ def register_home():
     entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
                   [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
     unit_of_work().commit()  # R9: the listing is audited
-    return render_template("register/home.html", panel=panel, now=now, status=request.args.get("status", ""),
+    return render_template("register/home.html", panel=panel, now=now, status=status or "",
                            viewer=viewer, **data)
 
 
@@ -91,13 +134,9 @@ def register_propose():
     session = db_session()
     if request.method == "POST":
         form = request.form
-        incident = form.get("incident_id", "").strip()
 
         def action(s):
-            if incident and form_id(incident) is None:
-                raise InvalidInput("incident number must be a number (of an incident record)")
-            body = form_body(ProposalIn, incident_id=form_id(incident), case_references=form_lines("case_references"),
-                             phones=split_numbers(form.get("phones", ""), current_app.config["DEFAULT_REGION"]))
+            body = form_body(ProposalForm)
             proposal = register_panel.Proposal(**body.model_dump())
             return register_panel.propose(s, current_staff(), proposal, utcnow(), org_settings.load(s),
                                           current_app.config["DEFAULT_REGION"])
@@ -111,8 +150,15 @@ def register_propose():
         flash(f"Proposal {entry.id} sent to the review panel; it must meet by "
               f"{entry.meet_by:%d %B %Y}.", "ok")
         return redirect(url_for("pages.register_home"))
+    chosen = query_args(ProposeQuery).incident
     return render_template("register/propose.html", error=None, form={}, incidents=_incidents(),
-                           incident_id=request.args.get("incident", ""))
+                           incident_id=chosen or "")
+
+
+class ProposeQuery(BaseModel):
+    """/register/propose?incident=N: the incident record to propose on, filled in (one that cannot be: none)."""
+
+    incident: LenientId = None
 
 
 def _incidents():
@@ -208,13 +254,13 @@ def register_appeal(entry_id):
 @bp.post("/register/appeals/<int:appeal_id>/outcome")
 @page_roles(*PANEL)
 def register_appeal_outcome(appeal_id):
-    entry_id = request.form.get("entry_id", "")
+    entry_id = form_body(BackTo).entry_id
 
     def action(s):
         body = form_body(AppealOutcomeIn)
         return register_reviews.decide_appeal(s, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
 
-    back = _back(int(entry_id)) if entry_id.isdigit() else url_for("pages.register_home")
+    back = _back(entry_id) if entry_id else url_for("pages.register_home")
     return attempt(action, lambda appeal: f"Appeal {label('panel_outcome', appeal.outcome).lower()}.", back)
 
 

@@ -5,6 +5,7 @@ Redis is configured), so the upload answers at once and the page follows the run
 bad row is listed as `line N: reason` and nothing is stored until the whole file is good.
 """
 from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from pydantic import BaseModel
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,10 +19,17 @@ from call_flows.vocabulary import PANEL_ROLES as EXPORT_ROLES, Role  # the panel
 
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
+from ..forms import Checkbox, form_body
 from . import bp
 from .live import page_roles
 
 IMPORT_ROLES = (Role.ADMIN,)
+
+
+class ImportOptions(BaseModel):
+    """The upload form beside its file: a dry run checks every row and stores nothing."""
+
+    dry_run: Checkbox = False
 
 
 def _upload_page(error: str | None = None, status: int = 200):
@@ -52,7 +60,7 @@ def register_import_upload():
     try:
         run = register_import_run.start(session, upload.filename, data, current_staff().id,
                                         current_app.config["DEFAULT_REGION"], utcnow(),
-                                        dry_run=request.form.get("dry_run") == "yes")
+                                        dry_run=form_body(ImportOptions).dry_run)
     except InvalidInput as exc:
         session.rollback()
         return _upload_page(exc.message[:1].upper() + exc.message[1:] + ".", 400)

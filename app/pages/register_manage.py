@@ -2,8 +2,10 @@
 a customer's numbers, concerns and restrictions (R4, C1), the subject-access export (R9) and the
 repeat-caller signals (R10, C2)."""
 import json
+from typing import Annotated
 
 from flask import Response, current_app, redirect, render_template, request, url_for
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import select
 
 from call_flows.register import restrictions as contact_restrictions, letters as register_letters, privacy as register_privacy
@@ -20,11 +22,17 @@ from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 from ..api.register_schemas import ConcernIn, PhoneIn, RestrictionIn, TemplateIn
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
-from ..forms import form_body
+from ..forms import BackTo, form_body, query_args, typed
 from ..routing import form_id
 from . import bp
 from .live import page_roles
 from .register import attempt, form_date
+
+
+class Saved(BaseModel):
+    """The letter template page's query after a save (post/redirect/get): says so."""
+
+    saved: Annotated[bool, BeforeValidator(bool)] = False  # any value: saved
 
 
 
@@ -49,7 +57,7 @@ def register_letter_template():
     error = None
     text = register_letters.template_text(org_settings.load(session, fresh=True))
     if request.method == "POST":
-        text = request.form.get("template", "")
+        text = typed(request.path).get("template", "")
         try:
             template = form_body(TemplateIn).template
             org_settings.save(session, "register_letter_template", register_letters.validate_template(template))
@@ -60,7 +68,7 @@ def register_letter_template():
             session.rollback()
             error = exc.message
     return render_template("register/template.html", text=text, error=error, required=register_letters.REQUIRED,
-                           optional=register_letters.OPTIONAL, saved=request.args.get("saved"),
+                           optional=register_letters.OPTIONAL, saved=query_args(Saved).saved,
                            viewer=current_staff()), 400 if error else 200
 
 
@@ -140,8 +148,8 @@ def register_restrict(customer_id):
 @bp.post("/register/restrictions/<int:restriction_id>/end")
 @page_roles(*MANAGERS)
 def register_end_restriction(restriction_id):
-    customer_id = request.form.get("customer_id", "")
-    back = _back(int(customer_id)) if customer_id.isdigit() else url_for("pages.register_home")
+    customer_id = form_body(BackTo).customer_id
+    back = _back(customer_id) if customer_id else url_for("pages.register_home")
     return attempt(lambda s: contact_restrictions.end_restriction(s, restriction_id, current_staff(), utcnow()),
                    "Restriction ended.", back)
 

@@ -3,7 +3,10 @@ a CSV download."""
 import csv
 import io
 
+from typing import Annotated
+
 from flask import Response, abort, render_template, request
+from pydantic import BaseModel, BeforeValidator
 
 from call_flows import settings as org_settings
 from call_flows.incidents import trends
@@ -11,18 +14,29 @@ from call_flows.clock import utcnow
 from call_flows.vocabulary import OVERSEERS as ROLES
 
 from ..db import db_session
-from ..routing import form_id
+from ..forms import LenientId, clipped, query_args
 from . import bp, charts
 from .live import page_roles
 
 WEEK_CHOICES = (4, 12, 26, 52)
 
 
+def _weeks(raw: object) -> int:
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) in WEEK_CHOICES else 12
+
+
+class TrendsFilter(BaseModel):
+    """The trends query (I8): weeks (one of WEEK_CHOICES, else 12), a team id and a site; a value that
+    cannot be one is no filter."""
+
+    weeks: Annotated[int, BeforeValidator(_weeks)] = 12
+    team: LenientId = None
+    site: Annotated[str | None, BeforeValidator(clipped(100))] = None
+
+
 def _params() -> dict:
-    weeks = request.args.get("weeks", "12")
-    team = request.args.get("team", "")
-    return {"weeks": int(weeks) if weeks.isdigit() and int(weeks) in WEEK_CHOICES else 12,
-            "team_id": form_id(team), "site": request.args.get("site", "")[:100] or None}
+    shown = query_args(TrendsFilter)
+    return {"weeks": shown.weeks, "team_id": shown.team, "site": shown.site}
 
 
 def _report(params: dict) -> dict:

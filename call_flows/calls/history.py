@@ -7,7 +7,9 @@ each call on its own (call_detail.may_read). Newest first, a page at a time.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
+
+from pydantic import BaseModel, Field
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,25 +21,27 @@ from call_flows.models import Call, CaseNote, Customer, CustomerPhone, Incident,
 from call_flows.phone import to_e164
 from call_flows.register.shown import entries_shown, markers_shown
 from call_flows.staff.visibility import teams_in_view
+from call_flows.validation import FreeText
 from call_flows.vocabulary import OVERSEERS as HISTORY_ROLES, REGISTER_READERS as REGISTER_ROLES, Role  # R9
 
 PAGE_SIZE = 25
 
 
-@dataclass(frozen=True)
-class Search:
-    """What to look for. `phone`: any common format (matched as E.164); `case_reference`: exact;
-    `name`: a register entry's name (R9: register roles only, audited); `since`/`until`: an ISO date
-    (the organisation's local day: since from its start, until to its end) or an ISO date-time (no
-    zone = UTC); `team`: a team's name or id; `page`: 1-based."""
+SearchTerm = Annotated[str | None, FreeText(200)]  # blank: no filter; a NUL or over 200 characters: refused
 
-    phone: str | None = None
-    case_reference: str | None = None
-    name: str | None = None
-    since: str | None = None
-    until: str | None = None
-    team: str | None = None
-    page: str | int | None = None
+
+class Search(BaseModel):
+    """What to look for (the query of `GET /api/v1/calls` and of the /calls page), each filter optional."""
+
+    phone: SearchTerm = Field(None, description="the caller's number in any common format (matched as E.164)")
+    case_reference: SearchTerm = Field(None, description="calls with this case reference (termination, case note "
+                                       "or incident)")
+    name: SearchTerm = Field(None, description="a caution register name (register roles only; audited, R9)")
+    since: SearchTerm = Field(None, description="ISO date (from the start of that local day) or date-time "
+                              "(no zone = UTC)")
+    until: SearchTerm = Field(None, description="ISO date (to the end of that local day) or date-time")
+    team: SearchTerm = Field(None, description="a team's name or id")
+    page: int = Field(1, ge=1, le=100_000, description="1-based page number")
 
 
 def _moment(text: str, field: str, end_of_day: bool) -> datetime:
@@ -50,16 +54,6 @@ def _moment(text: str, field: str, end_of_day: bool) -> datetime:
         raise InvalidInput(f"{field} '{text[:40]}' is not an ISO date (2026-11-30) or date-time "
                            "(2026-11-30T09:00:00+00:00).") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _page(value: str | int | None) -> int:
-    try:
-        page = int(value or 1)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"page '{str(value)[:20]}' is not a whole number.") from None
-    if not 1 <= page <= 100_000:
-        raise InvalidInput("page must be between 1 and 100000.")
-    return page
 
 
 def _team_id(session: Session, text: str, teams: list[int] | None) -> int:
@@ -107,9 +101,6 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
     marker shown, write audit rows)."""
     if user.role not in HISTORY_ROLES:
         raise Forbidden("call history is for line managers, supervisors and administrators")
-    for name, value in vars(search).items():
-        if isinstance(value, str) and ("\x00" in value or len(value) > 200):
-            raise InvalidInput(f"{name} is not a search term (over 200 characters or a NUL character)")
     teams = teams_in_view(session, user)
     query = select(Call, User.username).outerjoin(User, User.id == Call.handler_id)  # the API's identifier
     if teams is not None:  # R9: their teams; a supervisor also sees calls no team has taken yet, as on the board
@@ -133,7 +124,7 @@ def history(session: Session, user: User, search: Search, now: datetime, region:
                             Call.started_at <= _moment(search.until, "until", end_of_day=True))
     if search.team:
         query = query.where(Call.team_id == _team_id(session, search.team.strip(), teams))
-    page = _page(search.page)
+    page = search.page
     rows = session.execute(query.order_by(Call.started_at.desc(), Call.id.desc())
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     markers_shown(session, user, [(call.caller, call.ring_marker, call.started_at) for call, _ in rows[:PAGE_SIZE]

@@ -4,8 +4,10 @@ Plain services: they take a session and plain values, raise `InvalidInput`/`Forb
 `call_flows.errors`, and leave the commit to the caller. Ending sessions and tokens goes through
 `call_flows.staff.accounts`; password rules through `call_flows.staff.passwords`.
 """
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,25 +16,44 @@ from call_flows.staff import accounts, passwords
 from call_flows.errors import Forbidden, InvalidInput
 from call_flows.models import ROLES, Team, User
 from call_flows.phone import to_e164
-from call_flows.validation import choice, clean_text
+from call_flows.validation import FreeText, OneOf, refused
 from call_flows.vocabulary import Role
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What an administrator may set on a user. Text fields are as typed; empty means "none"."""
-
-    role: str
-    display_name: str | None = None
-    team: str | None = None
-    site: str | None = None
-    manager: str | None = None  # username of their line manager
-    deputy: str | None = None  # username of the line manager who covers their queue
-    phone: str | None = None
+def _no_spaces(username: str) -> str:
+    if any(c.isspace() for c in username):
+        raise refused("a username has no spaces")
+    return username
 
 
-def _active_user(session: Session, username: object, what: str, line_manager: bool = False) -> User | None:
-    username = clean_text(username, what, max_len=80)
+class Profile(BaseModel):
+    """What an administrator may set on a user (the page's form, the CLI): checked here, bar what needs
+    the database (manager, deputy) or the region (phone). Blank text means "none"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Annotated[str, OneOf(ROLES)]
+    display_name: Annotated[str | None, FreeText(120)] = None
+    team: Annotated[str | None, FreeText(100)] = None
+    site: Annotated[str | None, FreeText(100)] = None
+    manager: Annotated[str | None, FreeText(80)] = None  # username of their line manager
+    deputy: Annotated[str | None, FreeText(80)] = None  # username of the line manager who covers their queue
+    phone: Annotated[str | None, FreeText(32)] = None
+
+    @model_validator(mode="after")
+    def _site_needs_team(self) -> "Profile":
+        if self.site and not self.team:
+            raise refused("a site belongs to a team: name the team too")
+        return self
+
+
+class NewUser(Profile):
+    """A user to create: a username (no spaces, at most 80 characters) and their profile."""
+
+    username: Annotated[str, FreeText(80, required=True), AfterValidator(_no_spaces)]
+
+
+def _active_user(session: Session, username: str | None, what: str, line_manager: bool = False) -> User | None:
     if username is None:
         return None
     user = session.scalar(select(User).where(User.username == username, User.active))
@@ -42,12 +63,8 @@ def _active_user(session: Session, username: object, what: str, line_manager: bo
     return user
 
 
-def _team(session: Session, name: object, site: object) -> Team | None:
-    name = clean_text(name, "team", max_len=100)
-    site = clean_text(site, "site", max_len=100)
+def _team(session: Session, name: str | None, site: str | None) -> Team | None:
     if name is None:
-        if site:
-            raise InvalidInput("a site belongs to a team: name the team too")
         return None
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
@@ -59,8 +76,7 @@ def _team(session: Session, name: object, site: object) -> Team | None:
     return team
 
 
-def _phone(value: object, region: str) -> str | None:
-    value = clean_text(value, "phone", max_len=32)
+def _phone(value: str | None, region: str) -> str | None:
     if value is None or value.startswith("client:"):
         return value
     return to_e164(value, region)  # InvalidPhone (400) for anything phonenumbers cannot read
@@ -68,9 +84,10 @@ def _phone(value: object, region: str) -> str | None:
 
 def apply_profile(session: Session, user: User, profile: Profile, region: str) -> User:
     """Set role, display name, team (created when new; `site` sets the team's site), line manager,
-    deputy and phone. A user is never their own manager or deputy. Raises InvalidInput/InvalidPhone."""
-    user.role = choice(profile.role, "role", ROLES)
-    user.display_name = clean_text(profile.display_name, "display name", max_len=120)
+    deputy and phone. A user is never their own manager or deputy; manager and deputy are active users
+    (the deputy a line manager). Raises InvalidInput/InvalidPhone."""
+    user.role = profile.role
+    user.display_name = profile.display_name
     manager = _active_user(session, profile.manager, "manager")
     deputy = _active_user(session, profile.deputy, "deputy", line_manager=True)
     for other, what in ((manager, "manager"), (deputy, "deputy")):
@@ -84,16 +101,14 @@ def apply_profile(session: Session, user: User, profile: Profile, region: str) -
     return user
 
 
-def create_user(session: Session, username: object, profile: Profile, region: str) -> tuple[User, str]:
+def create_user(session: Session, new: NewUser, region: str) -> tuple[User, str]:
     """A new active user with a new API token: returns (user, token); only the token's hash is kept.
-    Raises InvalidInput for a taken or unusable username and for any bad profile field."""
-    username = clean_text(username, "username", required=True, max_len=80)
-    if any(c.isspace() for c in username):
-        raise InvalidInput("a username has no spaces")
+    Raises InvalidInput for a taken username and for a profile the database refuses (apply_profile)."""
+    username = new.username
     if session.scalar(select(User).where(User.username == username)):
         raise InvalidInput(f"user {username} already exists", code="username_taken")
     user = User(username=username, role=Role.CALL_HANDLER, active=True)
-    apply_profile(session, user, profile, region)
+    apply_profile(session, user, new, region)
     token = accounts.rotate_token(user)
     session.add(user)
     session.flush()
