@@ -89,8 +89,8 @@ class HandOver:
 
     def _enqueue(self, jobs: list[Any]) -> list[int]:
         """Hand the due ones of `jobs` to RQ in order; stops at the first failure (Redis down). A job
-        not yet due is left `pending` for the sweep (not RQ's scheduler, whose lock dies with the
-        worker holding it). Returns the ids handed over."""
+        not yet due is left `pending` for the sweep (not RQ's scheduler, whose lock outlives a killed
+        holder by a minute). Returns the ids handed over."""
         now, enqueued = utcnow(), []
         for job in jobs:
             if job.run_at > now:
