@@ -107,7 +107,7 @@ def test_t1_a_hung_twilio_request_is_stopped_by_the_job_timeout_and_left_for_ret
     CallguardWorker(queued_app.extensions["queues"], connection=redis_connection).work(burst=True)
     with queued_app.app_context():
         job = db_session().scalar(select(OutboxJob).where(OutboxJob.task == PLAY))
-        # the outbox's one retry policy runs it again (held in RQ's scheduler for its time, or the sweeper)
+        # the outbox's one retry policy runs it again (pending until its run_at, then the sweep)
         assert job.status in ("pending", "enqueued") and job.attempts == 1 and "JobTimeoutException" in job.last_error
 
 

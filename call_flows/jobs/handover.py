@@ -2,8 +2,10 @@
 
 A job is always in the database before anyone tries to run it; if Redis is down the row stays
 `pending` and the sweeper (`workers.jobs.tick`) hands it over once Redis is back. Retries follow the
-outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a retry the outbox scheduled
-is handed to RQ's scheduler for the job's `run_at`, under a job id per attempt.
+outbox's one policy (call_flows/jobs/outbox.py): RQ never retries by itself; a job not yet due (a
+retry the outbox scheduled) stays `pending` in the database and the sweep (`workers.jobs.sweep`, every
+few seconds) hands it over once due. RQ's scheduler holds nothing of ours: a `kill -9` of the worker
+holding its lock delays no retry (issue 12).
 
 `HandOver(sessionmaker, queue, platform, mailer, bus, config)` is built once per process (web or
 worker): `queue` is an RQ `Queue` or None (the embedded default), `urgent_queue` the one for tasks a
@@ -86,16 +88,16 @@ class HandOver:
             session.close()
 
     def _enqueue(self, jobs: list[Any]) -> list[int]:
-        """Hand `jobs` to RQ in order; stops at the first failure (Redis down). Returns the ids handed over."""
+        """Hand the due ones of `jobs` to RQ in order; stops at the first failure (Redis down). A job
+        not yet due is left `pending` for the sweep (not RQ's scheduler, whose lock outlives a killed
+        holder by a minute). Returns the ids handed over."""
         now, enqueued = utcnow(), []
         for job in jobs:
+            if job.run_at > now:
+                continue  # the sweep hands it over when due (outbox.due_for_redispatch)
             queue = self.urgent_queue if self.urgent_queue is not None and outbox.is_urgent(job.task) else self.queue
             try:
-                if job.run_at > now:
-                    queue.enqueue_at(job.run_at, RUN_JOB, job.id, job_id=rq_job_id(job),
-                                          job_timeout=JOB_TIMEOUT_S)
-                else:
-                    queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
+                queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
                 enqueued.append(job.id)
             except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
                 log.warning("outbox_job_not_enqueued", job=job.id, outcome="left_pending", exc_info=True)
@@ -105,8 +107,8 @@ class HandOver:
     def run(self, session: Session, job_id: int, now: datetime | None = None) -> str:
         """Run one job (attempts.run) in a unit of work on `session`: each of its transactions commits
         through it, so the live events its task recorded are published, and the jobs it recorded
-        handed over, after that commit (never on a rollback). A retry that is due is handed over
-        again (to RQ's scheduler). Returns the job's status."""
+        handed over, after that commit (never on a rollback). A retry already due is handed over
+        again at once; a later one waits `pending` for the sweep. Returns the job's status."""
         from call_flows.unit_of_work import SqlAlchemyUnitOfWork  # it imports this module
 
         with SqlAlchemyUnitOfWork(self, session) as uow:
@@ -133,7 +135,8 @@ class HandOver:
             session.close()
 
     def sweep(self, now: datetime | None = None) -> int:
-        """Hand over jobs that are due but not with RQ (Redis was down, or a scheduled retry came due)."""
+        """Hand over jobs that are due but not with RQ (Redis was down, a scheduled retry came due, a
+        worker died holding one). Returns how many."""
         session = self.sessionmaker()
         try:
             ids = outbox.due_for_redispatch(session, now or utcnow())

@@ -19,10 +19,11 @@ TERMINATE = {"reason": "abuse", "immediate_reason": "threat_of_violence"}
 MANAGER_PHONE = "+447700900999"
 
 
-def started_shape(tmp_path_factory, name: str):
-    """A module's production shape on a fresh database `faults_<name>`, with a handler and their
-    line manager (who has a phone, to dial callbacks); yields the Shape (stopped afterwards)."""
-    url = fresh_database(PG_URL, f"faults_{name}")
+def started_shape(tmp_path_factory, name: str, server_url: str = PG_URL):
+    """A module's production shape on a fresh database `faults_<name>` (on the server of `server_url`),
+    with a handler and their line manager (who has a phone, to dial callbacks); yields the Shape
+    (stopped afterwards)."""
+    url = fresh_database(server_url, f"faults_{name}")
     app = make_app(url)
     staff = Staff(app)
     manager = staff.add("manager", "line_manager", team="T", phone=MANAGER_PHONE)
@@ -30,7 +31,7 @@ def started_shape(tmp_path_factory, name: str):
     app.extensions["engine"].dispose()
     running = Shape(url, tmp_path_factory.mktemp(name))
     running.headers, running.manager = handler["headers"], manager["headers"]
-    running.engine = create_engine(url)
+    running.engine = create_engine(url, pool_pre_ping=True)  # the test's reads survive a server restart
     try:
         yield running
     finally:

@@ -79,7 +79,7 @@ class Shape:
                     "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": TOKEN,
                     "TWILIO_API_BASE_URL": self.standin.url, "PUBLIC_BASE_URL": self.base,
                     "TWILIO_CALLER_ID": "+441632960000", "SECRET_KEY": "f" * 40, "CALLGUARD_ENV": "production",
-                    "CALLGUARD_TICK_S": "1", "OUTBOX_LEASE_S": "3", "OUTBOX_BACKOFF_S": "1",
+                    "CALLGUARD_TICK_S": "1", "CALLGUARD_SWEEP_S": "1", "OUTBOX_LEASE_S": "3", "OUTBOX_BACKOFF_S": "1",
                     "PYTHONPATH": str(ROOT)}
         self.env.pop("CI", None)
         self.env.update(env or {})  # bench/soak.py: the proxy's settings

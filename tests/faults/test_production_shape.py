@@ -18,8 +18,8 @@ from tests.faults.shape import ACCOUNT, wait_until
 def _killed_while_twilio_holds(shape, kind: str, model, generation: str) -> str:
     """Press `kind` on a live call while Twilio holds its redirect (it lands; the answer never
     reaches the worker), kill -9 both workers, start two others; returns the call's sid once the
-    act is settled `played` by one of them. The workers killed held RQ's scheduler lock: retries
-    scheduled with RQ wait until it expires, so tests needing one run before these."""
+    act is settled `played` by one of them. (One of those killed held RQ's scheduler lock; no retry
+    waits on it: test_scheduler_holder.py.)"""
     sid = ring(shape)
     shape.standin.fail_next("stall", value=20)
     act(shape, sid, kind)
