@@ -1,0 +1,53 @@
+"""The card a live call event carries (issue 13 item 4): the call as the board's snapshot shows it
+(`board.call_cards`), built once per event when the unit of work publishes it, so each open board
+updates that card in place instead of refetching the whole snapshot. A fixed number of queries per
+event, whatever the number of open boards; who receives the card is live_scope's rule (R9)."""
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows import settings as org_settings
+from call_flows.calls.board import RECENT_END, RING_STALE, call_cards
+from call_flows.clock import as_utc, utcnow
+from call_flows.models import Call, Team
+from call_flows.staff.live_scope import CALL_KINDS
+from call_flows.staff.people import shown_names
+from call_flows.vocabulary import LIVE, WAITING
+
+
+def place(call: Call, card: dict[str, Any], now: datetime) -> str | None:
+    """Where the snapshot puts the call: "ringing" (nobody took it yet, R1), "calls" (a team's live
+    or recently ended-for-behaviour call) or None (off the board), by the snapshot's own rules."""
+    if call.status in WAITING and call.handler_id is None:
+        return "ringing" if as_utc(call.started_at) > now - RING_STALE else None
+    if call.handler_id is None or call.team_id is None:
+        return None
+    if call.status in LIVE:
+        return "calls"
+    ended = card["termination"]
+    return "calls" if ended and datetime.fromisoformat(ended["at"]) > now - RECENT_END else None
+
+
+def with_card(session: Session, live: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """`live` with `card` (the call's board card, numbers masked) and `place` (see `place`) when it
+    is a call event of a call on record; other events unchanged. Read in a session of its own on
+    `session`'s connection, so the card is the call as stored now (a job that already ran, e.g. the
+    warning played, shows), not as `session` last loaded it. Seven queries at most (the call, its
+    team, handler name, settings, then the card's warnings, termination and flags)."""
+    if live.get("kind") not in CALL_KINDS or not live.get("call_sid"):
+        return live
+    with Session(bind=session.get_bind()) as fresh:
+        return _with_card(fresh, live, now)
+
+
+def _with_card(session: Session, live: dict[str, Any], now: datetime | None) -> dict[str, Any]:
+    call = session.scalar(select(Call).where(Call.call_sid == live["call_sid"]))
+    if call is None:
+        return live
+    now = now or utcnow()
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.id == call.team_id))} if call.team_id else {}
+    card = call_cards(session, [call], now, org_settings.load(session), teams,
+                      shown_names(session, [call.handler_id]))[0]
+    return {**live, "card": card, "place": place(call, card, now)}
