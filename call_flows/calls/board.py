@@ -28,10 +28,14 @@ def _flags_many(session: Session, callers: list[str], now: datetime, settings: O
     caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
     if not callers:
         return {}
-    values = ", ".join(f"(:c{i})" for i in range(len(callers)))
-    sql = (f"WITH v(caller) AS (VALUES {values}) " + FLAGS_SELECT.replace(":caller", "v.caller")
+    params: dict[str, Any] = {"now": now, **day_bounds(now, settings)}
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter: one statement text, cached
+        callers_sql, params["callers"] = "SELECT unnest(CAST(:callers AS text[]))", callers
+    else:  # SQLite (the embedded default): a VALUES list
+        callers_sql = "VALUES " + ", ".join(f"(:c{i})" for i in range(len(callers)))
+        params.update({f"c{i}": c for i, c in enumerate(callers)})
+    sql = (f"WITH v(caller) AS ({callers_sql}) " + FLAGS_SELECT.replace(":caller", "v.caller")
            .replace("SELECT\n", "SELECT v.caller AS caller,\n", 1) + " FROM v")
-    params = {"now": now, **day_bounds(now, settings), **{f"c{i}": c for i, c in enumerate(callers)}}
     return {row.caller: row for row in session.execute(text(sql), params)}
 
 
