@@ -1,7 +1,7 @@
 """Shared by the console and board pages: the role check (`page_roles`, app/access.py), and the
-server-sent event stream (`event_stream` declares one). The stream is only a nudge: each page
-refetches its full snapshot on (re)connect and after each event, so a dropped connection or a
-restart heals by itself."""
+server-sent event stream (`event_stream` declares one). Each page refetches its full snapshot on
+(re)connect, so a dropped connection or a restart heals by itself; between, the board applies the
+card a call event carries (issue 13 item 4) and the console refetches after each event."""
 import json
 import socket
 import time

@@ -1,6 +1,6 @@
 """The supervisor's live board (issue 6; R1, R10, T1-T3, I7): a full snapshot that the page fetches
-on every (re)connect and after every live event, so a lost event or a restart never leaves the
-board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
+on every (re)connect (a call event carries its own card in between: calls/live_card.py), so a lost
+event or a restart never leaves the board wrong for long. Every ringing call is shown (no team owns it yet), then the connected and
 recently ended-for-behaviour calls of the supervisor's teams, serious incidents on top."""
 from typing import Any
 from datetime import datetime, timedelta
