@@ -83,3 +83,13 @@ def test_r9_only_supervisors_streams_carry_the_card(app, client, ring, team, sta
     assert [e["kind"] for e in seen["colleague"]] == ["call_ringing", "call_accepted"]
     assert not any("card" in e or "place" in e for e in seen["colleague"])
     assert all(e["card"]["call_sid"] == sid for e in seen["supervisor"])
+
+
+def test_r1_r10_ring_time_builds_the_ringing_card_as_the_snapshot_shows_it(app, ring, team):
+    add_marker(app, "+447700900555", marker=1)
+    stream = stream_events(app, EVERY_TEAM, lifetime=0.3)
+    sid = ring("+447700900555")[0]
+    (ringing,) = [e for e in _events(stream) if e["kind"] == "call_ringing"]
+    (on_board,) = [c for c in snap(app, "supervisor")["ringing"] if c["call_sid"] == sid]
+    assert ringing["place"] == "ringing" and ringing["card"]["marker"] == 1
+    assert {k: (v, on_board[k]) for k, v in ringing["card"].items() if v != on_board[k]} == {}

@@ -86,6 +86,11 @@ def call_card(session: Session, call: Call, now: datetime, settings: OrgSettings
     return call_cards(session, [call], now, settings, teams, names)[0]
 
 
+def card_of(call: Call, flags: dict[str, Any]) -> dict[str, Any]:
+    """The card of a call with no warning, termination, team or handler yet (a ringing call)."""
+    return _card(call, [], None, flags, {}, {})
+
+
 def _card(call: Call, warnings: list[CallWarning], termination: Termination | None, flags: dict[str, Any],
           teams: dict[int, Team], names: dict[int, str]) -> dict[str, Any]:
     team = teams.get(call.team_id) if call.team_id else None

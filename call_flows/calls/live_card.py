@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows import settings as org_settings
-from call_flows.calls.board import RECENT_END, RING_STALE, call_cards
+from call_flows.calls.board import RECENT_END, RING_STALE, call_cards, card_of
 from call_flows.clock import as_utc, utcnow
 from call_flows.models import Call, Team
 from call_flows.staff.live_scope import CALL_KINDS
 from call_flows.staff.people import shown_names
-from call_flows.vocabulary import LIVE, WAITING
+from call_flows.labels import MARKERS
+from call_flows.vocabulary import LIVE, WAITING, CallStatus
 
 
 def place(call: Call, card: dict[str, Any], now: datetime) -> str | None:
@@ -38,6 +39,8 @@ def with_card(session: Session, live: dict[str, Any], now: datetime | None = Non
     team, handler name, settings, then the card's warnings, termination and flags)."""
     if live.get("kind") not in CALL_KINDS or not live.get("call_sid"):
         return live
+    if live.get("card") is not None:  # ring time built it (`ringing_card`): a ringing card, no query
+        return {**live, "place": "ringing"}
     with Session(bind=session.get_bind()) as fresh:
         return _with_card(fresh, live, now)
 
@@ -51,3 +54,15 @@ def _with_card(session: Session, live: dict[str, Any], now: datetime | None) -> 
     card = call_cards(session, [call], now, org_settings.load(session), teams,
                       shown_names(session, [call.handler_id]))[0]
     return {**live, "card": card, "place": place(call, card, now)}
+
+
+def ringing_card(call_sid: str, e164: str | None, caller_kind: str, marker: int | None, restriction_id: int | None,
+                 signals: list[str], at: datetime) -> dict[str, Any]:
+    """The board card of a call that just rang (R1, R10, C3: its ring-time flags), from what ring time
+    already knows: no query on the ring's path. Nobody has taken it, nothing noted, warned or ended."""
+    call = Call(call_sid=call_sid, status=CallStatus.RINGING, caller=e164, caller_kind=caller_kind, started_at=at,
+                answered_at=None, handler_id=None, team_id=None, needs_note=None, ring_marker=marker)
+    flags = {"marker": marker, "marker_label": MARKERS.get(marker) if marker else None,
+             "restricted": bool(restriction_id), "restriction_id": restriction_id, "signals": list(signals),
+             "flagged": bool(marker or restriction_id or signals)}
+    return card_of(call, flags)
