@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-import ringtime  # noqa: E402  (the shared seed)
+import ringtime_db as ringtime  # noqa: E402  (the shared seed)
 from call_flows.calls import board  # noqa: E402
 from call_flows.register import reviews as register_reviews  # noqa: E402
 from call_flows.incidents import deadlines, trends  # noqa: E402

@@ -45,6 +45,7 @@ class CallRinging(Event):
     restricted: bool
     at: str
     named_officer_id: int | None
+    card: dict[str, Any] | None = None  # the board card (calls/live_card.ringing_card; issue 13 item 4)
 
 
 @dataclass(frozen=True)

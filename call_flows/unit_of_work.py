@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from call_flows import events as domain_events
 from call_flows import follow_ups, live_events
+from call_flows.calls import live_card
 from call_flows.events import Event
 from call_flows.jobs import outbox
 from call_flows.jobs.handover import HandOver
@@ -115,7 +116,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.handover.dispatch(outbox.recorded_ids(self.session), handed_over=handed_over)
 
     def _publish(self, live: dict[str, Any]) -> None:
-        live_events.publish(self.handover.bus, live)
+        # a call event carries its board card, built once here, not per open board (issue 13 item 4)
+        live_events.publish(self.handover.bus, live_card.with_card(self.session, live))
 
     def _rollback(self) -> None:
         self.session.rollback()

@@ -138,7 +138,7 @@ def test_11_a_call_status_is_the_same_from_the_status_webhook_and_the_callback_l
     by_status = _trace(app, client, status_webhook, worlds[0][1])
     by_leg = _trace(app, client, callback_leg, worlds[1][1])
     assert by_status["records"]["call_status"] == final
-    assert by_status["live"] == {"call_status": ["call_sid", "handler_id", "kind", "status", "team_id"]}
+    assert by_status["live"] == {"call_status": ["call_sid", "card", "handler_id", "kind", "place", "status", "team_id"]}
     assert by_leg == by_status
 
 
@@ -148,6 +148,6 @@ def test_11_accept_and_need_have_one_door_each_and_their_consequences(app, clien
     sid, _ = ring()
     accepted = _trace(app, client, _api(client, team["handler"], f"/calls/{sid}/accept", None), sid)
     assert accepted["jobs"] == {"connect_handler": "done"}
-    assert accepted["live"] == {"call_accepted": ["call_sid", "handler_id", "kind", "team_id"]}
+    assert accepted["live"] == {"call_accepted": ["call_sid", "card", "handler_id", "kind", "place", "team_id"]}
     need = _trace(app, client, _api(client, team["handler"], f"/calls/{sid}/need", {"need": "hard of hearing"}), sid)
     assert need["jobs"] == {} and need["live"] == {}

@@ -3,7 +3,8 @@ returns its models, the views shape them here. Times are ISO 8601 (UTC where the
 from datetime import datetime
 from typing import Any
 
-from call_flows.calls.board import RECENT_END, Board, Card
+from call_flows.calls.board import RECENT_END, Board
+from call_flows.calls.live_card import card_json  # one card shape: the board's, the console's and live events'
 from call_flows.calls.console import Console, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
@@ -11,7 +12,7 @@ from call_flows.calls.signals import CallerSignals
 from call_flows.calls.history import HistoryPage
 from call_flows.clock import as_utc, iso_utc
 from call_flows.labels import label
-from call_flows.phone import area, call_label, mask
+from call_flows.phone import mask
 from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
@@ -109,32 +110,6 @@ def call_json(found: CallDetail) -> dict[str, Any]:
             "id": termination.id, "immediate_reason": termination.immediate_reason,
             "platform_status": termination.platform_status, "case_note_id": termination.case_note_id,
             "incident_id": termination.incident_id, "callback_task_id": termination.callback_task_id},
-    }
-
-
-def card_json(card: Card) -> dict[str, Any]:
-    """A call on the board or console: the number masked to its last 4 digits (CONTRACT, R9) with its
-    area and call label (14.8), ISO UTC times, team, handler, warnings (T1), termination (T3; `serious`
-    for I7) and the caller's flags (R1, R10, C3) at the top level."""
-    call, team, termination = card.call, card.team, card.termination
-    return {
-        "call_sid": call.call_sid, "status": call.status, "caller": mask(call.caller) if call.caller
-        else call.caller_kind, "caller_kind": call.caller_kind,
-        "caller_area": area(call.caller), "call_label": call_label(call.call_sid),
-        "started_at": as_utc(call.started_at).isoformat(),
-        "answered_at": as_utc(call.answered_at).isoformat() if call.answered_at else None,
-        "handler": card.handler, "team_id": call.team_id,
-        "team": team.name if team else None, "site": team.site if team else None,
-        "need_noted": bool(call.needs_note),
-        "warnings": [{"reason": w.reason, "reason_label": label("warning_reason", w.reason),
-                      "at": as_utc(w.created_at).isoformat(), "platform_status": w.platform_status}
-                     for w in card.warnings],
-        "termination": None if termination is None else {
-            "reason": termination.reason, "immediate_reason": termination.immediate_reason,
-            "reason_label": label("reason", termination.immediate_reason or termination.reason),
-            "at": as_utc(termination.created_at).isoformat(), "platform_status": termination.platform_status},
-        "serious": card.serious,
-        **card.flags,
     }
 
 

@@ -1,14 +1,14 @@
 """Shared by the console and board pages: the role check (`page_roles`, app/access.py), and the
-server-sent event stream (`event_stream` declares one). The stream is only a nudge: each page
-refetches its full snapshot on (re)connect and after each event, so a dropped connection or a
-restart heals by itself."""
+server-sent event stream (`event_stream` declares one). Each page refetches its full snapshot on
+(re)connect, so a dropped connection or a restart heals by itself; between, the board applies the
+card a call event carries (issue 13 item 4) and the console refetches after each event."""
 import json
 import socket
 import time
 
 from flask import Blueprint, Response, current_app, request
 
-from call_flows.staff.live_scope import Reader, may_see, reader_for
+from call_flows.staff.live_scope import Reader, may_see, reader_for, shown
 from call_flows import logs
 
 from call_flows import live_events
@@ -22,7 +22,8 @@ HEARTBEAT_S = 15
 RETRY_MS = 2000
 # Only these keys of an event reach the browser (numbers are already masked by the publishers).
 PUBLIC_KEYS = ("kind", "call_sid", "caller", "caller_kind", "marker", "signals", "restricted", "at", "status",
-               "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at")
+               "handler_id", "team_id", "reason", "serious", "user_id", "username", "lead_id", "lead", "ends_at",
+               "card", "place")  # card: the call as the board shows it (supervisors only, live_scope.shown)
 
 
 def client_gone(sock) -> bool:
@@ -63,7 +64,7 @@ def stream_events(app, reader: Reader, lifetime: float = LIFETIME_S, heartbeat: 
                         yield ": keepalive\n\n"
                     continue
                 quiet_since = now
-                public = {k: event[k] for k in PUBLIC_KEYS if k in event}
+                public = shown(reader, {k: event[k] for k in PUBLIC_KEYS if k in event})
                 yield f"data: {json.dumps(public, default=str)}\n\n"
         finally:
             subscription.close()

@@ -1,7 +1,8 @@
 /* Shared by the console and the board. Builds DOM with textContent only (never innerHTML: caller
    and note text is hostile until proven otherwise), and keeps a live connection that heals itself:
-   EventSource reconnects on its own; on every (re)connect and every event the page refetches its
-   full snapshot, so nothing missed while offline stays missing. */
+   EventSource reconnects on its own; on every (re)connect the page refetches its full snapshot, so
+   nothing missed while offline stays missing, and on every event too unless the page's `apply`
+   applied the event itself (the board applies a call's card in place). */
 (function () {
   "use strict";
 
@@ -84,7 +85,7 @@
         var event = null;
         try { event = JSON.parse(m.data); } catch (e) { event = null; }
         if (opts.onEvent && event) { opts.onEvent(event); }
-        refresh();
+        if (!(opts.apply && event && opts.apply(event))) { refresh(); }
       };
       source.onerror = function () {
         if (source.readyState !== EventSource.CLOSED) { say("Reconnecting…"); return; }

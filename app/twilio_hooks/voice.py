@@ -7,6 +7,7 @@ from flask import Response, current_app, request
 from call_flows.calls import ring, status, twiml
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
+from call_flows.calls import live_card
 from call_flows.events import CallRinging
 from call_flows.phone import classify_caller, mask
 from call_flows import logs
@@ -60,7 +61,9 @@ def answer_ring(call_sid: str, form) -> str:
         uow = unit_of_work()
         uow.record(CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
                                bool(flags.restriction_id), now.isoformat(),
-                               routing.get("officer_id") if routing else None))  # C3
+                               routing.get("officer_id") if routing else None,  # C3
+                               live_card.ringing_card(call_sid, caller.e164, caller.kind, flags.marker,
+                                                      flags.restriction_id, flags.signals, now)))
         uow.commit()
     return ring_twiml(call_sid, settings, events_url(), routing)
 

@@ -55,3 +55,12 @@ def may_see(reader: Reader, event: dict[str, Any]) -> bool:
             return True
         return reader.role == Role.SUPERVISOR and _watches(reader, event.get("team_id"))
     return False
+
+
+def shown(reader: Reader, event: dict[str, Any]) -> dict[str, Any]:
+    """What of `event` (one `may_see` allowed) `reader` is sent: a call's board card (`card`, `place`:
+    markers, flags, handler and team names) only to supervisors, whose board it updates (R9); a
+    handler's console refetches its own view instead."""
+    if reader.role == Role.SUPERVISOR:
+        return event
+    return {k: v for k, v in event.items() if k not in ("card", "place")}
