@@ -41,8 +41,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.ringtime import (AUTH_TOKEN, Server, ensure_database, free_port, migrate,  # noqa: E402
-                            server_env, sqlalchemy_url)
+from bench.ringtime_db import ensure_database, migrate, sqlalchemy_url  # noqa: E402
+from bench.ringtime_load import AUTH_TOKEN  # noqa: E402
+from bench.ringtime_servers import Server, free_port, server_env  # noqa: E402
 from app.platform import TWILIO_TIMEOUT_S  # noqa: E402
 from bench.twilio_http_standin import StandIn  # noqa: E402
 

@@ -40,3 +40,49 @@ def test_the_grep_would_find_a_line(tmp_path):
     (tmp_path / "w.py").write_text("from app.jobs import dispatch\nimport psycopg\n")
     for pattern in ("psycopg", r"\b(from app|import app)\b"):
         assert _grep(pattern, str(tmp_path)).returncode == 0
+
+
+def _missing_imports(folder: Path) -> list[str]:
+    """`from <project module> import name` lines under `folder` whose name the module no longer defines
+    at its top level (a function, class, assignment or import of that name), read from the source."""
+    import ast
+
+    def defined(module: str) -> set[str] | None:
+        path = ROOT / (module.replace(".", "/") + ".py")
+        if not path.exists():
+            return None
+        names: set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        return names
+
+    missing = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT_CODE:
+                names = defined(node.module)
+                missing += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}" for a in node.names
+                            if names is not None and a.name != "*" and a.name not in names]
+    return missing
+
+
+def test_bench_scripts_import_only_names_that_exist():
+    """bench/ scripts are not run by the suite; a module split must not leave one importing a name
+    that moved (bench/press.py did, after bench/ringtime.py was split)."""
+    assert _missing_imports(ROOT / "bench") == []
+
+
+def test_the_import_check_would_find_a_moved_name():
+    """The check above can fail: a probe module importing a name that does not exist is named."""
+    probe = ROOT / "bench" / "_probe_missing_import.py"
+    probe.write_text("from bench.ringtime_load import NO_SUCH_NAME\n")
+    try:
+        assert _missing_imports(ROOT / "bench") == ["bench/_probe_missing_import.py: bench.ringtime_load.NO_SUCH_NAME"]
+    finally:
+        probe.unlink()
