@@ -186,6 +186,8 @@ def main() -> int:
     parser.add_argument("--pg-port", default="5432")
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--ring-snapshot", choices=("on", "off"), default="on",
+                        help="ring time's flags from the in-process snapshot (on, as in production) or the query")
     args = parser.parse_args()
     args.reseed, args.worker_class = False, "gthread"
 
