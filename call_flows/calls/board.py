@@ -36,17 +36,20 @@ def _flags_many(session: Session, callers: list[str], now: datetime, settings: O
     return {row.caller: row for row in session.execute(text(sql), params)}
 
 
+def flags_json(marker: int | None, restriction_id: int | None, signals: list[str]) -> dict[str, Any]:
+    """A caller's flags as a card shows them (R1 marker with its R2 label, C3 restriction, R10/C2 signals):
+    the one shape the snapshot and ring time's own card (call_flows.calls.live_card) both give."""
+    return {"marker": marker, "marker_label": MARKERS.get(marker) if marker else None, "restricted": bool(restriction_id),
+            "restriction_id": restriction_id, "signals": signals, "flagged": bool(marker or restriction_id or signals)}
+
+
 def _flags(row: Row[Any] | None, call: Call, settings: OrgSettings) -> dict[str, Any]:
     """R1/R10/C2/C3 flags of the call's caller from its FLAGS_SELECT row (marker, signals, restriction)."""
     if row is None:
-        return {"marker": None, "marker_label": None, "signals": [], "restricted": False, "restriction_id": None,
-                "flagged": False}
+        return flags_json(None, None, [])
     calls_before = max(0, row.calls_today - 1)  # ring time counts the calls before this one
-    marker = row.marker or call.ring_marker
     signals = repeat_signals(row.warnings, row.terminations, calls_before, settings)
-    return {"marker": marker, "marker_label": MARKERS.get(marker) if marker else None, "restricted": bool(row.restriction_id),
-            "restriction_id": row.restriction_id, "signals": signals,
-            "flagged": bool(marker or row.restriction_id or signals)}
+    return flags_json(row.marker or call.ring_marker, row.restriction_id, signals)
 
 
 def caller_flags(session: Session, call: Call, now: datetime, settings: OrgSettings) -> dict[str, Any]:

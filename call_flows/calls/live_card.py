@@ -9,14 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows import settings as org_settings
-from call_flows.calls.board import RECENT_END, RING_STALE, Card, call_cards
+from call_flows.calls.board import RECENT_END, RING_STALE, Card, call_cards, flags_json
 from call_flows.clock import as_utc, utcnow
 from call_flows.labels import label
 from call_flows.phone import area, call_label, mask
 from call_flows.models import Call, Team
 from call_flows.staff.live_scope import CALL_KINDS
 from call_flows.staff.people import shown_names
-from call_flows.labels import MARKERS
 from call_flows.vocabulary import LIVE, WAITING, CallStatus
 
 
@@ -64,10 +63,7 @@ def ringing_card(call_sid: str, e164: str | None, caller_kind: str, marker: int 
     already knows: no query on the ring's path. Nobody has taken it, nothing noted, warned or ended."""
     call = Call(call_sid=call_sid, status=CallStatus.RINGING, caller=e164, caller_kind=caller_kind, started_at=at,
                 answered_at=None, handler_id=None, team_id=None, needs_note=None, ring_marker=marker)
-    flags = {"marker": marker, "marker_label": MARKERS.get(marker) if marker else None,
-             "restricted": bool(restriction_id), "restriction_id": restriction_id, "signals": list(signals),
-             "flagged": bool(marker or restriction_id or signals)}
-    return card_json(Card(call, [], None, flags, None, None))
+    return card_json(Card(call, [], None, flags_json(marker, restriction_id, list(signals)), None, None))
 
 
 def card_json(card: Card) -> dict[str, Any]:
