@@ -23,10 +23,10 @@ def get_settings():
 @operation("Change one organisation setting; a value outside the setting's type or bounds "
            "(call_flows.settings.OrgSettings) is a 400 naming them", SettingIn)
 def put_setting(key, body: SettingIn):
-    session = db_session()
-    org_settings.save(session, key, body.value)
-    unit_of_work().commit()
-    return jsonify({"key": key, "value": getattr(org_settings.load(session, fresh=True), key)})
+    with unit_of_work() as uow:
+        org_settings.save(uow.session, key, body.value)
+        uow.commit()
+    return jsonify({"key": key, "value": getattr(org_settings.load(db_session(), fresh=True), key)})
 
 
 @bp.delete("/users/<username>/sessions")
@@ -37,8 +37,8 @@ def revoke_user_sessions(username):
     from call_flows.staff import accounts
     from call_flows.clock import utcnow
 
-    session = db_session()
-    user = accounts.find_user(session, username)
-    ended = accounts.revoke_sessions(session, user.id, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        user = accounts.find_user(uow.session, username)
+        ended = accounts.revoke_sessions(uow.session, user.id, utcnow())
+        uow.commit()
     return jsonify({"username": user.username, "sessions_ended": ended})

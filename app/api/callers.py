@@ -8,7 +8,7 @@ from call_flows.errors import NotFound
 from call_flows.phone import to_e164
 
 from ..auth import current_staff, roles_required
-from ..db import db_session, unit_of_work
+from ..db import unit_of_work
 from ..openapi import operation
 from . import bp
 
@@ -20,9 +20,9 @@ from . import bp
            "(recent calls: only their teams')")
 def caller_flags(phone):
     e164 = to_e164(phone, current_app.config["DEFAULT_REGION"])
-    session = db_session()
-    result = flags_for(session, e164, current_staff(), utcnow(), org_settings.load(session))
-    unit_of_work().commit()  # R9: the audit rows of this look-up, refused or not
+    with unit_of_work() as uow:
+        result = flags_for(uow.session, e164, current_staff(), utcnow(), org_settings.load(uow.session))
+        uow.commit()  # R9: the audit rows of this look-up, refused or not
     if result is None:  # a handler asking about a number not on their own call: told nothing
         raise NotFound(f"no caller {e164} on a call of yours")
     return jsonify(result)

@@ -43,10 +43,10 @@ def get_incident(incident_id):
 @operation("Fill in the record: I1 fields, RIDDOR, breach, I3 welfare steps (I2)", IncidentIn, who="staff who may see "
            "it")
 def save_incident(incident_id, body: IncidentIn):
-    session = db_session()
-    incident = incident_records.save(session, incident_id, current_staff(), body.model_dump(exclude_unset=True),
-                                     utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        incident = incident_records.save(uow.session, incident_id, current_staff(),
+                                         body.model_dump(exclude_unset=True), utcnow())
+        uow.commit()
     return _one(incident)
 
 
@@ -54,10 +54,11 @@ def save_incident(incident_id, body: IncidentIn):
 @roles_required(Role.LINE_MANAGER)
 @operation("Complete and distribute the record (I4)")
 def complete_incident(incident_id):
-    session = db_session()
-    incident = incident_records.complete(session, incident_id, current_staff(), utcnow(), org_settings.load(session))
-    unit_of_work().commit()
-    session.refresh(incident)
+    with unit_of_work() as uow:
+        incident = incident_records.complete(uow.session, incident_id, current_staff(), utcnow(),
+                                             org_settings.load(uow.session))
+        uow.commit()
+        uow.session.refresh(incident)
     return _one(incident)
 
 
@@ -66,9 +67,9 @@ def complete_incident(incident_id):
 @operation("The staff member reads and signs the completed record (I3)", responses={"200": "the record",
            "409": "incident_not_completed: still open"}, who="the staff member")
 def acknowledge_incident(incident_id):
-    session = db_session()
-    incident = incident_records.acknowledge(session, incident_id, current_staff(), utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        incident = incident_records.acknowledge(uow.session, incident_id, current_staff(), utcnow())
+        uow.commit()
     return _one(incident)
 
 
@@ -76,10 +77,10 @@ def acknowledge_incident(incident_id):
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 @operation("Record the senior officer's decision about the police (I7)", PoliceDecisionIn)
 def police_decision(incident_id, body: PoliceDecisionIn):
-    session = db_session()
-    incident = deadlines.record_police_decision(session, incident_id, current_staff(), body.decision, body.note,
-                                                utcnow(), org_settings.load(session))
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        incident = deadlines.record_police_decision(uow.session, incident_id, current_staff(), body.decision,
+                                                    body.note, utcnow(), org_settings.load(uow.session))
+        uow.commit()
     return _one(incident)
 
 

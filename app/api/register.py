@@ -22,11 +22,10 @@ from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionI
 
 
 
-def _entry_out(entry_id: int, status: int = 200):
-    """The entry as its reader may see it, after the act that changed it (committed with its R9 audit)."""
-    view = register_privacy.entry_view(db_session(), entry_id, current_staff(), utcnow())
-    unit_of_work().commit()
-    return jsonify(view), status
+def _entry_view(session, entry_id: int) -> dict:
+    """The entry as its reader may see it, after the act that changed it (its R9 audit row is committed
+    with the act)."""
+    return register_privacy.entry_view(session, entry_id, current_staff(), utcnow())
 
 
 @bp.post("/register/proposals")
@@ -34,11 +33,10 @@ def _entry_out(entry_id: int, status: int = 200):
 @operation("Propose a register entry from an incident record (R3)", ProposalIn,
            {"201": "the proposed entry, with the panel's meeting deadline"})
 def propose_entry(body: ProposalIn):
-    session = db_session()
-    now = utcnow()
-    entry = register_panel.propose(session, current_staff(), register_panel.Proposal(**body.model_dump()), now,
-                                   org_settings.load(session), current_app.config["DEFAULT_REGION"])
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        entry = register_panel.propose(uow.session, current_staff(), register_panel.Proposal(**body.model_dump()),
+                                       utcnow(), org_settings.load(uow.session), current_app.config["DEFAULT_REGION"])
+        uow.commit()
     return jsonify({"id": entry.id, "status": entry.status, "customer_id": entry.customer_id,
                     "meet_by": iso_utc(entry.meet_by)}), 201
 
@@ -47,9 +45,9 @@ def propose_entry(body: ProposalIn):
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Proposals awaiting the panel, nearest deadline first (R3)")
 def list_proposals():
-    session = db_session()
-    rows = register_panel.proposals(session, current_staff(), utcnow())
-    unit_of_work().commit()  # R9: the listing is audited
+    with unit_of_work() as uow:
+        rows = register_panel.proposals(uow.session, current_staff(), utcnow())
+        uow.commit()  # R9: the listing is audited
     return jsonify({"proposals": [shapes.pending_json(p) for p in rows]})
 
 
@@ -57,9 +55,10 @@ def list_proposals():
 @roles_required(*READERS)
 @operation("The register (?status=), audited (R9)", query=RegisterQuery)
 def list_entries():
-    session = db_session()
-    rows = register_privacy.list_entries(session, current_staff(), utcnow(), query_args(RegisterQuery).status)
-    unit_of_work().commit()
+    status = query_args(RegisterQuery).status
+    with unit_of_work() as uow:
+        rows = register_privacy.list_entries(uow.session, current_staff(), utcnow(), status)
+        uow.commit()  # R9: the listing is audited
     return jsonify({"entries": rows})
 
 
@@ -67,7 +66,10 @@ def list_entries():
 @roles_required(*READERS)
 @operation("One entry as the role may see it, audited (R9)")
 def get_entry(entry_id):
-    return _entry_out(entry_id)
+    with unit_of_work() as uow:
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view)
 
 
 @bp.post("/register/entries/<int:entry_id>/decision")
@@ -75,19 +77,22 @@ def get_entry(entry_id):
 @operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
            "justification, sharing (R7)", DecisionIn, {"201": "the entry, awaiting its letter"})
 def decide_entry(entry_id, body: DecisionIn):
-    session = db_session()
-    register_panel.decide(session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
-                          utcnow(), org_settings.load(session))
-    return _entry_out(entry_id, 201)
+    with unit_of_work() as uow:
+        register_panel.decide(uow.session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
+                              utcnow(), org_settings.load(uow.session))
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view), 201
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("The customer's letter (R5); print_url is print-ready HTML")
 def get_letter(entry_id):
-    session = db_session()
-    letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        letter = register_letters.letter_for(uow.session, entry_id, current_staff(), utcnow(),
+                                             org_settings.load(uow.session))
+        uow.commit()  # R9: viewing the letter is audited
     return jsonify({**letter, "due_at": iso_utc(letter["due_at"]), "sent_at": iso_utc(letter["sent_at"]),
                     "print_url": f"/register/entries/{entry_id}/letter"})
 
@@ -96,18 +101,24 @@ def get_letter(entry_id):
 @roles_required(*PANEL)
 @operation("The letter was sent: the entry takes effect (R5, R6)", LetterSentIn)
 def letter_sent(entry_id, body: LetterSentIn):
-    session = db_session()
-    register_letters.record_sent(session, entry_id, current_staff(), utcnow(), org_settings.load(session),
-                                 utc(body.sent_at))
-    return _entry_out(entry_id)
+    with unit_of_work() as uow:
+        register_letters.record_sent(uow.session, entry_id, current_staff(), utcnow(), org_settings.load(uow.session),
+                                     utc(body.sent_at))
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view)
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
 @operation("Documented exemption from the letter (R5): the entry takes effect", ExemptionIn)
 def letter_exemption(entry_id, body: ExemptionIn):
-    register_letters.record_exemption(db_session(), entry_id, current_staff(), body.reason, body.justification, utcnow())
-    return _entry_out(entry_id)
+    with unit_of_work() as uow:
+        register_letters.record_exemption(uow.session, entry_id, current_staff(), body.reason, body.justification,
+                                          utcnow())
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view)
 
 
 @bp.get("/register/letter-template")
@@ -124,12 +135,13 @@ def get_template():
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Change the letter template; every R5 element must stay (R5)", TemplateIn)
 def put_template(body: TemplateIn):
-    session = db_session()
-    text = register_letters.validate_template(body.template)
-    org_settings.save(session, "register_letter_template", text)
     from call_flows.calls.callers import audit
-    audit(session, current_staff(), "update", "letter_template", None, utcnow())
-    unit_of_work().commit()
+
+    text = register_letters.validate_template(body.template)
+    with unit_of_work() as uow:
+        org_settings.save(uow.session, "register_letter_template", text)
+        audit(uow.session, current_staff(), "update", "letter_template", None, utcnow())
+        uow.commit()
     return jsonify({"template": text})
 
 
@@ -137,21 +149,25 @@ def put_template(body: TemplateIn):
 @roles_required(*PANEL)
 @operation("Review an entry: keep or remove (R6)", ReviewIn, {"201": "the entry after review"})
 def review_entry(entry_id, body: ReviewIn):
-    register_reviews.review_entry(db_session(), entry_id, current_staff(), body.outcome, body.notes, utcnow())
-    return _entry_out(entry_id, 201)
+    with unit_of_work() as uow:
+        register_reviews.review_entry(uow.session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view), 201
 
 
 @bp.get("/register/reviews/due")
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Entries due for review and the register review date (R6)")
 def reviews_due():
-    session = db_session()
     now = utcnow()
-    due = register_reviews.reviews_due(session, now)
-    entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
-    body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
-            "last_register_review": iso_utc(register_reviews.last_register_review(session))}
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        session = uow.session
+        due = register_reviews.reviews_due(session, now)
+        entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
+        body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
+                "last_register_review": iso_utc(register_reviews.last_register_review(session))}
+        uow.commit()
     return jsonify(body)
 
 
@@ -159,9 +175,9 @@ def reviews_due():
 @roles_required(*PANEL)
 @operation("Record the six-monthly review of the whole register (R6)", RegisterReviewIn, {"201": "the review"})
 def review_register(body: RegisterReviewIn):
-    session = db_session()
-    review = register_reviews.review_register(session, current_staff(), body.notes, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        review = register_reviews.review_register(uow.session, current_staff(), body.notes, utcnow())
+        uow.commit()
     return jsonify({"id": review.id, "reviewed_at": iso_utc(review.reviewed_at)}), 201
 
 
@@ -169,11 +185,11 @@ def review_register(body: RegisterReviewIn):
 @roles_required(Role.PANEL_MEMBER, Role.ADMIN)
 @operation("Record an appeal, due in 20 working days (R8)", AppealIn, {"201": "the appeal"})
 def record_appeal(entry_id, body: AppealIn):
-    session = db_session()
     now = utcnow()
-    appeal = register_reviews.record_appeal(session, entry_id, current_staff(), utc(body.received_at) or now,
-                                            body.summary, now, org_settings.load(session))
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        appeal = register_reviews.record_appeal(uow.session, entry_id, current_staff(), utc(body.received_at) or now,
+                                                body.summary, now, org_settings.load(uow.session))
+        uow.commit()
     return jsonify(_appeal_out(appeal)), 201
 
 
@@ -181,9 +197,10 @@ def record_appeal(entry_id, body: AppealIn):
 @roles_required(*PANEL)
 @operation("An appeal's outcome; upheld removes the entry (R8)", AppealOutcomeIn)
 def appeal_outcome(appeal_id, body: AppealOutcomeIn):
-    session = db_session()
-    appeal = register_reviews.decide_appeal(session, appeal_id, current_staff(), body.outcome, body.notes, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        appeal = register_reviews.decide_appeal(uow.session, appeal_id, current_staff(), body.outcome, body.notes,
+                                                utcnow())
+        uow.commit()
     return jsonify(_appeal_out(appeal))
 
 

@@ -31,14 +31,14 @@ def _restriction_out(r) -> dict:
 @operation("Add a number to a customer (R4)", PhoneIn, {"201": "added", "200": "already the customer's"})
 def add_phone(customer_id, body: PhoneIn):
     """R4: another number for the same customer; ring time finds the entry from any of them."""
-    session = db_session()
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    numbers = phones_e164([body.phone], current_app.config["DEFAULT_REGION"])
-    added = attach_phones(session, customer, numbers)
-    audit(session, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=added)
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+        numbers = phones_e164([body.phone], current_app.config["DEFAULT_REGION"])
+        added = attach_phones(uow.session, customer, numbers)
+        audit(uow.session, current_staff(), "update", "customer", customer_id, utcnow(), phones_added=added)
+        uow.commit()
     return jsonify({"customer_id": customer_id, "phone": numbers[0], "added": bool(added)}), 201 if added else 200
 
 
@@ -47,9 +47,9 @@ def add_phone(customer_id, body: PhoneIn):
 @operation("Subject-access export: everything held (R9)")
 def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
-    session = db_session()
-    export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        export = register_privacy.subject_access(uow.session, customer_id, current_staff(), utcnow())
+        uow.commit()
     response = jsonify(export)
     response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer_id}-subject-access.json"'
     return response
@@ -59,11 +59,11 @@ def subject_access(customer_id):
 @roles_required(*MANAGERS)
 @operation("The customer was told their conduct is a concern (C1)", ConcernIn, {"201": "the notice"})
 def record_concern(customer_id, body: ConcernIn):
-    session = db_session()
     now = utcnow()
-    notice = contact_restrictions.record_concern(session, customer_id, current_staff(), utc(body.told_at) or now,
-                                                 body.channel, body.note, now)
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        notice = contact_restrictions.record_concern(uow.session, customer_id, current_staff(),
+                                                     utc(body.told_at) or now, body.channel, body.note, now)
+        uow.commit()
     return jsonify({"id": notice.id, "customer_id": customer_id, "told_at": notice.told_at.isoformat(),
                     "channel": notice.channel}), 201
 
@@ -74,11 +74,11 @@ def record_concern(customer_id, body: ConcernIn):
            {"201": "the restriction"})
 def add_restriction(customer_id, body: RestrictionIn):
     """C1: refused with 409 customer_not_told until a concern notice is recorded."""
-    session = db_session()
-    restriction = contact_restrictions.add_restriction(
-        session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,
-        body.hours.model_dump() if body.hours else None, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        restriction = contact_restrictions.add_restriction(
+            uow.session, customer_id, current_staff(), body.kind, body.detail, body.named_officer_id,
+            body.hours.model_dump() if body.hours else None, utcnow())
+        uow.commit()
     return jsonify(_restriction_out(restriction)), 201
 
 
@@ -86,9 +86,9 @@ def add_restriction(customer_id, body: RestrictionIn):
 @roles_required(*MANAGERS)
 @operation("End a contact restriction (C1)")
 def end_restriction(restriction_id):
-    session = db_session()
-    restriction = contact_restrictions.end_restriction(session, restriction_id, current_staff(), utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        restriction = contact_restrictions.end_restriction(uow.session, restriction_id, current_staff(), utcnow())
+        uow.commit()
     return jsonify(_restriction_out(restriction))
 
 
