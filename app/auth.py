@@ -65,9 +65,9 @@ def sign_in(user: User) -> None:
     from flask_login import login_user
 
     session.clear()
-    db = db_session()
-    session[SESSION_KEY] = accounts.open_session(db, user.id, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        session[SESSION_KEY] = accounts.open_session(uow.session, user.id, utcnow())
+        uow.commit()
     session.permanent = True  # the cookie expires with the absolute timeout
     login_user(SessionUser(user))
 
@@ -76,9 +76,9 @@ def sign_out() -> None:
     """End this browser session: its server record is revoked, so a copied cookie stops working."""
     from flask_login import logout_user
 
-    db = db_session()
-    accounts.end_session(db, session.get(SESSION_KEY), utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        accounts.end_session(uow.session, session.get(SESSION_KEY), utcnow())
+        uow.commit()
     logout_user()
     session.clear()
 

@@ -12,7 +12,7 @@ from call_flows.errors import DomainError
 from call_flows.models import ROLES
 
 from ..auth import SESSION_KEY, current_staff
-from ..db import db_session, unit_of_work
+from ..db import unit_of_work
 from . import bp
 from .live import page_roles
 
@@ -26,17 +26,18 @@ def account_password():
 @bp.post("/account/password")
 @page_roles(*ROLES)
 def account_password_change():
-    db, user = db_session(), current_staff()
+    user = current_staff()
     if not user.password_hash:
         flash("You sign in through single sign-on: change your password there.", "error")
         return render_template("account/password.html", local=False), 409
     form = request.form
     try:
-        ended = staff_admin.change_own_password(db, user, form.get("current_password"), form.get("new_password"),
-                                                form.get("confirm_password"), session.get(SESSION_KEY), utcnow())
-        unit_of_work().commit()
+        with unit_of_work() as uow:  # a refusal rolls back
+            ended = staff_admin.change_own_password(uow.session, user, form.get("current_password"),
+                                                    form.get("new_password"), form.get("confirm_password"),
+                                                    session.get(SESSION_KEY), utcnow())
+            uow.commit()
     except DomainError as exc:
-        db.rollback()
         flash(exc.message, "error")
         return render_template("account/password.html", local=True), exc.status
     flash("Your password has been changed." + (f" {ended} other session(s) signed out." if ended else ""), "ok")

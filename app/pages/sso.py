@@ -9,7 +9,7 @@ from call_flows import logs
 from .. import sso
 from ..access import public
 from ..auth import sign_in
-from ..db import db_session, unit_of_work
+from ..db import unit_of_work
 from . import bp
 from .login import FAILED, HOME
 
@@ -36,14 +36,14 @@ def sso_callback():
     """The provider sends the browser back here with a code; refused sign-ins return to /login."""
     if not sso.enabled():
         abort(404)
-    db = db_session()
-    try:
-        user = sso.finish_sign_in(db)
-    except SignInRefused as exc:
-        unit_of_work().commit()  # keeps a revocation made while refusing (a withdrawn role)
-        log.info("sso_sign_in", outcome="refused", reason=exc.message)
-        return render_template("login.html", error=f"Not signed in: {exc.message}."), FAILED
-    sign_in(user)
+    with unit_of_work() as uow:
+        try:
+            user = sso.finish_sign_in(uow.session)
+        except SignInRefused as exc:
+            uow.commit()  # keeps a revocation made while refusing (a withdrawn role)
+            log.info("sso_sign_in", outcome="refused", reason=exc.message)
+            return render_template("login.html", error=f"Not signed in: {exc.message}."), FAILED
+        sign_in(user)  # its unit of work, on this request's session, commits the user's record with the sign-in
     session[sso.SESSION_FLAG] = True
     log.info("sso_sign_in", outcome="ok", user=user.username, role=user.role)
     return redirect(HOME.get(user.role, "/"))

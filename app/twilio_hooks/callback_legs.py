@@ -22,12 +22,12 @@ log = logs.get_logger(__name__)
 @twilio_signed
 def callback_leg(call_id):
     """The customer's leg of a callback: record its CallSid and move its status forward (M1, M2)."""
-    session = db_session()
     form = request.form
-    legs.leg_status(session, call_id, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20], utcnow(),
-                    form.get("CallDuration"), form.get("SequenceNumber"),
-                    request.headers.get("I-Twilio-Idempotency-Token"), form.get("Timestamp"))
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        legs.leg_status(uow.session, call_id, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20], utcnow(),
+                        form.get("CallDuration"), form.get("SequenceNumber"),
+                        request.headers.get("I-Twilio-Idempotency-Token"), form.get("Timestamp"))
+        uow.commit()
     log.info("callback_leg", call_id=call_id, outcome=form.get("CallStatus", "")[:20])
     return "", 204
 

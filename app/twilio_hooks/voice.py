@@ -13,7 +13,7 @@ from call_flows.phone import classify_caller, mask
 from call_flows import logs
 from storage.ring import ring_statement
 
-from ..db import db_session, ring_connection, unit_of_work
+from ..db import ring_connection, unit_of_work
 from . import bp
 from .signature import twilio_signed
 
@@ -58,13 +58,13 @@ def answer_ring(call_sid: str, form) -> str:
         flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
-        uow = unit_of_work()
-        uow.record(CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
-                               bool(flags.restriction_id), now.isoformat(),
-                               routing.get("officer_id") if routing else None,  # C3
-                               live_card.ringing_card(call_sid, caller.e164, caller.kind, flags.marker,
-                                                      flags.restriction_id, flags.signals, now)))
-        uow.commit()
+        with unit_of_work() as uow:
+            uow.record(CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
+                                   bool(flags.restriction_id), now.isoformat(),
+                                   routing.get("officer_id") if routing else None,  # C3
+                                   live_card.ringing_card(call_sid, caller.e164, caller.kind, flags.marker,
+                                                          flags.restriction_id, flags.signals, now)))
+            uow.commit()
     return ring_twiml(call_sid, settings, events_url(), routing)
 
 
@@ -110,11 +110,11 @@ def conference_event():
     """Conference status callbacks: remember the conference's sid for each call."""
     form = request.form
     try:
-        status.apply_conference_event(db_session(), form.get("FriendlyName", "")[:100],
-                                      form.get("ConferenceSid", "")[:64], form.get("StatusCallbackEvent", "")[:32])
-        unit_of_work().commit()
+        with unit_of_work() as uow:  # an exception rolls back
+            status.apply_conference_event(uow.session, form.get("FriendlyName", "")[:100],
+                                          form.get("ConferenceSid", "")[:64], form.get("StatusCallbackEvent", "")[:32])
+            uow.commit()
     except Exception:
-        db_session().rollback()
         log.exception("conference_event_failed")
         return Response(status=500)
     return Response(status=204)
