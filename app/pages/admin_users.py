@@ -75,13 +75,12 @@ def admin_users():
 @bp.post("/admin/users")
 @page_roles(Role.ADMIN)
 def admin_user_create():
-    session = db_session()
     try:
-        user, token = staff_admin.create_user(session, form_body(staff_admin.NewUser),
-                                              current_app.config["DEFAULT_REGION"])
-        unit_of_work().commit()
+        with unit_of_work() as uow:  # a refusal rolls back
+            user, token = staff_admin.create_user(uow.session, form_body(staff_admin.NewUser),
+                                                  current_app.config["DEFAULT_REGION"])
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _users_page(status=exc.status, form=request.form)
     flash(f"Created {user.shown_name} ({user.username}).", "ok")
@@ -102,19 +101,18 @@ def _act(user_id, action, message, respond=None):
     """Run one service on the user; a refusal is shown on their page with its own status, never a 500.
     On success `message(user, result)` is flashed and `respond(user, result)` answers (default: back
     to their page)."""
-    session = db_session()
     try:
         user = _target(user_id)
     except NotFound as exc:
         flash(exc.message, "error")
         return _users_page(status=404)
     try:
-        result = action(session, user)
-        unit_of_work().commit()
+        with unit_of_work() as uow:  # a refusal rolls back
+            result = action(uow.session, user)
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
-        return _user_page(session.get(User, user_id), status=exc.status)
+        return _user_page(db_session().get(User, user_id), status=exc.status)
     flash(message(user, result), "ok")
     if respond is not None:
         return respond(user, result)

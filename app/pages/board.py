@@ -11,7 +11,7 @@ from call_flows.clock import utcnow
 from call_flows.vocabulary import Role
 
 from ..auth import current_staff
-from ..db import db_session, unit_of_work
+from ..db import unit_of_work
 from ..forms import LenientId, clipped, query_args
 from . import bp
 from ..api.shapes import board_json
@@ -32,10 +32,11 @@ def _filters() -> tuple[int | None, str | None]:
 
 def _snapshot() -> tuple[dict[str, Any], int | None, str | None]:
     """The board for the filters asked for, committed: R9, the audit rows of the markers shown."""
-    session = db_session()
     team_id, site = _filters()
-    snap = board_json(board.snapshot(session, current_staff(), utcnow(), org_settings.load(session), team_id, site))
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        snap = board_json(board.snapshot(uow.session, current_staff(), utcnow(), org_settings.load(uow.session),
+                                         team_id, site))
+        uow.commit()
     return snap, team_id, site
 
 

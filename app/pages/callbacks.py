@@ -35,8 +35,9 @@ def _queue_page(status=200):
     settings = org_settings.load(session)
     covering = [m.shown_name for m in deputising_for(session, user)]
     deputy = session.get(User, user.deputy_id) if user.deputy_id else None
-    rows = callback_view.queue_view(session, user, utcnow(), settings.organisation_name)
-    unit_of_work().commit()  # R9: the audit rows of the markers shown
+    with unit_of_work() as uow:
+        rows = callback_view.queue_view(uow.session, user, utcnow(), settings.organisation_name)
+        uow.commit()  # R9: the audit rows of the markers shown
     return render_template(
         "callbacks/queue.html", rows=rows,
         closed=callback_view.recently_closed(session, user), choices=callback_view.deputy_choices(session, user),

@@ -29,11 +29,12 @@ def calls_page():
         Team.id.in_(teams_seen) if teams_seen is not None else true()))
     found, error, search = {"calls": [], "next_page": None}, None, None
     try:
-        search = query_args(Search)
-        found = history_json(history(session, user, search, utcnow(), current_app.config.get("DEFAULT_REGION", "GB")))
-        unit_of_work().commit()  # R9: a name search and the markers shown are audited
+        with unit_of_work() as uow:  # a refusal rolls back
+            search = query_args(Search)
+            found = history_json(history(uow.session, user, search, utcnow(),
+                                         current_app.config.get("DEFAULT_REGION", "GB")))
+            uow.commit()  # R9: a name search and the markers shown are audited
     except DomainError as exc:
-        session.rollback()
         error = exc.message
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("calls/history.html", found=found, error=error, search=search or request.args,
@@ -44,11 +45,11 @@ def calls_page():
 @bp.get("/calls/<call_sid>")
 @page_roles(*ROLES)
 def call_timeline_page(call_sid):
-    session = db_session()
     try:
-        shown = timeline(session, call_sid, current_staff(), utcnow(), org_settings.load(session))
+        with unit_of_work() as uow:  # a refusal rolls back
+            shown = timeline(uow.session, call_sid, current_staff(), utcnow(), org_settings.load(uow.session))
+            uow.commit()  # R9: the marker shown is logged as a view of its register entry
     except DomainError as exc:
         return render_template("calls/timeline.html", missing=exc.message), 404
-    unit_of_work().commit()  # R9: the marker shown is logged as a view of its register entry
     return render_template("calls/timeline.html", call=shown.call, handler=shown.handler, steps=shown.steps,
                            incident_id=shown.incident_id, task_ids=shown.task_ids)

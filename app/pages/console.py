@@ -26,9 +26,9 @@ def console_page():
 @bp.get("/console/state")
 @page_roles(Role.CALL_HANDLER)
 def console_state():
-    session = db_session()
-    data = console_json(console.state(session, current_staff(), utcnow(), org_settings.load(session)))
-    unit_of_work().commit()  # R9: the audit row of a first view of the caller's register entry
+    with unit_of_work() as uow:
+        data = console_json(console.state(uow.session, current_staff(), utcnow(), org_settings.load(uow.session)))
+        uow.commit()  # R9: the audit row of a first view of the caller's register entry
     return jsonify(data)
 
 
@@ -39,7 +39,7 @@ event_stream(bp, "/console/events", "console_events", Role.CALL_HANDLER)
 @page_roles(Role.CALL_HANDLER)
 def end_recovery():
     """The handler is ready for the next call before their recovery time is up."""
-    session = db_session()
-    period = recovery.end_early(session, current_staff().id, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        period = recovery.end_early(uow.session, current_staff().id, utcnow())
+        uow.commit()
     return jsonify({"ended": period is not None})

@@ -51,16 +51,18 @@ def _record_page(incident_id, status=200):
                            deliveries=deliveries_for(session, incident.id)), status
 
 
-def _act(incident_id, action, message):
-    """Run one service call, then back to the record; a refusal is shown on the record's page with
-    the error's own status (e.g. 409), never a 500 and never a silent redirect."""
-    session = db_session()
+def _act(incident_id, message, *steps):
+    """Run the service calls `steps`, each in a unit of work of its own (committed before the next
+    one runs), then back to the record; a refusal rolls its step back and is shown on the record's
+    page with the error's own status (e.g. 409), never a 500 and never a silent redirect."""
     try:
-        action(session, current_staff(), utcnow())
-        unit_of_work().commit()
+        user, now = current_staff(), utcnow()
+        for step in steps:
+            with unit_of_work() as uow:
+                step(uow.session, user, now)
+                uow.commit()
         flash(message, "ok")
     except DomainError as exc:
-        session.rollback()
         flash(exc.message, "error")
         return _record_page(incident_id, status=exc.status)
     return redirect(url_for("pages.incident_page", incident_id=incident_id))
@@ -79,25 +81,27 @@ def _form_values() -> dict:
 @bp.post("/incidents/<int:incident_id>")
 @page_roles(*ROLES)
 def save_incident_page(incident_id):
-    return _act(incident_id, lambda s, u, now: incident_records.save(s, incident_id, u, _form_values(), now),
-                "Record saved.")
+    return _act(incident_id, "Record saved.",
+                lambda s, u, now: incident_records.save(s, incident_id, u, _form_values(), now))
 
 
 @bp.post("/incidents/<int:incident_id>/complete")
 @page_roles(Role.LINE_MANAGER)
 def complete_incident_page(incident_id):
-    def act(session, user, now):
+    # Two steps, each committed: what the manager typed is kept even when the record cannot be completed yet.
+    def save(session, user, now):
         incident_records.save(session, incident_id, user, _form_values(), now)
-        unit_of_work().commit()  # what the manager typed is kept even when the record cannot be completed yet
+
+    def complete(session, user, now):
         incident_records.complete(session, incident_id, user, now, org_settings.load(session))
-    return _act(incident_id, act, "Record completed and sent to the recipients (I4).")
+    return _act(incident_id, "Record completed and sent to the recipients (I4).", save, complete)
 
 
 @bp.post("/incidents/<int:incident_id>/acknowledge")
 @page_roles(*ROLES)
 def acknowledge_incident_page(incident_id):
-    return _act(incident_id, lambda s, u, now: incident_records.acknowledge(s, incident_id, u, now),
-                "Thank you: you have read and signed the record.")
+    return _act(incident_id, "Thank you: you have read and signed the record.",
+                lambda s, u, now: incident_records.acknowledge(s, incident_id, u, now))
 
 
 @bp.post("/incidents/<int:incident_id>/police-decision")
@@ -107,4 +111,4 @@ def police_decision_page(incident_id):
         body = form_body(PoliceDecisionIn)
         deadlines.record_police_decision(session, incident_id, user, body.decision, body.note, now,
                                          org_settings.load(session))
-    return _act(incident_id, act, "Decision about the police recorded.")
+    return _act(incident_id, "Decision about the police recorded.", act)

@@ -106,24 +106,25 @@ def _status() -> str | None:
 @bp.get("/register")
 @page_roles(*READERS)
 def register_home():
-    session = db_session()
     viewer, now = current_staff(), utcnow()
     panel = viewer.role in PANEL_ROLES
     status = _status()
-    data = {
-        "entries": register_privacy.list_entries(session, viewer, now, status),
-        "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
-        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
-        if panel else [],
-        "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
-        "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
-        "last_register_review": register_reviews.last_register_review(session) if panel else None,
-        "appeals": register_reviews.appeals_open(session) if panel else [],
-        "reminders": register_reviews.open_reminders(session, 10) if panel else [],
-    }
-    entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
-                  [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
-    unit_of_work().commit()  # R9: the listing is audited
+    with unit_of_work() as uow:
+        session = uow.session
+        data = {
+            "entries": register_privacy.list_entries(session, viewer, now, status),
+            "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
+            "awaiting": [e for e in register_privacy.list_entries(session, viewer, now,
+                                                                  RegisterStatus.AWAITING_NOTICE)] if panel else [],
+            "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
+            "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
+            "last_register_review": register_reviews.last_register_review(session) if panel else None,
+            "appeals": register_reviews.appeals_open(session) if panel else [],
+            "reminders": register_reviews.open_reminders(session, 10) if panel else [],
+        }
+        entries_shown(session, viewer, [row["id"] for row in data["reviews_due"]] +  # R9: every entry shown
+                      [appeal.entry_id for appeal in data["appeals"]], now, "register_home")
+        uow.commit()  # R9: the listing is audited
     return render_template("register/home.html", panel=panel, now=now, status=status or "",
                            viewer=viewer, **data)
 
@@ -131,21 +132,15 @@ def register_home():
 @bp.route("/register/propose", methods=["GET", "POST"])
 @page_roles(Role.LINE_MANAGER, Role.ADMIN)
 def register_propose():
-    session = db_session()
     if request.method == "POST":
         form = request.form
-
-        def action(s):
-            body = form_body(ProposalForm)
-            proposal = register_panel.Proposal(**body.model_dump())
-            return register_panel.propose(s, current_staff(), proposal, utcnow(), org_settings.load(s),
-                                          current_app.config["DEFAULT_REGION"])
-
         try:
-            entry = action(session)
-            unit_of_work().commit()
+            with unit_of_work() as uow:  # a refusal rolls back
+                proposal = register_panel.Proposal(**form_body(ProposalForm).model_dump())
+                entry = register_panel.propose(uow.session, current_staff(), proposal, utcnow(),
+                                               org_settings.load(uow.session), current_app.config["DEFAULT_REGION"])
+                uow.commit()
         except DomainError as exc:
-            session.rollback()
             return render_template("register/propose.html", error=exc.message, form=form, incidents=_incidents()), 400
         flash(f"Proposal {entry.id} sent to the review panel; it must meet by "
               f"{entry.meet_by:%d %B %Y}.", "ok")
@@ -169,14 +164,14 @@ def _incidents():
 @bp.get("/register/entries/<int:entry_id>")
 @page_roles(*READERS)
 def register_entry(entry_id):
-    session = db_session()
     viewer = current_staff()
     try:
-        entry = register_privacy.entry_view(session, entry_id, viewer, utcnow())
+        with unit_of_work() as uow:  # a refusal rolls back
+            entry = register_privacy.entry_view(uow.session, entry_id, viewer, utcnow())
+            uow.commit()  # R9: the view of the entry is audited
     except DomainError as exc:
-        session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    unit_of_work().commit()
+    session = db_session()
     members = list(session.scalars(select(User).where(User.role == Role.PANEL_MEMBER, User.active)
                                    .order_by(User.username)))
     names = {u.id: u.shown_name for u in session.scalars(select(User))}

@@ -56,15 +56,14 @@ def register_import_upload():
     if upload is None or not upload.filename:
         return _upload_page("Choose a CSV file to import.", 400)
     data = upload.stream.read(register_import_run.MAX_BYTES + 1)
-    session = db_session()
     try:
-        run = register_import_run.start(session, upload.filename, data, current_staff().id,
-                                        current_app.config["DEFAULT_REGION"], utcnow(),
-                                        dry_run=form_body(ImportOptions).dry_run)
+        with unit_of_work() as uow:  # a refusal rolls back
+            run = register_import_run.start(uow.session, upload.filename, data, current_staff().id,
+                                            current_app.config["DEFAULT_REGION"], utcnow(),
+                                            dry_run=form_body(ImportOptions).dry_run)
+            uow.commit()  # embedded default: the import runs now, in this process
     except InvalidInput as exc:
-        session.rollback()
         return _upload_page(exc.message[:1].upper() + exc.message[1:] + ".", 400)
-    unit_of_work().commit()  # embedded default: the import runs now, in this process
     return redirect(url_for("pages.register_import_run_page", run_id=run.id), 303)
 
 
@@ -101,11 +100,11 @@ def register_import_progress(run_id: int):
 @page_roles(*EXPORT_ROLES)
 def register_export():
     """The entries in force, in the import's columns; each entry's export is audited (R9)."""
-    session = db_session()
     now = utcnow()
-    rows, ids = in_force_rows(session, now)
-    audit_export(session, ids, now, current_staff().id)
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        rows, ids = in_force_rows(uow.session, now)
+        audit_export(uow.session, ids, now, current_staff().id)  # R9
+        uow.commit()
     body = "\ufeff" + "".join(csv_lines(rows))  # the BOM lets Excel read UTF-8
     filename = f"callguard-register-{now.date().isoformat()}.csv"
     return Response(body, mimetype="text/csv", headers={

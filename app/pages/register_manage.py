@@ -40,32 +40,31 @@ class Saved(BaseModel):
 @page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_letter(entry_id):
     """R5: the letter as print-ready HTML (print stylesheet in the template); viewing it is audited."""
-    session = db_session()
     try:
-        letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
+        with unit_of_work() as uow:  # a refusal rolls back
+            letter = register_letters.letter_for(uow.session, entry_id, current_staff(), utcnow(),
+                                                 org_settings.load(uow.session))
+            uow.commit()
     except DomainError as exc:
-        session.rollback()
         return render_template("console/forbidden.html", roles=(Role.PANEL_MEMBER,), message=exc.message), exc.status
-    unit_of_work().commit()
     return render_template("register/letter.html", letter=letter)
 
 
 @bp.route("/register/letter-template", methods=["GET", "POST"])
 @page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_letter_template():
-    session = db_session()
     error = None
-    text = register_letters.template_text(org_settings.load(session, fresh=True))
+    text = register_letters.template_text(org_settings.load(db_session(), fresh=True))
     if request.method == "POST":
         text = typed(request.path).get("template", "")
         try:
-            template = form_body(TemplateIn).template
-            org_settings.save(session, "register_letter_template", register_letters.validate_template(template))
-            audit(session, current_staff(), "update", "letter_template", None, utcnow())
-            unit_of_work().commit()
+            with unit_of_work() as uow:  # a refusal rolls back
+                template = form_body(TemplateIn).template
+                org_settings.save(uow.session, "register_letter_template", register_letters.validate_template(template))
+                audit(uow.session, current_staff(), "update", "letter_template", None, utcnow())
+                uow.commit()
             return redirect(url_for("pages.register_letter_template", saved=1))
         except DomainError as exc:
-            session.rollback()
             error = exc.message
     return render_template("register/template.html", text=text, error=error, required=register_letters.REQUIRED,
                            optional=register_letters.OPTIONAL, saved=query_args(Saved).saved,
@@ -84,9 +83,10 @@ def register_customer(customer_id):
     entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)
                                    .order_by(RegisterEntry.id.desc())))
     held = contact_restrictions.for_customer(session, customer_id)
-    audit(session, viewer, "view", "customer", customer_id, utcnow())
-    entries_shown(session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        audit(uow.session, viewer, "view", "customer", customer_id, utcnow())
+        entries_shown(uow.session, viewer, [e.id for e in entries], utcnow(), "customer_page")  # R9
+        uow.commit()
     officers = list(session.scalars(select(User).where(User.active, User.role != Role.ADMIN).order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
                            viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
@@ -158,13 +158,12 @@ def register_end_restriction(restriction_id):
 @page_roles(Role.PANEL_MEMBER, Role.ADMIN)
 def register_subject_access(customer_id):
     """R9: the subject-access export as a download (audited)."""
-    session = db_session()
     try:
-        export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
+        with unit_of_work() as uow:  # a refusal rolls back
+            export = register_privacy.subject_access(uow.session, customer_id, current_staff(), utcnow())
+            uow.commit()  # R9: the export is audited
     except DomainError as exc:
-        session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
-    unit_of_work().commit()
     return Response(json.dumps(export, indent=2, default=str), mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="customer-{customer_id}-subject-access.json"'})
 
