@@ -36,13 +36,14 @@ def setup():
     if not current_app.config["DEVELOPMENT"]:
         raise click.ClickException("demo setup is refused in production (CALLGUARD_ENV=production): "
                                    "the demo password is published. Create users with `users add`.")
-    session = db_session()
-    if session.scalar(select(User).where(User.username == "manager")):
+    if db_session().scalar(select(User).where(User.username == "manager")):
         click.echo("demo users already exist (tokens are only shown when created)")
         return
-    for username, role, manager, team, phone in DEMO:
-        user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"])
-        user.password_hash = hash_password(DEMO_PASSWORD)
-        click.echo(f"{username:14} {role:13} token {token}")
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        for username, role, manager, team, phone in DEMO:
+            user, token = add_user(uow.session, username, role, manager, team, phone,
+                                   current_app.config["DEFAULT_REGION"])
+            user.password_hash = hash_password(DEMO_PASSWORD)
+            click.echo(f"{username:14} {role:13} token {token}")
+        uow.commit()
     click.echo(f"every demo user's password is {DEMO_PASSWORD!r}")

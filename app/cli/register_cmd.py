@@ -18,7 +18,7 @@ from call_flows.register.merge import check
 from call_flows.register.spreadsheet import decode
 from call_flows.register.store import Stored, store
 
-from ..db import db_session, unit_of_work
+from ..db import unit_of_work
 
 
 @click.group("register", help="The caution register (R1-R9): import from and export to CSV.")
@@ -45,26 +45,23 @@ def import_cmd(path: Path, dry_run: bool):
     added_on,last_reviewed_on,source,notified). Any bad row: nothing is stored, exit status 1."""
     now = utcnow()
     checked = check(decode(path.read_bytes()), current_app.config["DEFAULT_REGION"], now)
-    session = db_session()
     stored = Stored(errors=checked.errors)
-    if not checked.errors:
-        try:
-            stored = store(session, checked.people, now, dry_run=dry_run)
-        except Conflict as exc:
-            click.echo(f"nothing stored: {exc.message}", err=True)
+    with unit_of_work() as uow:  # leaving it without a commit (a bad row, a dry run) rolls back
+        if not checked.errors:
+            try:
+                stored = store(uow.session, checked.people, now, dry_run=dry_run)
+            except Conflict as exc:
+                click.echo(f"nothing stored: {exc.message}", err=True)
+                sys.exit(1)
+        if stored.errors:
+            for error in stored.errors:
+                click.echo(str(error), err=True)
+            click.echo(f"nothing stored: {len(stored.errors)} bad row(s) in {checked.rows} rows", err=True)
             sys.exit(1)
-    if stored.errors:
-        session.rollback()
-        for error in stored.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"nothing stored: {len(stored.errors)} bad row(s) in {checked.rows} rows", err=True)
-        sys.exit(1)
-    for note in sorted(checked.notes + stored.notes, key=lambda n: n.line):
-        click.echo(str(note))
-    if dry_run:
-        session.rollback()
-    else:
-        unit_of_work().commit()
+        for note in sorted(checked.notes + stored.notes, key=lambda n: n.line):
+            click.echo(str(note))
+        if not dry_run:
+            uow.commit()
     click.echo(summary(stored, dry_run))
 
 
@@ -73,8 +70,8 @@ def import_cmd(path: Path, dry_run: bool):
 @with_appcontext
 def export_cmd(path: Path):
     """Write the entries in force to PATH as CSV, in the import's columns (each export is audited, R9)."""
-    session = db_session()
-    with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
-        count = export(session, out, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
+            count = export(uow.session, out, utcnow())
+        uow.commit()  # R9: each entry's export is audited
     click.echo(f"exported {count} entries to {path}")

@@ -45,10 +45,10 @@ def add_user(session, username: str, role: str, manager: str | None, team: str |
 @with_appcontext
 def add(username, role, manager, team, phone, display_name):
     """Create a user; prints the user's new API token as the last line."""
-    session = db_session()
-    user, token = add_user(session, username, role, manager, team, phone, current_app.config["DEFAULT_REGION"],
-                           display_name)
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        user, token = add_user(uow.session, username, role, manager, team, phone,
+                               current_app.config["DEFAULT_REGION"], display_name)
+        uow.commit()
     click.echo(f"created {user.username} ({user.role})")
     click.echo(token)
 
@@ -66,14 +66,14 @@ def _user(session, username: str) -> User:
 def set_password(username):
     """Set a password, read from standard input (first line). At least 12 characters and not a common
     or easily guessed password (call_flows.staff.passwords)."""
-    session = db_session()
-    user = _user(session, username)
+    user = _user(db_session(), username)
     password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        ended = staff_admin.reset_password(session, user, password, utcnow())
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        try:
+            ended = staff_admin.reset_password(uow.session, user, password, utcnow())
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
     click.echo(f"password set for {username}" + (f"; {ended} session(s) ended" if ended else ""))
 
 
@@ -83,14 +83,14 @@ def set_password(username):
 @with_appcontext
 def token(username, expires_in_days):
     """Issue a new API token, printed as the last line; the previous token stops working at once."""
-    session = db_session()
-    user = _user(session, username)
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
-    try:
-        new = staff_admin.new_token(user, expires_at)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        user = _user(uow.session, username)
+        try:
+            new = staff_admin.new_token(user, expires_at)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        uow.commit()
     click.echo(f"new token for {username}" + (f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""))
     click.echo(new)
 
@@ -100,10 +100,10 @@ def token(username, expires_in_days):
 @with_appcontext
 def deactivate(username):
     """End every browser session and API token of USERNAME; they can no longer sign in."""
-    session = db_session()
-    user = _user(session, username)
-    ended = accounts.deactivate(session, user, utcnow())
-    unit_of_work().commit()
+    with unit_of_work() as uow:
+        user = _user(uow.session, username)
+        ended = accounts.deactivate(uow.session, user, utcnow())
+        uow.commit()
     click.echo(f"deactivated {username}: token revoked, {ended} session(s) ended")
 
 
