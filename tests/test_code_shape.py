@@ -86,3 +86,81 @@ def test_the_import_check_would_find_a_moved_name():
         assert _missing_imports(ROOT / "bench") == ["bench/_probe_missing_import.py: bench.ringtime_load.NO_SUCH_NAME"]
     finally:
         probe.unlink()
+
+
+BOUNDARY_CODE = ("app", "workers", "call_flows")
+# The commits that are not a door's: the unit of work's own, and the hand-over's bookkeeping of which
+# jobs reached the queue (call_flows/jobs/outbox.py `_move`: after the unit of work committed, in a
+# session of the hand-over's own; a unit of work there would hand over again).
+COMMITS_ALLOWED_IN = {"call_flows/unit_of_work.py": None, "call_flows/jobs/outbox.py": "_move"}
+
+
+def _is_unit_of_work(node) -> bool:
+    """`unit_of_work()` (app/db.py) or `SomethingUnitOfWork(...)`."""
+    import ast
+
+    if not isinstance(node, ast.Call):
+        return False
+    name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+    return name == "unit_of_work" or name.endswith("UnitOfWork")
+
+
+def _hand_made_commits(source: str, path: str) -> list[str]:
+    """`.commit()` calls in `source` that are not a unit of work's: on a name bound by an enclosing
+    `with unit_of_work() as uow` (or `with SqlAlchemyUnitOfWork(...) as uow`), or on a parameter
+    annotated as a unit of work (a step that commits the unit of work it is given)."""
+    import ast
+
+    found: list[str] = []
+    allowed_function = COMMITS_ALLOWED_IN.get(path, "")
+
+    def visit(node, bound: frozenset[str], function: str | None) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            bound = frozenset(a.arg for a in args if a.annotation is not None
+                              and "UnitOfWork" in ast.unparse(a.annotation))  # a new scope: only its own
+            function = getattr(node, "name", function)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            bound = bound | {item.optional_vars.id for item in node.items if _is_unit_of_work(item.context_expr)
+                             and isinstance(item.optional_vars, ast.Name)}
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
+              and not (isinstance(node.func.value, ast.Name) and node.func.value.id in bound)
+              and allowed_function is not None and function != allowed_function):
+            found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+        for child in ast.iter_child_nodes(node):
+            visit(child, bound, function)
+
+    visit(ast.parse(source), frozenset(), None)
+    return found
+
+
+def test_every_commit_is_a_unit_of_works():
+    """Issue 11 item 1, one transaction boundary: a door writes `with unit_of_work() as uow: ...;
+    uow.commit()` (docs/architecture.md). No `unit_of_work().commit()` after work done on the request's
+    session outside the block, no `db_session().commit()` or `session.commit()` by hand."""
+    paths = [p for top in BOUNDARY_CODE for p in (ROOT / top).rglob("*.py") if "__pycache__" not in p.parts]
+    assert len(paths) > 100
+    found = [line for p in sorted(paths)
+             for line in _hand_made_commits(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))]
+    assert found == [], "commit through a unit of work's `with` block:\n" + "\n".join(found)
+
+
+def test_the_commit_check_would_find_a_hand_made_commit():
+    """The check above can fail: each way of committing by hand is named, the unit of work's is not."""
+    source = '''
+def view(session, uow: "AbstractUnitOfWork"):
+    service(db_session())
+    unit_of_work().commit()
+    db_session().commit()
+    session.commit()
+    with unit_of_work() as uow2:
+        uow2.commit()
+        session.commit()
+    uow.commit()
+    done = unit_of_work()
+    done.commit()
+    with SqlAlchemyUnitOfWork(wiring) as job:
+        job.commit()
+'''
+    assert [line.split(": ", 1)[1] for line in _hand_made_commits(source, "app/probe.py")] == [
+        "unit_of_work().commit()", "db_session().commit()", "session.commit()", "session.commit()", "done.commit()"]

@@ -198,6 +198,9 @@ def mark_pending(session: Session, job_ids: list[int]) -> None:
 
 
 def _move(session: Session, job_ids: list[int], before: str, after: str) -> None:
+    """A deliberate transaction of its own, not a unit of work's: the hand-over's bookkeeping
+    (HandOver.dispatch), after the unit of work that recorded the jobs has committed, in the hand-over's
+    own session. It records no events; a unit of work here would hand over again."""
     if job_ids:
         session.execute(update(OutboxJob).where(OutboxJob.id.in_(job_ids), OutboxJob.status == before)
                         .values(status=after))
