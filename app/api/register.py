@@ -17,6 +17,7 @@ from ..db import db_session, unit_of_work
 from ..forms import query_args
 from ..openapi import operation
 from . import bp, shapes
+from .shapes_register import entry_json, entry_summary_json
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterQuery, RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -24,7 +25,7 @@ from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionI
 
 def _entry_out(entry_id: int, status: int = 200):
     """The entry as its reader may see it, after the act that changed it (committed with its R9 audit)."""
-    view = register_privacy.entry_view(db_session(), entry_id, current_staff(), utcnow())
+    view = entry_json(register_privacy.entry_view(db_session(), entry_id, current_staff(), utcnow()))
     unit_of_work().commit()
     return jsonify(view), status
 
@@ -60,7 +61,7 @@ def list_entries():
     session = db_session()
     rows = register_privacy.list_entries(session, current_staff(), utcnow(), query_args(RegisterQuery).status)
     unit_of_work().commit()
-    return jsonify({"entries": rows})
+    return jsonify({"entries": [entry_summary_json(r) for r in rows]})
 
 
 @bp.get("/register/entries/<int:entry_id>")

@@ -5,7 +5,7 @@ from typing import Any
 
 from call_flows.calls.board import RECENT_END, Board
 from call_flows.calls.live_card import card_json  # one card shape: the board's, the console's and live events'
-from call_flows.calls.console import Console, OwnCall, RegisterDetail
+from call_flows.calls.console import Console, NotePrefill, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
 from call_flows.calls.signals import CallerSignals
@@ -17,6 +17,7 @@ from call_flows.incidents.cases import SeenNote
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
+from call_flows.vocabulary import NoteField
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -145,6 +146,14 @@ def register_detail_json(detail: RegisterDetail) -> dict[str, Any]:
                             "detail": active.detail} if active else None}
 
 
+def note_prefill_json(note: NotePrefill) -> dict[str, Any]:
+    """T4: the case note's fields as the service fills them (the handler completes the empty ones) and `known`."""
+    return {"case_reference": note.case_reference, NoteField.SPOKE_TO: "", NoteField.QUERY: "",
+            NoteField.TOLD_CUSTOMER: note.told_customer, NoteField.CUSTOMER_SAID_OR_DID: note.customer_said_or_did,
+            "known": {"caller": note.caller, "call_started_at": note.call_started_at.isoformat(),
+                      "handler": note.handler, "warnings": note.warnings}}
+
+
 def own_call_json(own: OwnCall) -> dict[str, Any]:
     """The handler's own call: its board card with the full number, T2's need, the warnings with what
     the caller said, the register detail (R9), the final notice (T3) and the case note prefill (T4)."""
@@ -154,7 +163,8 @@ def own_call_json(own: OwnCall) -> dict[str, Any]:
                           "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                           "platform_status": w.platform_status} for w in own.warnings],
             **register_detail_json(own.register),
-            "final_notice": {"text": own.final_notice, "recording": own.final_recording}, "note": own.note}
+            "final_notice": {"text": own.final_notice, "recording": own.final_recording},
+            "note": note_prefill_json(own.note)}
 
 
 def console_json(console: Console) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from call_flows.validation import FreeText, refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..api.shapes import pending_json
+from ..api.shapes_register import entry_json, entry_summary_json
 from ..api.register_schemas import (Id, AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
@@ -111,9 +112,10 @@ def register_home():
     panel = viewer.role in PANEL_ROLES
     status = _status()
     data = {
-        "entries": register_privacy.list_entries(session, viewer, now, status),
+        "entries": [entry_summary_json(e) for e in register_privacy.list_entries(session, viewer, now, status)],
         "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
-        "awaiting": [e for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
+        "awaiting": [entry_summary_json(e)
+                     for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
         if panel else [],
         "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
         "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
@@ -172,7 +174,7 @@ def register_entry(entry_id):
     session = db_session()
     viewer = current_staff()
     try:
-        entry = register_privacy.entry_view(session, entry_id, viewer, utcnow())
+        entry = entry_json(register_privacy.entry_view(session, entry_id, viewer, utcnow()))
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status

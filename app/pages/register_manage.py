@@ -20,6 +20,7 @@ from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 
 from ..api.register_schemas import ConcernIn, PhoneIn, RestrictionIn, TemplateIn
+from ..api.shapes_register import subject_access_json
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from ..forms import BackTo, form_body, query_args, typed
@@ -160,7 +161,7 @@ def register_subject_access(customer_id):
     """R9: the subject-access export as a download (audited)."""
     session = db_session()
     try:
-        export = register_privacy.subject_access(session, customer_id, current_staff(), utcnow())
+        export = subject_access_json(register_privacy.subject_access(session, customer_id, current_staff(), utcnow()))
     except DomainError as exc:
         session.rollback()
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status
