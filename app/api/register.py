@@ -17,7 +17,7 @@ from ..db import db_session, unit_of_work
 from ..forms import query_args
 from ..openapi import operation
 from . import bp, shapes
-from .shapes_register import entry_json, entry_summary_json
+from .shapes_register import entry_json, entry_summary_json, letter_json, review_due_json
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterQuery, RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -89,8 +89,7 @@ def get_letter(entry_id):
     session = db_session()
     letter = register_letters.letter_for(session, entry_id, current_staff(), utcnow(), org_settings.load(session))
     unit_of_work().commit()
-    return jsonify({**letter, "due_at": iso_utc(letter["due_at"]), "sent_at": iso_utc(letter["sent_at"]),
-                    "print_url": f"/register/entries/{entry_id}/letter"})
+    return jsonify(letter_json(letter))
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
@@ -149,8 +148,8 @@ def reviews_due():
     session = db_session()
     now = utcnow()
     due = register_reviews.reviews_due(session, now)
-    entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
-    body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
+    entries_shown(session, current_staff(), [row.id for row in due], now, "reviews_due")  # R9
+    body = {"entries": [review_due_json(d) for d in due], "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
             "last_register_review": iso_utc(register_reviews.last_register_review(session))}
     unit_of_work().commit()
     return jsonify(body)

@@ -14,6 +14,7 @@ from call_flows.clock import as_utc, iso_utc
 from call_flows.labels import label
 from call_flows.phone import mask
 from call_flows.incidents.cases import SeenNote
+from call_flows.jobs.mail import Delivery
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
@@ -38,6 +39,14 @@ def note_json(seen: SeenNote) -> dict[str, Any]:
     return {"id": note.id, "case_reference": note.case_reference, "kind": note.kind, "author": seen.author,
             "author_name": seen.author_name,
             "created_at": note.created_at.isoformat(), "known": note.known, "fields": note.fields}
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """An email about an incident record (I4, I5, I7) and its delivery state."""
+    d = delivery
+    return {"id": d.id, "purpose": d.purpose, "recipient": d.recipient, "to": d.to, "subject": d.subject,
+            "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
+            "sent_at": d.sent_at.isoformat() if d.sent_at else None}
 
 
 def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from typing import Any
 from call_flows.calls.callers import CallerFlags
 from call_flows.clock import iso_utc
 from call_flows.models import Base
+from call_flows.register.letters import Letter
 from call_flows.register.privacy import EntrySummary, EntryView, SubjectAccess
+from call_flows.register.reviews import ReviewDue
 
 
 def row_json(obj: Base, *skip: str) -> dict[str, Any]:
@@ -47,6 +49,20 @@ def entry_json(view: EntryView) -> dict[str, Any]:
                    appeals=[row_json(a, "entry_id") for a in panel.appeals],
                    reviews=[row_json(r, "entry_id") for r in panel.reviews])
     return out
+
+
+def review_due_json(due: ReviewDue) -> dict[str, Any]:
+    """An entry due for review (R6): its review date and expiry ISO 8601."""
+    return {"id": due.id, "customer": due.customer, "marker": due.marker, "review_due": due.review_due.isoformat(),
+            "expires_at": due.expires_at.isoformat() if due.expires_at else None}
+
+
+def letter_json(letter: Letter) -> dict[str, Any]:
+    """The customer's letter (R5) with its paragraphs; `print_url` its print-ready page."""
+    return {"entry_id": letter.entry_id, "due_at": iso_utc(letter.due_at), "sent_at": iso_utc(letter.sent_at),
+            "exemption": letter.exemption, "exemption_justification": letter.exemption_justification,
+            "body": letter.body, "paragraphs": letter.paragraphs,
+            "print_url": f"/register/entries/{letter.entry_id}/letter"}
 
 
 def subject_access_json(export: SubjectAccess) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from call_flows.validation import FreeText, refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..api.shapes import pending_json
-from ..api.shapes_register import entry_json, entry_summary_json
+from ..api.shapes_register import entry_json, entry_summary_json, review_due_json
 from ..api.register_schemas import (Id, AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
@@ -117,7 +117,7 @@ def register_home():
         "awaiting": [entry_summary_json(e)
                      for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
         if panel else [],
-        "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
+        "reviews_due": [review_due_json(d) for d in register_reviews.reviews_due(session, now)] if panel else [],
         "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
         "last_register_review": register_reviews.last_register_review(session) if panel else None,
         "appeals": register_reviews.appeals_open(session) if panel else [],
