@@ -90,7 +90,8 @@ def register_customer(customer_id):
     unit_of_work().commit()
     officers = list(session.scalars(select(User).where(User.active, User.role != Role.ADMIN).order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
-                           viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
+                           viewer=viewer, officers=officers, manager=viewer.role in MANAGERS,
+                           concerns=held.concerns, restrictions=held.restrictions)
 
 
 def _back(customer_id: int) -> str:
