@@ -25,8 +25,8 @@ def row_json(obj: Base, *skip: str) -> dict[str, Any]:
 
 def entry_summary_json(summary: EntrySummary) -> dict[str, Any]:
     """R4 content that any manager may see (no minutes, no justification)."""
-    entry, customer = summary.entry, summary.customer
-    return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
+    entry = summary.entry
+    return {"id": entry.id, "customer_id": entry.customer_id, "customer": summary.customer, "status": entry.status,
             "marker": entry.marker, "precautions": entry.precautions, "source": entry.source,
             "key_contact": entry.key_contact, "reporting_service": entry.reporting_service,
             "notified": entry.notified, "added_on": iso_utc(entry.added_on),
@@ -41,9 +41,8 @@ def entry_json(view: EntryView) -> dict[str, Any]:
     out = {**entry_summary_json(view.summary), "phones": view.phones}
     panel = view.panel
     if panel is not None:
-        entry, customer = view.summary.entry, view.summary.customer
-        out.update(incident_id=entry.incident_id, summary=entry.summary, address=customer.address,
-                   email=customer.email, case_references=customer.case_references or [],
+        out.update(incident_id=panel.incident_id, summary=panel.summary, address=panel.address,
+                   email=panel.email, case_references=panel.case_references,
                    decision=row_json(panel.decision, "entry_id") if panel.decision else None,
                    letter=row_json(panel.letter, "entry_id", "body") if panel.letter else None,
                    appeals=[row_json(a, "entry_id") for a in panel.appeals],
@@ -83,20 +82,20 @@ def subject_access_json(export: SubjectAccess) -> dict[str, Any]:
 
 
 def caller_flags_json(found: CallerFlags) -> dict[str, Any]:
-    """A caller's flags (GET /callers/{phone}): handlers get the marker, precautions and the restriction's
-    terms; managers also the entry's id and dates and the named officer (R9 least data)."""
+    """A caller's flags (GET /callers/{phone}) as the domain trimmed them for the role (R9 least data):
+    handlers get the marker, precautions and the restriction's terms; managers also the entry's id and
+    dates and the named officer."""
     register: dict[str, Any] | None = None
     restriction: dict[str, Any] | None = None
-    if found.entry is not None:
-        entry = found.entry
-        register = {"marker": entry.marker, "precautions": entry.precautions}
-        if found.manager:
-            register.update(entry_id=entry.id, added_on=iso_utc(entry.added_on),
-                            last_reviewed_on=iso_utc(entry.last_reviewed_on))
-    if found.restriction is not None:
-        restriction = {"kind": found.restriction.kind, "detail": found.restriction.detail}
-        if found.manager:
-            restriction["named_officer_id"] = found.restriction.named_officer_id
+    if found.register is not None:
+        register = {"marker": found.register.marker, "precautions": found.register.precautions}
+        if (held := found.register.held) is not None:
+            register.update(entry_id=held.entry_id, added_on=iso_utc(held.added_on),
+                            last_reviewed_on=iso_utc(held.last_reviewed_on))
+    if (active := found.restriction) is not None:
+        restriction = {"kind": active.kind, "detail": active.detail}
+        if active.officer_shown:
+            restriction["named_officer_id"] = active.named_officer_id
     return {
         "caller": found.caller,
         "register": register,

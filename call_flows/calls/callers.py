@@ -40,16 +40,43 @@ class RecentCall:
 
 
 @dataclass(frozen=True)
+class EntryHeld:
+    """What managers also see of the entry in force (R9): its id and dates."""
+
+    entry_id: int
+    added_on: datetime | None
+    last_reviewed_on: datetime | None
+
+
+@dataclass(frozen=True)
+class EntryFlag:
+    """The register entry in force (R1, R2): its marker and precautions; `held` for managers only (R9)."""
+
+    marker: int | None
+    precautions: str | None
+    held: EntryHeld | None
+
+
+@dataclass(frozen=True)
+class RestrictionFlag:
+    """The active restriction's terms (C3); managers also see its named officer (`officer_shown`, R9)."""
+
+    kind: str
+    detail: str | None
+    officer_shown: bool
+    named_officer_id: int | None
+
+
+@dataclass(frozen=True)
 class CallerFlags:
-    """A caller's flags as the viewer may see them: the register entry in force (or None) and the active
-    restriction (or None); `manager` whether the viewer sees their ids, dates and officer (R9); the
-    repeat-caller signals in the window (R10) and today's calls and call time (C2), with `flags` the
-    signals raised; the recent calls of the viewer's teams (newest first)."""
+    """A caller's flags trimmed to what the viewer's role may see (R9): the register entry in force
+    (or None), the active restriction (or None), the repeat-caller signals in the window (R10) and
+    today's calls and call time (C2), with `flags` the signals raised; the recent calls of the viewer's
+    teams (newest first)."""
 
     caller: str
-    entry: RegisterEntry | None
-    restriction: Restriction | None
-    manager: bool
+    register: EntryFlag | None
+    restriction: RestrictionFlag | None
     warnings: int
     terminations: int
     window_days: int
@@ -75,19 +102,24 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
     since, day_start = bounds["since"], bounds["day_start"]
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
-    entry = active = None
+    manager = viewer.role in MANAGER_ROLES
+    register = restriction = None
     shown: dict[str, Any] = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
             select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
                                         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
-        if entry is not None:  # R9: handlers see the marker and precautions, nothing else (the shape's rule)
+        if entry is not None:  # R9: handlers see the marker and precautions, nothing else
+            held = EntryHeld(entry.id, entry.added_on, entry.last_reviewed_on) if manager else None
+            register = EntryFlag(entry.marker, entry.precautions, held)
             audit(session, viewer, "view", "register_entry", entry.id, now, via="caller_flags")
             shown["entry_id"] = entry.id
         active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                           Restriction.status == "active")
                                 .order_by(Restriction.id.desc()).limit(1))
         if active is not None:
+            restriction = RestrictionFlag(active.kind, active.detail, manager,
+                                          active.named_officer_id if manager else None)
             shown["restriction_id"] = active.id
     warnings = session.execute(select(func.count()).where(CallWarning.caller == e164,
                                                          CallWarning.created_at > since)).scalar_one()
@@ -101,7 +133,7 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     audit(session, viewer, "view", "customer", customer_id, now, **shown)  # found by the export
     seconds = int(seconds_today or 0)
     return CallerFlags(
-        e164, entry, active, viewer.role in MANAGER_ROLES, warnings, terminations, settings.repeat_window_days,
+        e164, register, restriction, warnings, terminations, settings.repeat_window_days,
         calls_today, seconds,
         repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
         + volume_signals(0, seconds, 0, settings),  # C2 call time (call_flows/calls/signals.py)

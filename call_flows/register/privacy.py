@@ -26,18 +26,24 @@ Held = TypeVar("Held", PanelDecision, RegisterLetter, RegisterAppeal, RegisterRe
 
 @dataclass(frozen=True)
 class EntrySummary:
-    """R4 content that any manager may see (no minutes, no justification): the entry, its customer and
-    when it is due for review (R6; None before it was added)."""
+    """R4 content that any manager may see (no minutes, no justification): the entry, its customer's
+    name and when it is due for review (R6; None before it was added)."""
 
     entry: RegisterEntry
-    customer: Customer
+    customer: str | None
     review_due: datetime | None
 
 
 @dataclass(frozen=True)
 class PanelRecord:
-    """What panel members also see of an entry: the decision, the letter, appeals and reviews (oldest first)."""
+    """What panel members also see of an entry (R9): its incident record and summary, the customer's
+    address, email and case references, the decision, the letter, appeals and reviews (oldest first)."""
 
+    incident_id: int | None
+    summary: str | None
+    address: str | None
+    email: str | None
+    case_references: list[str]
     decision: PanelDecision | None
     letter: RegisterLetter | None
     appeals: list[RegisterAppeal]
@@ -74,7 +80,7 @@ class SubjectAccess:
 def entry_summary(entry: RegisterEntry, customer: Customer) -> EntrySummary:
     """R4 content that any manager may see (no minutes, no justification)."""
     review = register_rules.review_due(entry.added_on, entry.last_reviewed_on) if entry.added_on else None
-    return EntrySummary(entry, customer, review)
+    return EntrySummary(entry, customer.name, review)
 
 
 def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[EntrySummary]:
@@ -101,6 +107,7 @@ def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> 
     panel = None
     if viewer.role in PANEL_ROLES:
         panel = PanelRecord(
+            entry.incident_id, entry.summary, customer.address, customer.email, customer.case_references or [],
             session.scalar(select(PanelDecision).where(PanelDecision.entry_id == entry.id)),
             session.scalar(select(RegisterLetter).where(RegisterLetter.entry_id == entry.id)),
             list(session.scalars(select(RegisterAppeal).where(RegisterAppeal.entry_id == entry.id)
