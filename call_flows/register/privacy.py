@@ -21,7 +21,7 @@ from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS a
 from call_flows.settings import OrgSettings
 
 
-Held = TypeVar("Held", PanelDecision, RegisterLetter, RegisterAppeal, RegisterReview)  # rows kept per entry
+EntryRow = TypeVar("EntryRow", PanelDecision, RegisterLetter, RegisterAppeal, RegisterReview)  # rows kept per entry
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
     entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)))
     ids = [e.id for e in entries]
 
-    def rows(model: type[Held]) -> list[Held]:
+    def rows(model: type[EntryRow]) -> list[EntryRow]:
         return list(session.scalars(select(model).where(model.entry_id.in_(ids)).order_by(model.id))) if ids else []
 
     export = SubjectAccess(
