@@ -129,12 +129,9 @@ def report(name: str, seconds: list[float], queries: int, peak: int, target: flo
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="callguard_scale")
+    ringtime.database_options(parser, "callguard_scale")
     parser.add_argument("--live", type=int, default=500, help="connected calls on the board (500)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", default="5432")
-    parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--due-every", type=int, default=100,
                         help="every n-th in-force entry is due for review at the first tick (100: 1%%)")

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bench.ringtime_db import ensure_database, migrate, sqlalchemy_url  # noqa: E402
+from bench.ringtime_db import database_options, ensure_database, migrate, sqlalchemy_url  # noqa: E402
 from bench.ringtime_load import AUTH_TOKEN  # noqa: E402
 from bench.ringtime_servers import Server, free_port, server_env  # noqa: E402
 from app.platform import TWILIO_TIMEOUT_S  # noqa: E402
@@ -181,13 +181,7 @@ def main() -> int:
     parser.add_argument("--backlog", type=int, default=0,
                         help="jobs of BACKLOG_MS each put on the plain queue before every press (0): e-mails ahead")
     parser.add_argument("--no-hang", action="store_true", help="skip the hung-Twilio-request check")
-    parser.add_argument("--db", default="callguard_bench_press")
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", default="5432")
-    parser.add_argument("--pg-user", default="postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
-    parser.add_argument("--ring-snapshot", choices=("on", "off"), default="on",
-                        help="ring time's flags from the in-process snapshot (on, as in production) or the query")
+    database_options(parser, "callguard_bench_press", "redis://127.0.0.1:6379/9")
     args = parser.parse_args()
     args.reseed, args.worker_class = False, "gthread"
 

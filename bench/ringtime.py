@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.ringtime_db import (calls_since, ensure_database, explain_ring, forget_previous_runs,  # noqa: E402
+from bench.ringtime_db import (calls_since, database_options, ensure_database, explain_ring, forget_previous_runs,  # noqa: E402
                                max_call_id, migrate, seed)
 from bench.ringtime_load import CPU_PARTS, LUA, CpuMeter, Totals, run_wrk, write_requests  # noqa: E402
 from bench.ringtime_servers import RingEvents, Server, free_port, freshness, gunicorn_args, server_env  # noqa: E402
@@ -52,13 +52,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="threads per worker with gthread (2)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--max-rps", type=int, default=4000, help="sizes the pre-signed request files (4000)")
-    parser.add_argument("--db", default="callguard_bench")
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", default="5432")
-    parser.add_argument("--pg-user", default="postgres")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
-    parser.add_argument("--ring-snapshot", choices=("on", "off"), default="on",
-                        help="callguard's ring-time flags from the in-process snapshot (on, the default) or a query")
+    database_options(parser, "callguard_bench", "redis://127.0.0.1:6379/7")
     parser.add_argument("--reseed", action="store_true", help="drop and re-seed the bench database")
     parser.add_argument("--explain-full", action="store_true", help="print the whole EXPLAIN plans")
     parser.add_argument("--only", choices=("callguard", "bare"), help="measure one endpoint only")

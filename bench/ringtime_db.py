@@ -19,6 +19,20 @@ FLAGGED = 100_000  # flagged numbers: +44751 0000000 .. 0099999
 PAST_ONLY = 200_000  # numbers with past calls only: +44752 ...
 PAST_CALLS = 1_000_000
 
+def database_options(parser, db: str, redis_url: str | None = None) -> None:
+    """The bench database's options, one spelling for every bench: --db (default `db`), --pg-host,
+    --pg-port, --pg-user; for a bench that runs callguard's servers (`redis_url` its default Redis)
+    also --redis-url and --ring-snapshot."""
+    parser.add_argument("--db", default=db)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", default="5432")
+    parser.add_argument("--pg-user", default="postgres")
+    if redis_url is not None:
+        parser.add_argument("--redis-url", default=redis_url)
+        parser.add_argument("--ring-snapshot", choices=("on", "off"), default="on",
+                            help="ring time's flags from the in-process snapshot (on, as in production) or a query")
+
+
 def admin_conninfo(args) -> str:
     return f"host={args.pg_host} port={args.pg_port} user={args.pg_user} dbname=postgres"
 

@@ -9,20 +9,28 @@ Twilio callback, CLI, job) it came through.
 """
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, dataclass_transform
 
 from sqlalchemy.orm import Session
 
 EVENTS_KEY = "domain_events"  # session.info key of the events recorded in the open transaction
 
 
+@dataclass_transform(frozen_default=True)
 @dataclass(frozen=True)
 class Event:
-    """An event. `kind` names its live event (None: nothing is published) and `live_fields` the
-    fields it carries (default: all of them; the rest are for the follow-ups, not the board)."""
+    """An event: each subclass is a frozen dataclass of its fields, declared as
+    `class CallWarned(Event, kind="call_warned", live_fields=(...))`. `kind` names its live event (None:
+    nothing is published) and `live_fields` the fields it carries (default: all of them; the rest are for
+    the follow-ups, not the board)."""
 
     kind: ClassVar[str | None] = None
     live_fields: ClassVar[tuple[str, ...] | None] = None
+
+    def __init_subclass__(cls, kind: str | None = None, live_fields: tuple[str, ...] | None = None) -> None:
+        super().__init_subclass__()
+        cls.kind, cls.live_fields = kind, live_fields
+        dataclass(frozen=True)(cls)
 
     def live(self) -> dict[str, Any] | None:
         """The live event (`{"kind": ..., **payload}`) or None."""
@@ -32,11 +40,9 @@ class Event:
         return {"kind": self.kind, **{k: values[k] for k in (self.live_fields or tuple(values))}}
 
 
-@dataclass(frozen=True)
-class CallRinging(Event):
+class CallRinging(Event, kind="call_ringing"):
     """R1, R10, C3: a new call rang; its flags as the board shows them (the caller's number masked)."""
 
-    kind: ClassVar[str | None] = "call_ringing"
     call_sid: str
     caller: str | None
     caller_kind: str
@@ -48,23 +54,18 @@ class CallRinging(Event):
     card: dict[str, Any] | None = None  # the board card (calls/live_card.ringing_card; issue 13 item 4)
 
 
-@dataclass(frozen=True)
-class CallStatusChanged(Event):
+class CallStatusChanged(Event, kind="call_status"):
     """A call's status moved on (a Twilio status callback, or reconciliation, issue 12)."""
 
-    kind: ClassVar[str | None] = "call_status"
     call_sid: str
     status: str
     handler_id: int | None
     team_id: int | None
 
 
-@dataclass(frozen=True)
-class CallAccepted(Event):
+class CallAccepted(Event, kind="call_accepted", live_fields=("call_sid", "handler_id", "team_id")):
     """A handler took a ringing call; `dial_handler`: their leg is to be rung (they have a phone)."""
 
-    kind: ClassVar[str | None] = "call_accepted"
-    live_fields = ("call_sid", "handler_id", "team_id")
     call_sid: str
     handler_id: int | None
     team_id: int | None
@@ -73,12 +74,9 @@ class CallAccepted(Event):
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class CallWarned(Event):
+class CallWarned(Event, kind="call_warned", live_fields=("call_sid", "reason", "handler_id", "team_id")):
     """T1: a warning was stored; the caller is to hear it."""
 
-    kind: ClassVar[str | None] = "call_warned"
-    live_fields = ("call_sid", "reason", "handler_id", "team_id")
     call_sid: str
     reason: str
     handler_id: int | None
@@ -87,13 +85,11 @@ class CallWarned(Event):
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class CallTerminated(Event):
+class CallTerminated(Event, kind="call_terminated",
+                     live_fields=("call_sid", "reason", "serious", "handler_id", "team_id")):
     """T3: a call was ended for behaviour; the final notice is to be played, then the write-up
     (T4 case note, I6/I7 incident, T5 callback task, issue 6 recovery time) follows."""
 
-    kind: ClassVar[str | None] = "call_terminated"
-    live_fields = ("call_sid", "reason", "serious", "handler_id", "team_id")
     call_sid: str
     reason: str
     serious: bool
@@ -105,7 +101,6 @@ class CallTerminated(Event):
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
 class CallbackTaskCreated(Event):
     """T5: a line manager's callback task was opened; the manager is told (an email)."""
 
@@ -113,40 +108,33 @@ class CallbackTaskCreated(Event):
     at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class CallbackTaskChanged(Event):
+class CallbackTaskChanged(Event, kind="callback_changed"):
     """M1, M2: a callback task was claimed, released, dialled, closed or handed on."""
 
-    kind: ClassVar[str | None] = "callback_changed"
     task_id: int | None
     status: str | None = None
     team_id: int | None = None
 
 
-@dataclass(frozen=True)
-class CallbackOverdue(Event):
-    kind: ClassVar[str | None] = "callback_overdue"
+class CallbackOverdue(Event, kind="callback_overdue"):
+    """T5: a callback task went past its due time (call_flows/incidents/deadlines.py)."""
+
     task_id: int
 
 
-@dataclass(frozen=True)
-class IncidentSerious(Event):
+class IncidentSerious(Event, kind="incident_serious"):
     """I7: an incident was escalated as serious."""
 
-    kind: ClassVar[str | None] = "incident_serious"
     incident_id: int
 
 
-@dataclass(frozen=True)
-class RegisterReminder(Event):
+class RegisterReminder(Event, kind="register_reminder"):
     """R6: the panel is reminded of a review, letter or meeting due."""
 
-    kind: ClassVar[str | None] = "register_reminder"
     reminder: str
     entry_id: int
 
 
-@dataclass(frozen=True)
 class ActSettled(Event):
     """T1, T3: the job that plays a warning or the final notice settled it (`outcome`: played,
     caller_left or failed); the console's feedback, live kind `<act>_<outcome>` (`warning_played`)."""
@@ -162,12 +150,10 @@ class ActSettled(Event):
                 "handler_id": self.handler_id}
 
 
-@dataclass(frozen=True)
-class TeamLeadAlerted(Event):
+class TeamLeadAlerted(Event, kind="team_lead_alert"):
     """Issue 6: a handler's team lead is alerted that a call of theirs was ended for behaviour
     (`ends_at`: the end of the handler's recovery time, ISO 8601 UTC)."""
 
-    kind: ClassVar[str | None] = "team_lead_alert"
     user_id: int
     username: str
     team_id: int | None
@@ -176,21 +162,17 @@ class TeamLeadAlerted(Event):
     ends_at: str
 
 
-@dataclass(frozen=True)
-class LineManagerNotified(Event):
+class LineManagerNotified(Event, kind="callback_created"):
     """T5: the line manager was told of a new callback task (live kind `callback_created`)."""
 
-    kind: ClassVar[str | None] = "callback_created"
     task_id: int
     manager_id: int
     team_id: int | None
 
 
-@dataclass(frozen=True)
-class CallbackDialled(Event):
+class CallbackDialled(Event, kind="callback_dialled"):
     """M1: the platform is ringing the manager's phone for a callback call."""
 
-    kind: ClassVar[str | None] = "callback_dialled"
     task_id: int
     call_sid: str
 

@@ -150,4 +150,4 @@ def test_fault2_a_claim_holds_its_lease_and_a_claim_after_the_lease_is_unconfirm
         assert row.status == "running" and row.attempts == 2
         row.status = "done"
         session.commit()
-        assert lease.claim(FakeUnitOfWork(session), job_id, later + timedelta(hours=1)) == (False, None)  # settled: never again
+        assert lease.claim_attempt(FakeUnitOfWork(session), job_id, later + timedelta(hours=1)) is None  # settled: never again

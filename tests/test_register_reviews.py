@@ -41,7 +41,7 @@ def test_r6_review_due_after_6_months_and_the_panel_is_reminded_once(app, staff)
         s = db_session()
         assert register_reviews.reviews_due(s, at(2026, 7, 5, 9)) == []
         due = register_reviews.reviews_due(s, at(2026, 7, 5, 11))
-        assert [d["id"] for d in due] == [entry_id] and due[0]["review_due"].startswith("2026-07-05T10:00")
+        assert [d.id for d in due] == [entry_id] and due[0].review_due.isoformat().startswith("2026-07-05T10:00")
     first = register_deadlines(app.extensions["handover"], at(2026, 7, 6, 9))
     assert {"kind": "review_due", "entry_id": entry_id} in first["reminders"]
     assert {"kind": "register_review_due", "entry_id": None} in first["reminders"]
@@ -65,7 +65,7 @@ def test_r6_a_kept_entry_is_next_due_6_months_after_its_review(app, staff):
                                       at(2026, 7, 10, 9))
         s.commit()
         assert register_reviews.reviews_due(s, at(2026, 12, 1)) == []
-        assert [d["id"] for d in register_reviews.reviews_due(s, at(2027, 1, 11))] == [entry_id]
+        assert [d.id for d in register_reviews.reviews_due(s, at(2027, 1, 11))] == [entry_id]
         # Reviews never extend the 3-year limit.
         assert s.get(RegisterEntry, entry_id).expires_at == at(2029, 1, 5, 10)
 

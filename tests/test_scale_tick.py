@@ -65,8 +65,8 @@ def test_r6_reviews_due_are_those_of_the_calendar_rule_at_month_ends_and_across_
         _register(s, starts)
         _register(s, [(datetime(2025, 1, 1, tzinfo=UTC), None)], status="removed")  # not in force: never due
         expected = _by_the_rule(s, now)
-        paged = [(d["id"], d["review_due"]) for d in register_reviews.iter_reviews_due(s, now, page=7)]
-        listed = [(d["id"], d["review_due"]) for d in register_reviews.reviews_due(s, now)]
+        paged = [(d.id, d.review_due.isoformat()) for d in register_reviews.iter_reviews_due(s, now, page=7)]
+        listed = [(d.id, d.review_due.isoformat()) for d in register_reviews.reviews_due(s, now)]
     assert sorted(paged, key=lambda item: (item[1], item[0])) == expected
     assert sorted(listed, key=lambda item: (item[1], item[0])) == expected
     # 28-31 Aug at 13:00 all fall due on 28 Feb at 13:00, an hour away; 31 Aug at 12:00 is due already

@@ -125,3 +125,15 @@ def test_members_are_the_stored_text(value):
     """No migration: a member is equal to, hashes as and formats as the text stored today."""
     member = next(m for enum in TABLES if issubclass(enum, str) for m in enum if m.value == value)
     assert member == value and hash(member) == hash(value) and f"{member}" == value and str(member) == value
+
+
+def test_r2_the_live_pages_show_the_marker_label_the_card_carries_never_a_copy():
+    """One wording (R2): the board's and console's scripts take the marker's label from the card
+    (call_flows/labels.py MARKERS via board.flags_json), never from a table of their own."""
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parent.parent / "app" / "static"
+    for script in ("live.js", "board.js", "console.js"):
+        text = (static / script).read_text().lower()
+        assert not any(word in text for word in ("violent", "abusive")), script
+    assert "marker_label" in (static / "live.js").read_text()

@@ -11,6 +11,7 @@ from ..auth import current_staff, roles_required
 from ..db import unit_of_work
 from ..openapi import operation
 from . import bp
+from .shapes_register import caller_flags_json
 
 
 @bp.get("/callers/<path:phone>")
@@ -25,4 +26,4 @@ def caller_flags(phone):
         uow.commit()  # R9: the audit rows of this look-up, refused or not
     if result is None:  # a handler asking about a number not on their own call: told nothing
         raise NotFound(f"no caller {e164} on a call of yours")
-    return jsonify(result)
+    return jsonify(caller_flags_json(result))

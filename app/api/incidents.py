@@ -14,11 +14,12 @@ from ..db import db_session, unit_of_work
 from ..openapi import operation
 from . import bp
 from .callback_schemas import IncidentIn, PoliceDecisionIn
-from .shapes import incident_json
+from .shapes import delivery_json, incident_json
 
 
 def _one(incident):
-    return jsonify({**incident_json(incident), "deliveries": deliveries_for(db_session(), incident.id)})
+    return jsonify({**incident_json(incident),
+                    "deliveries": [delivery_json(d) for d in deliveries_for(db_session(), incident.id)]})
 
 
 @bp.get("/incidents")

@@ -17,6 +17,7 @@ from ..db import db_session, unit_of_work
 from ..forms import query_args
 from ..openapi import operation
 from . import bp, shapes
+from .shapes_register import entry_json, entry_summary_json, letter_json, review_due_json
 from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, LetterSentIn, ProposalIn,
                                RegisterQuery, RegisterReviewIn, ReviewIn, TemplateIn, utc)
 
@@ -25,7 +26,7 @@ from .register_schemas import (AppealIn, AppealOutcomeIn, DecisionIn, ExemptionI
 def _entry_view(session, entry_id: int) -> dict:
     """The entry as its reader may see it, after the act that changed it (its R9 audit row is committed
     with the act)."""
-    return register_privacy.entry_view(session, entry_id, current_staff(), utcnow())
+    return entry_json(register_privacy.entry_view(session, entry_id, current_staff(), utcnow()))
 
 
 @bp.post("/register/proposals")
@@ -59,7 +60,7 @@ def list_entries():
     with unit_of_work() as uow:
         rows = register_privacy.list_entries(uow.session, current_staff(), utcnow(), status)
         uow.commit()  # R9: the listing is audited
-    return jsonify({"entries": rows})
+    return jsonify({"entries": [entry_summary_json(r) for r in rows]})
 
 
 @bp.get("/register/entries/<int:entry_id>")
@@ -93,8 +94,7 @@ def get_letter(entry_id):
         letter = register_letters.letter_for(uow.session, entry_id, current_staff(), utcnow(),
                                              org_settings.load(uow.session))
         uow.commit()  # R9: viewing the letter is audited
-    return jsonify({**letter, "due_at": iso_utc(letter["due_at"]), "sent_at": iso_utc(letter["sent_at"]),
-                    "print_url": f"/register/entries/{entry_id}/letter"})
+    return jsonify(letter_json(letter))
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/sent")
@@ -164,8 +164,9 @@ def reviews_due():
     with unit_of_work() as uow:
         session = uow.session
         due = register_reviews.reviews_due(session, now)
-        entries_shown(session, current_staff(), [row["id"] for row in due], now, "reviews_due")  # R9
-        body = {"entries": due, "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
+        entries_shown(session, current_staff(), [row.id for row in due], now, "reviews_due")  # R9
+        body = {"entries": [review_due_json(d) for d in due],
+                "register_review_due": iso_utc(register_reviews.register_review_due(session, now)),
                 "last_register_review": iso_utc(register_reviews.last_register_review(session))}
         uow.commit()
     return jsonify(body)

@@ -16,6 +16,7 @@ from ..auth import current_staff, roles_required
 from ..db import db_session, unit_of_work
 from ..openapi import operation
 from . import bp, shapes
+from .shapes_register import subject_access_json
 from .register_schemas import ConcernIn, PhoneIn, RestrictionIn, utc
 
 
@@ -48,7 +49,8 @@ def add_phone(customer_id, body: PhoneIn):
 def subject_access(customer_id):
     """R9: everything held about the customer (the export itself is audited)."""
     with unit_of_work() as uow:
-        export = register_privacy.subject_access(uow.session, customer_id, current_staff(), utcnow())
+        export = subject_access_json(register_privacy.subject_access(uow.session, customer_id, current_staff(),
+                                                                     utcnow()))
         uow.commit()
     response = jsonify(export)
     response.headers["Content-Disposition"] = f'attachment; filename="customer-{customer_id}-subject-access.json"'

@@ -5,7 +5,7 @@ from typing import Any
 
 from call_flows.calls.board import RECENT_END, Board
 from call_flows.calls.live_card import card_json  # one card shape: the board's, the console's and live events'
-from call_flows.calls.console import Console, OwnCall, RegisterDetail
+from call_flows.calls.console import Console, NotePrefill, OwnCall, RegisterDetail
 from call_flows.calls.detail import CallDetail
 from call_flows.calls.recovery import Recovering
 from call_flows.calls.signals import CallerSignals
@@ -14,9 +14,11 @@ from call_flows.clock import as_utc, iso_utc
 from call_flows.labels import label
 from call_flows.phone import mask
 from call_flows.incidents.cases import SeenNote
+from call_flows.jobs.mail import Delivery
 from call_flows.register.panel import Pending
 from call_flows.models import Call, CallbackTask, Incident, RegisterCount
 from call_flows.settings import OrgSettings
+from call_flows.vocabulary import NoteField
 
 
 def incident_json(incident: Incident) -> dict[str, Any]:
@@ -37,6 +39,14 @@ def note_json(seen: SeenNote) -> dict[str, Any]:
     return {"id": note.id, "case_reference": note.case_reference, "kind": note.kind, "author": seen.author,
             "author_name": seen.author_name,
             "created_at": note.created_at.isoformat(), "known": note.known, "fields": note.fields}
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """An email about an incident record (I4, I5, I7) and its delivery state."""
+    d = delivery
+    return {"id": d.id, "purpose": d.purpose, "recipient": d.recipient, "to": d.to, "subject": d.subject,
+            "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
+            "sent_at": d.sent_at.isoformat() if d.sent_at else None}
 
 
 def task_json(task: CallbackTask, now: datetime) -> dict[str, Any]:
@@ -145,6 +155,14 @@ def register_detail_json(detail: RegisterDetail) -> dict[str, Any]:
                             "detail": active.detail} if active else None}
 
 
+def note_prefill_json(note: NotePrefill) -> dict[str, Any]:
+    """T4: the case note's fields as the service fills them (the handler completes the empty ones) and `known`."""
+    return {"case_reference": note.case_reference, NoteField.SPOKE_TO: "", NoteField.QUERY: "",
+            NoteField.TOLD_CUSTOMER: note.told_customer, NoteField.CUSTOMER_SAID_OR_DID: note.customer_said_or_did,
+            "known": {"caller": note.caller, "call_started_at": note.call_started_at.isoformat(),
+                      "handler": note.handler, "warnings": note.warnings}}
+
+
 def own_call_json(own: OwnCall) -> dict[str, Any]:
     """The handler's own call: its board card with the full number, T2's need, the warnings with what
     the caller said, the register detail (R9), the final notice (T3) and the case note prefill (T4)."""
@@ -154,7 +172,8 @@ def own_call_json(own: OwnCall) -> dict[str, Any]:
                           "detail": w.detail, "at": as_utc(w.created_at).isoformat(),
                           "platform_status": w.platform_status} for w in own.warnings],
             **register_detail_json(own.register),
-            "final_notice": {"text": own.final_notice, "recording": own.final_recording}, "note": own.note}
+            "final_notice": {"text": own.final_notice, "recording": own.final_recording},
+            "note": note_prefill_json(own.note)}
 
 
 def console_json(console: Console) -> dict[str, Any]:

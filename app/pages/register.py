@@ -24,6 +24,7 @@ from call_flows.validation import FreeText, refused
 from call_flows.vocabulary import PANEL, PANEL_ROLES, REGISTER_READERS as READERS, RegisterStatus, Role
 
 from ..api.shapes import pending_json
+from ..api.shapes_register import entry_json, entry_summary_json, review_due_json
 from ..api.register_schemas import (Id, AppealIn, AppealOutcomeIn, DecisionIn, ExemptionIn, ProposalIn, RegisterQuery,
                                     RegisterReviewIn, ReviewIn)
 from ..auth import current_staff
@@ -112,11 +113,12 @@ def register_home():
     with unit_of_work() as uow:
         session = uow.session
         data = {
-            "entries": register_privacy.list_entries(session, viewer, now, status),
+            "entries": [entry_summary_json(e) for e in register_privacy.list_entries(session, viewer, now, status)],
             "proposals": [pending_json(p) for p in register_panel.proposals(session, viewer, now)] if panel else [],
-            "awaiting": [e for e in register_privacy.list_entries(session, viewer, now,
-                                                                  RegisterStatus.AWAITING_NOTICE)] if panel else [],
-            "reviews_due": register_reviews.reviews_due(session, now) if panel else [],
+            "awaiting": [entry_summary_json(e)
+                         for e in register_privacy.list_entries(session, viewer, now, RegisterStatus.AWAITING_NOTICE)]
+            if panel else [],
+            "reviews_due": [review_due_json(d) for d in register_reviews.reviews_due(session, now)] if panel else [],
             "register_review_due": register_reviews.register_review_due(session, now) if panel else None,
             "last_register_review": register_reviews.last_register_review(session) if panel else None,
             "appeals": register_reviews.appeals_open(session) if panel else [],
@@ -167,7 +169,7 @@ def register_entry(entry_id):
     viewer = current_staff()
     try:
         with unit_of_work() as uow:  # a refusal rolls back
-            entry = register_privacy.entry_view(uow.session, entry_id, viewer, utcnow())
+            entry = entry_json(register_privacy.entry_view(uow.session, entry_id, viewer, utcnow()))
             uow.commit()  # R9: the view of the entry is audited
     except DomainError as exc:
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status

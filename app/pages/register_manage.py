@@ -20,6 +20,7 @@ from call_flows.register.shown import entries_shown
 from call_flows.vocabulary import MANAGERS, REGISTER_READERS as READERS, Role
 
 from ..api.register_schemas import ConcernIn, PhoneIn, RestrictionIn, TemplateIn
+from ..api.shapes_register import subject_access_json
 from ..auth import current_staff
 from ..db import db_session, unit_of_work
 from ..forms import BackTo, form_body, query_args, typed
@@ -89,7 +90,8 @@ def register_customer(customer_id):
         uow.commit()
     officers = list(session.scalars(select(User).where(User.active, User.role != Role.ADMIN).order_by(User.username)))
     return render_template("register/customer.html", customer=customer, phones=phones, entries=entries,
-                           viewer=viewer, officers=officers, manager=viewer.role in MANAGERS, **held)
+                           viewer=viewer, officers=officers, manager=viewer.role in MANAGERS,
+                           concerns=held.concerns, restrictions=held.restrictions)
 
 
 def _back(customer_id: int) -> str:
@@ -160,7 +162,8 @@ def register_subject_access(customer_id):
     """R9: the subject-access export as a download (audited)."""
     try:
         with unit_of_work() as uow:  # a refusal rolls back
-            export = register_privacy.subject_access(uow.session, customer_id, current_staff(), utcnow())
+            export = subject_access_json(register_privacy.subject_access(uow.session, customer_id, current_staff(),
+                                                                         utcnow()))
             uow.commit()  # R9: the export is audited
     except DomainError as exc:
         return render_template("console/forbidden.html", roles=READERS, message=exc.message), exc.status

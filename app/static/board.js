@@ -61,7 +61,7 @@
     snap.ringing.forEach(function (c) { known[c.call_sid] = true; });
     if (fresh.length) {
       document.getElementById("announce").textContent = "Flagged caller ringing: " + fresh.map(function (c) {
-        return L.callerText(c) + (c.marker ? ", " + L.MARKERS[c.marker] : "");
+        return L.callerText(c) + (c.marker ? ", " + L.markerText(c) : "");
       }).join("; ");
     }
   }

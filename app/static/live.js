@@ -29,12 +29,16 @@
 
   var SIGNALS = { repeat_warnings: "Repeat warnings", previous_termination: "Previously terminated",
                   many_calls_today: "Many calls today" };
-  var MARKERS = { 1: "Marker 1: violent", 2: "Marker 2: potentially violent", 3: "Marker 3: abusive" };
+
+  /* R2: the marker in the domain's words; the card carries its label (call_flows/labels.py MARKERS). */
+  function markerText(card) {
+    return "Marker " + card.marker + (card.marker_label ? ": " + card.marker_label : "");
+  }
 
   function flagItems(card) {
     var items = [];
     if (card.marker) {
-      items.push(el("li", { className: "flag marker-" + card.marker, text: MARKERS[card.marker] || ("Marker " + card.marker) }));
+      items.push(el("li", { className: "flag marker-" + card.marker, text: markerText(card) }));
     }
     (card.signals || []).forEach(function (s) { items.push(el("li", { className: "flag signal", text: SIGNALS[s] || s })); });
     if (card.restricted) { items.push(el("li", { className: "flag restricted", text: "Contact restricted" })); }
@@ -138,5 +142,5 @@
   }
 
   window.callguardLive = { el: el, replace: replace, time: time, flagItems: flagItems, connect: connect, callerText: callerText,
-                           post: post, typing: typing, SIGNALS: SIGNALS, MARKERS: MARKERS };
+                           post: post, typing: typing, SIGNALS: SIGNALS, markerText: markerText };
 })();

@@ -1,11 +1,11 @@
 """A caller's flags as a role may see them (R1, R9 least data, R10, C2, C3)."""
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from call_flows.clock import iso_utc
 from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Restriction, Termination, User
 from call_flows.phone import mask
 from call_flows.calls.ring import day_bounds, repeat_signals
@@ -29,7 +29,64 @@ def _on_own_current_call(session: Session, viewer: User, e164: str, now: datetim
     return call is not None and call.caller == e164
 
 
-def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class RecentCall:
+    """One of the caller's recent calls, as the viewer's teams took it."""
+
+    call_sid: str
+    started_at: datetime
+    status: str
+    duration_s: int | None
+
+
+@dataclass(frozen=True)
+class EntryHeld:
+    """What managers also see of the entry in force (R9): its id and dates."""
+
+    entry_id: int
+    added_on: datetime | None
+    last_reviewed_on: datetime | None
+
+
+@dataclass(frozen=True)
+class EntryFlag:
+    """The register entry in force (R1, R2): its marker and precautions; `held` for managers only (R9)."""
+
+    marker: int | None
+    precautions: str | None
+    held: EntryHeld | None
+
+
+@dataclass(frozen=True)
+class RestrictionFlag:
+    """The active restriction's terms (C3); managers also see its named officer (`officer_shown`, R9)."""
+
+    kind: str
+    detail: str | None
+    officer_shown: bool
+    named_officer_id: int | None
+
+
+@dataclass(frozen=True)
+class CallerFlags:
+    """A caller's flags trimmed to what the viewer's role may see (R9): the register entry in force
+    (or None), the active restriction (or None), the repeat-caller signals in the window (R10) and
+    today's calls and call time (C2), with `flags` the signals raised; the recent calls of the viewer's
+    teams (newest first)."""
+
+    caller: str
+    register: EntryFlag | None
+    restriction: RestrictionFlag | None
+    warnings: int
+    terminations: int
+    window_days: int
+    calls_today: int
+    call_seconds_today: int
+    flags: list[str]
+    recent_calls: list[RecentCall]
+
+
+def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings: OrgSettings) -> CallerFlags | None:
     """Everything flagged about a number, trimmed to what the viewer's role needs (R9 least data).
 
     A call handler sees the flags of the caller on their own current call only (marker and
@@ -45,28 +102,24 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     bounds = day_bounds(now, settings)  # C2 today and the R10 window start at local midnight
     since, day_start = bounds["since"], bounds["day_start"]
     customer_id = session.scalar(select(CustomerPhone.customer_id).where(CustomerPhone.phone == e164))
-    register = None
-    restriction: dict[str, Any] | None = None
+    manager = viewer.role in MANAGER_ROLES
+    register = restriction = None
     shown: dict[str, Any] = {"via": "caller_flags", "number": mask(e164)}
     if customer_id is not None:
         entry = session.scalar(
             select(RegisterEntry).where(RegisterEntry.customer_id == customer_id, RegisterEntry.status == RegisterStatus.IN_FORCE,
                                         RegisterEntry.expires_at > now).order_by(RegisterEntry.marker).limit(1))
-        if entry is not None:
-            # R9: handlers see the marker and precautions, nothing else.
-            register = {"marker": entry.marker, "precautions": entry.precautions}
-            if viewer.role in MANAGER_ROLES:
-                register.update(entry_id=entry.id, added_on=iso_utc(entry.added_on),
-                                last_reviewed_on=iso_utc(entry.last_reviewed_on))
+        if entry is not None:  # R9: handlers see the marker and precautions, nothing else
+            held = EntryHeld(entry.id, entry.added_on, entry.last_reviewed_on) if manager else None
+            register = EntryFlag(entry.marker, entry.precautions, held)
             audit(session, viewer, "view", "register_entry", entry.id, now, via="caller_flags")
             shown["entry_id"] = entry.id
         active = session.scalar(select(Restriction).where(Restriction.customer_id == customer_id,
                                                           Restriction.status == "active")
                                 .order_by(Restriction.id.desc()).limit(1))
         if active is not None:
-            restriction = {"kind": active.kind, "detail": active.detail}
-            if viewer.role in MANAGER_ROLES:
-                restriction["named_officer_id"] = active.named_officer_id
+            restriction = RestrictionFlag(active.kind, active.detail, manager,
+                                          active.named_officer_id if manager else None)
             shown["restriction_id"] = active.id
     warnings = session.execute(select(func.count()).where(CallWarning.caller == e164,
                                                          CallWarning.created_at > since)).scalar_one()
@@ -78,19 +131,13 @@ def flags_for(session: Session, e164: str, viewer: User, now: datetime, settings
     recent = _recent_calls(session, e164, viewer)
     shown["calls"] = [r.id for r in recent]
     audit(session, viewer, "view", "customer", customer_id, now, **shown)  # found by the export
-    return {
-        "caller": e164,
-        "register": register,
-        "restriction": restriction,
-        "signals": {
-            "warnings": warnings, "terminations": terminations, "window_days": settings.repeat_window_days,
-            "calls_today": calls_today, "call_seconds_today": int(seconds_today or 0),
-            "flags": repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
-            + volume_signals(0, int(seconds_today or 0), 0, settings),  # C2 call time (call_flows/calls/signals.py)
-        },
-        "recent_calls": [{"call_sid": r.call_sid, "started_at": iso_utc(r.started_at), "status": r.status,
-                          "duration_s": r.duration_s} for r in recent],
-    }
+    seconds = int(seconds_today or 0)
+    return CallerFlags(
+        e164, register, restriction, warnings, terminations, settings.repeat_window_days,
+        calls_today, seconds,
+        repeat_signals(warnings, terminations, max(0, calls_today - 1), settings)
+        + volume_signals(0, seconds, 0, settings),  # C2 call time (call_flows/calls/signals.py)
+        [RecentCall(r.call_sid, r.started_at, r.status, r.duration_s) for r in recent])
 
 
 def _recent_calls(session: Session, e164: str, viewer: User) -> list[Any]:

@@ -3,7 +3,6 @@ flags before they speak, the calls ringing that they could take, what the caller
 warning or termination, the case-note fields the service can fill (T4), and their recovery time."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from call_flows.models import (Call, CallWarning, CustomerPhone, RecoveryPeriod,
                                Termination, User)
 from call_flows.staff.people import shown_names
 from call_flows.register.shown import markers_shown, shown_once
-from call_flows.vocabulary import ENDED, NoteField, RegisterStatus, WAITING
+from call_flows.vocabulary import ENDED, RegisterStatus, WAITING
 from call_flows.calls.twiml import final_notice
 from call_flows.settings import OrgSettings
 
@@ -42,6 +41,21 @@ class RegisterDetail:
 
 
 @dataclass(frozen=True)
+class NotePrefill:
+    """T4: the case note as the service can fill it: its reference, what the caller was told (each
+    warning, then the final notice) and said, and what it knows of the call (the number, or the
+    caller's kind when withheld; its start; the handler's shown name; how many warnings)."""
+
+    case_reference: str
+    told_customer: str
+    customer_said_or_did: str
+    caller: str
+    call_started_at: datetime
+    handler: str
+    warnings: int
+
+
+@dataclass(frozen=True)
 class OwnCall:
     """The handler's own call: its card (as the board shows it), the call, its warnings (oldest first),
     the register detail (R9), the final notice the caller will hear (T3: text, whether a recording)
@@ -53,7 +67,7 @@ class OwnCall:
     register: RegisterDetail
     final_notice: str
     final_recording: bool
-    note: dict[str, Any]
+    note: NotePrefill
 
 
 @dataclass(frozen=True)
@@ -88,16 +102,14 @@ def register_detail(session: Session, e164: str | None, now: datetime, viewer: U
     return RegisterDetail(entry.precautions if entry else None, active)
 
 
-def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> dict[str, Any]:
+def note_prefill(call: Call, warnings: list[CallWarning], handler: User, termination_message: str) -> NotePrefill:
     """T4: what the service knows, so the handler only completes the rest."""
     told = [f"{as_utc(w.created_at):%H:%M} UTC: warned that the call would not continue unless their behaviour "
             f"improved ({label('warning_reason', w.reason).lower()})" for w in warnings]
     told.append(f"Told the call would now end: \"{termination_message}\"")
     said = [w.detail for w in warnings if w.detail]
-    return {"case_reference": f"CALL-{call.call_sid}", NoteField.SPOKE_TO: "", NoteField.QUERY: "",
-            NoteField.TOLD_CUSTOMER: "; ".join(told), NoteField.CUSTOMER_SAID_OR_DID: "; ".join(said),
-            "known": {"caller": call.caller or call.caller_kind, "call_started_at": as_utc(call.started_at).isoformat(),
-                      "handler": handler.shown_name, "warnings": len(warnings)}}
+    return NotePrefill(f"CALL-{call.call_sid}", "; ".join(told), "; ".join(said), call.caller or call.caller_kind,
+                       as_utc(call.started_at), handler.shown_name, len(warnings))
 
 
 def state(session: Session, user: User, now: datetime, settings: OrgSettings) -> Console:

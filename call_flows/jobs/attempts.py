@@ -37,7 +37,7 @@ def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None =
     """Run one job in the open unit of work `uow`. Returns its status afterwards: "done", "pending" (a
     retry is due at the job's `run_at`), "failed" (given up), "running" (another worker holds it), or
     "missing". Claim, call out, settle: three short transactions, none open across the platform's
-    answer with a lock (`claim`), each committed through `uow` (the task's events are published only
+    answer with a lock (`claim_attempt`), each committed through `uow` (the task's events are published only
     after its commit). Never raises for a failed task: the failure is recorded on the job (the one
     retry policy above)."""
     session = uow.session
@@ -63,7 +63,7 @@ def run(uow: "AbstractUnitOfWork", job_id: int, ctx: Any, now: datetime | None =
 
 def _record_failure(uow: "AbstractUnitOfWork", ctx: Any, job_id: int, exc: Exception, now: datetime) -> str:
     session = uow.session
-    job = session.get_one(OutboxJob, job_id)  # `claim` counted the attempt already
+    job = session.get_one(OutboxJob, job_id)  # `claim_attempt` counted the attempt already
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     began = session.info.get(UNCONFIRMED) or (now if getattr(exc, "outcome_unknown", False) else None)
     if began is not None:  # sent, never answered (or still unchecked): the next attempt checks first

@@ -33,21 +33,15 @@ class Claimed(NamedTuple):
     unconfirmed: datetime | None
 
 
-def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, datetime | None]:
+def claim_attempt(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
     """Claim a job for one attempt in a short transaction of its own (committed here), so that no
     row lock is held while the task calls out (a 10 s Twilio stall holds nothing; issue 12 fault 5).
     The job becomes `running` with `run_at` = the lease's end and `attempts` + 1, the attempt marker
-    recorded *before* the REST call. Returns (claimed, unconfirmed): `unconfirmed` when the job was
-    `running` with its lease over, i.e. an earlier attempt's worker died and its request may have
-    reached the platform (tasks then check before repeating a caller-visible act, fault 2), given as
-    the time that attempt began (None: the last attempt's outcome is known); the same
-    after an attempt that timed out or lost its connection once its request was sent."""
-    got = claim_attempt(uow, job_id, now)
-    return got is not None, got.unconfirmed if got else None
-
-
-def claim_attempt(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
-    """`claim`, returning the job's task and args with the marker (None: not claimed). On PostgreSQL
+    recorded *before* the REST call. Returns the job's task and args (None: not claimed) with
+    `unconfirmed` when the job was `running` with its lease over, i.e. an earlier attempt's worker died
+    and its request may have reached the platform (tasks then check before repeating a caller-visible
+    act, fault 2), given as the time that attempt began (None: the last attempt's outcome is known); the
+    same after an attempt that timed out or lost its connection once its request was sent. On PostgreSQL
     one `UPDATE ... FROM (SELECT ... FOR UPDATE) RETURNING` and its commit (9.16: one round trip and
     no re-read on a press's path); elsewhere SELECT, guarded UPDATE, commit.
 

@@ -1,6 +1,7 @@
 """Email as outbox work: `queue_email` records a delivery and its job under one business key
 (e.g. `incident-7-to-hr.servicecentre@example.org`), so however often a check or a retry runs,
 each message is sent once. The `send_email` task is the only place that talks to the mailer."""
+from dataclasses import dataclass
 from typing import Any
 from datetime import datetime
 
@@ -51,13 +52,28 @@ def send_email(session: Session, ctx: Any, now: datetime, delivery_id: int) -> N
     delivery.attempts += 1
 
 
-def deliveries_for(session: Session, incident_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Delivery:
+    """An email about an incident and its delivery state: `status` "failed" once its job gave up,
+    else the delivery's own; `attempts` and `last_error` from its job when it has one."""
+
+    id: int
+    purpose: str
+    recipient: str
+    to: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def deliveries_for(session: Session, incident_id: int) -> list[Delivery]:
     """Each email about an incident with its delivery state (attempts and last error from its job)."""
     rows = session.execute(
         select(EmailDelivery, OutboxJob).outerjoin(OutboxJob, OutboxJob.key == EmailDelivery.key)
         .where(EmailDelivery.incident_id == incident_id).order_by(EmailDelivery.id)).all()
-    return [{"id": d.id, "purpose": d.purpose, "recipient": d.recipient, "to": d.to_address,
-             "subject": d.subject, "status": "failed" if job is not None and job.status == "failed" else d.status,
-             "attempts": job.attempts if job is not None else d.attempts,
-             "last_error": job.last_error if job is not None else None,
-             "sent_at": d.sent_at.isoformat() if d.sent_at else None} for d, job in rows]
+    return [Delivery(d.id, d.purpose, d.recipient, d.to_address, d.subject,
+                     "failed" if job is not None and job.status == "failed" else d.status,
+                     job.attempts if job is not None else d.attempts, job.last_error if job is not None else None,
+                     d.sent_at) for d, job in rows]

@@ -6,6 +6,7 @@ placeholder the template must keep, so an edited template cannot drop one. The
 letter is shown as print-ready HTML (escaped; see templates/register/letter.html). The entry goes
 in force only when the letter is recorded as sent or a documented exemption is recorded.
 """
+from dataclasses import dataclass
 from typing import Any
 from datetime import datetime
 
@@ -110,7 +111,21 @@ def _parts(session: Session, entry_id: int) -> tuple[RegisterEntry, RegisterLett
     return entry, letter, decision
 
 
-def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: OrgSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Letter:
+    """R5: the customer's letter of an entry: when it is due and was sent, a documented exemption (or
+    None), its text (as sent, or as it would be sent today) and that text's paragraphs."""
+
+    entry_id: int
+    due_at: datetime
+    sent_at: datetime | None
+    exemption: str | None
+    exemption_justification: str | None
+    body: str
+    paragraphs: list[str]
+
+
+def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, settings: OrgSettings) -> Letter:
     """The letter as sent, or as it would be sent today. Viewing it is audited (R9)."""
     entry, letter, decision = _parts(session, entry_id)
     if letter.body is None:
@@ -119,9 +134,8 @@ def letter_for(session: Session, entry_id: int, viewer: User, now: datetime, set
     else:
         body = letter.body
     audit(session, viewer, "view", "register_letter", entry.id, now)
-    return {"entry_id": entry.id, "due_at": letter.due_at, "sent_at": letter.sent_at, "exemption": letter.exemption,
-            "exemption_justification": letter.exemption_justification, "body": body,
-            "paragraphs": [p.strip("\n") for p in body.split("\n\n") if p.strip()]}
+    return Letter(entry.id, letter.due_at, letter.sent_at, letter.exemption, letter.exemption_justification, body,
+                  [p.strip("\n") for p in body.split("\n\n") if p.strip()])
 
 
 def _take_effect(entry: RegisterEntry, now: datetime) -> None:

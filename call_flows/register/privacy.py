@@ -4,58 +4,97 @@ Every read of an entry goes through `entry_view` or `subject_access`, which writ
 nothing in the service updates or deletes audit rows. The retention purge removes personal data of
 entries that ended long enough ago and leaves only anonymised monthly counts (I8 trends).
 """
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from call_flows.clock import iso_utc
 from call_flows.register import rules as register_rules
 from call_flows.calls.callers import audit
 from call_flows.errors import Forbidden, NotFound
 from call_flows.register.shown import entries_shown
-from call_flows.models import (AuditLog, Base, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
+from call_flows.models import (AuditLog, ConcernNotice, Customer, CustomerPhone, PanelDecision, RegisterAppeal, RegisterCount,
                      RegisterEntry, RegisterLetter, RegisterReminder, RegisterReview, Restriction, User)
 from call_flows.vocabulary import ENDED_ENTRIES, PANEL_ROLES, REGISTER_READERS as MANAGER_ROLES
 from call_flows.settings import OrgSettings
 
 
-
-def _row(obj: Base, *skip: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for column in obj.__table__.columns:
-        if column.key in skip:
-            continue
-        value = getattr(obj, column.key)
-        out[column.key] = value.isoformat() if isinstance(value, datetime) else value
-    return out
+EntryRow = TypeVar("EntryRow", PanelDecision, RegisterLetter, RegisterAppeal, RegisterReview)  # rows kept per entry
 
 
-def entry_summary(entry: RegisterEntry, customer: Customer) -> dict[str, Any]:
+@dataclass(frozen=True)
+class EntrySummary:
+    """R4 content that any manager may see (no minutes, no justification): the entry, its customer's
+    name and when it is due for review (R6; None before it was added)."""
+
+    entry: RegisterEntry
+    customer: str | None
+    review_due: datetime | None
+
+
+@dataclass(frozen=True)
+class PanelRecord:
+    """What panel members also see of an entry (R9): its incident record and summary, the customer's
+    address, email and case references, the decision, the letter, appeals and reviews (oldest first)."""
+
+    incident_id: int | None
+    summary: str | None
+    address: str | None
+    email: str | None
+    case_references: list[str]
+    decision: PanelDecision | None
+    letter: RegisterLetter | None
+    appeals: list[RegisterAppeal]
+    reviews: list[RegisterReview]
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One entry as the viewer's role may see it: its summary, the customer's numbers and, for the
+    panel only (R9), its panel record (None for other readers)."""
+
+    summary: EntrySummary
+    phones: list[str]
+    panel: PanelRecord | None
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """R9: everything held about a customer, each list as stored (the access log oldest first)."""
+
+    generated_at: datetime
+    customer: Customer
+    phones: list[str]
+    register_entries: list[RegisterEntry]
+    panel_decisions: list[PanelDecision]
+    letters: list[RegisterLetter]
+    appeals: list[RegisterAppeal]
+    reviews: list[RegisterReview]
+    restrictions: list[Restriction]
+    concern_notices: list[ConcernNotice]
+    access_log: list[AuditLog]
+
+
+def entry_summary(entry: RegisterEntry, customer: Customer) -> EntrySummary:
     """R4 content that any manager may see (no minutes, no justification)."""
     review = register_rules.review_due(entry.added_on, entry.last_reviewed_on) if entry.added_on else None
-    return {"id": entry.id, "customer_id": customer.id, "customer": customer.name, "status": entry.status,
-            "marker": entry.marker, "precautions": entry.precautions, "source": entry.source,
-            "key_contact": entry.key_contact, "reporting_service": entry.reporting_service,
-            "notified": entry.notified, "added_on": iso_utc(entry.added_on),
-            "last_reviewed_on": iso_utc(entry.last_reviewed_on), "review_due": iso_utc(review),
-            "expires_at": iso_utc(entry.expires_at), "meet_by": iso_utc(entry.meet_by), "ended_at": iso_utc(entry.ended_at),
-            "end_reason": entry.end_reason}
+    return EntrySummary(entry, customer.name, review)
 
 
-def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[dict[str, Any]]:
+def list_entries(session: Session, viewer: User, now: datetime, status: str | None = None) -> list[EntrySummary]:
     """The register as a list; the listing itself is audited once (R9)."""
     query = select(RegisterEntry, Customer).join(Customer).order_by(RegisterEntry.id.desc())
     if status:
         query = query.where(RegisterEntry.status == status)
     rows = [entry_summary(e, c) for e, c in session.execute(query.limit(500)).all()]
     audit(session, viewer, "view", "register", None, now, status=status, count=len(rows))
-    entries_shown(session, viewer, [r["id"] for r in rows], now, "register_list")  # each entry listed
+    entries_shown(session, viewer, [r.entry.id for r in rows], now, "register_list")  # each entry listed
     return rows
 
 
-def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> dict[str, Any]:
+def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> EntryView:
     """One entry as the viewer's role may see it; panel members also see the decision, letter and appeals."""
     if viewer.role not in MANAGER_ROLES:
         raise Forbidden("handlers see a caller's marker and precautions at ring time only (R9)")
@@ -63,28 +102,23 @@ def entry_view(session: Session, entry_id: int, viewer: User, now: datetime) -> 
     if entry is None:
         raise NotFound(f"no register entry {entry_id}")
     customer = session.get_one(Customer, entry.customer_id)  # register_entries.customer_id: a foreign key
-    view = entry_summary(entry, customer)
-    view["phones"] = list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer.id)
-                                          .order_by(CustomerPhone.phone)))
+    phones = list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer.id)
+                                  .order_by(CustomerPhone.phone)))
+    panel = None
     if viewer.role in PANEL_ROLES:
-        view["incident_id"] = entry.incident_id
-        view["summary"] = entry.summary
-        view["address"] = customer.address
-        view["email"] = customer.email
-        view["case_references"] = customer.case_references or []
-        decision = session.scalar(select(PanelDecision).where(PanelDecision.entry_id == entry.id))
-        view["decision"] = _row(decision, "entry_id") if decision else None
-        letter = session.scalar(select(RegisterLetter).where(RegisterLetter.entry_id == entry.id))
-        view["letter"] = _row(letter, "entry_id", "body") if letter else None
-        view["appeals"] = [_row(a, "entry_id") for a in session.scalars(
-            select(RegisterAppeal).where(RegisterAppeal.entry_id == entry.id).order_by(RegisterAppeal.id))]
-        view["reviews"] = [_row(r, "entry_id") for r in session.scalars(
-            select(RegisterReview).where(RegisterReview.entry_id == entry.id).order_by(RegisterReview.id))]
+        panel = PanelRecord(
+            entry.incident_id, entry.summary, customer.address, customer.email, customer.case_references or [],
+            session.scalar(select(PanelDecision).where(PanelDecision.entry_id == entry.id)),
+            session.scalar(select(RegisterLetter).where(RegisterLetter.entry_id == entry.id)),
+            list(session.scalars(select(RegisterAppeal).where(RegisterAppeal.entry_id == entry.id)
+                                 .order_by(RegisterAppeal.id))),
+            list(session.scalars(select(RegisterReview).where(RegisterReview.entry_id == entry.id)
+                                 .order_by(RegisterReview.id))))
     audit(session, viewer, "view", "register_entry", entry.id, now, role=viewer.role)
-    return view
+    return EntryView(entry_summary(entry, customer), phones, panel)
 
 
-def subject_access(session: Session, customer_id: int, viewer: User, now: datetime) -> dict[str, Any]:
+def subject_access(session: Session, customer_id: int, viewer: User, now: datetime) -> SubjectAccess:
     """R9: everything held about a customer, for a subject-access request (HDC 8.5: through the panel chair)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -92,28 +126,19 @@ def subject_access(session: Session, customer_id: int, viewer: User, now: dateti
     entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.customer_id == customer_id)))
     ids = [e.id for e in entries]
 
-    def rows(model: type[PanelDecision | RegisterLetter | RegisterAppeal | RegisterReview],
-             column: InstrumentedAttribute[Any]) -> list[dict[str, Any]]:
-        return [_row(r) for r in session.scalars(select(model).where(column.in_(ids)).order_by(model.id))] if ids else []
+    def rows(model: type[EntryRow]) -> list[EntryRow]:
+        return list(session.scalars(select(model).where(model.entry_id.in_(ids)).order_by(model.id))) if ids else []
 
-    export = {
-        "generated_at": now.isoformat(),
-        "customer": _row(customer),
-        "phones": list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer_id))),
-        "register_entries": [_row(e) for e in entries],
-        "panel_decisions": rows(PanelDecision, PanelDecision.entry_id),
-        "letters": rows(RegisterLetter, RegisterLetter.entry_id),
-        "appeals": rows(RegisterAppeal, RegisterAppeal.entry_id),
-        "reviews": rows(RegisterReview, RegisterReview.entry_id),
-        "restrictions": [_row(r) for r in session.scalars(select(Restriction)
-                                                          .where(Restriction.customer_id == customer_id))],
-        "concern_notices": [_row(n) for n in session.scalars(select(ConcernNotice)
-                                                             .where(ConcernNotice.customer_id == customer_id))],
-        "access_log": [_row(a) for a in session.scalars(  # views of the entries and look-ups of the customer
+    export = SubjectAccess(
+        now, customer,
+        list(session.scalars(select(CustomerPhone.phone).where(CustomerPhone.customer_id == customer_id))),
+        entries, rows(PanelDecision), rows(RegisterLetter), rows(RegisterAppeal), rows(RegisterReview),
+        list(session.scalars(select(Restriction).where(Restriction.customer_id == customer_id))),
+        list(session.scalars(select(ConcernNotice).where(ConcernNotice.customer_id == customer_id))),
+        list(session.scalars(  # views of the entries and look-ups of the customer
             select(AuditLog).where(or_(and_(AuditLog.entity == "register_entry", AuditLog.entity_id.in_(ids)),
                                        and_(AuditLog.entity == "customer", AuditLog.entity_id == customer_id)))
-            .order_by(AuditLog.id))],
-    }
+            .order_by(AuditLog.id))))
     audit(session, viewer, "export", "customer", customer_id, now, entries=ids)
     return export
 

@@ -1,8 +1,9 @@
 """Contact restrictions (C1): recorded by a manager only after the customer was told their conduct
 is a concern and given the chance to change. Ring time routes by them (restrictions.routing_for, C3).
 """
-from typing import Any
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -81,10 +82,16 @@ def end_restriction(session: Session, restriction_id: int, user: User, now: date
     return restriction
 
 
-def for_customer(session: Session, customer_id: int) -> dict[str, Any]:
-    return {
-        "concerns": list(session.scalars(select(ConcernNotice).where(ConcernNotice.customer_id == customer_id)
-                                         .order_by(ConcernNotice.told_at.desc()))),
-        "restrictions": list(session.scalars(select(Restriction).where(Restriction.customer_id == customer_id)
-                                             .order_by(Restriction.id.desc()))),
-    }
+@dataclass(frozen=True)
+class Held:
+    """A customer's concern notices (C1) and contact restrictions (C1, C3), newest first."""
+
+    concerns: list[ConcernNotice]
+    restrictions: list[Restriction]
+
+
+def for_customer(session: Session, customer_id: int) -> Held:
+    return Held(list(session.scalars(select(ConcernNotice).where(ConcernNotice.customer_id == customer_id)
+                                     .order_by(ConcernNotice.told_at.desc()))),
+                list(session.scalars(select(Restriction).where(Restriction.customer_id == customer_id)
+                                     .order_by(Restriction.id.desc()))))

@@ -4,8 +4,9 @@ Each entry is reviewed 6 months after it was added or last reviewed; the registe
 6 months; an entry stops flagging at `expires_at` (register_rules) whatever the reviews said. The
 periodic job (workers/register_jobs.py) calls `expire_due` and `remind_panel` with its own clock.
 """
-from typing import Any
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, func, insert, select, tuple_, update
@@ -84,7 +85,19 @@ def _cycle_start() -> ColumnElement[Any]:
     return func.coalesce(RegisterEntry.last_reviewed_on, RegisterEntry.added_on)
 
 
-def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class ReviewDue:
+    """R6: an entry in force whose review date has come: its id, the customer's name, its marker, the
+    review date and its expiry (UTC)."""
+
+    id: int
+    customer: str
+    marker: int | None
+    review_due: datetime
+    expires_at: datetime | None
+
+
+def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, page: int = PAGE) -> Iterator[ReviewDue]:
     """R6: entries in force whose review date (`register_rules.review_due`) has come, in pages of
     `page` rows by (cycle start, id). The index narrows to cycle starts up to 6 months and 4 days ago;
     the exact calendar rule is then applied to those few candidates in Python, so the dates are the
@@ -105,16 +118,15 @@ def iter_reviews_due(session: Session, now: datetime, unreminded: bool = False, 
         for row in rows:
             when = register_rules.review_due(row.added_on, row.last_reviewed_on)
             if when <= now:
-                yield {"id": row.id, "customer": row.name, "marker": row.marker, "review_due": when.isoformat(),
-                       "expires_at": as_utc(row.expires_at).isoformat() if row.expires_at else None}
+                yield ReviewDue(row.id, row.name, row.marker, when, as_utc(row.expires_at) if row.expires_at else None)
         if len(rows) < page:
             return
         after = (rows[-1].start, rows[-1].id)
 
 
-def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[dict[str, Any]]:
+def reviews_due(session: Session, now: datetime, limit: int | None = None) -> list[ReviewDue]:
     """R6: entries in force whose review date has come, the most overdue first (at most `limit`)."""
-    due = sorted(iter_reviews_due(session, now), key=lambda d: d["review_due"])
+    due = sorted(iter_reviews_due(session, now), key=lambda d: d.review_due)
     return due[:limit] if limit is not None else due
 
 
@@ -154,8 +166,8 @@ def _due(session: Session, now: datetime) -> Iterator[reminders.Due]:
             if due_at is not None:  # always (`< now` above); meet_by's column type allows NULL
                 yield reminders.Due(f"{key}-{entry_id}", kind, entry_id, due_at)
     for item in iter_reviews_due(session, now, unreminded=True):
-        yield reminders.Due(f"review-{item['id']}-{item['review_due'][:10]}", "review_due", item["id"],
-                            datetime.fromisoformat(item["review_due"]))
+        yield reminders.Due(f"review-{item.id}-{item.review_due.date().isoformat()}", "review_due", item.id,
+                            item.review_due)
 
 
 def remind_panel(session: Session, now: datetime, settings: OrgSettings | None = None,

@@ -50,7 +50,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
     sid = ring_live(live, "+447700900555")
     card = page.locator(f'#ringing li[data-call="{sid}"]')
     expect(card).to_be_visible()  # pushed live, no reload (how soon: bench/board_latency.py)
-    expect(card).to_contain_text("Marker 1: violent")
+    expect(card).to_contain_text("Marker 1: Violent")  # R2: the domain's wording (call_flows/labels.py)
     expect(card).to_contain_text("0555")
     expect(card).not_to_contain_text("447700900555")  # masked, last 4 digits kept
     assert "marker-card-1" in card.get_attribute("class")
@@ -60,7 +60,7 @@ def test_ring_warn_terminate_seen_live_on_the_board(page, browser, live, live_st
     try:
         sign_in(console, live, "handler")
         expect(console).to_have_url(f"{live.url}/console")
-        expect(console.locator("#ringing")).to_contain_text("Marker 1: violent")
+        expect(console.locator("#ringing")).to_contain_text("Marker 1: Violent")
         console.keyboard.press("a")  # accept the first ringing call
         expect(console.locator("#call-caller")).to_have_text("+447700900555")
         expect(console.locator("#call-flags")).to_contain_text("Precautions: Two officers")
