@@ -73,11 +73,11 @@ def test_fault5_a_10s_twilio_stall_holds_no_row_lock_and_no_web_thread_and_lands
     shape.standin.fail_next("stall", value=10)
     COUNTS["faults_injected"] += 1
     started = time.monotonic()
-    act(shape, stalled, "warning", within=2)
+    act(shape, stalled, "warning", within=5)  # under half the stall: the press does not wait for Twilio
     shape.standin.wait_for(lambda s: s.landed(stalled), 10)  # Twilio holds the request from here on
     assert _row_lockable(shape, stalled)  # claimed in its own transaction: no lock across the REST call
-    ring(shape)  # ring time stays fast during the stall (within 2 s)
-    act(shape, other, "warning", within=2)  # another press answers at once ...
+    ring(shape)  # ring time is answered during the stall
+    act(shape, other, "warning", within=5)  # another press answers, no web thread held by the stall ...
     wait_until(lambda: status(shape, CallWarning, other) == "played", 5, "the other warning")  # ... and plays
     assert time.monotonic() - started < 10  # all of that while the stall lasted
     wait_until(lambda: status(shape, CallWarning, stalled) == "played", 30, "the stalled warning settled")
