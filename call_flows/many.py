@@ -1,5 +1,5 @@
 """Many values as one bound parameter (issue 13 item 4). On PostgreSQL a list goes as one array, so a
-statement's text is the same whatever the number of values: SQLAlchemy compiles it once, psycopg
+statement's text is the same whatever the number of values: SQLAlchemy compiles it once, the driver
 parses it once, PostgreSQL can keep its plan. An expanding `IN (...)` list or a `VALUES` list of
 500 values is another statement each time, compiled, parsed and planned again (measurable on the
 board's snapshot). Elsewhere (SQLite) the portable forms."""
