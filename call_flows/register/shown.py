@@ -1,6 +1,7 @@
 """R9 "who viewed an entry is logged": what each person was shown of the caution register, as audit
 rows keyed by the entry, so a subject-access export (register_privacy.subject_access) finds every
 list, page, board and queue that showed the entry. The caller commits."""
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.calls.callers import audit
 from call_flows.clock import as_utc
-from call_flows.many import rows_cte
+from call_flows.many import on_postgresql, rows_cte
 from call_flows.models import AuditLog, User
 from call_flows.models.base import UTCDateTime
 
@@ -82,6 +83,7 @@ def markers_shown(session: Session, viewer: User, shown: list[tuple[str | None, 
     start, or the task's), as `shown_once` does; one query however many rows, and the audit rows."""
     behind = _entries_behind(session, [(e164, marker) for e164, marker, _ in shown], now, viewer)
     last_seen = {entry_id: seen for entry_id, seen in behind.values() if seen is not None}
+    logged: list[int] = []
     for e164, marker, since in shown:
         found = behind.get((e164, marker))
         if found is None:
@@ -89,5 +91,23 @@ def markers_shown(session: Session, viewer: User, shown: list[tuple[str | None, 
         entry_id = found[0]
         seen = last_seen.get(entry_id)
         if seen is None or as_utc(seen) < since:
-            audit(session, viewer, "view", "register_entry", entry_id, now, via=via)
+            logged.append(entry_id)
             last_seen[entry_id] = now
+    _views(session, viewer, logged, now, via)
+
+
+_PG_VIEWS = text("INSERT INTO audit_log (at, actor_id, action, entity, entity_id, detail) "
+                 "SELECT :at, :actor, 'view', 'register_entry', e.id, CAST(:detail AS json) "
+                 "FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS e(id, n) ORDER BY e.n")
+
+
+def _views(session: Session, viewer: User, entry_ids: list[int], now: datetime, via: str) -> None:
+    """`audit`'s `view` row for each entry, in order: on PostgreSQL one statement with the ids as one
+    array (a board's first view logs hundreds; as ORM objects they cost more than the board's reads)."""
+    if not entry_ids:
+        return
+    if not on_postgresql(session):
+        for entry_id in entry_ids:
+            audit(session, viewer, "view", "register_entry", entry_id, now, via=via)
+        return
+    session.execute(_PG_VIEWS, {"at": now, "actor": viewer.id, "ids": entry_ids, "detail": json.dumps({"via": via})})
