@@ -89,3 +89,34 @@ def test_r9_a_team_call_sorted_up_the_board_logs_its_own_callers_entry(app, ring
         views = s.scalars(select(AuditLog.entity_id).where(AuditLog.entity == "register_entry",
                                                            AuditLog.actor_id == viewer.id)).all()
         assert views == list(s.scalars(select(RegisterEntry.id)))  # the flagged caller's one entry, once
+
+
+def _console_queries(app, username):
+    from call_flows.calls import console
+    with app.app_context():
+        s = db_session()
+        user = s.scalar(select(User).where(User.username == username))
+        now, settings = utcnow(), org_settings.load(s)
+        queries = []
+
+        def count(*args):
+            queries.append(args[2])
+
+        event.listen(s.get_bind(), "before_cursor_execute", count)
+        try:
+            shown = console.state(s, user, now, settings)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", count)
+        s.rollback()
+        return len(shown.ringing), queries
+
+
+def test_r1_the_consoles_ringing_cards_cost_the_same_queries_for_1_or_3_calls(app, ring, team):
+    """Every console shows every ringing call's card (R1): built in batch, not three queries per call."""
+    add_marker(app, "+447700900555", marker=1)
+    ring("+447700900555")
+    one, few = _console_queries(app, "handler")
+    ring("+447700900556")
+    ring("+447700900557")
+    three, more = _console_queries(app, "handler")
+    assert (one, three) == (1, 3) and len(more) == len(few)
