@@ -3,15 +3,17 @@
 seeded PostgreSQL database of bench/ringtime.py (100,000 flagged numbers with register entries in
 force, 1,000,000 past calls, 20,000 warnings, 5,000 terminations), in its own database.
 
-    .venv/bin/python bench/data_growth.py [--db callguard_scale] [--live 500] [--rounds 5]
+    .venv/bin/python bench/data_growth.py [--db callguard_scale] [--live 500] [--rounds 20]
 
 Adds per run: `--live` connected calls over 10 teams (60% from flagged numbers, a warning on every
 tenth) and 50 ringing calls; 1% of the in-force entries due for their R6 review
-(`--due-every`); 1,000 callback tasks overdue (T5), 300 of them with a retry due (M1). Prints the median
-and worst of `--rounds` runs, the queries each took and the load average, and exits 1 when a target
-is missed: board snapshot < 100 ms and a number of queries that does not grow with the calls shown;
-the tick (expire_due + deadlines.check + remind_panel) < 1 s with its memory peak independent of the register; trends
-(12 and 52 weeks) < 500 ms. Loopback PostgreSQL only."""
+(`--due-every`); 1,000 callback tasks overdue (T5), 300 of them with a retry due (M1). Prints the median,
+p95 and worst of `--rounds` runs (after one more, the process's first, printed and not counted), this
+process's CPU time (median), the queries each took and the load average, and exits 1 when a target
+is missed: board snapshot (what GET /board/state builds) p95 < 100 ms and a number of queries that does
+not grow with the calls shown; each tick of the backlog and the steady tick's p95 (expire_due +
+deadlines.check + remind_panel) < 1 s with its memory peak independent of the register; trends
+(12 and 52 weeks) p95 < 500 ms. Loopback PostgreSQL only."""
 import argparse
 import os
 import statistics
@@ -104,14 +106,18 @@ def timed(engine, counter, rounds: int, fn) -> tuple[list[float], int, int, list
     """Seconds of each round (own session, rolled back) and this process's CPU seconds in it (Python
     and the driver, not PostgreSQL's: steadier than wall time on a shared machine), then the queries
     and peak Python memory of one more round under tracemalloc (which slows Python several times, so
-    it is not timed)."""
+    it is not timed). The first round (the process's first: statements compiled, caches filled) is
+    printed on its own and not counted; a web process serves it once."""
     seconds, cpu = [], []
-    for _ in range(rounds):
+    for n in range(rounds + 1):
         with Session(engine) as session:
             started, cpu_started = time.perf_counter(), time.process_time()
             fn(session)
-            seconds.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - cpu_started)
+            if n == 0:
+                print(f"  (first round {(time.perf_counter() - started) * 1000:.1f} ms, not counted)", flush=True)
+            else:
+                seconds.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
             session.rollback()
     with Session(engine) as session:
         counter.n = 0
@@ -123,12 +129,18 @@ def timed(engine, counter, rounds: int, fn) -> tuple[list[float], int, int, list
     return seconds, counter.n, peak, cpu
 
 
-def report(name: str, seconds: list[float], queries: int, peak: int, cpu: list[float] | None, target: float) -> bool:
-    ok = max(seconds) < target
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
+
+
+def report(name: str, seconds: list[float], queries: int, peak: int, cpu: list[float] | None, target: float,
+           each: bool = False) -> bool:
+    """One line per part; the target holds for the p95 of the rounds, or for `each` of them."""
+    ok = (max(seconds) if each else p95(seconds)) < target
     cpu_ms = f"  cpu median {statistics.median(cpu) * 1000:6.1f} ms" if cpu else ""
-    print(f"{name:<28} median {statistics.median(seconds) * 1000:7.1f} ms  worst {max(seconds) * 1000:7.1f} ms{cpu_ms}  "
-          f"queries {queries:4d}  peak {peak / 1e6:6.1f} MB  target < {target * 1000:.0f} ms  "
-          f"{'ok' if ok else 'MISSED'}  ({load()})", flush=True)
+    print(f"{name:<28} median {statistics.median(seconds) * 1000:7.1f} ms  p95 {p95(seconds) * 1000:7.1f} ms  "
+          f"worst {max(seconds) * 1000:7.1f} ms{cpu_ms}  queries {queries:4d}  peak {peak / 1e6:6.1f} MB  "
+          f"target {'each' if each else 'p95'} < {target * 1000:.0f} ms  {'ok' if ok else 'MISSED'}  ({load()})", flush=True)
     return ok
 
 
@@ -136,7 +148,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="callguard_scale")
     parser.add_argument("--live", type=int, default=500, help="connected calls on the board (500)")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=20, help="timed rounds of each part, after one not counted")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", default="5432")
     parser.add_argument("--pg-user", default="postgres")
@@ -201,7 +213,7 @@ def main() -> int:
             conn.execute("ANALYZE register_reminders, email_deliveries, outbox_jobs, callback_tasks")
         worked_off = ", ".join(f"{n:,} {k}" for k, n in done.items())
         print(f"backlog worked off in {len(backlog) - 1} ticks: {worked_off}")
-        ok &= report("tick, backlog (each tick)", backlog[:-1], queries, peak, None, TARGETS["tick"])
+        ok &= report("tick, backlog (each tick)", backlog[:-1], queries, peak, None, TARGETS["tick"], each=True)
         ok &= report("tick, steady (every minute)", *timed(engine, counter, args.rounds,
                                                            lambda s: tick(s, now + timedelta(minutes=61))), TARGETS["tick"])
     for weeks in (12, 52) if "trends" in args.parts else ():
