@@ -1,13 +1,15 @@
 """Issue 13 item 4: the board's cards are built in batch (a fixed number of queries); each card is the
 one the single-call path gives (R1, R10, C3, T1, T3), and the R9 audit of markers shown still logs
 each entry behind a marker once per supervisor and call."""
+from datetime import timedelta
+
 from sqlalchemy import event, select
 
 from app.db import db_session
 from call_flows.calls import board
 from call_flows import settings as org_settings
 from call_flows.clock import utcnow
-from call_flows.models import AuditLog, Call, RegisterEntry, Team, User
+from call_flows.models import AuditLog, Call, CallWarning, RegisterEntry, Team, User
 from app.api.shapes import card_json
 from tests.page_helpers import accept, add_marker
 
@@ -62,3 +64,59 @@ def test_r9_each_marker_on_the_board_is_logged_once_per_supervisor_and_call(app,
                                                  AuditLog.actor_id == viewer.id)).all()
     assert sorted(v.entity_id for v in views) == sorted(entries)  # each entry once, not once per refresh
     assert all(v.detail["via"] == "board" for v in views)
+
+
+def test_r9_a_team_call_sorted_up_the_board_logs_its_own_callers_entry(app, ring, team):
+    """The board shows warned calls first; the marker on each card is logged against its own caller's
+    register entry (R9), not the entry of whichever call held that place before the sort."""
+    add_marker(app, "+447700900555", marker=1)
+    flagged, plain = ring("+447700900555")[0], ring("+447700900111")[0]
+    with app.app_context():
+        s = db_session()
+        now = utcnow()
+        for minutes, sid in ((2, flagged), (1, plain)):  # latest answered first: the plain call on top
+            call = s.scalar(select(Call).where(Call.call_sid == sid))
+            call.status, call.handler_id, call.answered_at = "in-progress", team["handler"]["id"], now - timedelta(minutes=minutes)
+            call.team_id = s.scalar(select(User.team_id).where(User.id == team["handler"]["id"]))
+        s.add(CallWarning(call_id=s.scalar(select(Call.id).where(Call.call_sid == flagged)), caller="+447700900555",
+                          reason="abuse", given_by_id=team["handler"]["id"], created_at=now))
+        s.commit()
+        viewer = s.scalar(select(User).where(User.username == "supervisor"))
+        shown = board.snapshot(s, viewer, now, org_settings.load(s))
+        s.commit()
+        assert [c.call.call_sid for c in shown.calls] == [flagged, plain]  # the warned call moved up
+        assert [c.flags["marker"] for c in shown.calls] == [1, None]
+        views = s.scalars(select(AuditLog.entity_id).where(AuditLog.entity == "register_entry",
+                                                           AuditLog.actor_id == viewer.id)).all()
+        assert views == list(s.scalars(select(RegisterEntry.id)))  # the flagged caller's one entry, once
+
+
+def _console_queries(app, username):
+    from call_flows.calls import console
+    with app.app_context():
+        s = db_session()
+        user = s.scalar(select(User).where(User.username == username))
+        now, settings = utcnow(), org_settings.load(s)
+        queries = []
+
+        def count(*args):
+            queries.append(args[2])
+
+        event.listen(s.get_bind(), "before_cursor_execute", count)
+        try:
+            shown = console.state(s, user, now, settings)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", count)
+        s.rollback()
+        return len(shown.ringing), queries
+
+
+def test_r1_the_consoles_ringing_cards_cost_the_same_queries_for_1_or_3_calls(app, ring, team):
+    """Every console shows every ringing call's card (R1): built in batch, not three queries per call."""
+    add_marker(app, "+447700900555", marker=1)
+    ring("+447700900555")
+    one, few = _console_queries(app, "handler")
+    ring("+447700900556")
+    ring("+447700900557")
+    three, more = _console_queries(app, "handler")
+    assert (one, three) == (1, 3) and len(more) == len(few)

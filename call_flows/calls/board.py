@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session, load_only
 
 from call_flows.calls import recovery
 from call_flows.clock import as_utc
 from call_flows.models import Call, CallWarning, Incident, Team, Termination, User
 from call_flows.labels import MARKERS
-from call_flows.staff.people import shown_names
+from call_flows.many import cached_text, int_in, rows_cte
+from call_flows.staff.people import SHOWN_NAME
 from call_flows.phone import mask
 from call_flows.calls.ring import FLAGS_SELECT, day_bounds, repeat_signals
 from call_flows.register.shown import markers_shown
@@ -26,14 +27,16 @@ RECENT_END = timedelta(minutes=30)  # terminated calls stay on the board this lo
 
 def _flags_many(session: Session, callers: list[str], now: datetime, settings: OrgSettings) -> dict[str, Row[Any]]:
     """Ring time's flag statement (ring.FLAGS_SELECT) for many callers in one round trip: each
-    caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card)."""
+    caller's row of indexed probes, keyed by number (issue 13: the board's cost does not grow per card;
+    on PostgreSQL the callers go as one array, so the statement's text is always the same)."""
     if not callers:
         return {}
-    values = ", ".join(f"(:c{i})" for i in range(len(callers)))
-    sql = (f"WITH v(caller) AS (VALUES {values}) " + FLAGS_SELECT.replace(":caller", "v.caller")
-           .replace("SELECT\n", "SELECT v.caller AS caller,\n", 1) + " FROM v")
-    params = {"now": now, **day_bounds(now, settings), **{f"c{i}": c for i, c in enumerate(callers)}}
-    return {row.caller: row for row in session.execute(text(sql), params)}
+    cte, params = rows_cte(session, "v", [("caller", "text")], [(c,) for c in callers])
+    sql = f"WITH {cte} " + _FLAGS_OF_V + " FROM v"
+    return {row.caller: row for row in session.execute(cached_text(sql), {"now": now, **day_bounds(now, settings), **params})}
+
+
+_FLAGS_OF_V = FLAGS_SELECT.replace(":caller", "v.caller").replace("SELECT\n", "SELECT v.caller AS caller,\n", 1)
 
 
 def flags_json(marker: int | None, restriction_id: int | None, signals: list[str]) -> dict[str, Any]:
@@ -82,17 +85,20 @@ class Card:
 
 
 def call_cards(session: Session, calls: list[Call], now: datetime, settings: OrgSettings, teams: dict[int, Team],
-               names: dict[int, str]) -> list[Card]:
+               names: dict[int, str], terminations: dict[int, Termination] | None = None) -> list[Card]:
     """The calls as the board and console show them, in order; numbers masked to their last 4 digits
-    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags)."""
+    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags); two when
+    the caller already read the calls' `terminations` ({call id: termination}, e.g. joined to the calls)."""
     ids = [c.id for c in calls]
     warnings: dict[int, list[CallWarning]] = {i: [] for i in ids}
-    terminations: dict[int, Termination] = {}
     if ids:
-        for w in session.scalars(select(CallWarning).where(CallWarning.call_id.in_(ids))
+        for w in session.scalars(select(CallWarning).where(int_in(session, CallWarning.call_id, "call_ids", ids))
                                  .order_by(CallWarning.created_at, CallWarning.id)):
             warnings[w.call_id].append(w)
-        terminations = {t.call_id: t for t in session.scalars(select(Termination).where(Termination.call_id.in_(ids)))}
+        if terminations is None:
+            terminations = {t.call_id: t for t in session.scalars(
+                select(Termination).where(int_in(session, Termination.call_id, "call_ids", ids)))}
+    terminations = terminations or {}
     flags = _flags_many(session, list(dict.fromkeys(c.caller for c in calls if c.caller)), now, settings)
     return [Card(c, warnings[c.id], terminations.get(c.id), _flags(flags.get(c.caller) if c.caller else None, c, settings),
                  teams.get(c.team_id) if c.team_id else None, names.get(c.handler_id) if c.handler_id else None)
@@ -138,32 +144,51 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
     teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
     watched = [t for t in teams.values() if team_ids is None or t.id in team_ids]
     chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
-    names = shown_names(session)
+    ringing, team_calls, terminations, names = _board_calls(session, now, chosen)
+    cards = call_cards(session, ringing + team_calls, now, settings, teams, names, terminations)
+    ringing_cards, team_cards = cards[:len(ringing)], cards[len(ringing):]
+    team_cards.sort(key=lambda c: (not c.serious, c.termination is None and not c.warnings))
 
-    ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
-                                                      Call.started_at > now - RING_STALE)
-                                   .order_by(Call.started_at)))
+    serious = session.execute(
+        select(Incident, Call.caller, SHOWN_NAME).outerjoin(Call, Call.id == Incident.call_id)
+        .outerjoin(User, User.id == Incident.staff_id)
+        .where(Incident.serious.is_(True), Incident.status == IncidentStatus.OPEN, Incident.team_id.in_(chosen))
+        .order_by(Incident.opened_at.desc())).all()
+    # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
+    markers_shown(session, viewer, [(c.caller, card.flags["marker"], as_utc(c.started_at))
+                                    for c, card in zip(ringing + team_calls, cards, strict=True)], now, "board")
+    ringing_cards.sort(key=lambda c: (c.flags["marker"] or 9, not c.flags["signals"], as_utc(c.call.started_at)))
+    return Board(now, team_id, site, watched,
+                 [Serious(i, teams[i.team_id].name if i.team_id in teams else None, staff, mask(caller) if i.call_id else None)
+                  for i, caller, staff in serious],
+                 ringing_cards, team_cards, recovery.recovering(session, now, chosen))
+
+
+# Only what a card shows (card_json, Card.serious, the flags, the sorts): a third of the loading's CPU.
+_CARD_CALL = load_only(Call.call_sid, Call.caller, Call.caller_kind, Call.status, Call.started_at, Call.answered_at,
+                       Call.handler_id, Call.team_id, Call.ring_marker, Call.needs_note, raiseload=True)
+_CARD_TERMINATION = load_only(Termination.call_id, Termination.reason, Termination.immediate_reason,
+                              Termination.created_at, Termination.platform_status, raiseload=True)
+
+
+def _board_calls(session: Session, now: datetime, chosen: list[int]
+                 ) -> tuple[list[Call], list[Call], dict[int, Termination], dict[int, str]]:
+    """The board's calls in one query: the ringing calls (oldest first) and the chosen teams' calls
+    (latest answered first), with each one's termination and its handler's shown name."""
+    ringing = select(Call.id).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
+                                    Call.started_at > now - RING_STALE)
     # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
     # neither side scans the table of every call ever taken
     on_board = select(Call.id).where(Call.status.in_(LIVE)).union(
         select(Termination.call_id).where(Termination.created_at > now - RECENT_END))
-    team_calls = list(session.scalars(
-        select(Call).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
-        .order_by(Call.answered_at.desc())))
-    cards = call_cards(session, team_calls, now, settings, teams, names)
-    cards.sort(key=lambda c: (not c.serious, c.termination is None and not c.warnings))
-
-    serious = session.execute(
-        select(Incident, Call).outerjoin(Call, Call.id == Incident.call_id)
-        .where(Incident.serious.is_(True), Incident.status == IncidentStatus.OPEN, Incident.team_id.in_(chosen))
-        .order_by(Incident.opened_at.desc())).all()
-    ringing_cards = call_cards(session, ringing, now, settings, teams, names)
-    # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
-    markers_shown(session, viewer, [(c.caller, card.flags["marker"], as_utc(c.started_at))
-                                    for c, card in zip(ringing + team_calls, ringing_cards + cards, strict=True)], now, "board")
-    ringing_cards.sort(key=lambda c: (c.flags["marker"] or 9, not c.flags["signals"], as_utc(c.call.started_at)))
-    return Board(now, team_id, site, watched,
-                 [Serious(i, teams[i.team_id].name if i.team_id in teams else None,
-                          names.get(i.staff_id) if i.staff_id else None, mask(c.caller) if c else None)
-                  for i, c in serious],
-                 ringing_cards, cards, recovery.recovering(session, now, chosen))
+    team = select(Call.id).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
+    rows = session.execute(select(Call, Termination, SHOWN_NAME).outerjoin(Termination, Termination.call_id == Call.id)
+                           .outerjoin(User, User.id == Call.handler_id).where(Call.id.in_(ringing.union_all(team)))
+                           .options(_CARD_CALL, _CARD_TERMINATION).order_by(Call.id)).all()
+    terminations = {c.id: t for c, t, _ in rows if t is not None}
+    names = {c.handler_id: name for c, _, name in rows if c.handler_id is not None}
+    waiting = sorted((c for c, _, _ in rows if c.handler_id is None), key=lambda c: as_utc(c.started_at))
+    # as PostgreSQL's ORDER BY answered_at DESC: not answered (NULL) first, ties in the order read
+    taken = sorted((c for c, _, _ in rows if c.handler_id is not None), reverse=True,
+                   key=lambda c: (c.answered_at is None, as_utc(c.answered_at) if c.answered_at else now))
+    return waiting, taken, terminations, names

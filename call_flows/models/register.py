@@ -86,6 +86,8 @@ class AuditLog(Base):
     """R9: who viewed or changed what. Append-only: the service has no update or delete for it."""
 
     __tablename__ = "audit_log"
+    # 0022: a viewer's last logged view of an entry (register.shown), by index whatever the log's size
+    __table_args__ = (Index("ix_audit_log_viewer", "actor_id", "entity", "entity_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
