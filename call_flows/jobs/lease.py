@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, inspect, text, update
+from sqlalchemy.engine import Engine
 
 from call_flows.models import OutboxJob
 
@@ -48,8 +49,8 @@ def claim(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> tuple[bool, 
 
 def claim_attempt(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
     """`claim`, returning the job's task and args with the marker (None: not claimed). On PostgreSQL
-    one `UPDATE ... FROM (SELECT ... FOR UPDATE) RETURNING` and its commit (9.16: one round trip and
-    no re-read on a press's path); elsewhere SELECT, guarded UPDATE, commit.
+    one `UPDATE ... FROM (SELECT ... FOR UPDATE) RETURNING` in autocommit (9.16: one round trip, no
+    BEGIN or COMMIT of its own, and no re-read on a press's path); elsewhere SELECT, guarded UPDATE, commit.
 
     The commit stays synchronous (fsync), deliberately: `SET LOCAL synchronous_commit = off` would
     let a PostgreSQL crash (not a worker's) within the WAL writer's delay after the REST call forget
@@ -86,8 +87,16 @@ RETURNING before.status, before.run_at, before.last_error, job.task, job.args
 
 
 def _claim_in_one_statement(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
+    """The claim is its own transaction: run in autocommit it is one round trip, without a BEGIN and a
+    COMMIT of its own (9.16), and still committed (fsync) before PostgreSQL answers, i.e. before the
+    task calls out. Inside a transaction already begun (a caller read first, or a session joined to
+    an outer transaction, tests/db_isolation.py) it commits with it."""
     session = uow.session
-    row = session.execute(_CLAIM, {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}).first()
+    params = {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}
+    if session.in_transaction() or not isinstance(session.get_bind(), Engine):  # a test's outer transaction
+        row = session.execute(_CLAIM, params).first()
+    else:  # SQLAlchemy restores the connection's isolation level when the session releases it
+        row = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}).execute(_CLAIM, params).first()
     uow.commit()
     loaded = session.identity_map.get(inspect(OutboxJob).identity_key_from_primary_key((job_id,)))
     if loaded is not None:  # a copy this session holds is stale now (sessions keep objects across commits)
