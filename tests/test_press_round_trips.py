@@ -122,3 +122,25 @@ def test_9_16_the_claim_is_one_autocommitted_statement_and_the_pool_gets_a_trans
     with queued_app.extensions["engine"].connect() as conn:
         assert not getattr(conn.connection.driver_connection, "autocommit", False)
         assert conn.scalar(select(OutboxJob.status).where(OutboxJob.id == job_id)) == "running"
+
+
+@pytest.mark.real_commits
+def test_9_16_only_reads_and_the_claim_run_without_a_transaction_every_write_of_a_press_is_in_one(
+        queued_app, redis_connection):  # noqa: F811
+    """call_flows/autocommit.py: the token's user and the job's act are read without a BEGIN first and the
+    claim is autocommitted; the act, its incident and its job are written in one transaction (nothing is
+    lost), and so is the settling of the job."""
+    client, handler, sid = _warned_call(queued_app)
+    postgres = queued_app.extensions["engine"].dialect.name == "postgresql"
+    with statements() as sent:
+        response = client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"], json={"reason": "abuse"})
+        CallguardWorker(queued_app.extensions["queues"], connection=redis_connection).work(burst=True)
+    assert response.status_code == 201
+    autocommitted = [text for text, auto in sent if auto]
+    writes = [text for text, auto in sent if text.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert sent[0][0].startswith("SELECT users.") and sent[0][1] is postgres  # the bearer token's user
+    assert [w for w in writes if w in autocommitted] == [w for w in writes if w.startswith("UPDATE outbox_jobs AS job")]
+    assert len([t for t in autocommitted if t.startswith("UPDATE outbox_jobs AS job")]) == (2 if postgres else 0)
+    assert any(t.startswith("SELECT warnings.") and "JOIN calls" in t for t in autocommitted) is postgres
+    with queued_app.app_context():
+        assert {j.key: j.status for j in db_session().scalars(select(OutboxJob))}[f"warning-{response.json['id']}"] == "done"

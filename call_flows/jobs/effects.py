@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows import settings as org_settings
+from call_flows.autocommit import autocommitted
 from call_flows.calls import twiml, whisper
 from call_flows.calls.control import heard_a_warning_on
 from call_flows.clock import as_utc
@@ -95,9 +96,10 @@ def play_warning(session: Session, ctx: "JobContext", now: datetime, warning_id:
     `caller_left` and never recorded as heard."""
     notice_sent = (select(Termination.id).where(Termination.call_id == Call.id, Termination.platform_status.in_(REACHED))
                    .limit(1).scalar_subquery())
-    warning, call, notice = session.execute(  # one round trip on the press's path (9.16)
-        select(CallWarning, Call, notice_sent).join(Call, Call.id == CallWarning.call_id)
-        .where(CallWarning.id == warning_id)).one()
+    with autocommitted(session):  # one round trip on the press's path, no BEGIN before it (9.16)
+        warning, call, notice = session.execute(
+            select(CallWarning, Call, notice_sent).join(Call, Call.id == CallWarning.call_id)
+            .where(CallWarning.id == warning_id)).one()
     if warning.platform_status in SETTLED:
         return
     if call.status in ENDED or call.ended_at is not None or notice is not None:
@@ -111,9 +113,10 @@ def play_warning(session: Session, ctx: "JobContext", now: datetime, warning_id:
 def end_call(session: Session, ctx: "JobContext", now: datetime, termination_id: int) -> None:
     """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
     they heard no warning) and the call ends; `caller_left` when they had already hung up."""
-    termination, _call, warned = session.execute(  # the call comes along for _redirect_caller: one round trip (9.16)
-        select(Termination, Call, heard_a_warning_on(Call.id)).join(Call, Call.id == Termination.call_id)
-        .where(Termination.id == termination_id)).one()
+    with autocommitted(session):  # the call comes along for _redirect_caller: one round trip, no BEGIN (9.16)
+        termination, _call, warned = session.execute(
+            select(Termination, Call, heard_a_warning_on(Call.id)).join(Call, Call.id == Termination.call_id)
+            .where(Termination.id == termination_id)).one()
     if termination.platform_status in SETTLED:
         return
     # T3: "you were warned" only when a warning was really played; else the immediate notice

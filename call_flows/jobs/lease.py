@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, inspect, text, update
-from sqlalchemy.engine import Engine
 
+from call_flows.autocommit import autocommitted
 from call_flows.models import OutboxJob
 
 if TYPE_CHECKING:  # the unit of work imports the outbox
@@ -89,15 +89,11 @@ RETURNING before.status, before.run_at, before.last_error, job.task, job.args
 def _claim_in_one_statement(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
     """The claim is its own transaction: run in autocommit it is one round trip, without a BEGIN and a
     COMMIT of its own (9.16), and still committed (fsync) before PostgreSQL answers, i.e. before the
-    task calls out. Inside a transaction already begun (a caller read first, or a session joined to
-    an outer transaction, tests/db_isolation.py) it commits with it."""
+    task calls out (call_flows/autocommit.py; in a transaction already begun it commits with it)."""
     session = uow.session
-    params = {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}
-    if session.in_transaction() or not isinstance(session.get_bind(), Engine):  # a test's outer transaction
-        row = session.execute(_CLAIM, params).first()
-    else:  # SQLAlchemy restores the connection's isolation level when the session releases it
-        row = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}).execute(_CLAIM, params).first()
-    uow.commit()
+    with autocommitted(session):
+        row = session.execute(_CLAIM, {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}).first()
+    uow.commit()  # the claim's own transaction when it was not autocommitted
     loaded = session.identity_map.get(inspect(OutboxJob).identity_key_from_primary_key((job_id,)))
     if loaded is not None:  # a copy this session holds is stale now (sessions keep objects across commits)
         session.expire(loaded)
