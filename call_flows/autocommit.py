@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 def applies(session: Session) -> bool:
     """PostgreSQL, a session bound to an engine (not joined to a test's outer transaction,
-    tests/db_isolation.py) and not in a transaction already."""
+    tests/db_isolation.py), not in a transaction already and holding no unflushed change (which the
+    block's end would otherwise commit on its own)."""
     bind = session.get_bind()
-    return isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction()
+    return (isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction()
+            and not (session.new or session.dirty or session.deleted))
 
 
 @contextmanager
