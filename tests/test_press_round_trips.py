@@ -144,3 +144,35 @@ def test_9_16_only_reads_and_the_claim_run_without_a_transaction_every_write_of_
     assert any(t.startswith("SELECT warnings.") and "JOIN calls" in t for t in autocommitted) is postgres
     with queued_app.app_context():
         assert {j.key: j.status for j in db_session().scalars(select(OutboxJob))}[f"warning-{response.json['id']}"] == "done"
+
+
+def test_9_16_a_job_is_handed_to_redis_in_one_round_trip(queued_app, monkeypatch):  # noqa: F811
+    """RQ's enqueue registers the queue (SADD rq:queues) in a round trip of its own unless given a pipeline."""
+    client, handler, sid = _warned_call(queued_app)
+    urgent = queued_app.extensions["urgent_queue"]
+    urgent.empty()
+    direct, pipelines = [], []
+    monkeypatch.setattr(urgent.connection, "execute_command", lambda *args, **kwargs: direct.append(args))
+    real_pipeline = urgent.connection.pipeline
+    monkeypatch.setattr(urgent.connection, "pipeline", lambda *a, **k: pipelines.append(1) or real_pipeline(*a, **k))
+    response = client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"], json={"reason": "abuse"})
+    monkeypatch.undo()
+    assert response.status_code == 201
+    assert [a for a in direct if a[0] != "PUBLISH"] == [] and len(pipelines) == 1  # the live event is published apart
+    assert urgent.job_ids == [f"outbox-{_job_id(queued_app, response.json['id'])}-0"]
+
+
+def _job_id(app, warning_id: int) -> int:
+    with app.app_context():
+        return db_session().scalar(select(OutboxJob.id).where(OutboxJob.key == f"warning-{warning_id}"))
+
+
+def test_9_16_the_workers_heartbeat_is_one_round_trip(queued_app, redis_connection, monkeypatch):  # noqa: F811
+    """RQ sends a heartbeat right after taking a job and before running it: three commands, pipelined here."""
+    worker = CallguardWorker(queued_app.extensions["queues"], connection=redis_connection)
+    direct: list[tuple] = []
+    monkeypatch.setattr(worker.connection, "execute_command", lambda *args, **kwargs: direct.append(args))
+    worker.heartbeat()
+    monkeypatch.undo()
+    assert direct == []
+    assert redis_connection.hget(worker.key, "last_heartbeat") and redis_connection.ttl(worker.key) > 0
