@@ -1,8 +1,8 @@
 """Statements without a BEGIN round trip of their own (9.16: a press reaches the caller at once).
 
-psycopg sends `BEGIN` as a round trip of its own before a transaction's first statement, and on a
-loaded machine every round trip waits for PostgreSQL's backend to get a time slice. Two places on a
-press's path need no multi-statement transaction:
+The PostgreSQL driver sends `BEGIN` as a round trip of its own before a transaction's first
+statement, and on a loaded machine every round trip waits for PostgreSQL's backend to get a time
+slice. Two places on a press's path need no multi-statement transaction:
 
 - reads before a transaction's first write (the API token's user, the act a job plays with its
   call). PostgreSQL runs at READ COMMITTED (its default, and ours): each statement sees the rows
