@@ -176,3 +176,16 @@ def test_9_16_the_workers_heartbeat_is_one_round_trip(queued_app, redis_connecti
     monkeypatch.undo()
     assert direct == []
     assert redis_connection.hget(worker.key, "last_heartbeat") and redis_connection.ttl(worker.key) > 0
+
+
+def test_9_16_a_held_job_due_now_waits_pending_though_recorded_in_a_unit_of_work_that_hands_over(
+        queued_app):  # noqa: F811
+    with queued_app.app_context():
+        with unit_of_work() as uow:
+            job = outbox.record(uow.session, "warning-994", PLAY, {"warning_id": 994})
+            outbox.hold(uow.session, job.id)
+            uow.commit()
+        assert queued_app.extensions["urgent_queue"].job_ids == []
+        session = db_session()
+        session.expire_all()
+        assert session.get(OutboxJob, job.id).status == "pending"

@@ -172,6 +172,10 @@ def hold(session: Session, job_id: int) -> None:
     (e.g. a guard the request itself settles, call_flows.calls.write_up)."""
     ids = session.info.get("outbox_ids", [])
     session.info["outbox_ids"] = [i for i in ids if i != job_id]
+    marked = session.info.get(ENQUEUED_AT_INSERT, set())
+    if job_id in marked:  # recorded `enqueued` (due now): it waits `pending` instead
+        marked.discard(job_id)
+        session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(status="pending"))
 
 
 def recorded_ids(session: Session) -> list[int]:
