@@ -99,9 +99,12 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self._own:
             self.session = self.handover.sessionmaker()
         super().__enter__()
+        if self.handover.queue is not None:  # its commit hands the jobs over: record them `enqueued` (9.16)
+            self.session.info[outbox.HAND_OVER_ON_COMMIT] = True
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *args: object) -> None:
+        self.session.info.pop(outbox.HAND_OVER_ON_COMMIT, None)
         super().__exit__(exc_type, *args)
         if self._own:
             self.session.close()
@@ -159,6 +162,12 @@ def _forget(session: Session) -> None:
     domain_events.take(session)
     follow_ups.forget(session)
     outbox.recorded_ids(session)  # rolled back with the transaction: nothing to hand over
+    session.info.pop(outbox.ENQUEUED_AT_INSERT, None)
+
+
+def _before_commit(session: Session) -> None:
+    follow_ups.write_jobs(session)
+    outbox.unmark_unless_handed_over(session)  # after write_jobs, which may record more
 
 
 def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -168,8 +177,8 @@ def _forget_on_rollback(session: Session, previous_transaction: SessionTransacti
 
 def session_factory(sessionmaker: Callable[[], Session]) -> Callable[[], Session]:
     """Make every commit of `sessionmaker`'s sessions write the outbox jobs of the events recorded in
-    its transaction, also where a session is committed without a unit of work, and every rollback
-    forget them."""
-    sa_event.listen(sessionmaker, "before_commit", follow_ups.write_jobs)
+    its transaction, also where a session is committed without a unit of work (whose jobs then stay
+    `pending` for the sweeper), and every rollback forget them."""
+    sa_event.listen(sessionmaker, "before_commit", _before_commit)
     sa_event.listen(sessionmaker, "after_soft_rollback", _forget_on_rollback)
     return sessionmaker

@@ -3,7 +3,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,12 +27,24 @@ def get_call(session: Session, call_sid: str) -> Call:
     return call
 
 
+def get_call_and_termination(session: Session, call_sid: str) -> tuple[Call, Termination | None]:
+    """The call and its termination (T3; None if it has none), in one round trip (9.16)."""
+    row = session.execute(select(Call, Termination).outerjoin(Termination, Termination.call_id == Call.id)
+                          .where(Call.call_sid == call_sid)).first()
+    if row is None:
+        raise NotFound(f"no call {call_sid}")
+    return row[0], row[1]
+
+
 def heard_a_warning(session: Session, call_id: int) -> bool:
     """T3: whether the caller has heard a warning on this call, which decides the final notice
     (twiml.final_notice): "you were warned" only when a warning was really played."""
-    return session.scalar(select(CallWarning.id).where(CallWarning.call_id == call_id,
-                                                       CallWarning.platform_status == PlayStatus.PLAYED)
-                          .limit(1)) is not None
+    return bool(session.scalar(select(heard_a_warning_on(call_id))))
+
+
+def heard_a_warning_on(call_id: Any) -> Any:
+    """`heard_a_warning` as an SQL boolean, for a query that reads the call's other rows with it."""
+    return exists().where(CallWarning.call_id == call_id, CallWarning.platform_status == PlayStatus.PLAYED)
 
 
 def _check_may_act(session: Session, call: Call, user: User) -> None:
@@ -48,10 +61,11 @@ def _check_may_act(session: Session, call: Call, user: User) -> None:
         raise Forbidden("only the call's handler or a supervisor of its team may do this", code="not_your_call")
 
 
-def check_live(session: Session, call: Call) -> None:
+def check_live(session: Session, call: Call, terminated: bool | None = None) -> None:
     """Every act on a call (accept, warn, need, terminate) is refused once it has ended or was
-    terminated: CallEnded (409 `call_ended`, CONTRACT), so nothing is recorded as said or heard."""
-    reason = why_ended(session, call)
+    terminated: CallEnded (409 `call_ended`, CONTRACT), so nothing is recorded as said or heard.
+    `terminated`: whether the call has a termination row, when the caller has read it (status.why_ended)."""
+    reason = why_ended(session, call, terminated)
     if reason:
         raise CallEnded(f"{reason}: nothing more can be done on this call")
 
@@ -102,10 +116,16 @@ def _incident_for(session: Session, call: Call, now: datetime, serious: bool = F
         about = session.get(Call, callback.call_id)
         assert about is not None  # callback_tasks.call_id is a foreign key to calls
         call = about
+    values: dict[str, Any] = dict(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status=IncidentStatus.OPEN,
+                  serious=serious, opened_at=now, details={})
+    if session.get_bind().dialect.name == "postgresql":  # the first warning: one round trip (9.16)
+        insert = pg_insert(Incident).values(**values).on_conflict_do_nothing(index_elements=["call_id"])
+        opened = session.scalars(insert.returning(Incident), execution_options={"populate_existing": True}).first()
+        if opened is not None:
+            return opened
     incident = session.scalar(select(Incident).where(Incident.call_id == call.id))
     if incident is None:
-        incident = Incident(call_id=call.id, team_id=call.team_id, staff_id=call.handler_id, status=IncidentStatus.OPEN,
-                            serious=serious, opened_at=now, details={})
+        incident = Incident(**values)
         session.add(incident)
         session.flush()
     elif serious:
@@ -117,9 +137,9 @@ def warn(session: Session, call_sid: str, user: User, reason: str, detail: str |
     """T1: store the warning, then the caller hears it (an outbox job) and the call goes on. `reason`
     and `detail` arrive valid (app/api/schemas.py WarningIn, for the API and the pages alike).
     Raises CallEnded on a call that has ended or was terminated: no warning is stored or played."""
-    call = get_call(session, call_sid)
+    call, termination = get_call_and_termination(session, call_sid)
     _check_may_act(session, call, user)
-    check_live(session, call)
+    check_live(session, call, terminated=termination is not None)
     warning = CallWarning(call_id=call.id, caller=call.caller, reason=reason, detail=detail,
                           given_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
     session.add(warning)
@@ -149,6 +169,23 @@ def _same_act(session: Session, existing: Termination, act: dict[str, Any]) -> T
     return existing
 
 
+def _insert_once(session: Session, values: dict[str, Any]) -> Termination | None:
+    """Insert the call's termination; None when the call has one already (its unique call_id). On
+    PostgreSQL one `INSERT ... ON CONFLICT (call_id) DO NOTHING RETURNING` (9.16: not SAVEPOINT,
+    INSERT and RELEASE on the press's path)."""
+    if session.get_bind().dialect.name == "postgresql":
+        insert = pg_insert(Termination).values(**values).on_conflict_do_nothing(index_elements=["call_id"])
+        return session.scalars(insert.returning(Termination), execution_options={"populate_existing": True}).first()
+    termination = Termination(**values)
+    try:
+        with session.begin_nested():
+            session.add(termination)
+            session.flush()
+    except IntegrityError:
+        return None
+    return termination
+
+
 @dataclass
 class TerminationResult:
     termination: Termination
@@ -167,7 +204,7 @@ def terminate(session: Session, call_sid: str, user: User, reason: str, immediat
     WarningRequired (T3) without a warning or an immediate reason; InvalidInput for bad fields.
     Records CallTerminated: on commit the final notice is handed over first, then the write-up (the
     case note, incident, callback task and recovery time: call_flows/follow_ups.py, 9.16) follows."""
-    call = get_call(session, call_sid)
+    call, existing = get_call_and_termination(session, call_sid)
     if immediate_detail and not immediate_reason:
         raise InvalidInput("immediate_detail was given without an immediate_reason: choose the immediate reason "
                            "(T3) or leave the detail out")
@@ -180,21 +217,17 @@ def terminate(session: Session, call_sid: str, user: User, reason: str, immediat
     _check_may_act(session, call, user)  # R9: before anything about the call is answered
     act = {"reason": reason, "immediate_reason": immediate_reason, "immediate_detail": immediate_detail,
            "case_reference": given_reference, **fields}
-    existing = session.scalar(select(Termination).where(Termination.call_id == call.id))
     if existing:
         return TerminationResult(_same_act(session, existing, act), created=False)
-    check_live(session, call)
+    check_live(session, call, terminated=False)
     warned = session.scalar(select(CallWarning.id).where(CallWarning.call_id == call.id).limit(1)) is not None
     if not warned and not immediate_reason:  # T3: terminate only after a warning
         raise WarningRequired("no warning was given on this call; warn first or give an immediate_reason")
-    termination = Termination(call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
-                              immediate_detail=immediate_detail, case_reference=case_reference,
-                              terminated_by_id=user.id, created_at=now, platform_status=PlayStatus.PENDING)
-    try:
-        with session.begin_nested():
-            session.add(termination)
-            session.flush()
-    except IntegrityError:  # a concurrent request won the race: return its termination if it is this act
+    termination = _insert_once(session, dict(
+        call_id=call.id, caller=call.caller, reason=reason, immediate_reason=immediate_reason,
+        immediate_detail=immediate_detail, case_reference=case_reference, terminated_by_id=user.id, created_at=now,
+        platform_status=PlayStatus.PENDING))
+    if termination is None:  # a concurrent request won the race: return its termination if it is this act
         winner = session.scalar(select(Termination).where(Termination.call_id == call.id))
         assert winner is not None  # the unique call_id that refused ours is the winner's
         return TerminationResult(_same_act(session, winner, act), False)

@@ -16,14 +16,17 @@ ORDER: dict[str, int] = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStat
                          CallStatus.IN_PROGRESS: 3, **{s: 4 for s in ENDED}}
 
 
-def why_ended(session: Session, call: Call) -> str | None:
+def why_ended(session: Session, call: Call, terminated: bool | None = None) -> str | None:
     """Why no act may be taken on `call` any more, or None while it is live (CONTRACT `call_ended`).
 
     A call is over when it was ended for behaviour (T3: a termination row, even before the platform
     has played the final notice; said first, as the more telling reason once the platform reports
     the call completed too), when its status is final (completed, busy, no-answer, failed,
-    canceled), or when it has an end time."""
-    if session.scalar(select(Termination.id).where(Termination.call_id == call.id).limit(1)) is not None:
+    canceled), or when it has an end time. `terminated`: whether it has a termination row, when the
+    caller has read that already (None: read it here)."""
+    if terminated is None:
+        terminated = session.scalar(select(Termination.id).where(Termination.call_id == call.id).limit(1)) is not None
+    if terminated:
         return "the call was ended for behaviour (T3)"
     if call.status in ENDED or call.ended_at is not None:
         return f"the call has ended ({call.status})"

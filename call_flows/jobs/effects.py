@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows import settings as org_settings
+from call_flows.autocommit import autocommitted
 from call_flows.calls import twiml, whisper
-from call_flows.calls.control import heard_a_warning
+from call_flows.calls.control import heard_a_warning_on
 from call_flows.clock import as_utc
 from call_flows.events import ActSettled, LineManagerNotified, record
 from call_flows.models import Call, CallbackTask, CallWarning, Termination, User
@@ -93,13 +94,15 @@ def play_warning(session: Session, ctx: "JobContext", now: datetime, warning_id:
     A warning stored while the call was live but run only after the call was over (hung up, or the
     final notice already sent, e.g. jobs delayed by an outage) plays nothing: it is marked
     `caller_left` and never recorded as heard."""
-    warning = session.get_one(CallWarning, warning_id)
+    notice_sent = (select(Termination.id).where(Termination.call_id == Call.id, Termination.platform_status.in_(REACHED))
+                   .limit(1).scalar_subquery())
+    with autocommitted(session):  # one round trip on the press's path, no BEGIN before it (9.16)
+        warning, call, notice = session.execute(
+            select(CallWarning, Call, notice_sent).join(Call, Call.id == CallWarning.call_id)
+            .where(CallWarning.id == warning_id)).one()
     if warning.platform_status in SETTLED:
         return
-    call = session.get_one(Call, warning.call_id)
-    notice_sent = session.scalar(select(Termination.id).where(
-        Termination.call_id == call.id, Termination.platform_status.in_(REACHED)))
-    if call.status in ENDED or call.ended_at is not None or notice_sent is not None:
+    if call.status in ENDED or call.ended_at is not None or notice is not None:
         warning.platform_status = PlayStatus.CALLER_LEFT  # the call is over: nothing is played after it (T1, 9.3)
         return
     body = twiml.warning(call.call_sid, org_settings.load(session), ctx.platform.url(CONFERENCE_EVENTS))
@@ -110,11 +113,14 @@ def play_warning(session: Session, ctx: "JobContext", now: datetime, warning_id:
 def end_call(session: Session, ctx: "JobContext", now: datetime, termination_id: int) -> None:
     """T3: the caller hears the final notice (the one for a warned caller, or the immediate one when
     they heard no warning) and the call ends; `caller_left` when they had already hung up."""
-    termination = session.get_one(Termination, termination_id)
+    with autocommitted(session):  # the call comes along for _redirect_caller: one round trip, no BEGIN (9.16)
+        termination, _call, warned = session.execute(
+            select(Termination, Call, heard_a_warning_on(Call.id)).join(Call, Call.id == Termination.call_id)
+            .where(Termination.id == termination_id)).one()
     if termination.platform_status in SETTLED:
         return
     # T3: "you were warned" only when a warning was really played; else the immediate notice
-    notice = twiml.termination(org_settings.load(session), warned=heard_a_warning(session, termination.call_id))
+    notice = twiml.termination(org_settings.load(session), warned=warned)
     _redirect_caller(session, ctx, now, termination, "termination", notice)
 
 

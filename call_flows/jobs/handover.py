@@ -96,8 +96,10 @@ class HandOver:
             if job.run_at > now:
                 continue  # the sweep hands it over when due (outbox.due_for_redispatch)
             queue = self.urgent_queue if self.urgent_queue is not None and outbox.is_urgent(job.task) else self.queue
-            try:
-                queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S)
+            try:  # one pipeline: RQ would send the queue's registration (SADD rq:queues) as a round trip of its own
+                with queue.connection.pipeline() as pipe:
+                    queue.enqueue(RUN_JOB, job.id, job_id=rq_job_id(job), job_timeout=JOB_TIMEOUT_S, pipeline=pipe)
+                    pipe.execute()
                 enqueued.append(job.id)
             except Exception:  # Redis down: the row stays (or goes back to) pending for the sweeper
                 log.warning("outbox_job_not_enqueued", job=job.id, outcome="left_pending", exc_info=True)

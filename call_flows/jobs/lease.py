@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, inspect, text, update
 
+from call_flows.autocommit import autocommitted
 from call_flows.models import OutboxJob
 
 if TYPE_CHECKING:  # the unit of work imports the outbox
@@ -42,8 +43,8 @@ def claim_attempt(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Clai
     and its request may have reached the platform (tasks then check before repeating a caller-visible
     act, fault 2), given as the time that attempt began (None: the last attempt's outcome is known); the
     same after an attempt that timed out or lost its connection once its request was sent. On PostgreSQL
-    one `UPDATE ... FROM (SELECT ... FOR UPDATE) RETURNING` and its commit (9.16: one round trip and
-    no re-read on a press's path); elsewhere SELECT, guarded UPDATE, commit.
+    one `UPDATE ... FROM (SELECT ... FOR UPDATE) RETURNING` in autocommit (9.16: one round trip, no
+    BEGIN or COMMIT of its own, and no re-read on a press's path); elsewhere SELECT, guarded UPDATE, commit.
 
     The commit stays synchronous (fsync), deliberately: `SET LOCAL synchronous_commit = off` would
     let a PostgreSQL crash (not a worker's) within the WAL writer's delay after the REST call forget
@@ -80,9 +81,13 @@ RETURNING before.status, before.run_at, before.last_error, job.task, job.args
 
 
 def _claim_in_one_statement(uow: "AbstractUnitOfWork", job_id: int, now: datetime) -> Claimed | None:
+    """The claim is its own transaction: run in autocommit it is one round trip, without a BEGIN and a
+    COMMIT of its own (9.16), and still committed (fsync) before PostgreSQL answers, i.e. before the
+    task calls out (call_flows/autocommit.py; in a transaction already begun it commits with it)."""
     session = uow.session
-    row = session.execute(_CLAIM, {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}).first()
-    uow.commit()
+    with autocommitted(session):
+        row = session.execute(_CLAIM, {"id": job_id, "now": now, "lease_end": now + timedelta(seconds=LEASE_S)}).first()
+    uow.commit()  # the claim's own transaction when it was not autocommitted
     loaded = session.identity_map.get(inspect(OutboxJob).identity_key_from_primary_key((job_id,)))
     if loaded is not None:  # a copy this session holds is stale now (sessions keep objects across commits)
         session.expire(loaded)

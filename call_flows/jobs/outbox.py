@@ -24,6 +24,8 @@ from call_flows.models import OutboxJob
 
 TASK_ROOT = "call_flows."  # only the domain's own functions may be named by a job
 UNCONFIRMED = "outbox_unconfirmed"  # session.info key: when the earlier attempt whose outcome is unknown began
+HAND_OVER_ON_COMMIT = "outbox_hand_over_on_commit"  # session.info key: a unit of work with a queue is open (9.16)
+ENQUEUED_AT_INSERT = "outbox_enqueued_at_insert"  # session.info key: ids recorded `enqueued` (record, 9.16)
 
 
 class UnknownTask(LookupError):
@@ -108,15 +110,16 @@ def record(session: Session, key: str, task_fn: Callable[..., Any] | str, args: 
         return existing
     now = now or utcnow()
     job = OutboxJob(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
-                    status="pending", attempts=0)
+                    status=_status_at_insert(session, run_at, now), attempts=0)
+    inserted = True
     try:
         with session.begin_nested():
             session.add(job)
     except IntegrityError:  # a concurrent request recorded the same business key first: its job
         winner = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
         assert winner is not None  # the unique key that refused ours is the winner's
-        job = winner
-    _note_for_dispatch(session, job)
+        job, inserted = winner, False
+    _note_for_dispatch(session, job, inserted)
     return job
 
 
@@ -125,23 +128,36 @@ def _record_in_one_statement(session: Session, key: str, task_name: str, args: d
     """PostgreSQL: `INSERT ... ON CONFLICT (key) DO NOTHING RETURNING`, one round trip instead of
     SELECT, SAVEPOINT, INSERT and RELEASE on a press's path (9.16); the same result as `record`."""
     insert = (pg_insert(OutboxJob).values(key=key, task=task_name, args=args, run_at=run_at or now, created_at=now,
-                                          status="pending", attempts=0)
+                                          status=_status_at_insert(session, run_at, now), attempts=0)
               .on_conflict_do_nothing(index_elements=["key"]).returning(OutboxJob))
     job = session.scalars(insert, execution_options={"populate_existing": True}).first()
+    inserted = job is not None
     if job is None:  # the business key exists already
         job = session.scalar(select(OutboxJob).where(OutboxJob.key == key))
     assert job is not None  # ON CONFLICT (key): the row that conflicted holds this key
-    _note_for_dispatch(session, job)
+    _note_for_dispatch(session, job, inserted)
     return job
 
 
-def _note_for_dispatch(session: Session, job: OutboxJob) -> None:
-    """Remember the job on the session so the app hands it over right after commit."""
-    if job.status == "pending":
-        session.info.setdefault("outbox_ids", []).append(job.id)
-        # what the hand-over needs, kept now: the job object itself may be gone from the session's
-        # (weak) identity map by commit time, and reading it back is a round trip on a press's path
-        session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
+def _status_at_insert(session: Session, run_at: datetime | None, now: datetime) -> str:
+    """`enqueued` for a job due now recorded in a unit of work that hands it to the queue right after
+    its commit (the hand-over's mark, `mark_handed_over_on_commit`, without a statement of its own:
+    9.16); else `pending`. A commit that does not hand over sets it back (`unmark_unless_handed_over`)."""
+    due = run_at is None or run_at <= now
+    return "enqueued" if due and session.info.get(HAND_OVER_ON_COMMIT) else "pending"
+
+
+def _note_for_dispatch(session: Session, job: OutboxJob, inserted: bool = False) -> None:
+    """Remember the job on the session so the app hands it over right after commit (`inserted`: this
+    call recorded it, so an `enqueued` status is `_status_at_insert`'s)."""
+    if inserted and job.status == "enqueued":
+        session.info.setdefault(ENQUEUED_AT_INSERT, set()).add(job.id)
+    elif job.status != "pending":
+        return
+    session.info.setdefault("outbox_ids", []).append(job.id)
+    # what the hand-over needs, kept now: the job object itself may be gone from the session's
+    # (weak) identity map by commit time, and reading it back is a round trip on a press's path
+    session.info.setdefault("outbox_refs", {})[job.id] = _ref(job)
 
 
 def note_recorded(session: Session, jobs: Iterable[Any]) -> None:
@@ -156,6 +172,10 @@ def hold(session: Session, job_id: int) -> None:
     (e.g. a guard the request itself settles, call_flows.calls.write_up)."""
     ids = session.info.get("outbox_ids", [])
     session.info["outbox_ids"] = [i for i in ids if i != job_id]
+    marked = session.info.get(ENQUEUED_AT_INSERT, set())
+    if job_id in marked:  # recorded `enqueued` (due now): it waits `pending` instead
+        marked.discard(job_id)
+        session.execute(update(OutboxJob).where(OutboxJob.id == job_id).values(status="pending"))
 
 
 def recorded_ids(session: Session) -> list[int]:
@@ -179,13 +199,24 @@ def mark_handed_over_on_commit(session: Session) -> list[JobRef]:
     If the hand-over fails the dispatcher sets them back to pending; if the process dies in between,
     the sweeper finds them once the hand-over is stale (`due_for_redispatch`)."""
     ids = sorted(set(session.info.get("outbox_ids", [])))
+    marked = session.info.pop(ENQUEUED_AT_INSERT, set())  # recorded `enqueued` already: no statement (9.16)
     if not ids:
         return []
     known = session.info.pop("outbox_refs", {})
     refs = [known.get(i) or _ref(session.get_one(OutboxJob, i)) for i in ids]
-    session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.status == "pending")
-                    .values(status="enqueued"))
+    if unmarked := [i for i in ids if i not in marked]:
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(unmarked), OutboxJob.status == "pending")
+                        .values(status="enqueued"))
     return refs
+
+
+def unmark_unless_handed_over(session: Session) -> None:
+    """Before a commit that will not hand the session's jobs over (one outside the unit of work's own,
+    which takes ENQUEUED_AT_INSERT first): the jobs `record` wrote `enqueued` go back to `pending`,
+    for the sweeper, so no job waits as if a queue had it."""
+    if ids := session.info.pop(ENQUEUED_AT_INSERT, None):
+        session.execute(update(OutboxJob).where(OutboxJob.id.in_(sorted(ids)), OutboxJob.status == "enqueued")
+                        .values(status="pending"))
 
 
 def _ref(job: OutboxJob) -> JobRef:
