@@ -83,3 +83,28 @@ def test_t1_a_warning_the_platform_refuses_publishes_warning_failed_after_the_fa
                                     "stored_status": "failed"}]
     job = world["session"].scalar(select(OutboxJob).where(OutboxJob.task.endswith("play_warning")))
     assert job.status == "failed" and job.attempts == 1 < attempts.MAX_ATTEMPTS  # a refusal is terminal
+
+
+def test_r1_ring_event_is_published_without_a_transaction_and_an_act_with_follow_ups_is_refused():
+    """ring time publishes its committed CallRinging straight to the bus (with its card, placed
+    "ringing", as the unit of work would publish it); an event with an outbox job (T1's warning) is
+    refused there, so what follows an act never depends on how it was published."""
+    import pytest
+
+    from call_flows.events import CallRinging, CallWarned, Event
+    from call_flows.live_events import LocalBroadcaster
+    from call_flows.unit_of_work import publish_committed
+
+    bus = LocalBroadcaster()
+    seen = bus.subscribe()
+    card = {"call_sid": "CA1", "marker": 1}
+    publish_committed(bus, CallRinging("CA1", "••••0555", "number", 1, ["repeat_warnings"], False, "2026-11-30T09:00:00",
+                                       None, card))
+    assert seen.get_nowait() == {"kind": "call_ringing", "call_sid": "CA1", "caller": "••••0555", "caller_kind": "number",
+                                 "marker": 1, "signals": ["repeat_warnings"], "restricted": False,
+                                 "at": "2026-11-30T09:00:00", "named_officer_id": None, "card": card, "place": "ringing"}
+    ringing = CallRinging("CA2", None, "withheld", None, [], False, "2026-11-30T09:00:00", None, card)
+    assert ringing.live() == Event.live(ringing)  # its shallow live() drops no field
+    with pytest.raises(ValueError):
+        publish_committed(bus, CallWarned("CA1", "abuse", 3, 4, warning_id=9))
+    assert seen.empty()
