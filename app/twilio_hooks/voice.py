@@ -62,7 +62,7 @@ def answer_ring(call_sid: str, form) -> str:
         publish_committed(current_app.extensions["handover"].bus, CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
                                bool(flags.restriction_id), now.isoformat(),
                                routing.get("officer_id") if routing else None,  # C3
-                               live_card.ringing_card(call_sid, caller.e164, caller.kind, flags.marker,
+                               live_card.ringing_card(call_sid, caller, flags.marker,
                                                       flags.restriction_id, flags.signals, now)))
     return ring_twiml(call_sid, settings, events_url(), routing)
 
