@@ -108,3 +108,49 @@ def test_r1_ring_event_is_published_without_a_transaction_and_an_act_with_follow
     with pytest.raises(ValueError):
         publish_committed(bus, CallWarned("CA1", "abuse", 3, 4, warning_id=9))
     assert seen.empty()
+
+
+def test_live_events_reach_subscribers_from_each_thread_and_after_a_dropped_redis_connection():
+    """RedisBroadcaster keeps a Redis connection per thread: events published from two threads arrive,
+    and when a thread's connection fails (Redis restarted) the event is sent again on a new one."""
+    import os
+    import threading
+    import time
+
+    import fakeredis
+    import redis
+
+    from call_flows.live_events import RedisBroadcaster, subscription
+
+    import uuid
+
+    kind = f"t-{uuid.uuid4().hex}"  # pub/sub is server-wide: other programs publish on a shared Redis
+    url = os.environ.get("TEST_REDIS_URL")
+    client = redis.Redis.from_url(url) if url else fakeredis.FakeRedis()
+    bus = RedisBroadcaster(client)
+    sub = subscription(bus)
+    try:
+        workers = [threading.Thread(target=bus.publish, args=({"kind": kind, "n": n},)) for n in (1, 2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        held = bus._connection()
+        real_send, failures = held.send_command, []
+
+        def dropped(*args, **kwargs):  # the first send fails as on a socket Redis closed
+            if not failures:
+                failures.append(args)
+                raise redis.ConnectionError("Connection closed by server.")
+            return real_send(*args, **kwargs)
+
+        held.send_command = dropped
+        bus.publish({"kind": kind, "n": 3})
+        got, deadline = [], time.monotonic() + 5
+        while len(got) < 3 and time.monotonic() < deadline:
+            event = sub.get(0.5)
+            if event is not None and event.get("kind") == kind:
+                got.append(event["n"])
+        assert sorted(got) == [1, 2, 3] and len(failures) == 1
+    finally:
+        sub.close()
