@@ -59,11 +59,10 @@ def answer_ring(call_sid: str, form) -> str:
         flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
-        publish_committed(current_app.extensions["handover"].bus, CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
-                               bool(flags.restriction_id), now.isoformat(),
-                               routing.get("officer_id") if routing else None,  # C3
-                               live_card.ringing_card(call_sid, caller, flags.marker,
-                                                      flags.restriction_id, flags.signals, now)))
+        card = live_card.ringing_card(call_sid, caller, flags.marker, flags.restriction_id, flags.signals, now)
+        publish_committed(current_app.extensions["handover"].bus, CallRinging(
+            call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals, bool(flags.restriction_id),
+            now.isoformat(), routing.get("officer_id") if routing else None, card))  # C3: the named officer
     return ring_twiml(call_sid, settings, events_url(), routing)
 
 
