@@ -95,3 +95,40 @@ def test_13_lean_form_parse_gives_werkzeugs_pairs_for_any_body():
     bodies += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24))) for _ in range(3000)]
     for body in bodies:
         assert parse_form(body) == parse_qsl(body, keep_blank_values=True, errors="werkzeug.url_quote"), body
+
+
+def test_13_ring_time_keeps_one_autocommit_connection_between_rings_and_never_a_failed_one():
+    """app.db.KeptRingConnection on PostgreSQL: two rings in a row run on the same server connection,
+    in autocommit; a ring that fails gives its connection back to the pool out of autocommit, and the
+    next ring opens another; the engine's dispose closes the kept one."""
+    import pytest
+    from flask import Flask
+    from sqlalchemy import create_engine
+
+    from app.db import KeptRingConnection, ring_connection
+    from tests.conftest import PG_URL
+
+    engine = create_engine(PG_URL, pool_size=1, max_overflow=0)
+    app = Flask(__name__)
+    kept = app.extensions["ring_kept_connection"] = KeptRingConnection(engine)
+    app.extensions["engine"] = engine
+
+    def ring_backend():
+        with app.app_context(), ring_connection() as conn:
+            driver = conn.connection.driver_connection
+            assert driver.autocommit
+            return driver.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    try:
+        first = ring_backend()
+        assert ring_backend() == first and kept._kept is not None
+        with pytest.raises(RuntimeError), app.app_context(), ring_connection():
+            raise RuntimeError("the ring failed")
+        assert kept._kept is None
+        with engine.connect() as pooled:  # the pool's only connection: back, out of autocommit
+            assert not pooled.connection.driver_connection.autocommit
+        ring_backend()
+        assert kept._kept is not None
+    finally:
+        engine.dispose()
+    assert kept._kept is None
