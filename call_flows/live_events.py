@@ -3,6 +3,7 @@ in-process broadcaster in the embedded default (`make_bus(redis)`). The unit of 
 committed act's events here (call_flows/unit_of_work.py). Publishing never fails a request: a lost
 live event is recovered by the board's next full refresh, the database being the record."""
 import json
+import os
 import queue
 import threading
 from typing import Any
@@ -38,11 +39,37 @@ class LocalBroadcaster:
 
 
 class RedisBroadcaster:
+    """PUBLISH on CHANNEL. Each thread sends on a Redis connection of its own, kept (issue 13: the
+    client's per-command pool checkout, retry wrapper and metrics were most of a PUBLISH's CPU at ring
+    time); a connection that fails is reopened once (Redis restarted), then the error is raised
+    (`publish` logs it). A client without a connection pool (a test's stand-in) publishes as before."""
+
     def __init__(self, redis: Any) -> None:
         self.redis = redis
+        self._local = threading.local()
 
     def publish(self, event: dict[str, Any]) -> None:
-        self.redis.publish(CHANNEL, json.dumps(event, default=str))
+        payload = json.dumps(event, default=str)
+        conn = self._connection()
+        if conn is None:
+            self.redis.publish(CHANNEL, payload)
+            return
+        try:
+            conn.send_command("PUBLISH", CHANNEL, payload)
+            conn.read_response()
+        except Exception:  # a dropped or timed-out socket (redis' errors; this layer imports no driver)
+            conn.disconnect()
+            conn.send_command("PUBLISH", CHANNEL, payload)
+            conn.read_response()
+
+    def _connection(self) -> Any:
+        pool = getattr(self.redis, "connection_pool", None)
+        if pool is None:
+            return None
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid():  # a forked child opens its own
+            held = self._local.held = (os.getpid(), pool.make_connection())
+        return held[1]
 
 
 Bus = LocalBroadcaster | RedisBroadcaster

@@ -3,8 +3,9 @@
 This module is the one place that knows what a withheld caller looks like on Twilio, and that a
 number written with an extension is not a caller ID (CONTRACT conventions).
 """
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -40,10 +41,17 @@ class Caller:
     kind: str
     e164: str | None
     raw: str
+    parsed: Any = field(default=None, compare=False, repr=False)  # classify_caller's parse of a number
 
     @property
     def is_number(self) -> bool:
         return self.kind == "number"
+
+    @cached_property
+    def area_name(self) -> str | None:
+        """`area(e164)`, from the number classify_caller already parsed (issue 13: parsing it again
+        for ring time's card was a tenth of a ring's CPU); held as long as classify_caller's cache."""
+        return _area_of(self.parsed) if self.parsed is not None else area(self.e164)
 
 
 def withheld_placeholder(text: str | None) -> str | None:
@@ -68,6 +76,11 @@ def to_e164(text: str, region: str = "GB") -> str:
     cannot parse or finds impossible; a number written with an extension in any spelling (x, ext.,
     #, ;ext=, pause commas...: caller ID never carries one, so the main line must never stand for
     one person); and Twilio's withheld-caller placeholders (R4: never a register number)."""
+    return phonenumbers.format_number(parse_number(text, region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_number(text: str, region: str = "GB") -> phonenumbers.PhoneNumber:
+    """to_e164's checks (see there; raises InvalidPhone), the number parsed before it is formatted."""
     if text is None or not text.strip():
         raise InvalidPhone("A phone number is required.")
     shown = text.strip()
@@ -88,7 +101,7 @@ def to_e164(text: str, region: str = "GB") -> str:
                            "mobile) without the extension.")
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidPhone(f"'{shown}' is not a phone number: it has the wrong number of digits.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return parsed
 
 
 def rejoin_extensions(pieces: list[str], region: str = "GB", separator: str = ";") -> list[str]:
@@ -159,7 +172,8 @@ def classify_caller(raw: str | None, region: str = "GB") -> Caller:
     if lowered.startswith("sip:") or lowered.startswith("sips:"):
         return Caller("sip", None, clipped)
     try:
-        return Caller("number", to_e164(raw, region), clipped)
+        parsed = parse_number(raw, region)
+        return Caller("number", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), clipped, parsed)
     except InvalidPhone:
         return Caller("invalid", None, clipped)
 
@@ -177,12 +191,16 @@ def area(e164: str | None) -> str | None:
     callers whose masked numbers end alike (issue 14.8); None when phonenumbers cannot say."""
     if not e164:
         return None
-    from phonenumbers import PhoneNumberType, geocoder, number_type
-
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
         return None
+    return _area_of(number)
+
+
+def _area_of(number: phonenumbers.PhoneNumber) -> str | None:
+    from phonenumbers import PhoneNumberType, geocoder, number_type
+
     if number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.PAGER, PhoneNumberType.PERSONAL_NUMBER):
         return "mobile"
     home = phonenumbers.region_code_for_country_code(number.country_code or 0)

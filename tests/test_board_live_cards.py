@@ -93,3 +93,28 @@ def test_r1_r10_ring_time_builds_the_ringing_card_as_the_snapshot_shows_it(app, 
     (on_board,) = [c for c in snap(app, "supervisor")["ringing"] if c["call_sid"] == sid]
     assert ringing["place"] == "ringing" and ringing["card"]["marker"] == 1
     assert {k: (v, on_board[k]) for k, v in ringing["card"].items() if v != on_board[k]} == {}
+
+
+def test_r1_r10_c3_ringing_card_is_card_json_of_the_ringing_call():
+    """ring time writes the ringing card out by hand (no ORM Call on the hot path): key for key the
+    card `card_json` gives that call, for a number (masked, with its area), a withheld caller, flags or none."""
+    from datetime import datetime, timezone
+
+    from call_flows.calls.board import Card, flags_json
+    from call_flows.calls.live_card import card_json, ringing_card
+    from call_flows.models import Call
+    from call_flows.phone import classify_caller
+
+    at = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
+    for raw, e164, kind, marker, restriction, signals in [
+            ("07700 900555", "+447700900555", "number", 1, None, ["repeat_warnings"]),
+            ("+44 113 496 0000", "+441134960000", "number", None, 7, []),
+            ("+33 1 23 45 67 89", "+33123456789", "number", None, None, []),
+            ("+1 212 555 0123", "+12125550123", "number", None, None, ["many_calls_today"]),
+            ("+39 06 1234 5678", "+390612345678", "number", 2, None, []),
+            ("anonymous", None, "withheld", None, None, [])]:
+        call = Call(call_sid="CA" + "f" * 30 + "9A3B", status="ringing", caller=e164, caller_kind=kind,
+                    started_at=at, answered_at=None, handler_id=None, team_id=None, needs_note=None, ring_marker=marker)
+        expected = card_json(Card(call, [], None, flags_json(marker, restriction, list(signals)), None, None))
+        card = ringing_card(call.call_sid, classify_caller(raw), marker, restriction, signals, at)
+        assert json.dumps(card, sort_keys=True) == json.dumps(expected, sort_keys=True)

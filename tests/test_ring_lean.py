@@ -78,3 +78,57 @@ def test_13_lean_ring_hands_a_body_that_is_not_a_url_encoded_form_to_flask(app, 
     assert answers[0].status_code == answers[1].status_code == 403  # no form: the signature cannot match
     with app.app_context():
         assert db_session().scalar(select(Call.id).where(Call.call_sid == sid)) is None
+
+
+def test_13_lean_form_parse_gives_werkzeugs_pairs_for_any_body():
+    """lean.parse_form is parse_qsl as werkzeug calls it, pair for pair: Twilio's fields, "+" and
+    %-escapes, blank and bare names, empty fields, repeated names, bad escapes and invalid UTF-8."""
+    import random
+    from urllib.parse import parse_qsl, urlencode
+
+    from app.twilio_hooks.lean import parse_form
+
+    twilio = urlencode({"CallSid": "CA1", "From": "+447700900123", "To": "+44 1632 960000", "Caller": "client:ann & co"})
+    bodies = [twilio, "", "&", "a", "a=", "=b", "a=1&a=2&&b", "a=%zz&b=%e2%82", "a%3Db=c%26d", "x=%C3%A9+%2B1", "+=+"]
+    rng = random.Random(13)
+    alphabet = "ab=&+%2Cé3F0"
+    bodies += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24))) for _ in range(3000)]
+    for body in bodies:
+        assert parse_form(body) == parse_qsl(body, keep_blank_values=True, errors="werkzeug.url_quote"), body
+
+
+def test_13_ring_time_keeps_one_autocommit_connection_between_rings_and_never_a_failed_one():
+    """app.db.KeptRingConnection on PostgreSQL: two rings in a row run on the same server connection,
+    in autocommit; a ring that fails gives its connection back to the pool out of autocommit, and the
+    next ring opens another; the engine's dispose closes the kept one."""
+    import pytest
+    from flask import Flask
+    from sqlalchemy import create_engine
+
+    from app.db import KeptRingConnection, ring_connection
+    from tests.conftest import PG_URL
+
+    engine = create_engine(PG_URL, pool_size=1, max_overflow=0)
+    app = Flask(__name__)
+    kept = app.extensions["ring_kept_connection"] = KeptRingConnection(engine)
+    app.extensions["engine"] = engine
+
+    def ring_backend():
+        with app.app_context(), ring_connection() as conn:
+            driver = conn.connection.driver_connection
+            assert driver.autocommit
+            return driver.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    try:
+        first = ring_backend()
+        assert ring_backend() == first and kept._kept is not None
+        with pytest.raises(RuntimeError), app.app_context(), ring_connection():
+            raise RuntimeError("the ring failed")
+        assert kept._kept is None
+        with engine.connect() as pooled:  # the pool's only connection: back, out of autocommit
+            assert not pooled.connection.driver_connection.autocommit
+        ring_backend()
+        assert kept._kept is not None
+    finally:
+        engine.dispose()
+    assert kept._kept is None

@@ -53,3 +53,29 @@ def test_signature_is_checked_against_the_url_as_requested(url_app, path):
     assert client.post(path, data=params, headers={"X-Twilio-Signature": signed_without_slash}).status_code == 403
     signed_as_requested = signature(token, "http://localhost" + path, params)
     assert client.post(path, data=params, headers={"X-Twilio-Signature": signed_as_requested}).status_code != 403
+
+
+def test_the_one_hmac_validator_answers_as_twilios_for_either_url_form():
+    """app's Validator signs the URL's given form first and the other only when that fails: for every
+    URL form Twilio may have signed (with or without the port), a wrong signature, another token or
+    repeated form fields, it says what twilio's RequestValidator.validate says."""
+    from twilio.request_validator import RequestValidator
+    from werkzeug.datastructures import MultiDict
+
+    from app.twilio_hooks.signature import Validator
+
+    ours, twilios = Validator("token-a"), RequestValidator("token-a")
+    form = MultiDict([("CallSid", "CA1"), ("From", "+447700900123"), ("Digits", "1"), ("Digits", "2")])
+    urls = ["https://cg.example/twilio/voice/inbound", "https://cg.example:443/twilio/voice/inbound",
+            "http://127.0.0.1:8123/twilio/voice/inbound", "http://127.0.0.1/twilio/voice/inbound?x=1"]
+    signers = [RequestValidator("token-a"), RequestValidator("token-b")]
+    answers = []
+    for url in urls:
+        for signed_url in urls:
+            for signer in signers:
+                sig = signer.compute_signature(signed_url, form)
+                for candidate in (sig, sig[:-2] + "AA", ""):
+                    answer = ours.validate(url, form, candidate)
+                    assert answer == twilios.validate(url, form, candidate), (url, signed_url, candidate)
+                    answers.append(answer)
+    assert True in answers and False in answers

@@ -11,6 +11,7 @@ from call_flows.calls import live_card
 from call_flows.events import CallRinging
 from call_flows.phone import classify_caller, mask
 from call_flows import logs
+from call_flows.unit_of_work import publish_committed
 from storage.ring import ring_statement
 
 from ..db import ring_connection, unit_of_work
@@ -58,13 +59,10 @@ def answer_ring(call_sid: str, form) -> str:
         flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
-        with unit_of_work() as uow:
-            uow.record(CallRinging(call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals,
-                                   bool(flags.restriction_id), now.isoformat(),
-                                   routing.get("officer_id") if routing else None,  # C3
-                                   live_card.ringing_card(call_sid, caller.e164, caller.kind, flags.marker,
-                                                          flags.restriction_id, flags.signals, now)))
-            uow.commit()
+        card = live_card.ringing_card(call_sid, caller, flags.marker, flags.restriction_id, flags.signals, now)
+        publish_committed(current_app.extensions["handover"].bus, CallRinging(
+            call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals, bool(flags.restriction_id),
+            now.isoformat(), routing.get("officer_id") if routing else None, card))  # C3: the named officer
     return ring_twiml(call_sid, settings, events_url(), routing)
 
 

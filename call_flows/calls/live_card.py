@@ -12,7 +12,7 @@ from call_flows import settings as org_settings
 from call_flows.calls.board import RECENT_END, RING_STALE, Card, call_cards, flags_json
 from call_flows.clock import as_utc, utcnow
 from call_flows.labels import label
-from call_flows.phone import area, call_label, mask
+from call_flows.phone import Caller, area, call_label, mask
 from call_flows.models import Call, Team
 from call_flows.staff.live_scope import CALL_KINDS
 from call_flows.staff.people import shown_names
@@ -40,10 +40,15 @@ def with_card(session: Session, live: dict[str, Any], now: datetime | None = Non
     team, handler name, settings, then the card's warnings, termination and flags)."""
     if live.get("kind") not in CALL_KINDS or not live.get("call_sid"):
         return live
-    if live.get("card") is not None:  # ring time built it (`ringing_card`): a ringing card, no query
-        return {**live, "place": "ringing"}
+    if live.get("card") is not None:
+        return with_known_card(live)
     with Session(bind=session.get_bind()) as fresh:
         return _with_card(fresh, live, now)
+
+
+def with_known_card(live: dict[str, Any]) -> dict[str, Any]:
+    """A call event that carries its card already: ring time built it (`ringing_card`), a ringing card."""
+    return {**live, "place": "ringing"}
 
 
 def _with_card(session: Session, live: dict[str, Any], now: datetime | None) -> dict[str, Any]:
@@ -57,13 +62,19 @@ def _with_card(session: Session, live: dict[str, Any], now: datetime | None) -> 
     return {**live, "card": card, "place": place(call, card, now)}
 
 
-def ringing_card(call_sid: str, e164: str | None, caller_kind: str, marker: int | None, restriction_id: int | None,
+def ringing_card(call_sid: str, caller: Caller, marker: int | None, restriction_id: int | None,
                  signals: list[str], at: datetime) -> dict[str, Any]:
     """The board card of a call that just rang (R1, R10, C3: its ring-time flags), from what ring time
-    already knows: no query on the ring's path. Nobody has taken it, nothing noted, warned or ended."""
-    call = Call(call_sid=call_sid, status=CallStatus.RINGING, caller=e164, caller_kind=caller_kind, started_at=at,
-                answered_at=None, handler_id=None, team_id=None, needs_note=None, ring_marker=marker)
-    return card_json(Card(call, [], None, flags_json(marker, restriction_id, list(signals)), None, None))
+    already knows: no query on the ring's path. Nobody has taken it, nothing noted, warned or ended.
+    `card_json` of such a call, key for key, written out: building an ORM Call for it was a tenth of
+    a ring's CPU (issue 13; tests/test_board_live_cards.py holds the two equal)."""
+    return {
+        "call_sid": call_sid, "status": CallStatus.RINGING, "caller": mask(caller.e164) if caller.e164 else caller.kind,
+        "caller_kind": caller.kind, "caller_area": caller.area_name, "call_label": call_label(call_sid),
+        "started_at": as_utc(at).isoformat(), "answered_at": None, "handler": None, "team_id": None,
+        "team": None, "site": None, "need_noted": False, "warnings": [], "termination": None, "serious": False,
+        **flags_json(marker, restriction_id, list(signals)),
+    }
 
 
 def card_json(card: Card) -> dict[str, Any]:
