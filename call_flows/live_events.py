@@ -38,19 +38,20 @@ class LocalBroadcaster:
 
 
 class RedisBroadcaster:
-    def __init__(self, redis: Any) -> None:
-        self.redis = redis
+    def __init__(self, redis: Any, channel: str = CHANNEL) -> None:
+        self.redis, self.channel = redis, channel
 
     def publish(self, event: dict[str, Any]) -> None:
-        self.redis.publish(CHANNEL, json.dumps(event, default=str))
+        self.redis.publish(self.channel, json.dumps(event, default=str))
 
 
 Bus = LocalBroadcaster | RedisBroadcaster
 
 
-def make_bus(redis: Any) -> Bus:
-    """Redis pub/sub when there is Redis (every web process sees every event), else in-process."""
-    return RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+def make_bus(redis: Any, channel: str = CHANNEL) -> Bus:
+    """Redis pub/sub on `channel` when there is Redis (every web process sees every event), else in-process.
+    Pub/sub is server-wide (not per Redis db): deployments sharing one Redis server name their own channel."""
+    return RedisBroadcaster(redis, channel) if redis is not None else LocalBroadcaster()
 
 
 def publish(bus: Bus, event: dict[str, Any]) -> None:
@@ -77,12 +78,12 @@ class _LocalSubscription:
 
 
 class _RedisSubscription:
-    """Redis pub/sub on CHANNEL; waits for the subscription to be confirmed, so no event published
-    after `subscription()` returns is missed."""
+    """Redis pub/sub on the bus's channel; waits for the subscription to be confirmed, so no event
+    published after `subscription()` returns is missed."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, channel: str) -> None:
         self._pubsub = redis.pubsub()
-        self._pubsub.subscribe(CHANNEL)
+        self._pubsub.subscribe(channel)
         for _ in range(50):
             message = self._pubsub.get_message(timeout=0.1)
             if message and message["type"] == "subscribe":
@@ -109,5 +110,5 @@ class _RedisSubscription:
 def subscription(bus: Bus) -> "_LocalSubscription | _RedisSubscription":
     """A live-event subscription with `get(timeout) -> dict | None` and `close()`."""
     if isinstance(bus, RedisBroadcaster):
-        return _RedisSubscription(bus.redis)
+        return _RedisSubscription(bus.redis, bus.channel)
     return _LocalSubscription(bus)
