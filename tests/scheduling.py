@@ -5,8 +5,9 @@
 - A module that starts processes or servers for all its tests (a module-scoped fixture: the fault
   suite's production shape, the ring-snapshot gunicorns) is one group, run whole on one worker, so
   what it starts is started once. The browser tests are one group (one Chromium).
-- The longest groups are collected first (FIRST, longest first), so they start at once and the short
-  tests fill the other workers around them instead of waiting at the end.
+- The longest groups and tests are collected first (FIRST), so they start at once and the short tests
+  fill the other workers around them instead of waiting at the end. xdist hands each worker a second
+  unit at the start: the fourth unit (the first worker's second, behind the outage) is a short one.
 
 Without xdist (`-n0`, `-p no:xdist`) the marks are inert and only the order changes: a test never
 depends on another's order (each runs in its own rolled-back transaction, tests/db_isolation.py).
@@ -15,11 +16,14 @@ import pytest
 
 # Longest first (seconds on a 2-core machine, `--durations`): the groups that decide the run's length.
 FIRST = (
-    "tests/faults/test_redis_outage.py",
+    "tests/faults/test_redis_outage.py",  # a minute's outage, mostly waiting
+    "tests/test_role_matrix.py",  # one test of thousands of requests
+    "tests/test_api_schemathesis.py",
+    "tests/faults/test_outbox_faults.py",  # short: queued behind the outage until a worker is free
+    "tests/faults/test_soak.py",
     "tests/browser/",
     "tests/faults/test_postgres_restart.py",
     "tests/faults/test_production_shape.py",
-    "tests/faults/test_soak.py",
     "tests/faults/test_database_faults.py",
     "tests/faults/test_scheduler_holder.py",
     "tests/test_ring_snapshot.py",
