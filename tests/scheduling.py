@@ -12,7 +12,11 @@
 Without xdist (`-n0`, `-p no:xdist`) the marks are inert and only the order changes: a test never
 depends on another's order (each runs in its own rolled-back transaction, tests/db_isolation.py).
 """
+import os
+
 import pytest
+
+from tests.per_worker import WORKER
 
 # Longest first (seconds on a 2-core machine, `--durations`): the groups that decide the run's length.
 FIRST = (
@@ -29,12 +33,22 @@ FIRST = (
     "tests/test_ring_snapshot.py",
 )
 WHOLE_MODULES = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_twilio_urls.py")
+# Prism (tests/prism.py) starts once per worker that asks for it: its users share one worker.
+PRISM = ("tests/test_twilio_prism.py", "tests/test_callback_prism.py", "tests/faults/test_production_shape.py")
+# Modules that time the service (ring time within 2 s, a change seen within 1 s, an import in seconds): under
+# xdist (as root, as in CI) their worker and the processes it starts run at a higher CPU priority than the
+# other workers' tests, so the suite's own parallel work never slows the service they time.
+TIMED = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_register_import.py",
+         "tests/test_stream_limits.py")
+TIMED_NICE = -5
 
 
 def _group(nodeid: str) -> str | None:
     path = nodeid.split("::", 1)[0]
     if path.startswith("tests/browser/"):
         return "browser"
+    if path.startswith(PRISM):
+        return "prism"
     if path.startswith(WHOLE_MODULES):
         return path
     return None
@@ -62,3 +76,18 @@ def pytest_addoption(parser, pluginmanager):
         group._addoption("-n", "--numprocesses", dest="numprocesses", default=None)
         group.addoption("--dist", dest="dist", default="no")
         group.addoption("--no-loadscope-reorder", dest="loadscopereorder", action="store_false")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _timed_priority(request):
+    """A TIMED module runs (with every process it starts) at nice TIMED_NICE, under xdist as root only;
+    autouse, so it is set before the module's own fixtures start gunicorn, RQ workers or Redis."""
+    timed = request.node.nodeid.startswith(TIMED)
+    if not (timed and WORKER and os.geteuid() == 0):
+        yield
+        return
+    os.setpriority(os.PRIO_PROCESS, 0, TIMED_NICE)
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
