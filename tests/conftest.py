@@ -26,7 +26,8 @@ from call_flows import settings as org_settings
 from tests import per_worker
 from tests.db_isolation import TestTransaction
 from tests.prism import prism_url  # noqa: F401  (fixture: Prism once per session)
-from tests.scheduling import _timed_priority, pytest_addoption, pytest_collection_modifyitems  # noqa: F401  (xdist)
+from tests.scheduling import (_timed_priority, pytest_addoption, pytest_collection_modifyitems,  # noqa: F401
+                              pytest_configure)  # (xdist)
 from tests.twilio_standin import RecordingHttpClient
 
 IN_CI = os.environ.get("CI") == "true"

@@ -6,8 +6,9 @@
   suite's production shape, the ring-snapshot gunicorns) is one group, run whole on one worker, so
   what it starts is started once. The browser tests are one group (one Chromium).
 - The longest groups and tests are collected first (FIRST), so they start at once and the short tests
-  fill the other workers around them instead of waiting at the end. xdist hands each worker a second
-  unit at the start: the fourth unit (the first worker's second, behind the outage) is a short one.
+  fill the other workers around them instead of waiting at the end. A worker is handed its next unit
+  when it has one test left (`OneAhead`; xdist's own waits for two left, so a worker running a
+  two-test group of a minute took a second long group behind it while another worker sat idle).
 
 Without xdist (`-n0`, `-p no:xdist`) the marks are inert and only the order changes: a test never
 depends on another's order (each runs in its own rolled-back transaction, tests/db_isolation.py).
@@ -18,19 +19,24 @@ import pytest
 
 from tests.per_worker import WORKER
 
+try:
+    from xdist.scheduler import LoadGroupScheduling
+except ImportError:  # pytest-xdist is a test requirement; without it the suite runs in one process
+    LoadGroupScheduling = object
+
 # Longest first (seconds on a 2-core machine, `--durations`): the groups that decide the run's length.
 FIRST = (
     "tests/faults/test_redis_outage.py",  # a minute's outage, mostly waiting
-    "tests/test_role_matrix.py",  # one test of thousands of requests
-    "tests/test_api_schemathesis.py",
-    "tests/faults/test_outbox_faults.py",  # short: queued behind the outage until a worker is free
+    "tests/faults/test_production_shape.py",  # with Prism's other users (PRISM)
     "tests/faults/test_soak.py",
-    "tests/browser/",
     "tests/faults/test_postgres_restart.py",
-    "tests/faults/test_production_shape.py",
+    "tests/test_role_matrix.py",  # one test of thousands of requests
     "tests/faults/test_database_faults.py",
+    "tests/test_api_schemathesis.py",
     "tests/faults/test_scheduler_holder.py",
     "tests/test_ring_snapshot.py",
+    "tests/browser/",
+    "tests/faults/test_outbox_faults.py",
 )
 WHOLE_MODULES = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_twilio_urls.py")
 # Prism (tests/prism.py) starts once per worker that asks for it: its users share one worker.
@@ -91,3 +97,30 @@ def _timed_priority(request):
         yield
     finally:
         os.setpriority(os.PRIO_PROCESS, 0, 0)
+
+
+class OneAhead(LoadGroupScheduling):
+    """loadgroup, handing a worker its next unit when it has one test left (a worker needs the test after
+    the one it runs, to know which fixtures to tear down), not two: long groups never queue behind each
+    other on one worker while another is free."""
+
+    def _reschedule(self, node) -> None:
+        if node.shutting_down:
+            return
+        if not self.workqueue:
+            node.shutdown()
+            return
+        if self._pending_of(self.assigned_work[node]) <= 1:
+            self._assign_work_unit(node)
+
+
+class _XdistHooks:
+    @staticmethod
+    def pytest_xdist_make_scheduler(config, log):
+        return OneAhead(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+def pytest_configure(config):
+    """Hands xdist `OneAhead` (registered only when xdist runs: `-p no:xdist` knows no such hook)."""
+    if not config.pluginmanager.is_blocked("xdist") and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "callguard-xdist-scheduler")
