@@ -27,6 +27,7 @@ except ImportError:  # pytest-xdist is a test requirement; without it the suite 
 # Longest first (seconds on a 2-core machine, `--durations`): the groups that decide the run's length.
 FIRST = (
     "tests/faults/test_redis_outage.py",  # a minute's outage, mostly waiting
+    "tests/browser/",  # 31 tests in one Chromium: the longest group when the browser tests run
     "tests/faults/test_production_shape.py",  # with Prism's other users (PRISM)
     "tests/faults/test_soak.py",
     "tests/faults/test_postgres_restart.py",
@@ -35,7 +36,6 @@ FIRST = (
     "tests/test_api_schemathesis.py",
     "tests/faults/test_scheduler_holder.py",
     "tests/test_ring_snapshot.py",
-    "tests/browser/",
     "tests/faults/test_outbox_faults.py",
 )
 WHOLE_MODULES = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_twilio_urls.py")
