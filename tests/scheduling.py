@@ -1,16 +1,16 @@
 """How pytest-xdist spreads the suite over its workers (issue 11): `-n 3 --dist loadgroup
---no-loadscope-reorder` in pytest.ini.
+--no-loadscope-reorder` in pytest.ini, with our scheduler (`OneAhead`, below) in place of xdist's.
 
 - Most tests are their own unit of work, handed to whichever worker is free.
 - A module that starts processes or servers for all its tests (a module-scoped fixture: the fault
   suite's production shape, the ring-snapshot gunicorns) is one group, run whole on one worker, so
-  what it starts is started once. The browser tests are one group (one Chromium).
+  what it starts is started once. The browser tests are one group (one Chromium); Prism's users one.
 - The longest groups and tests are collected first (FIRST), so they start at once and the short tests
   fill the other workers around them instead of waiting at the end. A worker is handed its next unit
   when it has one test left (`OneAhead`; xdist's own waits for two left, so a worker running a
   two-test group of a minute took a second long group behind it while another worker sat idle).
 
-Without xdist (`-n0`, `-p no:xdist`) the marks are inert and only the order changes: a test never
+Without xdist (`-n0`, `-p no:xdist`) only the order changes: a test never
 depends on another's order (each runs in its own rolled-back transaction, tests/db_isolation.py).
 """
 import os
@@ -20,9 +20,9 @@ import pytest
 from tests.per_worker import WORKER
 
 try:
-    from xdist.scheduler import LoadGroupScheduling
+    from xdist.scheduler import LoadScopeScheduling
 except ImportError:  # pytest-xdist is a test requirement; without it the suite runs in one process
-    LoadGroupScheduling = object
+    LoadScopeScheduling = object
 
 # Longest first (seconds on a 2-core machine, `--durations`): the groups that decide the run's length.
 FIRST = (
@@ -65,12 +65,7 @@ def _rank(nodeid: str) -> int:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Group whole modules (xdist_group marks) and put the longest groups first (a stable sort:
-    within a rank, collection order is kept)."""
-    for item in items:
-        group = _group(item.nodeid)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    """The longest groups first (a stable sort: within a rank, collection order is kept)."""
     items.sort(key=lambda item: _rank(item.nodeid))
 
 
@@ -99,10 +94,15 @@ def _timed_priority(request):
         os.setpriority(os.PRIO_PROCESS, 0, 0)
 
 
-class OneAhead(LoadGroupScheduling):
-    """loadgroup, handing a worker its next unit when it has one test left (a worker needs the test after
-    the one it runs, to know which fixtures to tear down), not two: long groups never queue behind each
-    other on one worker while another is free."""
+class OneAhead(LoadScopeScheduling):
+    """xdist's scope scheduling with our units (`_group`: a whole module, the browser tests, Prism's users;
+    else one test), handing a worker its next unit when it has one test left (a worker needs the test
+    after the one it runs, to know which fixtures to tear down), not two: long groups never queue behind
+    each other on one worker while another is free. (xdist's own `xdist_group` marks do nothing under
+    pytest 9: xdist renames the test's nodeid, which pytest 9 no longer lets it do.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return _group(nodeid) or nodeid
 
     def _reschedule(self, node) -> None:
         if node.shutting_down:
