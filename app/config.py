@@ -36,6 +36,7 @@ def from_env(overrides: dict | None = None) -> dict:
         "ORG_TIMEZONE": env.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE,
         "DEVELOPMENT": env.get("CALLGUARD_ENV", "development") == "development",
         "RQ_QUEUE": env.get("RQ_QUEUE", "callguard"),
+        "EVENTS_CHANNEL": env.get("EVENTS_CHANNEL") or "callguard:events",  # Redis pub/sub (server-wide, not per db)
         "OUTBOX_LEASE_S": int(env.get("OUTBOX_LEASE_S") or 0) or None,  # issue 12: tests shorten the claim's lease
         "OUTBOX_BACKOFF_S": int(env.get("OUTBOX_BACKOFF_S") or 0) or None,  # ... and the retry's backoff base
         "RECONCILE_AFTER_S": int(env["RECONCILE_AFTER_S"]) if env.get("RECONCILE_AFTER_S") else None,

@@ -18,7 +18,7 @@ def init_app(app) -> None:
     queues = [Queue(name, connection=redis) if redis is not None else None for name in queue_names(app.config["RQ_QUEUE"])]
     app.extensions["urgent_queue"], app.extensions["queue"] = queues
     app.extensions["queues"] = queues if redis is not None else []  # what a worker listens to, in its order
-    app.extensions["events"] = live_events.make_bus(app.extensions["redis"])
+    app.extensions["events"] = live_events.make_bus(app.extensions["redis"], app.config["EVENTS_CHANNEL"])
 
 
 def queue_names(queue: str) -> list[str]:

@@ -39,27 +39,28 @@ class LocalBroadcaster:
 
 
 class RedisBroadcaster:
-    """PUBLISH on CHANNEL. Each thread sends on a Redis connection of its own, kept (issue 13: the
-    client's per-command pool checkout, retry wrapper and metrics were most of a PUBLISH's CPU at ring
-    time); a connection that fails is reopened once (Redis restarted), then the error is raised
-    (`publish` logs it). A client without a connection pool (a test's stand-in) publishes as before."""
+    """PUBLISH on its channel (`EVENTS_CHANNEL`, default CHANNEL). Each thread sends on a Redis
+    connection of its own, kept (issue 13: the client's per-command pool checkout, retry wrapper and
+    metrics were most of a PUBLISH's CPU at ring time); a connection that fails is reopened once (Redis
+    restarted), then the error is raised (`publish` logs it). A client without a connection pool (a
+    test's stand-in) publishes as before."""
 
-    def __init__(self, redis: Any) -> None:
-        self.redis = redis
+    def __init__(self, redis: Any, channel: str = CHANNEL) -> None:
+        self.redis, self.channel = redis, channel
         self._local = threading.local()
 
     def publish(self, event: dict[str, Any]) -> None:
         payload = json.dumps(event, default=str)
         conn = self._connection()
         if conn is None:
-            self.redis.publish(CHANNEL, payload)
+            self.redis.publish(self.channel, payload)
             return
         try:
-            conn.send_command("PUBLISH", CHANNEL, payload)
+            conn.send_command("PUBLISH", self.channel, payload)
             conn.read_response()
         except Exception:  # a dropped or timed-out socket (redis' errors; this layer imports no driver)
             conn.disconnect()
-            conn.send_command("PUBLISH", CHANNEL, payload)
+            conn.send_command("PUBLISH", self.channel, payload)
             conn.read_response()
 
     def _connection(self) -> Any:
@@ -75,9 +76,10 @@ class RedisBroadcaster:
 Bus = LocalBroadcaster | RedisBroadcaster
 
 
-def make_bus(redis: Any) -> Bus:
-    """Redis pub/sub when there is Redis (every web process sees every event), else in-process."""
-    return RedisBroadcaster(redis) if redis is not None else LocalBroadcaster()
+def make_bus(redis: Any, channel: str = CHANNEL) -> Bus:
+    """Redis pub/sub on `channel` when there is Redis (every web process sees every event), else in-process.
+    Pub/sub is server-wide (not per Redis db): deployments sharing one Redis server name their own channel."""
+    return RedisBroadcaster(redis, channel) if redis is not None else LocalBroadcaster()
 
 
 def publish(bus: Bus, event: dict[str, Any]) -> None:
@@ -104,12 +106,12 @@ class _LocalSubscription:
 
 
 class _RedisSubscription:
-    """Redis pub/sub on CHANNEL; waits for the subscription to be confirmed, so no event published
-    after `subscription()` returns is missed."""
+    """Redis pub/sub on the bus's channel; waits for the subscription to be confirmed, so no event
+    published after `subscription()` returns is missed."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, channel: str) -> None:
         self._pubsub = redis.pubsub()
-        self._pubsub.subscribe(CHANNEL)
+        self._pubsub.subscribe(channel)
         for _ in range(50):
             message = self._pubsub.get_message(timeout=0.1)
             if message and message["type"] == "subscribe":
@@ -136,5 +138,5 @@ class _RedisSubscription:
 def subscription(bus: Bus) -> "_LocalSubscription | _RedisSubscription":
     """A live-event subscription with `get(timeout) -> dict | None` and `close()`."""
     if isinstance(bus, RedisBroadcaster):
-        return _RedisSubscription(bus.redis)
+        return _RedisSubscription(bus.redis, bus.channel)
     return _LocalSubscription(bus)

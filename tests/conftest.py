@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.cli.db_cmd import upgrade
@@ -22,15 +23,21 @@ from app.cli.users_cmd import add_user
 from app.db import db_session, make_engine
 from app.simulator import new_call_sid, signed_post
 from call_flows import settings as org_settings
+from tests import per_worker
 from tests.db_isolation import TestTransaction
 from tests.prism import prism_url  # noqa: F401  (fixture: Prism once per session)
+from tests.scheduling import (_timed_priority, pytest_addoption, pytest_collection_modifyitems,  # noqa: F401
+                              pytest_configure)  # (xdist)
 from tests.twilio_standin import RecordingHttpClient
 
 IN_CI = os.environ.get("CI") == "true"
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker has its own database, Redis db and live-event channel (tests/per_worker.py).
+PG_URL = per_worker.database_url(os.environ.get("TEST_DATABASE_URL",
+                                                "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+REDIS_URL = per_worker.redis_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+EVENTS_CHANNEL = per_worker.events_channel(PG_URL)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TEST_OUTBOX = str(Path(tempfile.gettempdir()) / "callguard-test-outbox")
+TEST_OUTBOX = str(Path(tempfile.gettempdir()) / per_worker.suffix("callguard-test-outbox"))
 
 
 FROZEN_AT = datetime(2026, 6, 10, 11, 0, tzinfo=timezone.utc)  # a Wednesday, mid-morning in London
@@ -51,6 +58,7 @@ def _use_postgres() -> bool:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if _use_postgres():
+        _create_database_if_missing(PG_URL)
         engine = create_engine(PG_URL)
         try:
             with engine.begin() as conn:  # fails the suite (not a skip) when PostgreSQL is missing
@@ -63,6 +71,18 @@ def database_url(tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     upgrade(url)
     return url
+
+
+def _create_database_if_missing(url: str) -> None:
+    """An xdist worker's database (`test_gw0`, ...) is created on the server the first time it runs."""
+    target = make_url(url)
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}) is None:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +118,7 @@ def make_app(database_url, **overrides):
     """An app on the test database; made during a test, it joins that test's transaction."""
     config = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "REDIS_URL": None,
               "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "PUBLIC_BASE_URL": None,
-              "TESTING": True, "WTF_CSRF_ENABLED": False,
+              "TESTING": True, "WTF_CSRF_ENABLED": False, "EVENTS_CHANNEL": EVENTS_CHANNEL,
               "MAIL_OUTBOX_DIR": TEST_OUTBOX}  # never instance/outbox: a test run leaves the clone clean
     config.update(overrides)
     application = create_app(config)

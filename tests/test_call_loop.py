@@ -43,7 +43,8 @@ def test_warn_then_terminate_writes_note_incident_and_callback(app, client, ring
         assert s.scalar(select(func.count()).select_from(CallbackTask)) == 1
         assert s.scalar(select(func.count()).select_from(Incident)) == 1
         assert s.scalar(select(func.count()).select_from(CaseNote)) == 1
-        heard = [a.payload["twiml"] for a in s.scalars(select(PlatformAction).where(PlatformAction.call_sid == sid))]
+        heard = [a.payload["twiml"] for a in s.scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)
+                                                             .order_by(PlatformAction.id))]
     assert len(heard) == 2 and "will not continue" in heard[0] and twiml.has(heard[1], "Hangup")
     queue = client.get("/api/v1/callbacks", headers=team["manager"]["headers"]).get_json()
     assert [c["case_reference"] for c in queue["callbacks"]] == ["PP-123"]

@@ -72,7 +72,8 @@ def test_redis_down_during_terminate_loses_nothing_and_the_job_runs_when_back(da
         assert _jobs(broken) == {task: "done" for task in jobs}
         assert broken.extensions["handover"].sweep() == 0  # nothing left to hand over; running again does not repeat
         with broken.app_context():
-            actions = db_session().scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)).all()
+            actions = db_session().scalars(select(PlatformAction).where(PlatformAction.call_sid == sid)
+                                           .order_by(PlatformAction.id)).all()
             assert [twiml.count(a.payload["twiml"], "Hangup") for a in actions] == [0, 1]
             assert db_session().scalar(select(Termination)).platform_status == "played"
     finally:

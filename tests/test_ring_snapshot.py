@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import PG_URL
 from tests.faults.shape import BIN, ROOT, free_port, fresh_database, wait_until
+from tests.per_worker import scratch_db
 
 TOKEN = "ring-snapshot-token"
 LISTENER = "callguard-ring-listener"
@@ -63,7 +64,7 @@ class Web:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
-    url = fresh_database(PG_URL, "test_ring_procs")
+    url = fresh_database(PG_URL, scratch_db(PG_URL, "ring_procs"))
     conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("INSERT INTO teams (id, name, site) VALUES (1, 'Team', 'Site')")

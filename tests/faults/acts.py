@@ -13,6 +13,7 @@ from call_flows.models import Call
 from tests.conftest import PG_URL, Staff, make_app
 from tests import twiml
 from tests.faults.shape import ACCOUNT, Shape, fresh_database
+from tests.per_worker import scratch_db
 
 # Twilio waits 15 s for a webhook's answer before the caller hears an application error (error 11205);
 # R1 needs ring time answered well inside that whatever the fault, which callguard's own timeouts (database
@@ -26,10 +27,10 @@ MANAGER_PHONE = "+447700900999"
 
 
 def started_shape(tmp_path_factory, name: str, server_url: str = PG_URL):
-    """A module's production shape on a fresh database `faults_<name>` (on the server of `server_url`),
+    """A module's production shape on a fresh database `<test database>_faults_<name>` (on the server of `server_url`),
     with a handler and their line manager (who has a phone, to dial callbacks); yields the Shape
     (stopped afterwards)."""
-    url = fresh_database(server_url, f"faults_{name}")
+    url = fresh_database(server_url, scratch_db(PG_URL, f"faults_{name}"))
     app = make_app(url)
     staff = Staff(app)
     manager = staff.add("manager", "line_manager", team="T", phone=MANAGER_PHONE)

@@ -107,10 +107,11 @@ class Shape:
         self.start_gunicorn("web", self.web_port)
 
     def start_gunicorn(self, name: str, port: int, workers: int = 1, threads: int = 8) -> None:
-        """The README's gunicorn command (gthread) on 127.0.0.1:`port`; returns once /healthz answers."""
+        """The README's gunicorn command (gthread) on 127.0.0.1:`port`; returns once /readyz answers 200
+        (database and Redis reached), as a load balancer's readiness check sends it traffic only then."""
         self.start(name, [BIN / "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", "gthread",
                           "--workers", workers, "--threads", threads, "--bind", f"127.0.0.1:{port}", "wsgi:app"])
-        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok, 60, "gunicorn")
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).ok, 60, "gunicorn")
 
     def start_worker(self, name: str) -> None:
         argv = [a.format(redis_url=self.redis_url, name=f"{name}-{self.web_port}") for a in WORKER_ARGV]

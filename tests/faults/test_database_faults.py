@@ -17,13 +17,14 @@ from tests.conftest import PG_URL, Staff, make_app
 from tests.faults.acts import ANSWER_BUDGET_S, COUNTS
 from tests.faults.relay import Relay
 from tests.faults.shape import ACCOUNT, Shape, fresh_database, wait_until
+from tests.per_worker import scratch_db
 
 TERMINATE = {"reason": "abuse", "immediate_reason": "threat_of_violence"}
 
 
 @pytest.fixture(scope="module")
 def shape(tmp_path_factory):
-    url = fresh_database(PG_URL, "faults_relay")
+    url = fresh_database(PG_URL, scratch_db(PG_URL, "faults_relay"))
     app = make_app(url)
     handler = Staff(app).add("handler", "call_handler", team="T")
     app.extensions["engine"].dispose()

@@ -10,13 +10,14 @@ from bench.soak import options, soak
 from bench.soak_check import Ledger, requests_answered
 from bench.soak_shape import MANAGER_PHONE
 from tests.conftest import PG_URL
+from tests.per_worker import scratch_db
 
 
 def test_a_short_soak_keeps_every_invariant(tmp_path):
     server = make_url(PG_URL).set(database="postgres").render_as_string(hide_password=False)
     args = options(["--minutes", "0.34", "--rate", "0.6", "--warn", "0.5", "--terminate", "0.5",
                     "--step-s", "0.5", "--web-workers", "1", "--web-threads", "8", "--handlers", "2",
-                    "--server", server, "--db", "soak_shape", "--png", ""])
+                    "--server", server, "--db", scratch_db(PG_URL, "soak_shape"), "--png", ""])
     failures, report, counts = soak(args, tmp_path)
     print(report)
     assert failures == []
