@@ -182,6 +182,10 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as api.twilio.com
+            # http.server sends the headers and the body in two writes; with Nagle's algorithm the body
+            # waited for the client's delayed ACK (up to 40 ms here), which held the worker's REST call
+            # and so the next job's press-to-platform time. A real HTTP server sends both at once.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 hang = standin._record(self.path)
