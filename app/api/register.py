@@ -29,6 +29,16 @@ def _entry_view(session, entry_id: int) -> dict:
     return entry_json(register_privacy.entry_view(session, entry_id, current_staff(), utcnow()))
 
 
+def _act_on_entry(entry_id: int, act, status: int = 200):
+    """Run `act(session)` in a unit of work and answer the entry as it is after it, committed with the
+    act and its R9 audit row (the write path of every register act below)."""
+    with unit_of_work() as uow:
+        act(uow.session)
+        view = _entry_view(uow.session, entry_id)
+        uow.commit()
+    return jsonify(view), status
+
+
 @bp.post("/register/proposals")
 @roles_required(Role.LINE_MANAGER, Role.ADMIN)
 @operation("Propose a register entry from an incident record (R3)", ProposalIn,
@@ -78,12 +88,9 @@ def get_entry(entry_id):
 @operation("The panel's decision: at least 3 members present with the chair (R3), marker (R2), precautions, "
            "justification, sharing (R7)", DecisionIn, {"201": "the entry, awaiting its letter"})
 def decide_entry(entry_id, body: DecisionIn):
-    with unit_of_work() as uow:
-        register_panel.decide(uow.session, entry_id, register_panel.Decision(**body.model_dump()), current_staff(),
-                              utcnow(), org_settings.load(uow.session))
-        view = _entry_view(uow.session, entry_id)
-        uow.commit()
-    return jsonify(view), 201
+    decision = register_panel.Decision(**body.model_dump())
+    return _act_on_entry(entry_id, lambda session: register_panel.decide(
+        session, entry_id, decision, current_staff(), utcnow(), org_settings.load(session)), 201)
 
 
 @bp.get("/register/entries/<int:entry_id>/letter")
@@ -101,24 +108,16 @@ def get_letter(entry_id):
 @roles_required(*PANEL)
 @operation("The letter was sent: the entry takes effect (R5, R6)", LetterSentIn)
 def letter_sent(entry_id, body: LetterSentIn):
-    with unit_of_work() as uow:
-        register_letters.record_sent(uow.session, entry_id, current_staff(), utcnow(), org_settings.load(uow.session),
-                                     utc(body.sent_at))
-        view = _entry_view(uow.session, entry_id)
-        uow.commit()
-    return jsonify(view)
+    return _act_on_entry(entry_id, lambda session: register_letters.record_sent(
+        session, entry_id, current_staff(), utcnow(), org_settings.load(session), utc(body.sent_at)))
 
 
 @bp.post("/register/entries/<int:entry_id>/letter/exemption")
 @roles_required(*PANEL)
 @operation("Documented exemption from the letter (R5): the entry takes effect", ExemptionIn)
 def letter_exemption(entry_id, body: ExemptionIn):
-    with unit_of_work() as uow:
-        register_letters.record_exemption(uow.session, entry_id, current_staff(), body.reason, body.justification,
-                                          utcnow())
-        view = _entry_view(uow.session, entry_id)
-        uow.commit()
-    return jsonify(view)
+    return _act_on_entry(entry_id, lambda session: register_letters.record_exemption(
+        session, entry_id, current_staff(), body.reason, body.justification, utcnow()))
 
 
 @bp.get("/register/letter-template")
@@ -149,11 +148,8 @@ def put_template(body: TemplateIn):
 @roles_required(*PANEL)
 @operation("Review an entry: keep or remove (R6)", ReviewIn, {"201": "the entry after review"})
 def review_entry(entry_id, body: ReviewIn):
-    with unit_of_work() as uow:
-        register_reviews.review_entry(uow.session, entry_id, current_staff(), body.outcome, body.notes, utcnow())
-        view = _entry_view(uow.session, entry_id)
-        uow.commit()
-    return jsonify(view), 201
+    return _act_on_entry(entry_id, lambda session: register_reviews.review_entry(
+        session, entry_id, current_staff(), body.outcome, body.notes, utcnow()), 201)
 
 
 @bp.get("/register/reviews/due")
