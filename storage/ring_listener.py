@@ -73,7 +73,7 @@ class RingListener(threading.Thread):
         super().__init__(name="ring-listener", daemon=True)
         self.conninfo, self.snapshot, self.retry_s = conninfo, snapshot, retry_s
         self._loaded = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._backend = 0  # pg_backend_pid() of the connection that LISTENs
 
     def start_and_wait(self, timeout: float = 60.0) -> bool:
@@ -81,10 +81,10 @@ class RingListener(threading.Thread):
         return self._loaded.wait(timeout)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, application_name=APPLICATION_NAME,
                                      connect_timeout=5, keepalives=1, keepalives_idle=5, keepalives_interval=1,
@@ -100,12 +100,12 @@ class RingListener(threading.Thread):
                 log.warning("ring_listener_down; ring time queries the database until it is back", error=repr(exc))
             finally:
                 self.snapshot.down()  # never stale-forever: the query answers until reloaded
-            self._stop.wait(self.retry_s)
+            self._stopping.wait(self.retry_s)
 
     def _listen(self, conn: psycopg.Connection) -> None:
         """Apply notifications as they come; every CONFIRM_S a round trip proves the connection alive
         and flushes what was committed before it, which then moves `confirmed_at` on."""
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             self._drain(conn, CONFIRM_S)
             self._confirm(conn)
 
