@@ -18,7 +18,9 @@ def requests_answered(records: list[dict]) -> list[str]:
     errors = [r for r in records if r["status"] is not None and r["status"] >= 500]
     unexpected = Counter((r["kind"], r["status"]) for r in records
                          if r["status"] is not None and r["status"] < 500 and r["status"] != r["expect"])
-    return ([f"{len(lost)} requests lost (no answer)"] * bool(lost) + [f"{len(errors)} answers were 5xx"] * bool(errors)
+    lost_kinds = ", ".join(f"{n} x {kind}" for kind, n in sorted(Counter(r["kind"] for r in lost).items()))
+    return ([f"{len(lost)} requests lost (no answer: {lost_kinds})"] * bool(lost)
+            + [f"{len(errors)} answers were 5xx"] * bool(errors)
             + [f"{n} x {kind} answered {status}" for (kind, status), n in unexpected.items()])
 
 

@@ -32,7 +32,7 @@ def test_the_soak_checks_catch_a_lost_request_a_5xx_and_a_side_effect_twice():
                {"kind": "warn", "status": None, "expect": 201, "sid": sid},
                {"kind": "terminate", "status": 502, "expect": 201, "sid": sid},
                {"kind": "dial", "status": 409, "expect": 202, "sid": sid}]
-    assert requests_answered(records) == ["1 requests lost (no answer)", "1 answers were 5xx", "1 x dial answered 409"]
+    assert requests_answered(records) == ["1 requests lost (no answer: 1 x warn)", "1 answers were 5xx", "1 x dial answered 409"]
     assert requests_answered(records[:2]) == []
     redirect = {"method": "POST", "sid": sid, "status": 200, "path": f"/Calls/{sid}.json", "form": {}}
     joined = {"method": "POST", "sid": None, "status": 201, "path": f"/Conferences/cg-{sid}/Participants.json",
