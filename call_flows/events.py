@@ -56,9 +56,7 @@ class CallRinging(Event, kind="call_ringing"):
     def live(self) -> dict[str, Any] | None:
         """Event.live without asdict's deep copy of the card (issue 13: a sixth of a ring's CPU); the
         event is frozen and its card built for it alone."""
-        return {"kind": self.kind, "call_sid": self.call_sid, "caller": self.caller, "caller_kind": self.caller_kind,
-                "marker": self.marker, "signals": self.signals, "restricted": self.restricted, "at": self.at,
-                "named_officer_id": self.named_officer_id, "card": self.card}
+        return {"kind": self.kind, **vars(self)}  # every field, as Event.live gives them (no live_fields)
 
 
 class CallStatusChanged(Event, kind="call_status"):
