@@ -9,8 +9,8 @@ request that plays it, on the README's production shape.
 2. A local HTTP stand-in for Twilio's REST API (bench/twilio_http_standin.py) that records when
    each request arrives.
 3. The README's production processes on 127.0.0.1: `gunicorn --worker-class gthread --workers 4
-   --threads 32 wsgi:app` and the README's worker command (`--rq-workers` copies of it), with
-   Twilio credentials whose REST API is the stand-in.
+   --threads 32 wsgi:app`, the README's worker command (`--rq-workers` copies of it) and its one
+   `rq cron` (the outbox sweep that hands over due retries), with Twilio credentials whose REST API is the stand-in.
 4. For each call: a signed inbound webhook, accept (the handler's leg is dialled), then Warn: the
    time from sending `POST /api/v1/calls/{sid}/warnings` to the redirect's arrival at the stand-in;
    then Terminate, likewise. One call at a time, as a handler would.
@@ -19,10 +19,10 @@ request that plays it, on the README's production shape.
 5. A hung Twilio request: one call's warning is never answered by the stand-in; the next caller's
    warning, pressed right after it, must reach the platform without waiting for the hung request
    to time out (another worker takes it), and the hung warning is retried (Twilio client timeout,
-   then RQ's retry).
+   then the outbox's backoff, handed over by `rq cron`'s sweep).
 
 Prints p50/p99/max per act and exits 1 when a p99 misses `--target-ms` (50) or the hung request
-held up the next caller. Traffic goes to 127.0.0.1 only.
+held up the next caller or was not retried. Traffic goes to 127.0.0.1 only.
 """
 import argparse
 import os
@@ -48,6 +48,7 @@ from app.platform import TWILIO_TIMEOUT_S  # noqa: E402
 from bench.twilio_http_standin import StandIn  # noqa: E402
 
 ACCOUNT_SID = "AC" + "e" * 32
+CRON_COMMAND = ".venv/bin/rq cron workers/cron_config.py --url {url}"  # as the README runs it
 WORKER_COMMAND = (".venv/bin/rq worker --url {url} --with-scheduler "
                   "--worker-class app.worker.CallguardWorker callguard-urgent callguard")  # the README's
 WAIT_S = 30.0
@@ -89,6 +90,9 @@ def start_workers(args, env: dict, log_dir: Path) -> list[subprocess.Popen]:
         log = open(log_dir / f"rq-worker-{n}.log", "wb")
         procs.append(subprocess.Popen(shlex.split(args.worker_command.format(url=args.redis_url)), cwd=ROOT, env=env,
                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    log = open(log_dir / "rq-cron.log", "wb")  # the README's one scheduler: it hands over due retries (sweep)
+    procs.append(subprocess.Popen(shlex.split(CRON_COMMAND.format(url=args.redis_url)), cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     redis = Redis.from_url(args.redis_url)
     deadline = time.monotonic() + 120
     while Worker.count(connection=redis) < args.rq_workers:
@@ -222,6 +226,8 @@ def main() -> int:
                 problems.append("a hung Twilio request held up the next caller's warning")
             retried = standin.wait_update(hung, 2, 60)
             print("hung request: " + ("retried after the Twilio timeout" if retried else "NOT retried within 60 s"))
+            if not retried:
+                problems.append("the hung warning was not retried within 60 s")
     finally:
         stop(workers)
         if server:
