@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from call_flows.calls.pending import PendingCalls
 from call_flows.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -34,8 +35,11 @@ def init_app(app) -> None:
     if app.extensions["engine"].dialect.name == "postgresql":
         app.extensions["ring_kept_connection"] = KeptRingConnection(app.extensions["engine"])
     # `config` lets services read PUBLIC_BASE_URL (the links in emails, call_flows/jobs/mail.py) without Flask
+    # `pending_calls`: rows ring time writes behind, stored when a call is looked up (call_flows/calls/pending.py)
+    app.extensions["pending_calls"] = PendingCalls()
     app.extensions["sessionmaker"] = session_factory(sessionmaker(app.extensions["engine"], expire_on_commit=False,
-                                                                  info={"config": app.config}))
+                                                                  info={"config": app.config,
+                                                                        "pending_calls": app.extensions["pending_calls"]}))
     app.teardown_appcontext(close_session)
 
 

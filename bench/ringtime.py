@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 from bench.ringtime_db import (calls_since, database_options, ensure_database, explain_ring, forget_previous_runs,  # noqa: E402
                                max_call_id, migrate, seed)
 from bench.ringtime_load import CPU_PARTS, LUA, CpuMeter, Totals, run_wrk, write_requests  # noqa: E402
-from bench.ringtime_servers import RingEvents, Server, free_port, freshness, gunicorn_args, server_env  # noqa: E402
+from bench.ringtime_servers import RingEvents, Server, free_port, freshness, gunicorn_args, server_env, wait_for_journal  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 
@@ -91,7 +91,7 @@ def main() -> int:
 
     config = " ".join(gunicorn_args(args))
     load = os.getloadavg()
-    print(f"gunicorn {config} for both endpoints (callguard ring snapshot {args.ring_snapshot}); wrk -t {args.wrk_threads} -c {args.connections}; "
+    print(f"gunicorn {config} for both endpoints (callguard ring snapshot {args.ring_snapshot}, journal {args.ring_journal}); wrk -t {args.wrk_threads} -c {args.connections}; "
           f"{os.cpu_count()} CPUs shared by wrk, gunicorn, PostgreSQL and Redis; "
           f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     totals = {name: Totals() for name in names}
@@ -121,6 +121,9 @@ def main() -> int:
         fresh = []
         if "callguard" in names:
             time.sleep(0.5)
+            waiting = wait_for_journal(args)
+            if waiting:
+                problems.append(f"callguard: {waiting} rings still wait in the ring journal after 15 s")
             stored = calls_since(args, before_id)
             published = ring_events.stop()
             slack = args.connections * len(schedule)  # requests in flight when wrk stopped are not counted

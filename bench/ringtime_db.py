@@ -22,7 +22,7 @@ PAST_CALLS = 1_000_000
 def database_options(parser, db: str, redis_url: str | None = None) -> None:
     """The bench database's options, one spelling for every bench: --db (default `db`), --pg-host,
     --pg-port, --pg-user; for a bench that runs callguard's servers (`redis_url` its default Redis)
-    also --redis-url and --ring-snapshot."""
+    also --redis-url, --ring-snapshot and --ring-journal."""
     parser.add_argument("--db", default=db)
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", default="5432")
@@ -31,6 +31,9 @@ def database_options(parser, db: str, redis_url: str | None = None) -> None:
         parser.add_argument("--redis-url", default=redis_url)
         parser.add_argument("--ring-snapshot", choices=("on", "off"), default="on",
                             help="ring time's flags from the in-process snapshot (on, as in production) or a query")
+        parser.add_argument("--ring-journal", choices=("on", "off"), default="on",
+                            help="ring time writes the call row behind through Redis (on, as in production: "
+                                 "storage/ring_journal.py) or in its own database statement")
 
 
 def admin_conninfo(args) -> str:
@@ -157,12 +160,21 @@ def seed(args) -> dict:
 
 
 def forget_previous_runs(args, info: dict) -> None:
-    """Calls added by earlier bench runs are deleted so every run starts from the same data."""
+    """Calls added by earlier bench runs are deleted so every run starts from the same data, and so
+    is what the ring journal (storage/ring_journal.py) keeps of them in the bench's Redis db: the
+    days' call sets and the rows waiting to be written (a new process rebuilds today's sets)."""
     with psycopg.connect(bench_conninfo(args), autocommit=True) as conn:
         deleted = conn.execute("DELETE FROM calls WHERE id > %s", (int(info["max_call_id"]),)).rowcount
         if deleted:
             conn.execute("VACUUM (ANALYZE) calls")
             print(f"deleted {deleted:,} calls left by earlier bench runs")
+    if getattr(args, "redis_url", None):
+        from redis import Redis
+        redis = Redis.from_url(args.redis_url)
+        for pattern in ("callguard:c2:*", "callguard:ring:*"):
+            keys = list(redis.scan_iter(pattern, count=10_000))
+            for start in range(0, len(keys), 10_000):
+                redis.delete(*keys[start:start + 10_000])
 
 
 def max_call_id(args) -> int:

@@ -51,17 +51,27 @@ class RedisBroadcaster:
 
     def publish(self, event: dict[str, Any]) -> None:
         payload = json.dumps(event, default=str)
-        conn = self._connection()
-        if conn is None:
+        if self._connection() is None:
             self.redis.publish(self.channel, payload)
             return
+        self.command("PUBLISH", self.channel, payload)
+
+    def command(self, *args: Any) -> Any:
+        """Send one command on this thread's kept connection and return its reply (ring time's PUBLISH,
+        and its journal script, storage/ring_journal.py). A dropped or timed-out socket is reopened and
+        the command sent once more (so send only what is safe to repeat); an error reply is raised."""
+        conn = self._connection()
+        if conn is None:
+            return self.redis.execute_command(*args)
         try:
-            conn.send_command("PUBLISH", self.channel, payload)
-            conn.read_response()
-        except Exception:  # a dropped or timed-out socket (redis' errors; this layer imports no driver)
+            conn.send_command(*args)
+            return conn.read_response()
+        except Exception as exc:  # redis' errors by name: this layer imports no driver
+            if type(exc).__name__ in ("ResponseError", "NoScriptError"):
+                raise
             conn.disconnect()
-            conn.send_command("PUBLISH", self.channel, payload)
-            conn.read_response()
+            conn.send_command(*args)
+            return conn.read_response()
 
     def _connection(self) -> Any:
         pool = getattr(self.redis, "connection_pool", None)

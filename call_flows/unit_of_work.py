@@ -184,13 +184,15 @@ def session_factory(sessionmaker: Callable[[], Session]) -> Callable[[], Session
     return sessionmaker
 
 
-def publish_committed(bus: live_events.Bus, event: Event) -> None:
-    """Publish the live event of `event`, whose write a connection of its own already committed (ring
-    time, app/twilio_hooks/voice.answer_ring: one autocommit statement), without opening a session or
-    a transaction (issue 13: that was a tenth of a ring's CPU). Only for an event that carries its
-    card and that nothing follows: an event with an outbox job or a later step goes through `commit()`."""
+def committed_live(event: Event) -> dict[str, Any]:
+    """The live payload of `event`, whose write was committed without a session (ring time,
+    app/twilio_hooks/voice.answer_ring: one autocommit statement, or the ring journal), to publish
+    without opening a session or a transaction (issue 13: that was a tenth of a ring's CPU). Only for
+    an event that carries its card and that nothing follows: one with an outbox job or a later step
+    goes through `commit()` (ValueError)."""
     if type(event) in follow_ups.JOBS or type(event) in follow_ups.AFTER_COMMIT:
         raise ValueError(f"{type(event).__name__} has follow-ups: record it in a unit of work")
     live = event.live()
-    if live is not None:
-        live_events.publish(bus, live_card.with_known_card(live) if live.get("card") is not None else live)
+    if live is None:
+        raise ValueError(f"{type(event).__name__} has no live payload")
+    return live_card.with_known_card(live) if live.get("card") is not None else live

@@ -36,9 +36,10 @@ FIRST = (
     "tests/test_api_schemathesis.py",
     "tests/faults/test_scheduler_holder.py",
     "tests/test_ring_snapshot.py",
+    "tests/test_ring_journal.py",  # its own redis-server, stopped and restarted
     "tests/faults/test_outbox_faults.py",
 )
-WHOLE_MODULES = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_twilio_urls.py")
+WHOLE_MODULES = ("tests/faults/", "tests/test_ring_snapshot.py", "tests/test_ring_journal.py", "tests/test_twilio_urls.py")
 # Prism (tests/prism.py) starts once per worker that asks for it: its users share one worker.
 PRISM = ("tests/test_twilio_prism.py", "tests/test_callback_prism.py", "tests/faults/test_production_shape.py")
 # Modules that time the service (ring time within 2 s, a change seen within 1 s, an import in seconds): under

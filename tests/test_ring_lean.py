@@ -132,3 +132,44 @@ def test_13_ring_time_keeps_one_autocommit_connection_between_rings_and_never_a_
     finally:
         engine.dispose()
     assert kept._kept is None
+
+
+def test_13_first_ring_after_postgresql_cut_every_connection_is_stored_on_a_fresh_one_r1():
+    """PostgreSQL restarted (here: every backend of the app terminated): the kept ring connection and
+    the pooled ones are all dead. The first ring is tried once more on a fresh connection (a ring is
+    recorded once per CallSid), so its call is stored and its flags read, not answered blind."""
+    from sqlalchemy import create_engine, select, text
+
+    from app import create_app
+    from app.db import db_session
+    from app.simulator import new_call_sid, signed_post
+    from call_flows.models import Call
+    from tests.conftest import PG_URL
+    from tests.faults.shape import fresh_database
+    from tests.per_worker import scratch_db
+
+    url = fresh_database(PG_URL, scratch_db(PG_URL, "ring_dead"))
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "REDIS_URL": None, "TESTING": True,
+                      "TWILIO_ACCOUNT_SID": None, "TWILIO_AUTH_TOKEN": None, "PUBLIC_BASE_URL": None})
+    client = app.test_client()
+
+    def ring() -> str:
+        sid = new_call_sid()
+        answer = signed_post(app, client, "/twilio/voice/inbound",
+                             {"CallSid": sid, "From": "+447700900123", "To": "+441632960000", "CallStatus": "ringing"})
+        assert answer.status_code == 200
+        return sid
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        ring()
+        with admin.connect() as conn:  # every other backend on the database: the app's kept and pooled ones
+            cut = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        assert cut >= 1
+        sid = ring()
+        with app.app_context():
+            assert db_session().scalar(select(Call.status).where(Call.call_sid == sid)) == "ringing"
+    finally:
+        admin.dispose()
+        app.extensions["engine"].dispose()

@@ -8,58 +8,18 @@ of their own, and this test process committing register entries, restrictions an
 - with its listener's connection killed (and not back), a process answers from the query.
 Waits are "until the condition holds, within 1 s" (tests/faults/shape.wait_until), no other clock.
 """
-import os
-import signal
-import subprocess
 import uuid
-from urllib.parse import urlencode
 
 import psycopg
 import pytest
-import requests
 from sqlalchemy.engine import make_url
-from twilio.request_validator import RequestValidator
 
 from tests.conftest import PG_URL
-from tests.faults.shape import BIN, ROOT, free_port, fresh_database, wait_until
+from tests.faults.shape import fresh_database, wait_until
+from tests.ring_procs import Web
 from tests.per_worker import scratch_db
 
-TOKEN = "ring-snapshot-token"
 LISTENER = "callguard-ring-listener"
-
-
-class Web:
-    """One gunicorn (one sync worker: one process serving rings) started by id, stopped by id."""
-
-    def __init__(self, database_url: str, tmp, name: str, retry_s: float = 1.0):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": self.base,
-               "SECRET_KEY": "r" * 40, "CALLGUARD_RING_SNAPSHOT": "1", "CALLGUARD_RING_LISTENER_RETRY_S": str(retry_s),
-               "PYTHONPATH": str(ROOT)}
-        for key in ("CI", "REDIS_URL", "TWILIO_ACCOUNT_SID", "CALLGUARD_ENV"):
-            env.pop(key, None)
-        self.log = open(tmp / f"{name}.log", "ab")
-        self.proc = subprocess.Popen([str(BIN / "gunicorn"), "-k", "sync", "-w", "1", "-b", f"127.0.0.1:{self.port}",
-                                      "wsgi:app"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        wait_until(lambda: requests.get(self.base + "/healthz", timeout=1).ok, 60, f"{name} to start")
-
-    def ring(self, caller: str) -> str:
-        sid = "CA" + uuid.uuid4().hex
-        params = {"CallSid": sid, "From": caller, "To": "+441632960000", "CallStatus": "ringing"}
-        url = self.base + "/twilio/voice/inbound"
-        answer = requests.post(url, data=urlencode(params), timeout=10, headers={
-            "X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(url, params),
-            "Content-Type": "application/x-www-form-urlencoded"})
-        assert answer.status_code == 200 and b"<Response>" in answer.content
-        return sid
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
-        self.log.close()
 
 
 @pytest.fixture(scope="module")

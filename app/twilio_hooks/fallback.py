@@ -6,9 +6,10 @@ from flask import request
 from sqlalchemy import select
 
 from call_flows.calls import twiml
+from call_flows.calls.pending import find_call
 from call_flows import settings as org_settings
 from call_flows.calls.control import heard_a_warning
-from call_flows.models import Call, Termination
+from call_flows.models import Termination
 from call_flows import logs
 from call_flows.vocabulary import ENDED
 
@@ -33,7 +34,7 @@ def fallback():
     try:
         session = db_session()
         settings = org_settings.load(session)
-        call = session.scalar(select(Call).where(Call.call_sid == call_sid)) if call_sid else None
+        call = find_call(session, call_sid) if call_sid else None
         if call is None:
             if not call_sid or form.get("Direction", "inbound") != "inbound":
                 return twiml_response(twiml.ring_back(settings))

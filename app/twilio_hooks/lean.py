@@ -141,6 +141,38 @@ def start_snapshot(app: Flask) -> None:
     app.extensions["ring_listener"] = listener
     from sqlalchemy import event
     event.listen(engine, "engine_disposed", lambda *_: listener.stop())  # its thread ends with the app's engine
+    start_journal(app)
+
+
+def start_journal(app: Flask) -> None:
+    """The ring journal (storage/ring_journal.py: rows written behind, C2 counted in Redis) where there
+    is Redis and the snapshot; RING_JOURNAL (config, or CALLGUARD_RING_JOURNAL: 1/0) turns it off.
+    Its flusher makes today's counts ready before the process serves traffic, when it can."""
+    import os
+
+    from call_flows.clock import local_date, utcnow
+    from storage.ring_journal import RingJournal
+
+    wanted = app.config.get("RING_JOURNAL")
+    if wanted is None:
+        wanted = os.environ.get("CALLGUARD_RING_JOURNAL", "1") == "1"
+    redis, bus = app.extensions.get("redis"), app.extensions["events"]
+    if not wanted or redis is None or not hasattr(bus, "command"):
+        return
+    try:
+        journal = RingJournal(redis, app.extensions["engine"], bus.channel, bus.command)
+        today = local_date(utcnow())
+        if not journal.ready(today):
+            journal.rebuild(today)
+    except Exception:  # Redis unreachable at start: ring time records rings in the database
+        log.warning("ring_journal_not_started; ring time writes to the database", exc_info=True)
+        return
+    journal.start(utcnow, float(os.environ.get("CALLGUARD_RING_JOURNAL_EVERY_S") or 1.0),
+                  float(os.environ.get("CALLGUARD_RING_JOURNAL_BATCH_S") or 0.05))
+    app.extensions["ring_journal"] = journal
+    app.extensions["pending_calls"].source = journal
+    from sqlalchemy import event
+    event.listen(app.extensions["engine"], "engine_disposed", lambda *_: journal.stop())
 
 
 def install(app: Flask) -> None:

@@ -2,7 +2,9 @@
 
 from xml.sax.saxutils import escape
 
+import psycopg
 from flask import Response, current_app, request
+from sqlalchemy.exc import DBAPIError
 
 from call_flows.calls import ring, status, twiml
 from call_flows import settings as org_settings
@@ -11,8 +13,10 @@ from call_flows.calls import live_card
 from call_flows.events import CallRinging
 from call_flows.phone import classify_caller, mask
 from call_flows import logs
-from call_flows.unit_of_work import publish_committed
+from call_flows import live_events
+from call_flows.unit_of_work import committed_live
 from storage.ring import ring_statement
+from storage.ring_journal import JournalUnavailable
 
 from ..db import ring_connection, unit_of_work
 from . import bp
@@ -47,23 +51,85 @@ def inbound():
 
 
 def answer_ring(call_sid: str, form) -> str:
+    """`record_and_answer`, once more on a fresh connection when the first attempt met a dead one
+    (PostgreSQL restarted or its connections cut: the kept and pooled connections are all dead, and
+    the first ring after would otherwise be answered without flags and without its call stored).
+    Safe: a ring is recorded once per CallSid, however often it is tried. Raises what the retry raises."""
+    try:
+        return record_and_answer(call_sid, form)
+    except Exception as exc:
+        if not dead_connection(exc):
+            raise
+        log.warning("ring_time_connection_dead; retried on a fresh connection", call_sid=call_sid)
+        refresh_pool(current_app.extensions["engine"])
+        return record_and_answer(call_sid, form)
+
+
+def dead_connection(exc: BaseException) -> bool:
+    """A connection-level database error (the driver's own, or SQLAlchemy's wrapping of one)."""
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)) or (
+        isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError)))
+
+
+def refresh_pool(engine) -> None:
+    """Make the pool drop its dead connections: a ping on a pooled one that fails is a disconnect to
+    SQLAlchemy, which then invalidates every connection the pool holds (the next checkout connects)."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:
+        pass
+
+
+def record_and_answer(call_sid: str, form) -> str:
     """Record the ring once per CallSid, store and publish its flags, and answer the ring's TwiML
     (C3 routing for a restricted caller). `form` is the webhook's form (a MultiDict); needs an app
     context, not a request (app/twilio_hooks/lean.py calls it outside Flask's request pipeline).
-    Raises when the database cannot be reached."""
+    With the ring journal (storage/ring_journal.py, issue 13) a caller whose flags are known is
+    recorded in Redis in one round trip and the row written behind; otherwise (no journal, the day's
+    counts not ready, Redis failing) the database records it. Raises when neither can."""
     caller = classify_caller(form.get("From"), current_app.config["DEFAULT_REGION"])
     now = utcnow()
+    journal = current_app.extensions.get("ring_journal")
+    snapshot = current_app.extensions.get("ring_snapshot")
     with ring_connection() as conn:
         settings = org_settings.load(conn)
-        statement = ring_statement(conn, current_app.extensions.get("ring_snapshot"), settings)
+        flags = routing = None
+        if journal is not None:
+            params = ring.ring_params(call_sid, caller, form.get("To"), now, settings)
+            known = snapshot.flags(params["caller"], now, params["since"]) if snapshot is not None else None
+            if known is None:  # the snapshot cannot answer: the flags from a read (nothing written)
+                known = ring.read_flags(conn, params)
+            routing = ring.restriction_routing(conn, known["restriction_id"], now, settings) if known["restriction_id"] else None
+            officer = routing.get("officer_id") if routing else None
+            try:
+                flags = journal.ring(call_sid, caller, form.get("To"), now, settings, known,
+                                     lambda f: ringing_live(call_sid, caller, f, now, officer))
+                redis_up = True
+            except JournalUnavailable:  # Redis failed: the database records it, no event waits on Redis
+                flags, redis_up = None, False
+            if flags is None:  # the database records it (a day not ready: its CallSid is counted already)
+                flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings,
+                                         ring_statement(conn, snapshot, settings))
+                if flags.new_call and redis_up:
+                    live_events.publish(current_app.extensions["handover"].bus,
+                                        ringing_live(call_sid, caller, flags, now, officer))
+            return ring_twiml(call_sid, settings, events_url(), routing)
+        statement = ring_statement(conn, snapshot, settings)
         flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
-        card = live_card.ringing_card(call_sid, caller, flags.marker, flags.restriction_id, flags.signals, now)
-        publish_committed(current_app.extensions["handover"].bus, CallRinging(
-            call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals, bool(flags.restriction_id),
-            now.isoformat(), routing.get("officer_id") if routing else None, card))  # C3: the named officer
+        live_events.publish(current_app.extensions["handover"].bus, ringing_live(
+            call_sid, caller, flags, now, routing.get("officer_id") if routing else None))
     return ring_twiml(call_sid, settings, events_url(), routing)
+
+
+def ringing_live(call_sid: str, caller, flags: ring.RingFlags, now, officer_id: int | None) -> dict:
+    """The `call_ringing` live event with its card (R1, R10, C3; C3's named officer), as published."""
+    card = live_card.ringing_card(call_sid, caller, flags.marker, flags.restriction_id, flags.signals, now)
+    return committed_live(CallRinging(
+        call_sid, mask(caller.e164), caller.kind, flags.marker, flags.signals, bool(flags.restriction_id),
+        now.isoformat(), officer_id, card))
 
 
 _SID = "CA0ring0twiml0template0sid0"  # never a real CallSid: it only appears in the conference name
@@ -91,10 +157,13 @@ def call_status():
     form = request.form
     try:
         with unit_of_work() as uow:  # a change records CallStatusChanged (its live event `call_status`)
+            inbound = form.get("Direction") == "inbound"  # its row, if lost, is recorded from here (issue 13)
             status.apply_call_status(
                 uow.session, form.get("CallSid", "")[:64], form.get("CallStatus", "")[:20],
                 form.get("CallDuration"), form.get("SequenceNumber"),
-                request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"))
+                request.headers.get("I-Twilio-Idempotency-Token"), utcnow(), form.get("Timestamp"),
+                classify_caller(form.get("From"), current_app.config["DEFAULT_REGION"]) if inbound else None,
+                form.get("To"))
             uow.commit()
     except Exception:
         log.exception("status_callback_failed", call_sid=form.get("CallSid"))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from call_flows import events
 from call_flows import logs
 from call_flows.events import CallAccepted, CallTerminated, CallWarned
+from call_flows.calls.pending import find_call, store_pending
 from call_flows.errors import CallEnded, Conflict, Forbidden, InvalidInput, NotFound, WarningRequired
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
 from call_flows.calls.status import why_ended
@@ -21,7 +22,7 @@ log = logs.get_logger(__name__)
 
 
 def get_call(session: Session, call_sid: str) -> Call:
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    call = find_call(session, call_sid)  # a row still written behind is stored first (issue 13)
     if call is None:
         raise NotFound(f"no call {call_sid}")
     return call
@@ -29,8 +30,10 @@ def get_call(session: Session, call_sid: str) -> Call:
 
 def get_call_and_termination(session: Session, call_sid: str) -> tuple[Call, Termination | None]:
     """The call and its termination (T3; None if it has none), in one round trip (9.16)."""
-    row = session.execute(select(Call, Termination).outerjoin(Termination, Termination.call_id == Call.id)
-                          .where(Call.call_sid == call_sid)).first()
+    query = select(Call, Termination).outerjoin(Termination, Termination.call_id == Call.id).where(Call.call_sid == call_sid)
+    row = session.execute(query).first()
+    if row is None and store_pending(session, call_sid):  # written behind (issue 13): stored now
+        row = session.execute(query).first()
     if row is None:
         raise NotFound(f"no call {call_sid}")
     return row[0], row[1]

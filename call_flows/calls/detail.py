@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.calls.board import visible_team_ids
+from call_flows.calls.pending import find_call
 from call_flows.callbacks.queue import teams_managed
 from call_flows.errors import NotFound
 from call_flows.models import Call, CallWarning, Termination, User
@@ -42,7 +43,7 @@ class CallDetail:
 def call_detail(session: Session, call_sid: str, user: User) -> CallDetail:
     """The call as `user` may read it. Raises NotFound (never Forbidden: whether a call exists is not
     told to someone who may not read it) for an unknown call or one outside the reader's scope."""
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid[:64]))
+    call = find_call(session, call_sid[:64])
     if call is None or not may_read(session, user, call):
         raise NotFound(f"no call {call_sid} you may read")
     handler = session.get(User, call.handler_id) if call.handler_id else None

@@ -99,6 +99,11 @@ def portable_ring(conn: Connection, params: dict[str, Any]) -> tuple[Mapping[Any
     return row, conn.execute(_CALL_INSERT, params).rowcount == 1
 
 
+def read_flags(conn: Connection, params: dict[str, Any]) -> dict[str, Any]:
+    """The FLAGS_SELECT row, nothing written (the ring journal's path when the snapshot cannot answer)."""
+    return dict(conn.execute(_FLAGS_SELECT, params).one()._mapping)
+
+
 def record_ring(conn: Connection, call_sid: str, caller: Caller, called: str | None, now: datetime,
                 settings: OrgSettings, statement: RingStatement = portable_ring) -> RingFlags:
     """Insert the call (once per CallSid) and return the caller's flags. The caller commits.

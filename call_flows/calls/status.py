@@ -7,11 +7,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_flows import events
+from call_flows.calls.pending import find_call
 from call_flows.clock import parse_http_date
 from call_flows.events import CallStatusChanged
 from call_flows.models import Call, Termination, WebhookReceipt
+from call_flows.phone import Caller
+from call_flows import logs
 from call_flows.vocabulary import ENDED, CallStatus
 
+log = logs.get_logger(__name__)
 ORDER: dict[str, int] = {CallStatus.QUEUED: 0, CallStatus.INITIATED: 1, CallStatus.RINGING: 2,
                          CallStatus.IN_PROGRESS: 3, **{s: 4 for s in ENDED}}
 
@@ -64,17 +68,22 @@ def _answered_at(call: Call, timestamp: str | None, now: datetime) -> datetime:
 
 
 def apply_call_status(session: Session, call_sid: str, call_status: str, duration: object, sequence: object,
-                      idempotency_token: str | None, now: datetime, timestamp: str | None = None
-                      ) -> StatusChange | None:
+                      idempotency_token: str | None, now: datetime, timestamp: str | None = None,
+                      inbound_caller: Caller | None = None, called: str | None = None) -> StatusChange | None:
     """Move the call forward (never backwards: callbacks can arrive out of order). An `in-progress`
     callback that arrives late (after the call ended, or after another status) still sets
-    `answered_at` when it is missing."""
+    `answered_at` when it is missing. `inbound_caller`: the callback is for an inbound call from this
+    caller; when no row exists for it (ring time's row was lost: the database failed at ring time, or
+    Redis lost a row written behind, issue 13) the call is recorded from the callback, without
+    ring-time flags, so no call is lost."""
     if call_status not in ORDER or not call_sid:
         return None
     key = f"idem:{idempotency_token}" if idempotency_token else f"status:{call_sid}:{call_status}:{sequence or ''}"
     if not first_delivery(session, key, now):
         return None
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    call = find_call(session, call_sid)
+    if call is None and inbound_caller is not None:
+        call = recreate_call(session, call_sid, inbound_caller, called, now)
     if call is not None and call_status == CallStatus.IN_PROGRESS and call.answered_at is None:
         call.answered_at = _answered_at(call, timestamp, now)
     if call is None or ORDER[call_status] < ORDER.get(call.status, 0) or call.status in ENDED:
@@ -88,9 +97,20 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
     return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
 
 
+def recreate_call(session: Session, call_sid: str, caller: Caller, called: str | None, now: datetime) -> Call:
+    """An inbound call that has no row, recorded from a later callback: started now, ringing (the
+    callback then moves it on), no ring-time flags (nobody saw any)."""
+    call = Call(call_sid=call_sid, direction="inbound", caller=caller.e164, caller_kind=caller.kind,
+                caller_raw=caller.raw, called=(called or "")[:64], status=CallStatus.RINGING, started_at=now)
+    session.add(call)
+    session.flush()
+    log.warning("call_recreated_from_status_callback", call_sid=call_sid)
+    return call
+
+
 def apply_conference_event(session: Session, friendly_name: str, conference_sid: str, event: str) -> None:
     if not friendly_name.startswith("cg-") or not conference_sid:
         return
-    call = session.scalar(select(Call).where(Call.call_sid == friendly_name[3:]))
+    call = find_call(session, friendly_name[3:])
     if call is not None and call.conference_sid is None:
         call.conference_sid = conference_sid

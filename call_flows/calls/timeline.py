@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from call_flows.labels import MARKERS, PLAY_STATUSES as PLAYED
 from call_flows.calls.detail import may_read
+from call_flows.calls.pending import find_call
 from call_flows.clock import as_utc
 from call_flows.errors import NotFound
 from call_flows.models import Call, CallbackTask, CallWarning, CaseNote, Incident, Termination, User
@@ -106,7 +107,7 @@ class Timeline:
 def timeline(session: Session, call_sid: str, viewer: User, now: datetime, settings: OrgSettings) -> Timeline:
     """The call's timeline as `viewer` may see it. Raises NotFound for an unknown call or one `viewer` may not read. A register marker shown is
     logged as a view of its entry (R9); the caller commits."""
-    call = session.scalar(select(Call).where(Call.call_sid == call_sid[:64]))
+    call = find_call(session, call_sid[:64])
     if call is None or not may_read(session, viewer, call):
         raise NotFound(f"no call {call_sid} you may read")
     warnings = list(session.scalars(select(CallWarning).where(CallWarning.call_id == call.id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_flows.calls.board import visible_team_ids
+from call_flows.calls.pending import store_pending
 from call_flows.callbacks.queue import scope
 from call_flows.models import Call, CaseNote, User
 from call_flows.staff.people import SHOWN_NAME
@@ -46,7 +47,10 @@ def may_see_call(session: Session, user: User, call: Call) -> bool:
 
 def call_owner(session: Session, call_sid: str) -> tuple[int | None, int | None]:
     """(team_id, handler_id) of a call, or (None, None) for an unknown CallSid."""
-    row = session.execute(select(Call.team_id, Call.handler_id).where(Call.call_sid == call_sid)).first()
+    query = select(Call.team_id, Call.handler_id).where(Call.call_sid == call_sid)
+    row = session.execute(query).first()
+    if row is None and store_pending(session, call_sid):  # rang a moment ago, written behind (issue 13)
+        row = session.execute(query).first()
     return (row.team_id, row.handler_id) if row else (None, None)
 
 

@@ -93,20 +93,21 @@ def test_r1_ring_event_is_published_without_a_transaction_and_an_act_with_follow
 
     from call_flows.events import CallRinging, CallWarned, Event
     from call_flows.live_events import LocalBroadcaster
-    from call_flows.unit_of_work import publish_committed
+    from call_flows.live_events import publish
+    from call_flows.unit_of_work import committed_live
 
     bus = LocalBroadcaster()
     seen = bus.subscribe()
     card = {"call_sid": "CA1", "marker": 1}
-    publish_committed(bus, CallRinging("CA1", "••••0555", "number", 1, ["repeat_warnings"], False, "2026-11-30T09:00:00",
-                                       None, card))
+    publish(bus, committed_live(CallRinging("CA1", "••••0555", "number", 1, ["repeat_warnings"], False, "2026-11-30T09:00:00",
+                                       None, card)))
     assert seen.get_nowait() == {"kind": "call_ringing", "call_sid": "CA1", "caller": "••••0555", "caller_kind": "number",
                                  "marker": 1, "signals": ["repeat_warnings"], "restricted": False,
                                  "at": "2026-11-30T09:00:00", "named_officer_id": None, "card": card, "place": "ringing"}
     ringing = CallRinging("CA2", None, "withheld", None, [], False, "2026-11-30T09:00:00", None, card)
     assert ringing.live() == Event.live(ringing)  # its shallow live() drops no field
     with pytest.raises(ValueError):
-        publish_committed(bus, CallWarned("CA1", "abuse", 3, 4, warning_id=9))
+        committed_live(CallWarned("CA1", "abuse", 3, 4, warning_id=9))
     assert seen.empty()
 
 

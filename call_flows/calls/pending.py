@@ -1,0 +1,40 @@
+"""Calls that rang a moment ago may not have their row yet (issue 13: ring time writes the row behind,
+storage/ring_journal.py). Whoever looks a call up by CallSid goes through `find_call`, which has the
+waiting row stored first when the plain look-up finds nothing: an accept, a warning, a status callback
+or a page for a call that rang 50 ms ago sees it as if ring time had written it at once.
+
+The source is the session's `info["pending_calls"]` (a PendingCalls: app/db.py puts one in every
+session; lean.start_snapshot gives it the journal). Without one (the embedded default, tests, workers)
+ring time writes rows at once and `find_call` is the plain look-up."""
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_flows.models import Call
+
+
+class Source(Protocol):
+    def store(self, session: Session, call_sid: str) -> bool: ...
+
+
+class PendingCalls:
+    """The session's way to waiting rows; `source` is None until the journal starts."""
+
+    def __init__(self) -> None:
+        self.source: Source | None = None
+
+
+def store_pending(session: Session, call_sid: str) -> bool:
+    """Insert `call_sid`'s waiting row in `session`'s transaction; True when there was one."""
+    holder = session.info.get("pending_calls")
+    source = getattr(holder, "source", None)
+    return bool(call_sid) and source is not None and source.store(session, call_sid)
+
+
+def find_call(session: Session, call_sid: str) -> Call | None:
+    """The call with `call_sid`, its waiting row stored first when it has not been written yet."""
+    call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if call is None and store_pending(session, call_sid):
+        call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    return call

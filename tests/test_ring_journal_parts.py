@@ -1,0 +1,68 @@
+"""Issue 13: the parts of the ring journal (storage/ring_journal.py) that need no second process.
+
+- the live event's C2 version is derived from the first by replacement: it must equal the event built
+  from the C2 flags, byte for byte, for every kind of caller and flag;
+- a status callback for an inbound call with no row (ring time's row lost) records the call from the
+  callback; one for a leg callguard dialled (outbound) records nothing.
+"""
+import json
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from app.db import db_session
+from app.simulator import new_call_sid, signed_post
+from app.twilio_hooks.voice import ringing_live
+from call_flows.calls.ring import RingFlags
+from call_flows.models import Call
+from call_flows.phone import classify_caller
+from storage.ring_journal import c2_version, row_json
+
+NOW = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
+KINDS = [  # (marker, restriction, R10 signals)
+    (None, None, []), (2, None, []), (None, None, ["repeat_warnings"]), (None, 7, []),
+    (1, 7, ["repeat_warnings", "previous_termination"]),
+]
+
+
+@pytest.mark.parametrize("marker,restriction,signals", KINDS)
+def test_13_c2_version_of_the_ringing_event_is_the_event_built_with_c2_r1_r10_c2_c3(app, marker, restriction, signals):
+    caller = classify_caller("+447700900123", "GB")
+    base = RingFlags(marker, restriction, signals=signals)
+    with_c2 = RingFlags(marker, restriction, signals=[*signals, "many_calls_today"])
+    with app.app_context():
+        built = json.dumps(ringing_live("CAjournal", caller, base, NOW, None), default=str)
+        expected = json.dumps(ringing_live("CAjournal", caller, with_c2, NOW, None), default=str)
+    assert c2_version(built, base, with_c2) == expected
+    assert json.loads(row_json("CAjournal", caller, None, NOW, with_c2, True))["ring_signals"][-1] == "many_calls_today"
+
+
+def test_13_row_json_keeps_ring_flags_only_when_there_are_any_as_the_ring_statement_does():
+    caller = classify_caller("+447700900123", "GB")
+    plain = json.loads(row_json("CA1", caller, "+441632960000", NOW, RingFlags(), False))
+    assert (plain["ring_marker"], plain["ring_signals"], plain["ring_restricted"]) == (None, None, None)
+    c2 = json.loads(row_json("CA1", caller, None, NOW, RingFlags(signals=["many_calls_today"]), True))
+    assert (c2["ring_signals"], c2["ring_restricted"]) == (["many_calls_today"], False)
+
+
+def _status(app, client, sid, direction):
+    return signed_post(app, client, "/twilio/voice/status", {
+        "CallSid": sid, "From": "+447700900123", "To": "+441632960000", "CallStatus": "completed",
+        "CallDuration": "42", "Direction": direction, "SequenceNumber": "3"})
+
+
+def test_13_status_callback_for_an_inbound_call_with_no_row_records_the_call(app, client):
+    sid = new_call_sid()
+    assert _status(app, client, sid, "inbound").status_code == 204
+    with app.app_context():
+        call = db_session().scalar(select(Call).where(Call.call_sid == sid))
+        assert (call.caller, call.caller_kind, call.status, call.duration_s) == ("+447700900123", "number", "completed", 42)
+        assert call.ring_marker is None and call.ring_signals is None  # nobody saw flags at ring time
+
+
+def test_13_status_callback_for_a_dialled_leg_with_no_row_records_nothing(app, client):
+    sid = new_call_sid()
+    assert _status(app, client, sid, "outbound-api").status_code == 204
+    with app.app_context():
+        assert db_session().scalar(select(Call).where(Call.call_sid == sid)) is None
