@@ -64,7 +64,11 @@ class JournalUnavailable(Exception):
 #       '1' to forget the ready mark first, '1' to count (a number).
 # Answers NOT_READY (the caller takes the database path), REPEATED, or the calls today before this one.
 RING_LUA = """
-if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
+if ARGV[9] == '1' then
+  redis.call('DEL', KEYS[1])
+  redis.call('INCR', KEYS[1] .. ':gen')
+  redis.call('EXPIRE', KEYS[1] .. ':gen', ARGV[8])
+end
 local added = redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -82,6 +86,15 @@ return prior
 """
 
 RELEASE_LUA = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+# KEYS: the day's ready mark. ARGV: the generation the rebuild started at, TTL. Marks the day ready only
+# if nobody forgot it meanwhile (a rebuild that began before another process's database-only rings
+# were committed must not mark a day that lacks them).
+READY_LUA = """
+if (redis.call('GET', KEYS[1] .. ':gen') or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
+return 1
+"""
 
 FLUSH_SQL = text("""
 INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status, started_at,
@@ -134,6 +147,7 @@ class RingJournal:
         self.redis, self.engine, self.channel, self.command = redis, engine, channel, command
         self._sha = redis.script_load(RING_LUA)
         self._release = redis.register_script(RELEASE_LUA)
+        self._mark_ready = redis.register_script(READY_LUA)
         self._forget: set[date] = set()  # days this process wrote rings for while Redis failed
         self._down_until = 0.0  # time.monotonic() before which Redis is not asked at ring time
         self._wake = threading.Event()
@@ -241,6 +255,7 @@ class RingJournal:
         if not self.redis.set(lock, token, nx=True, px=60_000):
             return False
         try:
+            generation = (self.redis.get(day_key(day, "ready:gen")) or b"0").decode()
             callers: set[str] = set()
             with self.engine.connect() as conn:
                 result = conn.execution_options(yield_per=5000).execute(
@@ -254,8 +269,9 @@ class RingJournal:
             with self.redis.pipeline(transaction=False) as pipe:
                 for caller in callers:
                     pipe.expire(day_key(day, caller), DAY_TTL_S)
-                pipe.set(day_key(day, "ready"), "1", ex=DAY_TTL_S)
                 pipe.execute()
+            if not self._mark_ready(keys=[day_key(day, "ready")], args=[generation, DAY_TTL_S]):
+                return False  # forgotten meanwhile: the next pass rebuilds again
             log.info("ring_journal_day_ready", day=day.isoformat(), callers=len(callers))
             return True
         finally:
@@ -264,7 +280,9 @@ class RingJournal:
     def work_once(self, now: datetime) -> None:
         """One pass of the flusher: forget what must be forgotten, flush, make today ready."""
         for day in list(self._forget):  # Redis answers again: this process's database-only rings count
-            self.redis.delete(day_key(day, "ready"))
+            with self.redis.pipeline() as pipe:
+                gen = day_key(day, "ready:gen")
+                pipe.delete(day_key(day, "ready")).incr(gen).expire(gen, DAY_TTL_S).execute()
             self._forget.discard(day)
         self.flush()
         today = local_date(now)

@@ -66,3 +66,36 @@ def test_13_status_callback_for_a_dialled_leg_with_no_row_records_nothing(app, c
     assert _status(app, client, sid, "outbound-api").status_code == 204
     with app.app_context():
         assert db_session().scalar(select(Call).where(Call.call_sid == sid)) is None
+
+
+def test_13_a_rebuild_does_not_mark_a_day_ready_that_was_forgotten_while_it_ran_c2():
+    """A process that wrote rings to the database while Redis failed forgets the day's ready mark when
+    Redis answers (storage/ring_journal.py). A rebuild that began before those rings were committed
+    must not then mark the day ready without them: it gives up, and the next rebuild marks it."""
+    from datetime import date
+
+    from redis import Redis
+    from sqlalchemy import create_engine
+
+    from storage.ring_journal import RingJournal, day_key
+    from tests.conftest import PG_URL, REDIS_URL
+
+    redis, engine = Redis.from_url(REDIS_URL), create_engine(PG_URL)
+    day = date(2001, 1, 1)  # a day no other test rings on
+    ready, gen = day_key(day, "ready"), day_key(day, "ready:gen")
+    redis.delete(ready, gen)
+
+    class ForgottenMidway:  # the engine, but another process forgets the day as the rebuild reads
+        def connect(self):
+            redis.incr(gen)
+            return engine.connect()
+
+    journal = RingJournal(redis, engine, "callguard:test-journal", redis.execute_command)
+    try:
+        journal.engine = ForgottenMidway()  # type: ignore[assignment]
+        assert journal.rebuild(day) is False and not redis.exists(ready)
+        journal.engine = engine
+        assert journal.rebuild(day) is True and redis.exists(ready)
+    finally:
+        redis.delete(ready, gen)
+        engine.dispose()
