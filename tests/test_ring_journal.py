@@ -129,7 +129,7 @@ def test_13_a_call_not_yet_written_is_found_by_its_status_callback_at_once(db, r
         web.stop()
 
 
-def test_13_a_process_killed_with_rows_waiting_loses_none_another_writes_them(db, redis_server, tmp_path):
+def test_13_a_process_killed_with_rows_waiting_loses_none_another_writes_them_and_counts_them_c2(db, redis_server, tmp_path):
     conn = db[1]
     held = Web(db[0], tmp_path, "web_killed", redis_url=redis_server.url, extra=HOLD)
     number = _number()
@@ -140,6 +140,7 @@ def test_13_a_process_killed_with_rows_waiting_loses_none_another_writes_them(db
         held.stop(signal.SIGKILL)  # no goodbye: its rows wait in Redis
     other = Web(db[0], tmp_path, "web_other", redis_url=redis_server.url)
     try:
+        assert _many(_stored(conn, other.ring(number)))  # a new process's first ring counts the three (C2)
         assert [_stored(conn, sid)[0] for sid in sids] == [None] * 3
         assert Redis.from_url(redis_server.url).hlen(PENDING) == 0
     finally:
