@@ -1,6 +1,8 @@
 """A review panel member's decision path in a real browser (R3, R5), with axe on each page."""
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import axe_serious, sign_in
 
 
@@ -16,10 +18,10 @@ def test_panel_member_decides_sends_the_letter_and_the_entry_takes_effect(page, 
 
     sign_in(page, live, "panel1")
     assert page.url.endswith("/register")
-    assert page.get_by_role("heading", name="Proposals awaiting the panel (R3)").is_visible()
+    expect(page.get_by_role("heading", name="Proposals awaiting the panel (R3)")).to_be_visible()
     assert axe_serious(page) == []
     page.get_by_role("link", name=f"Entry {entry_id}: decide").click()
-    assert page.get_by_role("heading", name=re.compile("Record the panel")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Record the panel"))).to_be_visible()
     assert axe_serious(page) == []
 
     page.get_by_label("panel1").check()
@@ -55,7 +57,7 @@ def test_panel_member_decides_sends_the_letter_and_the_entry_takes_effect(page, 
     page.get_by_role("link", name="Back to the entry").click()
     page.get_by_role("button", name="Record letter sent: entry takes effect").click()
     assert "now in force" in page.get_by_role("status").inner_text()
-    assert page.get_by_text("In force", exact=True).is_visible()
+    expect(page.get_by_text("In force", exact=True)).to_be_visible()
     assert axe_serious(page) == []
 
     flags = client.get("/api/v1/callers/+447700900123", headers=members[0]["headers"]).get_json()

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from playwright.sync_api import expect
 from app.db import db_session
 from call_flows.register import import_run as register_import_run
 from call_flows.models import OutboxJob
@@ -27,8 +28,8 @@ def test_admin_sees_bad_rows_by_line_then_imports_a_good_file_by_keyboard(page, 
     live_staff.add("admin", "admin")
     sign_in(page, live, "admin")
     page.goto(f"{live.url}/admin/register/import")
-    assert page.get_by_role("heading", name="Import the caution register").is_visible()
-    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Register import").is_visible()
+    expect(page.get_by_role("heading", name="Import the caution register")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Register import")).to_be_visible()
     assert axe_serious(page) == []
 
     page.get_by_label("CSV file").set_input_files(csv_file("bad.csv", BAD))

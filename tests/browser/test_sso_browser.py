@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from playwright.sync_api import expect
 from call_flows import settings as org_settings
 from tests.browser.conftest import LiveServer, axe_serious
 from tests.conftest import _clean, make_app
@@ -46,21 +47,21 @@ def test_sso_sign_in_role_from_claims_and_sign_out_in_the_browser(page, live_sso
     live = live_sso_server
     set_claims(provider, "sam-sub", preferred_username="sam", groups=["cg-handlers"])
     page.goto(f"{live.url}/login")
-    assert page.get_by_role("button", name="Sign in", exact=True).is_visible()  # the local form stays
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()  # the local form stays
     assert axe_serious(page) == []
     sign_in_at_provider(page, live, "sam-sub")
     page.wait_for_url(f"{live.url}/console")
-    assert page.get_by_text("sam (call handler)").is_visible()  # the role came from the groups claim
+    expect(page.get_by_text("sam (call handler)")).to_be_visible()  # the role came from the groups claim
     assert axe_serious(page) == []
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live.url}/logout")
-    assert page.get_by_role("heading", name="You are signed out of callguard").is_visible()
+    expect(page.get_by_role("heading", name="You are signed out of callguard")).to_be_visible()
     assert axe_serious(page) == []
     page.get_by_role("link", name="Sign out of your organisation's account").click()
     page.get_by_role("button", name="End session").click()  # the provider's own confirmation
     page.wait_for_url(f"{live.url}/login?state=*")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.goto(f"{live.url}/console")
     page.wait_for_url(f"{live.url}/login?next=**")  # the session ended here
 
@@ -72,7 +73,7 @@ def test_sso_refused_claim_shows_why_in_the_browser(page, live_sso_server, provi
     page.wait_for_url(f"{live.url}/login/sso/callback?*")
     alert = page.get_by_role("alert")
     assert "no group that callguard maps to a role" in alert.inner_text()
-    assert page.get_by_role("button", name=SSO_BUTTON).is_visible()  # can try again
+    expect(page.get_by_role("button", name=SSO_BUTTON)).to_be_visible()  # can try again
     assert axe_serious(page) == []
 
 
