@@ -53,6 +53,7 @@ def test_t3_terminate_after_a_warning_has_no_hidden_immediate_box_and_immediate_
     assert page.evaluate(SHOWN_THOUGH_HIDDEN) == []
     assert axe_serious(page) == []
     page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()  # closed before the next shortcut (a key pressed into an open dialog is typing)
 
     page.keyboard.press("i")  # the threat belongs in Immediate termination, where it is sent
     expect(page.locator("#immediate-fields")).to_be_visible()
@@ -87,6 +88,7 @@ def test_t3_a_refused_termination_keeps_the_dialog_and_what_was_typed(page, live
     expect(page.locator("#end-dialog")).to_be_visible()
     expect(page.locator("#end-spoke")).to_have_value("Mr Example")
     page.keyboard.press("Escape")
+    expect(page.locator("#end-dialog")).to_be_hidden()
     page.keyboard.press("i")  # reopening keeps the handler's own words over the pre-fill
     expect(page.locator("#end-said")).to_have_value("Threatened to damage the office")
     expect(page.locator("#end-spoke")).to_have_value("Mr Example")
