@@ -12,7 +12,7 @@ from call_flows import settings as org_settings
 from call_flows.calls import board
 from call_flows.calls.callers import audit
 from call_flows.clock import as_utc, utcnow
-from call_flows.models import AuditLog, Call, CustomerPhone, RegisterEntry, Team, User
+from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Team, User
 from call_flows.register.shown import markers_shown
 from tests.page_helpers import add_marker
 
@@ -110,11 +110,42 @@ def _snapshot_queries(app):
 
 
 def test_the_board_snapshot_costs_the_same_queries_for_1_or_3_calls(app, ring, team):
-    """Teams, calls (with terminations and handlers), warnings, flags with the entries behind the
-    markers, serious incidents, recovery and, when any marker is shown for the first time, the views."""
+    """Teams, calls (with their terminations, warnings and handlers' names), flags with the entries
+    behind the markers, serious incidents, recovery and, when a marker is shown for the first time, the views."""
     add_marker(app, "+447700900555", marker=1)
     ring("+447700900555")
-    assert _snapshot_queries(app) == (1, 7)
+    assert _snapshot_queries(app) == (1, 6)
     ring("+447700900556")
     ring("+447700900557")
-    assert _snapshot_queries(app) == (3, 7)
+    assert _snapshot_queries(app) == (3, 6)
+
+
+def test_t1_the_snapshots_cards_read_with_the_calls_are_the_single_call_cards(app, ring, team):
+    """The board reads each call's warnings with the calls (one row per warning): oldest first, as the
+    single-call card has them, and a call without warnings once."""
+    warned, plain = ring("+447700900555")[0], ring("+447700900111")[0]
+    with app.app_context():
+        s = db_session()
+        now = utcnow()
+        handler = team["handler"]["id"]
+        for minutes, sid in ((2, warned), (1, plain)):
+            call = s.scalar(select(Call).where(Call.call_sid == sid))
+            call.status, call.handler_id, call.answered_at = "in-progress", handler, now - timedelta(minutes=minutes)
+            call.team_id = s.scalar(select(User.team_id).where(User.id == handler))
+        warned_id = s.scalar(select(Call.id).where(Call.call_sid == warned))
+        for seconds, reason in ((30, "threats"), (50, "abuse")):  # the later warning written first
+            s.add(CallWarning(call_id=warned_id, caller="+447700900555", reason=reason, given_by_id=handler,
+                              created_at=now - timedelta(seconds=seconds)))
+            s.flush()
+        s.commit()
+        viewer = s.scalar(select(User).where(User.username == "supervisor"))
+        settings = org_settings.load(s)
+        shown = board.snapshot(s, viewer, now, settings)
+        teams = {t.id: t for t in s.scalars(select(Team))}
+        names = {c.call.handler_id: c.handler for c in shown.calls}
+        batch = [card_json(c) for c in shown.calls]
+        single = [card_json(board.call_card(s, c.call, now, settings, teams, names)) for c in shown.calls]
+        s.rollback()
+    assert batch == single
+    assert [c["call_sid"] for c in single] == [warned, plain]
+    assert [w["reason"] for w in single[0]["warnings"]] == ["abuse", "threats"] and single[1]["warnings"] == []

@@ -133,19 +133,22 @@ class Card:
 
 def call_cards(session: Session, calls: list[Call], now: datetime, settings: OrgSettings, teams: dict[int, Team],
                names: dict[int, str], terminations: dict[int, Termination] | None = None,
-               shown_to: tuple[User, str] | None = None) -> list[Card]:
+               shown_to: tuple[User, str] | None = None,
+               warnings: dict[int, list[CallWarning]] | None = None) -> list[Card]:
     """The calls as the board and console show them, in order; numbers masked to their last 4 digits
-    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags); two when
-    the caller already read the calls' `terminations` ({call id: termination}, e.g. joined to the calls).
+    (CONTRACT). Three queries whatever the number of calls (warnings, terminations, flags); one when
+    the caller already read the calls' `terminations` ({call id: termination}) and `warnings` ({call
+    id: its warnings, oldest first}), e.g. joined to the calls.
     `shown_to` (viewer, via): the cards are shown to the viewer, so each marker on them is a view of its
     register entry (R9), logged once per viewer and call (register.shown.markers_shown's rule); the
     entries come with the flags, and the views cost one INSERT when there are any."""
     ids = [c.id for c in calls]
-    warnings: dict[int, list[CallWarning]] = {i: [] for i in ids}
-    if ids:
+    if warnings is None:
+        warnings = {i: [] for i in ids}
         for w in session.scalars(select(CallWarning).where(int_in(session, CallWarning.call_id, "call_ids", ids))
-                                 .order_by(CallWarning.created_at, CallWarning.id)):
+                                 .order_by(CallWarning.created_at, CallWarning.id)) if ids else ():
             warnings[w.call_id].append(w)
+    if ids:
         if terminations is None:
             terminations = {t.call_id: t for t in session.scalars(
                 select(Termination).where(int_in(session, Termination.call_id, "call_ids", ids)))}
@@ -208,9 +211,10 @@ def snapshot(session: Session, viewer: User, now: datetime, settings: OrgSetting
     teams = {t.id: t for t in session.scalars(select(Team).order_by(Team.name))}
     watched = [t for t in teams.values() if team_ids is None or t.id in team_ids]
     chosen = [t.id for t in watched if (team_id is None or t.id == team_id) and (not site or t.site == site)]
-    ringing, team_calls, terminations, names = _board_calls(session, now, chosen)
+    ringing, team_calls, terminations, warnings, names = _board_calls(session, now, chosen)
     # R9: each marker shown is a view of its register entry, logged once per call for this supervisor.
-    cards = call_cards(session, ringing + team_calls, now, settings, teams, names, terminations, (viewer, "board"))
+    cards = call_cards(session, ringing + team_calls, now, settings, teams, names, terminations, (viewer, "board"),
+                       warnings)
     ringing_cards, team_cards = cards[:len(ringing)], cards[len(ringing):]
     team_cards.sort(key=lambda c: (not c.serious, c.termination is None and not c.warnings))
 
@@ -231,12 +235,15 @@ _CARD_CALL = load_only(Call.call_sid, Call.caller, Call.caller_kind, Call.status
                        Call.handler_id, Call.team_id, Call.ring_marker, Call.needs_note, raiseload=True)
 _CARD_TERMINATION = load_only(Termination.call_id, Termination.reason, Termination.immediate_reason,
                               Termination.created_at, Termination.platform_status, raiseload=True)
+_CARD_WARNING = load_only(CallWarning.call_id, CallWarning.reason, CallWarning.created_at, CallWarning.platform_status,
+                          raiseload=True)
 
 
 def _board_calls(session: Session, now: datetime, chosen: list[int]
-                 ) -> tuple[list[Call], list[Call], dict[int, Termination], dict[int, str]]:
+                 ) -> tuple[list[Call], list[Call], dict[int, Termination], dict[int, list[CallWarning]], dict[int, str]]:
     """The board's calls in one query: the ringing calls (oldest first) and the chosen teams' calls
-    (latest answered first), with each one's termination and its handler's shown name."""
+    (latest answered first), with each one's termination, warnings (oldest first; a row per warning)
+    and its handler's shown name."""
     ringing = select(Call.id).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                     Call.started_at > now - RING_STALE)
     # live calls (ix_calls_live) or ended recently (ix_terminations_created): a union, not an OR, so
@@ -244,13 +251,26 @@ def _board_calls(session: Session, now: datetime, chosen: list[int]
     on_board = select(Call.id).where(Call.status.in_(LIVE)).union(
         select(Termination.call_id).where(Termination.created_at > now - RECENT_END))
     team = select(Call.id).where(Call.team_id.in_(chosen), Call.handler_id.is_not(None), Call.id.in_(on_board))
-    rows = session.execute(select(Call, Termination, SHOWN_NAME).outerjoin(Termination, Termination.call_id == Call.id)
-                           .outerjoin(User, User.id == Call.handler_id).where(Call.id.in_(ringing.union_all(team)))
-                           .options(_CARD_CALL, _CARD_TERMINATION).order_by(Call.id)).all()
-    terminations = {c.id: t for c, t, _ in rows if t is not None}
-    names = {c.handler_id: name for c, _, name in rows if c.handler_id is not None}
-    waiting = sorted((c for c, _, _ in rows if c.handler_id is None), key=lambda c: as_utc(c.started_at))
+    rows = session.execute(select(Call, Termination, SHOWN_NAME, CallWarning)
+                           .outerjoin(Termination, Termination.call_id == Call.id)
+                           .outerjoin(User, User.id == Call.handler_id).outerjoin(CallWarning, CallWarning.call_id == Call.id)
+                           .where(Call.id.in_(ringing.union_all(team))).options(_CARD_CALL, _CARD_TERMINATION, _CARD_WARNING)
+                           .order_by(Call.id, CallWarning.created_at, CallWarning.id)).all()
+    calls: dict[int, Call] = {}  # each call once, in id order
+    terminations: dict[int, Termination] = {}
+    warnings: dict[int, list[CallWarning]] = {}
+    names: dict[int, str] = {}
+    for c, t, name, w in rows:
+        if c.id not in calls:
+            calls[c.id], warnings[c.id] = c, []
+            if t is not None:
+                terminations[c.id] = t
+            if c.handler_id is not None:
+                names[c.handler_id] = name
+        if w is not None:
+            warnings[c.id].append(w)
+    waiting = sorted((c for c in calls.values() if c.handler_id is None), key=lambda c: as_utc(c.started_at))
     # as PostgreSQL's ORDER BY answered_at DESC: not answered (NULL) first, ties in the order read
-    taken = sorted((c for c, _, _ in rows if c.handler_id is not None), reverse=True,
+    taken = sorted((c for c in calls.values() if c.handler_id is not None), reverse=True,
                    key=lambda c: (c.answered_at is None, as_utc(c.answered_at) if c.answered_at else now))
-    return waiting, taken, terminations, names
+    return waiting, taken, terminations, warnings, names
