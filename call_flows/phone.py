@@ -198,6 +198,14 @@ def area(e164: str | None) -> str | None:
     return _area_of(number)
 
 
+def load_area_names() -> None:
+    """Load phonenumbers' geocoder now (287,000 prefixes: ~0.2 s and ~100 MB), not at the first card
+    `area` names. wsgi.py calls it before `gc.freeze()` (issue 13): loaded after the freeze, by the
+    first board or ring card, its dicts joined the collected heap and every full collection walked
+    them (~10 ms each, a board snapshot in eight or so), and that first card waited 0.2 s."""
+    from phonenumbers import geocoder  # noqa: F401  (imports phonenumbers.geodata, the whole table)
+
+
 def _area_of(number: phonenumbers.PhoneNumber) -> str | None:
     from phonenumbers import PhoneNumberType, geocoder, number_type
 

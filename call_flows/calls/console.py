@@ -15,7 +15,7 @@ from call_flows.labels import label
 from call_flows.models import (Call, CallWarning, CustomerPhone, RecoveryPeriod, RegisterEntry, Restriction, Team,
                                Termination, User)
 from call_flows.staff.people import shown_names
-from call_flows.register.shown import markers_shown, shown_once
+from call_flows.register.shown import shown_once
 from call_flows.vocabulary import ENDED, RegisterStatus, WAITING
 from call_flows.calls.twiml import final_notice
 from call_flows.settings import OrgSettings
@@ -128,8 +128,7 @@ def state(session: Session, user: User, now: datetime, settings: OrgSettings) ->
                       bool(recording_url), note_prefill(call, warnings, user, text))
     ringing = list(session.scalars(select(Call).where(Call.status.in_(WAITING), Call.handler_id.is_(None),
                                                       Call.started_at > now - RING_STALE).order_by(Call.started_at)))
-    ringing_cards = call_cards(session, ringing, now, settings, teams, names)  # 3 queries, not 3 per call
-    # R9: each marker shown on a ringing call is a view of its entry, logged once per call for this handler.
-    markers_shown(session, user, [(c.caller, card.flags["marker"], as_utc(c.started_at))
-                                  for c, card in zip(ringing, ringing_cards, strict=True)], now, "console")
+    # 3 queries, not 3 per call; R9: each marker shown on a ringing call is a view of its entry, logged
+    # once per call for this handler (the entries come with the flags)
+    ringing_cards = call_cards(session, ringing, now, settings, teams, names, shown_to=(user, "console"))
     return Console(now, own, ringing_cards, recovery.current(session, user.id, now), settings)

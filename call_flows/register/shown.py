@@ -82,10 +82,21 @@ def markers_shown(session: Session, viewer: User, shown: list[tuple[str | None, 
     entry behind each (`entry_behind_marker`) is logged once per viewer since `since` (the call's
     start, or the task's), as `shown_once` does; one query however many rows, and the audit rows."""
     behind = _entries_behind(session, [(e164, marker) for e164, marker, _ in shown], now, viewer)
-    last_seen = {entry_id: seen for entry_id, seen in behind.values() if seen is not None}
+    entries_shown_once(session, viewer, [(behind.get((e164, marker)), since) for e164, marker, since in shown], now, via)
+
+
+Behind = tuple[int, datetime | None]  # an entry behind a marker shown, and when the viewer's view was last logged
+
+
+def entries_shown_once(session: Session, viewer: User, shown: list[tuple[Behind | None, datetime]], now: datetime,
+                       via: str) -> None:
+    """`markers_shown` once each row's entry is known: (the entry behind its marker and the viewer's
+    last logged view of it, or None when no marker or entry; since) per row, in the order shown. An
+    entry is logged unless its view is logged since `since`; twice on one page, once. The board reads
+    the entries with its flags (call_flows.calls.board) and logs them here."""
+    last_seen = {found[0]: found[1] for found, _ in shown if found is not None and found[1] is not None}
     logged: list[int] = []
-    for e164, marker, since in shown:
-        found = behind.get((e164, marker))
+    for found, since in shown:
         if found is None:
             continue
         entry_id = found[0]
