@@ -187,6 +187,13 @@ def load(session: Session | Connection, fresh: bool = False) -> OrgSettings:
     return settings
 
 
+def cached() -> OrgSettings | None:
+    """The settings `load` would return without a query (still within their 30 s), else None: ring
+    time's journal path then needs no database connection at all (issue 13)."""
+    values, at = _cache["values"], _cache["at"]
+    return cast(OrgSettings, values) if values is not None and time.monotonic() - at < _CACHE_SECONDS else None
+
+
 def cached_or_defaults() -> OrgSettings:
     """For the ring-time fallback when the database is down: the last values seen, else defaults."""
     return _cache["values"] if _cache["values"] is not None else OrgSettings()

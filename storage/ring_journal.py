@@ -70,11 +70,12 @@ if ARGV[9] == '1' then
   redis.call('EXPIRE', KEYS[1] .. ':gen', ARGV[8])
 end
 local added = redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[8])
+local size = redis.call('SCARD', KEYS[2])
+if added == 1 and size == 1 then redis.call('EXPIRE', KEYS[2], ARGV[8]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if added == 0 then return -2 end
 local prior = 0
-if ARGV[10] == '1' then prior = redis.call('SCARD', KEYS[2]) - 1 end
+if ARGV[10] == '1' then prior = size - 1 end
 if prior + 1 > tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
   redis.call('PUBLISH', ARGV[7], ARGV[6])

@@ -92,6 +92,10 @@ def record_and_answer(call_sid: str, form) -> str:
     now = utcnow()
     journal = current_app.extensions.get("ring_journal")
     snapshot = current_app.extensions.get("ring_snapshot")
+    if journal is not None and snapshot is not None:
+        answer = journal_only(journal, snapshot, call_sid, caller, form.get("To"), now)
+        if answer is not None:
+            return answer
     with ring_connection() as conn:
         settings = org_settings.load(conn)
         flags = routing = None
@@ -122,6 +126,24 @@ def record_and_answer(call_sid: str, form) -> str:
         live_events.publish(current_app.extensions["handover"].bus, ringing_live(
             call_sid, caller, flags, now, routing.get("officer_id") if routing else None))
     return ring_twiml(call_sid, settings, events_url(), routing)
+
+
+def journal_only(journal, snapshot, call_sid: str, caller, called: str | None, now) -> str | None:
+    """The common ring, without a database connection: settings cached, flags from the snapshot, no
+    C3 restriction to route, the journal ready. None when any of those is missing (the caller then
+    takes the path with a connection, which records the ring the same way or in the database)."""
+    settings = org_settings.cached()
+    if settings is None:
+        return None
+    known = snapshot.flags(caller.e164, now, ring.day_bounds(now, settings)["since"])
+    if known is None or known["restriction_id"]:
+        return None
+    try:
+        flags = journal.ring(call_sid, caller, called, now, settings, known,
+                             lambda f: ringing_live(call_sid, caller, f, now, None))
+    except JournalUnavailable:
+        return None
+    return None if flags is None else ring_twiml(call_sid, settings, events_url(), None)
 
 
 def ringing_live(call_sid: str, caller, flags: ring.RingFlags, now, officer_id: int | None) -> dict:
