@@ -20,7 +20,7 @@ import psycopg  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.ringtime_db import bench_conninfo, sqlalchemy_url  # noqa: E402
-from storage.ring_journal import PENDING  # noqa: E402
+from storage.ring_journal_wire import PENDING  # noqa: E402
 from bench.ringtime_load import ACCOUNT_SID, AUTH_TOKEN, RUN_TAG, request_params  # noqa: E402
 
 # Freshness: from a register entry's commit to the first ring that sees it

@@ -22,7 +22,7 @@ from redis import Redis
 from sqlalchemy.engine import make_url
 
 from call_flows.clock import local_date, utcnow
-from storage.ring_journal import PENDING, day_key
+from storage.ring_journal_wire import PENDING, day_key
 from tests.conftest import PG_URL
 from tests.faults.shape import free_port, fresh_database, wait_until
 from tests.ring_procs import Web

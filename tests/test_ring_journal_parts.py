@@ -17,7 +17,7 @@ from app.twilio_hooks.voice import ringing_live
 from call_flows.calls.ring import RingFlags
 from call_flows.models import Call
 from call_flows.phone import classify_caller
-from storage.ring_journal import c2_version, row_json
+from storage.ring_journal_wire import c2_version, row_json
 
 NOW = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
 KINDS = [  # (marker, restriction, R10 signals)
@@ -77,7 +77,8 @@ def test_13_a_rebuild_does_not_mark_a_day_ready_that_was_forgotten_while_it_ran_
     from redis import Redis
     from sqlalchemy import create_engine
 
-    from storage.ring_journal import RingJournal, day_key
+    from storage.ring_journal import RingJournal
+    from storage.ring_journal_wire import day_key
     from tests.conftest import PG_URL, REDIS_URL
 
     redis, engine = Redis.from_url(REDIS_URL), create_engine(PG_URL)
