@@ -96,3 +96,36 @@ def seed(app, team):
         h.call(south, "+447700900003", monday - timedelta(weeks=20), warn="abuse")  # outside 12 weeks
         session.commit()
         return south.id
+
+
+def queries_of(app, username: str, build):
+    """`build(session, user, now, settings)` run as `username` (a board snapshot, a console state):
+    its result and the SQL statements it sent, rolled back afterwards."""
+    from sqlalchemy import event, select
+
+    from call_flows import settings as org_settings
+
+    with app.app_context():
+        s = db_session()
+        user = s.scalar(select(User).where(User.username == username))
+        now, settings = utcnow(), org_settings.load(s)
+        queries: list[str] = []
+
+        def count(*args):
+            queries.append(args[2])
+
+        event.listen(s.get_bind(), "before_cursor_execute", count)
+        try:
+            shown = build(s, user, now, settings)
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", count)
+        s.rollback()
+        return shown, queries
+
+
+def ring_two_marked(app, ring) -> None:
+    """Two callers on the register (R1 markers 1 and 2) ring, in that order."""
+    add_marker(app, "+447700900555", marker=1)
+    add_marker(app, "+447700900666", marker=2)
+    ring("+447700900555")
+    ring("+447700900666")

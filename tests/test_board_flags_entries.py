@@ -4,7 +4,7 @@ separate lookups (`call_cards` without a viewer, then `markers_shown`); the snap
 grow with the calls."""
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.api.shapes import card_json
 from app.db import db_session
@@ -14,7 +14,7 @@ from call_flows.calls.callers import audit
 from call_flows.clock import as_utc, utcnow
 from call_flows.models import AuditLog, Call, CallWarning, CustomerPhone, RegisterEntry, Team, User
 from call_flows.register.shown import markers_shown
-from tests.page_helpers import add_marker
+from tests.page_helpers import add_marker, queries_of, ring_two_marked
 
 
 def _views(s, viewer):
@@ -74,10 +74,7 @@ def test_r1_r9_one_query_gives_the_cards_and_views_of_the_two_lookups(app, ring,
 
 
 def test_r9_a_view_logged_since_the_call_started_is_not_logged_again(app, ring, team):
-    add_marker(app, "+447700900555", marker=1)
-    add_marker(app, "+447700900666", marker=2)
-    ring("+447700900555")
-    ring("+447700900666")
+    ring_two_marked(app, ring)
     with app.app_context():
         s = db_session()
         viewer = s.scalar(select(User).where(User.username == "supervisor"))
@@ -91,22 +88,8 @@ def test_r9_a_view_logged_since_the_call_started_is_not_logged_again(app, ring, 
 
 
 def _snapshot_queries(app):
-    with app.app_context():
-        s = db_session()
-        viewer = s.scalar(select(User).where(User.username == "supervisor"))
-        now, settings = utcnow(), org_settings.load(s)
-        queries = []
-
-        def count(*args):
-            queries.append(args[2])
-
-        event.listen(s.get_bind(), "before_cursor_execute", count)
-        try:
-            shown = board.snapshot(s, viewer, now, settings)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", count)
-        s.rollback()
-        return len(shown.ringing), len(queries)
+    shown, queries = queries_of(app, "supervisor", board.snapshot)
+    return len(shown.ringing), len(queries)
 
 
 def test_the_board_snapshot_costs_the_same_queries_for_1_or_3_calls(app, ring, team):

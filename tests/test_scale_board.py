@@ -11,7 +11,7 @@ from call_flows import settings as org_settings
 from call_flows.clock import utcnow
 from call_flows.models import AuditLog, Call, CallWarning, RegisterEntry, Team, User
 from app.api.shapes import card_json
-from tests.page_helpers import accept, add_marker
+from tests.page_helpers import accept, add_marker, queries_of, ring_two_marked
 
 
 def _cards(app):
@@ -49,10 +49,7 @@ def test_r1_r10_batched_cards_are_the_single_call_cards_in_three_queries(app, cl
 
 
 def test_r9_each_marker_on_the_board_is_logged_once_per_supervisor_and_call(app, ring, team):
-    add_marker(app, "+447700900555", marker=1)
-    add_marker(app, "+447700900666", marker=2)
-    ring("+447700900555")
-    ring("+447700900666")
+    ring_two_marked(app, ring)
     with app.app_context():
         s = db_session()
         viewer = s.scalar(select(User).where(User.username == "supervisor"))
@@ -93,22 +90,8 @@ def test_r9_a_team_call_sorted_up_the_board_logs_its_own_callers_entry(app, ring
 
 def _console_queries(app, username):
     from call_flows.calls import console
-    with app.app_context():
-        s = db_session()
-        user = s.scalar(select(User).where(User.username == username))
-        now, settings = utcnow(), org_settings.load(s)
-        queries = []
-
-        def count(*args):
-            queries.append(args[2])
-
-        event.listen(s.get_bind(), "before_cursor_execute", count)
-        try:
-            shown = console.state(s, user, now, settings)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", count)
-        s.rollback()
-        return len(shown.ringing), queries
+    shown, queries = queries_of(app, username, console.state)
+    return len(shown.ringing), queries
 
 
 def test_r1_the_consoles_ringing_cards_cost_the_same_queries_for_1_or_3_calls(app, ring, team):
