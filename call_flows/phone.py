@@ -157,12 +157,18 @@ def _extension(text: str, region: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
+def stored_text(value: str | None, limit: int = 64) -> str:
+    """A webhook's text as a call row stores it: NUL characters removed (PostgreSQL's text cannot hold
+    them: such a row was refused, and held up every row written behind it) and clipped to `limit`."""
+    return (value or "").replace("\x00", "")[:limit]
+
+
 def classify_caller(raw: str | None, region: str = "GB") -> Caller:
     """Classify Twilio's `From` at ring time. Never raises: callers are never refused for their number.
 
     A possible-but-unallocated number is still a number (CONTRACT conventions); every withheld
     placeholder or word is "withheld" with no E.164, so it gets no signals and no register match."""
-    raw = (raw or "").strip()
+    raw = (raw or "").replace("\x00", "").strip()  # see stored_text
     clipped = raw[:MAX_RAW_LENGTH]
     lowered = clipped.lower()
     if withheld_placeholder(raw):

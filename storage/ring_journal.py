@@ -35,6 +35,7 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from call_flows import logs
@@ -43,7 +44,7 @@ from call_flows.clock import day_start, local_date
 from call_flows.phone import Caller
 from call_flows.settings import OrgSettings
 from storage.ring_journal_wire import (DAY_CALLS, DAY_TTL_S, FLUSH_LOCK, FLUSH_SQL, NOT_READY, PENDING, READY_LUA,
-                                       RELEASE_LUA, REPEATED, RING_LUA, c2_version, day_key, row_json, set_key)
+                                       REFUSED, RELEASE_LUA, REPEATED, RING_LUA, c2_version, day_key, row_json, set_key)
 
 log = logs.get_logger(__name__)
 FLUSH_S = 1.0  # a flusher looks at least this often (rows of a process that died, a new day)
@@ -142,7 +143,12 @@ class RingJournal:
             return False
         if row is None:
             return False
-        session.execute(FLUSH_SQL, {"rows": "[" + row.decode() + "]"})
+        try:
+            with session.begin_nested():  # a row the database refuses must not break the reader's transaction
+                session.execute(FLUSH_SQL, {"rows": "[" + row.decode() + "]"})
+        except DataError:
+            log.warning("ring_journal_row_refused", call_sid=call_sid, exc_info=True)
+            return False
         return True
 
     # the flusher ----------------------------------------------------------------------------------
@@ -157,12 +163,29 @@ class RingJournal:
             items = list(pending.items())
             for start in range(0, len(items), CHUNK):
                 chunk = items[start:start + CHUNK]
-                with self.engine.begin() as conn:
-                    conn.execute(FLUSH_SQL, {"rows": "[" + ",".join(v.decode() for _, v in chunk) + "]"})
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(FLUSH_SQL, {"rows": "[" + ",".join(v.decode() for _, v in chunk) + "]"})
+                except DataError:  # a row the database refuses: the others one by one, that one set aside
+                    self._one_by_one(chunk)
+                    continue
                 self.redis.hdel(PENDING, *[k for k, _ in chunk])
             return len(items)
         finally:
             self._release(keys=[FLUSH_LOCK], args=[token])
+
+    def _one_by_one(self, chunk: list[tuple[bytes, bytes]]) -> None:
+        """Write each row of a refused batch alone; a row refused alone is moved to REFUSED (kept for
+        an operator, logged) so that it never blocks later rows (its call is recorded again by its
+        status callback). A connection failure is raised: the batch waits for the next pass."""
+        for sid, row in chunk:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(FLUSH_SQL, {"rows": "[" + row.decode() + "]"})
+            except DataError:
+                log.error("ring_journal_row_refused; set aside", call_sid=sid.decode(errors="replace"), exc_info=True)
+                self.redis.hset(REFUSED, sid, row)
+            self.redis.hdel(PENDING, sid)
 
     def ready(self, day: date) -> bool:
         return bool(self.redis.exists(day_key(day, "ready")))

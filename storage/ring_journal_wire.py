@@ -7,9 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import text
 
 from call_flows.calls.ring import RingFlags
-from call_flows.phone import Caller
+from call_flows.phone import Caller, stored_text
 
 PENDING = "callguard:ring:pending"
+REFUSED = "callguard:ring:refused"  # rows the database refused, set aside for an operator (CallSid -> row)
 FLUSH_LOCK = "callguard:ring:flush-lock"
 DAY_TTL_S = 2 * 24 * 3600  # a day's sets outlive the day (a call that rang at 23:59 is still counted then)
 
@@ -82,7 +83,7 @@ def row_json(call_sid: str, caller: Caller, called: str | None, now: datetime, f
     kept = flagged or c2
     return json.dumps({
         "call_sid": call_sid, "caller": caller.e164, "caller_kind": caller.kind, "caller_raw": caller.raw,
-        "called": (called or "")[:64], "started_at": now.isoformat(), "ring_marker": flags.marker,
+        "called": stored_text(called), "started_at": now.isoformat(), "ring_marker": flags.marker,
         "ring_signals": flags.signals if kept else None,
         "ring_restricted": bool(flags.restriction_id) if kept else None})
 

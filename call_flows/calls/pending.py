@@ -26,10 +26,16 @@ class PendingCalls:
 
 
 def store_pending(session: Session, call_sid: str) -> bool:
-    """Insert `call_sid`'s waiting row in `session`'s transaction; True when there was one."""
+    """Insert `call_sid`'s waiting row, if there is one, in `session`'s transaction. True when a
+    second look may find the call: with a journal running, also when no row was waiting, since a
+    flusher may have written it between the caller's first look and this one (it removes a row from
+    Redis only once it is committed)."""
     holder = session.info.get("pending_calls")
     source = getattr(holder, "source", None)
-    return bool(call_sid) and source is not None and source.store(session, call_sid)
+    if not call_sid or source is None:
+        return False
+    source.store(session, call_sid)
+    return True
 
 
 def find_call(session: Session, call_sid: str) -> Call | None:

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.engine import Connection
 
 from call_flows.clock import day_start, local_date
-from call_flows.phone import Caller
+from call_flows.phone import Caller, stored_text
 from call_flows.settings import OrgSettings
 
 FLAGS_SELECT = """
@@ -78,7 +78,7 @@ def ring_params(call_sid: str, caller: Caller, called: str | None, now: datetime
     """The bound parameters of the ring statement (also used by bench/ringtime.py's EXPLAIN)."""
     return {
         "call_sid": call_sid, "caller": caller.e164, "kind": caller.kind, "raw": caller.raw,
-        "called": (called or "")[:64], "now": now,
+        "called": stored_text(called), "now": now,
         **day_bounds(now, settings),
     }
 

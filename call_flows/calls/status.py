@@ -11,7 +11,7 @@ from call_flows.calls.pending import find_call
 from call_flows.clock import parse_http_date
 from call_flows.events import CallStatusChanged
 from call_flows.models import Call, Termination, WebhookReceipt
-from call_flows.phone import Caller
+from call_flows.phone import Caller, stored_text
 from call_flows import logs
 from call_flows.vocabulary import ENDED, CallStatus
 
@@ -101,7 +101,7 @@ def recreate_call(session: Session, call_sid: str, caller: Caller, called: str |
     """An inbound call that has no row, recorded from a later callback: started now, ringing (the
     callback then moves it on), no ring-time flags (nobody saw any)."""
     call = Call(call_sid=call_sid, direction="inbound", caller=caller.e164, caller_kind=caller.kind,
-                caller_raw=caller.raw, called=(called or "")[:64], status=CallStatus.RINGING, started_at=now)
+                caller_raw=caller.raw, called=stored_text(called), status=CallStatus.RINGING, started_at=now)
     session.add(call)
     session.flush()
     log.warning("call_recreated_from_status_callback", call_sid=call_sid)
