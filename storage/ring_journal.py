@@ -44,7 +44,7 @@ from call_flows.clock import day_start, local_date
 from call_flows.phone import Caller
 from call_flows.settings import OrgSettings
 from storage.ring_journal_wire import (DAY_CALLS, DAY_TTL_S, FLUSH_LOCK, FLUSH_SQL, NOT_READY, PENDING, READY_LUA,
-                                       REFUSED, RELEASE_LUA, REPEATED, RING_LUA, c2_version, day_key, row_json, set_key)
+                                       REFUSED, RELEASE_LUA, REPEATED, RING_LUA, SEEN, c2_version, day_key, row_json, set_key)
 
 log = logs.get_logger(__name__)
 FLUSH_S = 1.0  # a flusher looks at least this often (rows of a process that died, a new day)
@@ -79,8 +79,8 @@ class RingJournal:
     def ring(self, call_sid: str, caller: Caller, called: str | None, now: datetime, settings: OrgSettings,
              known: dict[str, Any], live_for: Callable[[RingFlags], dict[str, Any]]) -> RingFlags | None:
         """Record a ring whose flags are `known` (the FLAGS_SELECT columns but calls_today). Returns its
-        RingFlags (`new_call` False for a repeated CallSid), or None when the database path must record
-        it (the day is not ready). Raises JournalUnavailable when Redis failed (remembered: the day's
+        RingFlags (`new_call` False for a repeated CallSid), or None when the database statement must
+        record it (the day is not ready, or the CallSid was counted and its row is not waiting). Raises JournalUnavailable when Redis failed (remembered: the day's
         counts are rebuilt once it answers). `live_for(flags)`: the live event's payload."""
         day = local_date(now)
         if time.monotonic() < self._down_until:
@@ -103,7 +103,7 @@ class RingJournal:
         except Exception as exc:
             self._failed(day)
             raise JournalUnavailable(str(exc)) from exc
-        if answer == NOT_READY:
+        if answer in (NOT_READY, SEEN):
             self._wake.set()  # the flusher rebuilds the day
             return None
         self._wake.set()

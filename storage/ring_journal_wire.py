@@ -14,13 +14,17 @@ REFUSED = "callguard:ring:refused"  # rows the database refused, set aside for a
 FLUSH_LOCK = "callguard:ring:flush-lock"
 DAY_TTL_S = 2 * 24 * 3600  # a day's sets outlive the day (a call that rang at 23:59 is still counted then)
 
-NOT_READY, REPEATED = -1, -2
+NOT_READY, REPEATED, SEEN = -1, -2, -3
+"""The script's answers besides a count: the day's counts not ready; a repeated webhook whose row is
+waiting; a CallSid counted already whose row is not waiting (written already, or never: a ring
+whose database insert failed, or whose first script ran and was not answered). For SEEN the
+database statement decides, as it is once per CallSid."""
 
 
 # KEYS: the day's ready mark, the caller's set for the day, the pending rows.
 # ARGV: CallSid, C2 threshold, row, row with C2, event, event with C2, channel, TTL,
 #       '1' to forget the ready mark first, '1' to count (a number).
-# Answers NOT_READY (the caller takes the database path), REPEATED, or the calls today before this one.
+# Answers NOT_READY, REPEATED, SEEN (see there) or the calls today before this one.
 RING_LUA = """
 if ARGV[9] == '1' then
   redis.call('DEL', KEYS[1])
@@ -31,7 +35,10 @@ local added = redis.call('SADD', KEYS[2], ARGV[1])
 local size = redis.call('SCARD', KEYS[2])
 if added == 1 and size == 1 then redis.call('EXPIRE', KEYS[2], ARGV[8]) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if added == 0 then return -2 end
+if added == 0 then
+  if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return -2 end
+  return -3
+end
 local prior = 0
 if ARGV[10] == '1' then prior = size - 1 end
 if prior + 1 > tonumber(ARGV[2]) then

@@ -89,38 +89,19 @@ def record_and_answer(call_sid: str, form) -> str:
     recorded in Redis in one round trip and the row written behind; otherwise (no journal, the day's
     counts not ready, Redis failing) the database records it. Raises when neither can."""
     caller = classify_caller(form.get("From"), current_app.config["DEFAULT_REGION"])
-    now = utcnow()
+    called, now = form.get("To"), utcnow()
     journal = current_app.extensions.get("ring_journal")
     snapshot = current_app.extensions.get("ring_snapshot")
+    declined = None
     if journal is not None and snapshot is not None:
-        answer = journal_only(journal, snapshot, call_sid, caller, form.get("To"), now)
+        answer, declined = journal_only(journal, snapshot, call_sid, caller, called, now)
         if answer is not None:
             return answer
     with ring_connection() as conn:
         settings = org_settings.load(conn)
-        flags = routing = None
         if journal is not None:
-            params = ring.ring_params(call_sid, caller, form.get("To"), now, settings)
-            known = snapshot.flags(params["caller"], now, params["since"]) if snapshot is not None else None
-            if known is None:  # the snapshot cannot answer: the flags from a read (nothing written)
-                known = ring.read_flags(conn, params)
-            routing = ring.restriction_routing(conn, known["restriction_id"], now, settings) if known["restriction_id"] else None
-            officer = routing.get("officer_id") if routing else None
-            try:
-                flags = journal.ring(call_sid, caller, form.get("To"), now, settings, known,
-                                     lambda f: ringing_live(call_sid, caller, f, now, officer))
-                redis_up = True
-            except JournalUnavailable:  # Redis failed: the database records it, no event waits on Redis
-                flags, redis_up = None, False
-            if flags is None:  # the database records it (a day not ready: its CallSid is counted already)
-                flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings,
-                                         ring_statement(conn, snapshot, settings))
-                if flags.new_call and redis_up:
-                    live_events.publish(current_app.extensions["handover"].bus,
-                                        ringing_live(call_sid, caller, flags, now, officer))
-            return ring_twiml(call_sid, settings, events_url(), routing)
-        statement = ring_statement(conn, snapshot, settings)
-        flags = ring.record_ring(conn, call_sid, caller, form.get("To"), now, settings, statement)
+            return journaled_or_recorded(conn, journal, snapshot, call_sid, caller, called, now, settings, declined)
+        flags = ring.record_ring(conn, call_sid, caller, called, now, settings, ring_statement(conn, snapshot, settings))
         routing = ring.restriction_routing(conn, flags.restriction_id, now, settings) if flags.restriction_id else None
     if flags.new_call:  # the ring statement committed on its own connection; this publishes its event
         live_events.publish(current_app.extensions["handover"].bus, ringing_live(
@@ -128,22 +109,50 @@ def record_and_answer(call_sid: str, form) -> str:
     return ring_twiml(call_sid, settings, events_url(), routing)
 
 
-def journal_only(journal, snapshot, call_sid: str, caller, called: str | None, now) -> str | None:
+def journal_only(journal, snapshot, call_sid: str, caller, called: str | None, now) -> tuple[str | None, bool | None]:
     """The common ring, without a database connection: settings cached, flags from the snapshot, no
-    C3 restriction to route, the journal ready. None when any of those is missing (the caller then
-    takes the path with a connection, which records the ring the same way or in the database)."""
+    C3 restriction to route. Returns (TwiML, None) when the journal recorded it; (None, None) when it
+    was not asked (the path with a connection asks it); (None, True or False) when it declined (the
+    day not ready, a CallSid seen but not waiting; False: Redis failed): the database must record the
+    ring then, and the journal must not be asked again (a second run of its script could take the
+    first one's CallSid for a repeated webhook and record nothing)."""
     settings = org_settings.cached()
     if settings is None:
-        return None
+        return None, None
     known = snapshot.flags(caller.e164, now, ring.day_bounds(now, settings)["since"])
     if known is None or known["restriction_id"]:
-        return None
+        return None, None
     try:
         flags = journal.ring(call_sid, caller, called, now, settings, known,
                              lambda f: ringing_live(call_sid, caller, f, now, None))
     except JournalUnavailable:
-        return None
-    return None if flags is None else ring_twiml(call_sid, settings, events_url(), None)
+        return None, False
+    return (None, True) if flags is None else (ring_twiml(call_sid, settings, events_url(), None), None)
+
+
+def journaled_or_recorded(conn, journal, snapshot, call_sid: str, caller, called: str | None, now, settings,
+                          declined: bool | None) -> str:
+    """The ring with a connection, the journal running: flags from the snapshot or a read, C3's
+    routing, then the journal unless it declined already (`declined`, see journal_only), else the
+    database statement; its live event is published when Redis answers."""
+    params = ring.ring_params(call_sid, caller, called, now, settings)
+    known = snapshot.flags(params["caller"], now, params["since"]) if snapshot is not None else None
+    if known is None:  # the snapshot cannot answer: the flags from a read (nothing written)
+        known = ring.read_flags(conn, params)
+    routing = ring.restriction_routing(conn, known["restriction_id"], now, settings) if known["restriction_id"] else None
+    officer = routing.get("officer_id") if routing else None
+    flags, redis_up = None, declined is not False
+    if declined is None:
+        try:
+            flags = journal.ring(call_sid, caller, called, now, settings, known,
+                                 lambda f: ringing_live(call_sid, caller, f, now, officer))
+        except JournalUnavailable:  # Redis failed: no event waits on it
+            redis_up = False
+    if flags is None:  # the database records it (on a day not ready its CallSid is counted already)
+        flags = ring.record_ring(conn, call_sid, caller, called, now, settings, ring_statement(conn, snapshot, settings))
+        if flags.new_call and redis_up:
+            live_events.publish(current_app.extensions["handover"].bus, ringing_live(call_sid, caller, flags, now, officer))
+    return ring_twiml(call_sid, settings, events_url(), routing)
 
 
 def ringing_live(call_sid: str, caller, flags: ring.RingFlags, now, officer_id: int | None) -> dict:
