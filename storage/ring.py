@@ -39,7 +39,8 @@ def prepared_ring(conn: Connection, params: dict) -> tuple[Mapping, bool]:
 
 
 PG_RING_COUNT = _pyformat("""
-WITH prior AS (SELECT count(*) AS n FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start),
+WITH prior AS (SELECT count(*) AS n FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start
+               AND c.direction = 'inbound'),
 ins AS (
   INSERT INTO calls (call_sid, direction, caller, caller_kind, caller_raw, called, status, started_at,
                      ring_marker, ring_signals, ring_restricted)

@@ -72,8 +72,9 @@ FROM json_to_recordset(CAST(:rows AS json)) AS r(call_sid text, caller text, cal
 ON CONFLICT (call_sid) DO NOTHING""")
 """The pending rows into `calls`, as storage.ring.PG_RING_COUNT would have inserted them."""
 
-DAY_CALLS = text("SELECT caller, call_sid FROM calls WHERE caller IS NOT NULL "
-                  "AND started_at >= :start AND started_at < :end")
+DAY_CALLS = text("SELECT caller, call_sid FROM calls WHERE caller IS NOT NULL AND direction = 'inbound' "
+                 "AND started_at >= :start AND started_at < :end")
+"""C2 counts the caller's own calls: a manager's callback leg to them (direction 'callback') is not one."""
 
 
 def day_key(day: date, suffix: str) -> str:

@@ -257,3 +257,28 @@ def test_13_a_ring_that_met_a_day_not_ready_is_recorded_when_the_day_turns_ready
         with engine.begin() as conn:
             conn.execute(delete(Call).where(Call.call_sid == sid))
         redis.hdel(PENDING, sid)
+
+
+def test_c2_a_managers_callback_to_the_caller_is_not_one_of_their_calls_today(app, ring):
+    """C2 counts the caller's own calls: a manager's callback legs to them today (direction
+    'callback') do not make their next ring `many_calls_today`, on the database path (and the
+    journal's rebuild reads the same rows: storage/ring_journal_wire.DAY_CALLS)."""
+    from call_flows import settings as org_settings
+    from call_flows.clock import utcnow
+    from call_flows.models import Call as CallRow
+
+    number = "+447700900777"
+    with app.app_context():
+        s = db_session()
+        org_settings.save(s, "calls_per_day_threshold", 2)
+        for n in range(3):
+            s.add(CallRow(call_sid=f"CAcallbackleg{n}", direction="callback", caller=number, caller_kind="number",
+                          caller_raw=number, status="completed", started_at=utcnow()))
+        s.commit()
+        org_settings.invalidate()
+    first, second, third = (ring(number)[0] for _ in range(3))
+    with app.app_context():
+        s = db_session()
+        signals = {sid: s.scalar(select(CallRow.ring_signals).where(CallRow.call_sid == sid)) or []
+                   for sid in (first, second, third)}
+    assert ["many_calls_today" in signals[sid] for sid in (first, second, third)] == [False, False, True]

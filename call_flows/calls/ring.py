@@ -28,7 +28,8 @@ SELECT
     WHERE cp.phone = :caller AND r.status = 'active' ORDER BY r.id DESC LIMIT 1) AS restriction_id,
   (SELECT count(*) FROM warnings w WHERE w.caller = :caller AND w.created_at > :since) AS warnings,
   (SELECT count(*) FROM terminations t WHERE t.caller = :caller AND t.created_at > :since) AS terminations,
-  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start) AS calls_today
+  (SELECT count(*) FROM calls c WHERE c.caller = :caller AND c.started_at >= :day_start
+      AND c.direction = 'inbound') AS calls_today
 """
 
 CALL_INSERT = """

@@ -97,13 +97,16 @@ def apply_call_status(session: Session, call_sid: str, call_status: str, duratio
     return StatusChange(call.call_sid, call.status, call.handler_id, call.team_id)
 
 
-def recreate_call(session: Session, call_sid: str, caller: Caller, called: str | None, now: datetime) -> Call:
+def recreate_call(session: Session, call_sid: str, caller: Caller, called: str | None, now: datetime) -> Call | None:
     """An inbound call that has no row, recorded from a later callback: started now, ringing (the
     callback then moves it on), no ring-time flags (nobody saw any)."""
     call = Call(call_sid=call_sid, direction="inbound", caller=caller.e164, caller_kind=caller.kind,
                 caller_raw=caller.raw, called=stored_text(called), status=CallStatus.RINGING, started_at=now)
-    session.add(call)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:  # written meanwhile (a ring journal's flusher): that row is the call
+        return session.scalar(select(Call).where(Call.call_sid == call_sid))
     log.warning("call_recreated_from_status_callback", call_sid=call_sid)
     return call
 
