@@ -164,8 +164,8 @@ def start_journal(app: Flask) -> None:
         today = local_date(utcnow())
         if not journal.ready(today):
             journal.rebuild(today)
-    except Exception:  # Redis unreachable at start: ring time records rings in the database
-        log.warning("ring_journal_not_started; ring time writes to the database", exc_info=True)
+    except Exception as exc:  # Redis unreachable, or no calls table yet (`flask db upgrade` on an empty database)
+        log.warning("ring_journal_not_started; ring time writes to the database", error=str(exc).splitlines()[0][:200])
         return
     journal.start(utcnow, float(os.environ.get("CALLGUARD_RING_JOURNAL_EVERY_S") or 1.0),
                   float(os.environ.get("CALLGUARD_RING_JOURNAL_BATCH_S") or 0.05))
