@@ -165,7 +165,7 @@ def start_journal(app: Flask) -> None:
         if not journal.ready(today):
             journal.rebuild(today)
     except Exception as exc:  # Redis unreachable, or no calls table yet (`flask db upgrade` on an empty database)
-        log.warning("ring_journal_not_started; ring time writes to the database", error=str(exc).splitlines()[0][:200])
+        log.warning("ring_journal_not_started; ring time writes to the database", error=(str(exc).splitlines() or [type(exc).__name__])[0][:200])
         return
     journal.start(utcnow, float(os.environ.get("CALLGUARD_RING_JOURNAL_EVERY_S") or 1.0),
                   float(os.environ.get("CALLGUARD_RING_JOURNAL_BATCH_S") or 0.05))
