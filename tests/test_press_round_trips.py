@@ -37,12 +37,17 @@ def statements():
         event.remove(Engine, "before_cursor_execute", note)
 
 
-def test_9_16_a_warning_reads_its_call_once_and_records_its_job_handed_over(queued_app):  # noqa: F811
-    client, handler, sid = _warned_call(queued_app)  # a call taken and warned once
+def _press_after_a_warning(app, act: str):
+    """On a call taken and warned once, press `act` (`warnings` or `termination`): (response, SQL sent)."""
+    client, handler, sid = _warned_call(app)
     with statements() as sent:
-        response = client.post(f"/api/v1/calls/{sid}/warnings", headers=handler["headers"], json={"reason": "abuse"})
+        response = client.post(f"/api/v1/calls/{sid}/{act}", headers=handler["headers"], json={"reason": "abuse"})
     assert response.status_code == 201
-    texts = [text for text, _ in sent]
+    return response, [text for text, _ in sent]
+
+
+def test_9_16_a_warning_reads_its_call_once_and_records_its_job_handed_over(queued_app):  # noqa: F811
+    response, texts = _press_after_a_warning(queued_app, "warnings")
     assert not [t for t in texts if t.startswith("SELECT terminations.id FROM")]  # read with the call (status.why_ended)
     assert any(t.startswith("SELECT calls.") and "LEFT OUTER JOIN terminations" in t for t in texts)
     assert not [t for t in texts if t.startswith("UPDATE outbox_jobs")]  # recorded `enqueued`, not marked after
@@ -52,11 +57,7 @@ def test_9_16_a_warning_reads_its_call_once_and_records_its_job_handed_over(queu
 
 
 def test_9_16_a_termination_is_one_insert_and_its_notice_is_recorded_handed_over(queued_app):  # noqa: F811
-    client, handler, sid = _warned_call(queued_app)  # a call taken and warned once
-    with statements() as sent:
-        response = client.post(f"/api/v1/calls/{sid}/termination", headers=handler["headers"], json={"reason": "abuse"})
-    assert response.status_code == 201
-    texts = [text for text, _ in sent]
+    response, texts = _press_after_a_warning(queued_app, "termination")
     before_commit = texts[:next(i for i, t in enumerate(texts) if "INSERT INTO outbox_jobs" in t) + 2]
     assert not [t for t in before_commit if t.startswith(("UPDATE outbox_jobs", "SELECT terminations.id FROM"))]
     inserts = [t for t in texts if t.startswith("INSERT INTO terminations")]
