@@ -47,12 +47,17 @@ class CallguardWorker(SimpleWorker):
     def __init__(self, *args, **kwargs):
         logs.configure(logs.wants_json(os.environ), os.environ.get("DEFAULT_REGION") or "GB")  # RQ's lines too
         super().__init__(*args, **kwargs)
-        if context._wiring is None:
+        own_app = context._wiring is None
+        if own_app:
             from . import create_app
 
             context.use(create_app().extensions["handover"])
         wiring = context.wiring()
         prepare(wiring)
+        if own_app:  # as wsgi.py: the geocoder a job's first live card would load (0.18 s), then the heap frozen
+            from .heap import freeze_start_up
+
+            freeze_start_up()
         if wiring.config.get("OUTBOX_LEASE_S"):  # tests shorten the lease (call_flows/jobs/lease.py LEASE_S)
             from call_flows.jobs import attempts, lease
 
