@@ -133,23 +133,21 @@ class RingJournal:
 
     # readers --------------------------------------------------------------------------------------
 
-    def store(self, session: Session, call_sid: str) -> bool:
-        """Insert `call_sid`'s waiting row in `session`'s transaction (call_flows.calls.pending).
-        True when there was one; False when not, or when Redis cannot be asked."""
+    def store(self, session: Session, call_sid: str) -> None:
+        """Insert `call_sid`'s waiting row, if there is one, in `session`'s transaction
+        (call_flows.calls.pending). Nothing when Redis cannot be asked or the database refuses the row."""
         try:
             row = self.redis.hget(PENDING, call_sid)
         except Exception:
             log.warning("ring_journal_unreadable", call_sid=call_sid, exc_info=True)
-            return False
+            return
         if row is None:
-            return False
+            return
         try:
             with session.begin_nested():  # a row the database refuses must not break the reader's transaction
                 session.execute(FLUSH_SQL, {"rows": "[" + row.decode() + "]"})
         except DataError:
             log.warning("ring_journal_row_refused", call_sid=call_sid, exc_info=True)
-            return False
-        return True
 
     # the flusher ----------------------------------------------------------------------------------
 

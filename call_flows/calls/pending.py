@@ -4,8 +4,9 @@ waiting row stored first when the plain look-up finds nothing: an accept, a warn
 or a page for a call that rang 50 ms ago sees it as if ring time had written it at once.
 
 The source is the session's `info["pending_calls"]` (a PendingCalls: app/db.py puts one in every
-session; lean.start_snapshot gives it the journal). Without one (the embedded default, tests, workers)
-ring time writes rows at once and `find_call` is the plain look-up."""
+session; lean.start_snapshot gives it the journal in every process that builds the app on PostgreSQL
+with Redis). Without one (the embedded default, tests) ring time writes rows at once and `find_call`
+is the plain look-up."""
 from typing import Protocol
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from call_flows.models import Call
 
 
 class Source(Protocol):
-    def store(self, session: Session, call_sid: str) -> bool: ...
+    def store(self, session: Session, call_sid: str) -> None: ...
 
 
 class PendingCalls:
